@@ -1,0 +1,15 @@
+import type { ReactNode } from "react";
+import { AppHeader } from "@/components/layout/app-header";
+import { requirePerson } from "../current-person";
+import { signOutAction } from "./actions";
+
+export default async function ConsoleLayout({ children }: { children: ReactNode }) {
+  const person = await requirePerson();
+  return (
+    <>
+      <a className="skip-link" href="#content">Skip to content</a>
+      <AppHeader email={person.email} role={person.role} signOut={signOutAction} />
+      <main className="page" id="content">{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,153 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Provider, { type Configuration, type KoaContextWithOIDC } from "oidc-provider";
+import { handleInteraction } from "./interactions";
+import { renderIdpError } from "./login-page";
+import { DASHBOARD_CLIENT_ID, SEED_AGENTS, findSeedAgent, findSeedPerson } from "./seed";
+import type { IdpSecrets } from "./secrets";
+
+/** Agent tokens: what DESIGN.md promises an agent's access token carries. */
+export const AGENT_TOKEN_TTL_SECONDS = 15 * 60;
+const AGENT_RESOURCE = "urn:airlock:agents";
+const PERSON_SESSION_TTL_SECONDS = 8 * 60 * 60;
+
+export interface DevIdpOptions {
+  /** Absolute issuer URL; its path is where the IdP is mounted, e.g. http://localhost:3000/oidc. */
+  issuer: string;
+  audience: string;
+  dashboardRedirectUri: string;
+  postLogoutRedirectUri: string;
+  secrets: IdpSecrets;
+}
+
+export interface DevIdp {
+  issuer: string;
+  mountPath: string;
+  /** The dashboard's client registration, for next-auth. */
+  dashboardClient: { id: string; secret: string };
+  /** Serves a request whose path starts with mountPath. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** The development OpenID Provider: real OIDC for the seeded people and agents. */
+export function createDevIdp(options: DevIdpOptions): DevIdp {
+  const mountPath = new URL(options.issuer).pathname.replace(/\/$/, "");
+  const provider = new Provider(options.issuer, configuration(options, mountPath));
+  provider.proxy = true; // honour X-Forwarded-Proto when Airlock runs behind TLS termination
+  const callback = provider.callback();
+
+  return {
+    issuer: options.issuer,
+    mountPath,
+    dashboardClient: { id: DASHBOARD_CLIENT_ID, secret: options.secrets.dashboardClientSecret },
+    handle(req, res) {
+      // oidc-provider derives its mount path from originalUrl minus url, as under Express.
+      const original = req.url ?? "/";
+      const inner = original.slice(mountPath.length) || "/";
+      if (inner.startsWith("/interaction/")) {
+        handleInteraction(provider, req, res, inner).catch((err: unknown) => failInteraction(res, err));
+        return;
+      }
+      Object.assign(req, { originalUrl: original });
+      req.url = inner;
+      callback(req, res);
+    },
+  };
+}
+
+function configuration(options: DevIdpOptions, mountPath: string): Configuration {
+  const { secrets } = options;
+  return {
+    clients: [
+      {
+        client_id: DASHBOARD_CLIENT_ID,
+        client_name: "Airlock dashboard",
+        client_secret: secrets.dashboardClientSecret,
+        redirect_uris: [options.dashboardRedirectUri],
+        post_logout_redirect_uris: [options.postLogoutRedirectUri],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+      },
+      ...SEED_AGENTS.map((agent) => ({
+        client_id: agent.id,
+        client_name: agent.id,
+        client_secret: secrets.agentSecrets[agent.id],
+        grant_types: ["client_credentials"],
+        response_types: [],
+        redirect_uris: [],
+      })),
+    ],
+    jwks: { keys: [secrets.signingKey] },
+    cookies: { keys: secrets.cookieKeys },
+    scopes: ["openid", "email", "profile", "groups"],
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"], groups: ["groups"] },
+    // next-auth reads the person from the ID token only, so groups must be in it.
+    conformIdTokenClaims: false,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx: KoaContextWithOIDC) =>
+          findSeedAgent(ctx.oidc.client?.clientId ?? "") ? AGENT_RESOURCE : undefined!,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: "",
+          audience: options.audience,
+          accessTokenTTL: AGENT_TOKEN_TTL_SECONDS,
+          accessTokenFormat: "jwt",
+          jwt: { sign: { alg: "RS256" } },
+        }),
+      },
+    },
+    extraTokenClaims: (_ctx, token) => {
+      const agent = token.kind === "ClientCredentials" ? findSeedAgent(token.clientId ?? "") : undefined;
+      return agent ? { groups: agent.groups } : undefined;
+    },
+    async findAccount(_ctx, sub) {
+      const person = findSeedPerson(sub);
+      if (!person) return undefined;
+      return {
+        accountId: person.email,
+        claims: () => ({ sub: person.email, email: person.email, email_verified: true, name: person.name, groups: person.groups }),
+      };
+    },
+    // The dashboard is first-party: no consent screen, the person already chose to sign in.
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const clientId = oidc.client?.clientId;
+      const accountId = oidc.session?.accountId;
+      if (!clientId || !accountId) return undefined;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      const grant = new oidc.provider.Grant({ clientId, accountId });
+      grant.addOIDCScope("openid email profile groups");
+      await grant.save();
+      return grant;
+    },
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    ttl: {
+      Session: PERSON_SESSION_TTL_SECONDS,
+      Grant: PERSON_SESSION_TTL_SECONDS,
+      Interaction: 10 * 60,
+      AuthorizationCode: 60,
+      IdToken: 60 * 60,
+      AccessToken: 60 * 60,
+      ClientCredentials: AGENT_TOKEN_TTL_SECONDS,
+    },
+    renderError(ctx, out) {
+      ctx.type = "html";
+      ctx.body = renderIdpError("Sign-in failed", `${out.error}: ${out.error_description ?? ""}`);
+    },
+  };
+}
+
+function failInteraction(res: ServerResponse, err: unknown): void {
+  console.error("[idp] interaction failed:", err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(400, { "content-type": "text/html; charset=utf-8" });
+  res.end(renderIdpError("Sign-in failed", "This sign-in attempt expired or is invalid. Go back to Airlock and start again."));
+}

@@ -1,0 +1,28 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import * as schema from "./schema";
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface Store {
+  db: Db;
+  close(): void;
+}
+
+export const STORE_FILE = "airlock.db";
+
+/** Opens the embedded store in the data dir: WAL so readers never wait on the writer. */
+export function openStore(dataDir: string, migrationsFolder?: string): Store {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const sqlite = new Database(path.join(dataDir, STORE_FILE));
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  const db = drizzle(sqlite, { schema });
+  if (migrationsFolder) migrate(db, { migrationsFolder });
+  return { db, close: () => sqlite.close() };
+}

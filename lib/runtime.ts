@@ -1,0 +1,42 @@
+import type { AirlockConfig } from "./config";
+import type { Store } from "./db/client";
+import type { EventBus } from "./events/bus";
+
+/**
+ * The process-wide services, created once by server.ts. Next.js bundles route handlers apart
+ * from server.ts, so module singletons are not shared; this one holder on globalThis is.
+ */
+export interface Runtime {
+  version: string;
+  config: AirlockConfig;
+  /** The dashboard's URL as people reach it. */
+  publicUrl: string;
+  store: Store;
+  bus: EventBus;
+  /** Encrypts session cookies; from AUTH_SECRET or made once and kept in the data dir. */
+  authSecret: string;
+  sso: SsoSettings;
+  agentIssuer: string;
+  proxy: { host: string; port: number };
+}
+
+export interface SsoSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The built-in development identity provider is serving the issuer. */
+  development: boolean;
+}
+
+const KEY = Symbol.for("airlock.runtime");
+type Holder = typeof globalThis & { [KEY]?: Runtime };
+
+export function setRuntime(runtime: Runtime): void {
+  (globalThis as Holder)[KEY] = runtime;
+}
+
+export function getRuntime(): Runtime {
+  const runtime = (globalThis as Holder)[KEY];
+  if (!runtime) throw new Error("Airlock services are not running in this process: start Airlock with `npm start`.");
+  return runtime;
+}

@@ -1,0 +1,9 @@
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  poweredByHeader: false,
+  // Native and Node-only packages stay outside the bundle; server.ts loads the same copies.
+  serverExternalPackages: ["better-sqlite3", "drizzle-orm", "oidc-provider", "libpg-query", "@electric-sql/pglite"],
+};
+
+export default config;

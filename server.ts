@@ -1,0 +1,153 @@
+/**
+ * Airlock's single entry: the dashboard (Next.js), the live-update websocket, the development
+ * identity provider and the store in one process. See DESIGN.md, "Shape".
+ */
+import fs from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { createDevIdp, type DevIdp } from "./idp/provider";
+import { loadOrCreateIdpSecrets } from "./idp/secrets";
+import { ConfigError, loadConfig, type AirlockConfig } from "./lib/config";
+import { openStore } from "./lib/db/client";
+import { EventBus } from "./lib/events/bus";
+import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
+import { loadOrCreateSecret } from "./lib/secret-file";
+import { writeServerInfo } from "./lib/server-info";
+import { renderBanner } from "./server/banner";
+import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const DEV_IDP_PATH = "/oidc";
+
+async function main(): Promise<void> {
+  const dev = process.argv.includes("--dev");
+  loadDotEnv();
+  const config = loadConfig();
+
+  // The store first: a data dir we cannot open or migrate is reason enough not to start.
+  const store = openStore(config.dataDir, path.join(root, "drizzle"));
+
+  // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = notReady;
+  const http = createServer((req, res) => handler(req, res));
+  const port = await listen(http, config.port, config.host);
+  const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
+
+  // People sign in through the configured IdP, or the built-in development one.
+  const devIdp = config.oidc.issuer ? undefined : await startDevIdp(config, publicUrl);
+  const sso = ssoSettings(config, devIdp);
+
+  const runtime: Runtime = {
+    version: readVersion(),
+    config,
+    publicUrl,
+    store,
+    bus: new EventBus(),
+    authSecret: config.authSecret ?? loadOrCreateSecret(config.dataDir, "auth-secret"),
+    sso,
+    agentIssuer: config.agentIssuer ?? sso.issuer,
+    // The proxy arrives with its own issue; until then this is where it will listen.
+    proxy: { host: config.host, port: config.proxyPort },
+  };
+  setRuntime(runtime);
+  process.env.AUTH_URL = `${publicUrl}/api/auth`;
+
+  // Next.js serves every page and route handler; the IdP and the websocket sit beside it.
+  const app = next({ dev, dir: root, hostname: config.host, port });
+  await app.prepare();
+  const nextHandler = app.getRequestHandler();
+  const nextUpgrade = app.getUpgradeHandler();
+  const live = createLiveSocket({
+    bus: runtime.bus,
+    authSecret: runtime.authSecret,
+    secureCookies: publicUrl.startsWith("https:"),
+    roleGroups: config.roleGroups,
+  });
+
+  handler = (req, res) => {
+    if (devIdp && isUnder(req.url, devIdp.mountPath)) return devIdp.handle(req, res);
+    void nextHandler(req, res);
+  };
+  http.on("upgrade", (req, socket, head) => {
+    if (isUnder(req.url, LIVE_PATH)) return void live.upgrade(req, socket, head);
+    void nextUpgrade(req, socket, head);
+  });
+
+  writeServerInfo(config.dataDir, {
+    pid: process.pid,
+    publicUrl,
+    issuer: sso.issuer,
+    developmentIdp: sso.development,
+    proxy: runtime.proxy,
+  });
+  console.log(renderBanner(runtime, port));
+
+  const shutdown = (signal: string) => {
+    console.log(`[airlock] ${signal}: shutting down`);
+    live.close();
+    http.close();
+    http.closeAllConnections();
+    store.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+async function startDevIdp(config: AirlockConfig, publicUrl: string): Promise<DevIdp> {
+  return createDevIdp({
+    issuer: `${publicUrl}${DEV_IDP_PATH}`,
+    audience: config.agentAudience,
+    dashboardRedirectUri: `${publicUrl}/api/auth/callback/sso`,
+    postLogoutRedirectUri: `${publicUrl}/signin`,
+    secrets: await loadOrCreateIdpSecrets(config.dataDir),
+  });
+}
+
+function ssoSettings(config: AirlockConfig, devIdp: DevIdp | undefined): SsoSettings {
+  if (devIdp) {
+    const { id, secret } = devIdp.dashboardClient;
+    return { issuer: devIdp.issuer, clientId: id, clientSecret: secret, development: true };
+  }
+  const { issuer, clientId, clientSecret } = config.oidc;
+  if (!issuer || !clientId || !clientSecret) {
+    throw new ConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too");
+  }
+  return { issuer, clientId, clientSecret, development: false };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function notReady(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { "content-type": "text/plain", "retry-after": "1" });
+  res.end("Airlock is starting\n");
+}
+
+function isUnder(url: string | undefined, prefix: string): boolean {
+  return url === prefix || (url?.startsWith(`${prefix}/`) ?? false) || (url?.startsWith(`${prefix}?`) ?? false);
+}
+
+function readVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
+}
+
+/** `.env` in the working directory, without overriding what the environment already says. */
+function loadDotEnv(): void {
+  if (fs.existsSync(".env")) process.loadEnvFile(".env");
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? `airlock: ${err.message}` : err);
+  process.exit(1);
+});
