@@ -15,7 +15,7 @@ import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { loadOrCreateSecret } from "./lib/secret-file";
-import { writeServerInfo } from "./lib/server-info";
+import { removeServerInfo, writeServerInfo } from "./lib/server-info";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
 
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     http.close();
     http.closeAllConnections();
     store.close();
+    removeServerInfo(config.dataDir);
     process.exit(0);
   };
   process.once("SIGINT", shutdown);

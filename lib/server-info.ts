@@ -25,3 +25,7 @@ export function readServerInfo(dataDir: string): ServerInfo | undefined {
   if (!fs.existsSync(file)) return undefined;
   return JSON.parse(fs.readFileSync(file, "utf8")) as ServerInfo;
 }
+
+export function removeServerInfo(dataDir: string): void {
+  fs.rmSync(path.join(dataDir, FILE), { force: true });
+}
