@@ -7,15 +7,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSecureContext } from "node:tls";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
 import { loadOrCreateIdpSecrets } from "./idp/secrets";
+import { LiveSessions } from "./lib/activity/live-sessions";
+import { ActivityRecorder } from "./lib/activity/recorder";
 import { ConfigError, loadConfig, type AirlockConfig } from "./lib/config";
 import { openStore } from "./lib/db/client";
+import { decide } from "./lib/decision/decide";
 import { EventBus } from "./lib/events/bus";
+import { createAgentTokenVerifier } from "./lib/identity/agent-token";
+import { loadPolicyFile } from "./lib/policy/load";
+import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { loadOrCreateSecret } from "./lib/secret-file";
 import { removeServerInfo, writeServerInfo } from "./lib/server-info";
+import { startProxyServer } from "./proxy/server";
+import { Upstreams } from "./proxy/upstream/connect";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
 
@@ -27,8 +36,9 @@ async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
 
-  // The store first: a data dir we cannot open or migrate is reason enough not to start.
+  // The store and the policy first: without either there is nothing safe to serve.
   const store = openStore(config.dataDir, path.join(root, "drizzle"));
+  const policy = loadPolicyFile(config.policyPath);
 
   // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.
   let handler: (req: IncomingMessage, res: ServerResponse) => void = notReady;
@@ -40,17 +50,36 @@ async function main(): Promise<void> {
   const devIdp = config.oidc.issuer ? undefined : await startDevIdp(config, publicUrl);
   const sso = ssoSettings(config, devIdp);
 
+  // The proxy: agents' connections, each statement through the one decision point, recorded.
+  const bus = new EventBus();
+  const recorder = new ActivityRecorder(store.db, bus);
+  const liveSessions = new LiveSessions(bus);
+  const upstreams = new Upstreams(config.dataDir);
+  upstreams.warm(policy.resources.values()).catch((err: unknown) => console.error("[proxy]", err));
+  const agentIssuer = config.agentIssuer ?? sso.issuer;
+  const proxy = await startProxyServer({
+    host: config.host,
+    port: config.proxyPort,
+    tls: config.proxyTls && createSecureContext({ cert: fs.readFileSync(config.proxyTls.certFile), key: fs.readFileSync(config.proxyTls.keyFile) }),
+    verify: createAgentTokenVerifier({ issuer: agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim }),
+    resources: () => policy.resources,
+    decide,
+    recorder,
+    live: liveSessions,
+    upstreams,
+  });
+
   const runtime: Runtime = {
     version: readVersion(),
     config,
     publicUrl,
     store,
-    bus: new EventBus(),
+    bus,
     authSecret: config.authSecret ?? loadOrCreateSecret(config.dataDir, "auth-secret"),
     sso,
-    agentIssuer: config.agentIssuer ?? sso.issuer,
-    // The proxy arrives with its own issue; until then this is where it will listen.
-    proxy: { host: config.host, port: config.proxyPort },
+    agentIssuer,
+    proxy: { host: proxy.host, port: proxy.port },
+    liveSessions,
   };
   setRuntime(runtime);
   process.env.AUTH_URL = `${publicUrl}/api/auth`;
@@ -85,17 +114,20 @@ async function main(): Promise<void> {
   });
   console.log(renderBanner(runtime, port));
 
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     console.log(`[airlock] ${signal}: shutting down`);
     live.close();
     http.close();
     http.closeAllConnections();
+    await proxy.close();
+    recorder.flush();
+    await upstreams.close();
     store.close();
     removeServerInfo(config.dataDir);
     process.exit(0);
   };
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 async function startDevIdp(config: AirlockConfig, publicUrl: string): Promise<DevIdp> {
@@ -149,6 +181,6 @@ function loadDotEnv(): void {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `airlock: ${err.message}` : err);
+  console.error(err instanceof ConfigError || err instanceof PolicyError ? `airlock: ${err.message}` : err);
   process.exit(1);
 });

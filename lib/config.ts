@@ -7,6 +7,8 @@ export interface AirlockConfig {
   /** Dashboard port; 0 asks the OS for a free one. */
   port: number;
   proxyPort: number;
+  /** PEM files for TLS on the proxy; without them agents connect in plain text (use loopback). */
+  proxyTls: { certFile: string; keyFile: string } | undefined;
   dataDir: string;
   /** Base URL people and agents use to reach the dashboard; derived from the port when unset. */
   publicUrl: string | undefined;
@@ -38,6 +40,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     host: env.AIRLOCK_HOST || "127.0.0.1",
     port: readPort(env, "AIRLOCK_PORT", 3000),
     proxyPort: readPort(env, "AIRLOCK_PROXY_PORT", 6432),
+    proxyTls: readTls(env),
     dataDir: path.resolve(env.AIRLOCK_DATA_DIR || "./data"),
     publicUrl: env.AIRLOCK_PUBLIC_URL ? trimSlash(env.AIRLOCK_PUBLIC_URL) : undefined,
     policyPath: path.resolve(env.AIRLOCK_POLICY || "./airlock.policy.yaml"),
@@ -71,6 +74,14 @@ function readPort(env: Env, name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a port number from 0 to 65535, got "${raw}"`);
   }
   return port;
+}
+
+function readTls(env: Env): AirlockConfig["proxyTls"] {
+  const certFile = env.AIRLOCK_PROXY_TLS_CERT;
+  const keyFile = env.AIRLOCK_PROXY_TLS_KEY;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError("AIRLOCK_PROXY_TLS_CERT and AIRLOCK_PROXY_TLS_KEY go together");
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
 }
 
 function readList(raw: string | undefined, fallback: string[]): string[] {

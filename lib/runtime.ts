@@ -1,5 +1,6 @@
 import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
+import type { LiveSessions } from "./activity/live-sessions";
 import type { EventBus } from "./events/bus";
 
 /**
@@ -18,6 +19,8 @@ export interface Runtime {
   sso: SsoSettings;
   agentIssuer: string;
   proxy: { host: string; port: number };
+  /** Agent sessions open on this process's proxy. */
+  liveSessions: LiveSessions;
 }
 
 export interface SsoSettings {

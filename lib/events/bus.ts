@@ -1,7 +1,10 @@
 import type { Role } from "../identity/roles";
 
 /** Everything that changes what someone watching the dashboard should see. Grows per feature. */
-export type AirlockEvent = { type: "person.signed_in"; email: string; role: Role; at: string };
+export type AirlockEvent =
+  | { type: "person.signed_in"; email: string; role: Role; at: string }
+  | { type: "session.opened" | "session.closed"; sessionId: string; agentId: string; resource: string }
+  | { type: "activity.recorded"; sessions: number; statements: number };
 
 export type Listener = (event: AirlockEvent) => void;
 

@@ -1,0 +1,106 @@
+import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { authorizeAgent } from "./authorize";
+import type { CancelKeys } from "./cancel-keys";
+import { Auth, TxStatus } from "./protocol/message-codes";
+import { StreamClosedError } from "./protocol/socket-reader";
+import { writeAuthentication, writeBackendKeyData, writeParameterStatus, writeReadyForQuery } from "./protocol/writer";
+import type { ProxyDeps } from "./proxy-deps";
+import { Relay } from "./relay";
+import { PgWireError, SqlState } from "./wire-error";
+
+/** One agent connection, from the first byte to the last. */
+export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys): Promise<void> {
+  let client: Duplex = socket;
+  try {
+    // Startup: TLS if asked and configured, or a cancel request for another session.
+    const startup = await deps.negotiateStartup(socket);
+    if (startup.kind === "cancel") {
+      await keys.cancel(startup.processId, startup.secretKey);
+      socket.destroy();
+      return;
+    }
+    client = startup.socket;
+
+    // Authenticate: the token is the password; the database names a resource of the policy.
+    const { identity, resource } = await authorizeAgent(client, startup.reader, startup.params, deps.verify, deps.resources());
+
+    // Connect upstream with the resource's own credentials, which the agent never sees.
+    const upstream = await deps.upstreams.connect(resource, startup.params).catch((err: unknown) => {
+      console.error(`[proxy] resource "${resource.name}" unreachable:`, err);
+      throw PgWireError.fatal(SqlState.ConnectionFailure, `airlock: resource "${resource.name}" is unreachable`);
+    });
+
+    // Ready: the server's parameters, the proxy's own cancel key, then the first ReadyForQuery.
+    const key = keys.issue(() => upstream.cancel());
+    client.write(
+      Buffer.concat([
+        writeAuthentication(Auth.Ok),
+        ...[...upstream.parameters].map(([name, value]) => writeParameterStatus(name, value)),
+        writeBackendKeyData(key.processId, key.secretKey),
+        writeReadyForQuery(TxStatus.Idle),
+      ]),
+    );
+
+    // Record the session: it is live from here on.
+    const sessionId = randomUUID();
+    const session = { sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name };
+    const clientAddress = socket.remoteAddress;
+    const live = deps.live.open({ id: sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name, clientAddress, startedAt: new Date() });
+    deps.recorder.sessionStarted({
+      id: sessionId,
+      agentId: identity.agentId,
+      groups: [...identity.groups],
+      resource: resource.name,
+      clientAddress,
+      applicationName: startup.params.get("application_name"),
+      startedAt: live.startedAt,
+    });
+
+    // Relay until either side ends; each statement passes the decision point and is recorded.
+    startup.reader.detach();
+    const relay = new Relay(client, upstream, {
+      identity: session,
+      tokenExpiresAt: identity.expiresAt,
+      decide: deps.decide,
+      onStatement(statement, durationMs) {
+        live.statementCount++;
+        live.lastStatement = { text: statement.text, at: new Date() };
+        deps.recorder.statement({
+          sessionId,
+          text: statement.text,
+          params: statement.params,
+          protocol: statement.protocol,
+          outcome: statement.outcome,
+          errorCode: statement.errorCode,
+          errorMessage: statement.errorMessage,
+          rows: statement.rows,
+          durationMs,
+          startedAt: new Date(Date.now() - durationMs),
+        });
+      },
+    }, startup.reader.buffer.drain());
+    const reason = await relay.done;
+
+    // Record the end.
+    keys.release(key.processId);
+    deps.live.close(sessionId);
+    deps.recorder.sessionEnded(sessionId, reason);
+  } catch (err) {
+    refuse(client, err);
+  }
+}
+
+function refuse(client: Duplex, err: unknown): void {
+  if (err instanceof StreamClosedError) {
+    client.destroy();
+    return;
+  }
+  const wire = err instanceof PgWireError ? err : PgWireError.fatal(SqlState.InternalError, "airlock: internal error");
+  if (!(err instanceof PgWireError)) console.error("[proxy] connection failed:", err);
+  if (client.writable) client.end(wire.toMessage());
+  else client.destroy();
+  // A peer that never reads must not keep the socket open.
+  setTimeout(() => client.destroy(), 1000).unref();
+}

@@ -1,0 +1,123 @@
+/**
+ * Builders for the messages the proxy itself sends, to agents and to upstream servers.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+import { Auth, Backend, Frontend, StartupCode } from "./message-codes";
+
+/** A typed message: type byte, Int32 length (counting itself), then the body. */
+function message(type: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = type;
+  out.writeInt32BE(4 + body.length, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+function cstring(value: string): Buffer {
+  return Buffer.from(`${value}\0`, "utf8");
+}
+
+function int32(value: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out.writeInt32BE(value, 0);
+  return out;
+}
+
+export interface ErrorFields {
+  severity: "ERROR" | "FATAL" | "PANIC" | "WARNING" | "NOTICE" | "INFO" | "LOG" | "DEBUG";
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+// ErrorResponse and NoticeResponse share one body: typed fields, each a C string, then a zero.
+function fieldsBody(fields: ErrorFields): Buffer {
+  const parts: Buffer[] = [];
+  const add = (tag: string, value: string | undefined) => {
+    if (value !== undefined) parts.push(Buffer.from(tag), cstring(value));
+  };
+  add("S", fields.severity);
+  add("V", fields.severity); // non-localized severity: drivers key on it
+  add("C", fields.code);
+  add("M", fields.message);
+  add("D", fields.detail);
+  add("H", fields.hint);
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+/** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-ERRORRESPONSE */
+export function writeErrorResponse(fields: ErrorFields): Buffer {
+  return message(Backend.ErrorResponse, fieldsBody(fields));
+}
+
+/** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-NOTICERESPONSE */
+export function writeNoticeResponse(fields: ErrorFields): Buffer {
+  return message(Backend.NoticeResponse, fieldsBody(fields));
+}
+
+/** AuthenticationOk, AuthenticationCleartextPassword, …: 'R' with the subtype. */
+export function writeAuthentication(subtype: (typeof Auth)[keyof typeof Auth]): Buffer {
+  return message(Backend.Authentication, int32(subtype));
+}
+
+export function writeParameterStatus(name: string, value: string): Buffer {
+  return message(Backend.ParameterStatus, Buffer.concat([cstring(name), cstring(value)]));
+}
+
+export function writeBackendKeyData(processId: number, secretKey: number): Buffer {
+  return message(Backend.BackendKeyData, Buffer.concat([int32(processId), int32(secretKey)]));
+}
+
+const READY = new Map<number, Buffer>();
+/** ReadyForQuery is sent after every statement; the three possible messages are made once. */
+export function writeReadyForQuery(status: number): Buffer {
+  let ready = READY.get(status);
+  if (!ready) READY.set(status, (ready = message(Backend.ReadyForQuery, Buffer.from([status]))));
+  return ready;
+}
+
+export function writeCommandComplete(tag: string): Buffer {
+  return message(Backend.CommandComplete, cstring(tag));
+}
+
+export function writeQuery(sql: string): Buffer {
+  return message(Frontend.Query, cstring(sql));
+}
+
+export const SYNC: Buffer = message(Frontend.Sync, Buffer.alloc(0));
+export const TERMINATE: Buffer = message(Frontend.Terminate, Buffer.alloc(0));
+
+export function writePasswordMessage(password: string): Buffer {
+  return message(Frontend.Password, cstring(password));
+}
+
+/** SASLInitialResponse: mechanism name, then the client-first message with its length. */
+export function writeSaslInitialResponse(mechanism: string, data: string): Buffer {
+  const payload = Buffer.from(data, "utf8");
+  return message(Frontend.Password, Buffer.concat([cstring(mechanism), int32(payload.length), payload]));
+}
+
+export function writeSaslResponse(data: string): Buffer {
+  return message(Frontend.Password, Buffer.from(data, "utf8"));
+}
+
+/** Untyped startup packet: Int32 length, Int32 code, body. */
+function startupPacket(code: number, body: Buffer): Buffer {
+  return Buffer.concat([int32(8 + body.length), int32(code), body]);
+}
+
+/** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-STARTUPMESSAGE */
+export function writeStartupMessage(params: Record<string, string>): Buffer {
+  const parts = Object.entries(params).flatMap(([k, v]) => [cstring(k), cstring(v)]);
+  return startupPacket(StartupCode.Protocol3, Buffer.concat([...parts, Buffer.from([0])]));
+}
+
+export function writeSslRequest(): Buffer {
+  return startupPacket(StartupCode.SSLRequest, Buffer.alloc(0));
+}
+
+export function writeCancelRequest(processId: number, secretKey: number): Buffer {
+  return startupPacket(StartupCode.CancelRequest, Buffer.concat([int32(processId), int32(secretKey)]));
+}

@@ -1,0 +1,37 @@
+/** A connection to the database an agent's session runs against, whatever kind it is. */
+export interface Upstream {
+  /** ParameterStatus values the server reported at startup; the agent sees them as its own. */
+  readonly parameters: ReadonlyMap<string, string>;
+  /** Sends protocol bytes; false means "stop until drain" (backpressure). */
+  write(data: Buffer): boolean;
+  onData(listener: (chunk: Buffer) => void): void;
+  onDrain(listener: () => void): void;
+  /** Fires once, when the connection is gone for any reason. */
+  onClose(listener: (err?: Error) => void): void;
+  pause(): void;
+  resume(): void;
+  /** Asks the server, out of band, to cancel whatever this connection is running now. */
+  cancel(): Promise<void>;
+  /** Ends the connection politely (Terminate), or at once when destroy is true. */
+  close(destroy?: boolean): void;
+}
+
+/** Startup parameters an agent may pass on to the target. Others (options, replication, role…) are dropped. */
+export const FORWARDED_STARTUP_PARAMS = new Set([
+  "application_name",
+  "client_encoding",
+  "DateStyle",
+  "IntervalStyle",
+  "TimeZone",
+  "extra_float_digits",
+  "search_path",
+  "statement_timeout",
+  "lock_timeout",
+  "idle_in_transaction_session_timeout",
+]);
+
+export function forwardedParams(params: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of params) if (FORWARDED_STARTUP_PARAMS.has(name)) out[name] = value;
+  return out;
+}
