@@ -2,6 +2,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { Backend, TxStatus } from "../protocol/message-codes";
 import { SYNC, writeQuery } from "../protocol/writer";
+import { PgliteCopyIn } from "./pglite-copy-in";
 import type { FromWorker, PgliteWorkerData } from "./pglite-worker";
 import type { Upstream } from "./upstream";
 
@@ -109,6 +110,7 @@ class PgliteSession implements Upstream {
   #queued: Buffer[] = [];
   #closed = false;
   #lastBytes = Buffer.alloc(0);
+  readonly #copyIn = new PgliteCopyIn();
   readonly #data: Array<(chunk: Buffer) => void> = [];
   readonly #closeListeners: Array<(err?: Error) => void> = [];
 
@@ -119,7 +121,9 @@ class PgliteSession implements Upstream {
 
   write(data: Buffer): boolean {
     if (this.#closed) return false;
-    this.#queued.push(data);
+    const ready = this.#copyIn.outgoing(data, (reply) => this.deliver(reply));
+    if (ready.length === 0) return true;
+    this.#queued.push(...ready);
     this.idle = false;
     this.host.schedule(this);
     return true;
@@ -142,7 +146,8 @@ class PgliteSession implements Upstream {
     return this.#queued.length > 0;
   }
 
-  deliver(chunk: Buffer): void {
+  deliver(raw: Buffer): void {
+    const chunk = this.#copyIn.incoming(raw);
     this.#trackIdle(chunk);
     if (!this.#closed) for (const listener of this.#data) listener(chunk);
   }
