@@ -2,9 +2,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import postgres from "postgres";
-import { psql, RESOURCES, useProxy } from "./setup";
+import { psql, RESOURCES, withProxy } from "./setup";
 
-const env = useProxy();
+const env = withProxy();
 
 for (const { resource, kind } of RESOURCES) {
   describe(`real clients through the proxy to ${kind}`, () => {

@@ -15,7 +15,7 @@ export interface ProxyTestEnv {
 }
 
 /** Starts a real PostgreSQL and the proxy in front of it and of PGlite, once per test file. */
-export function useProxy(): () => ProxyTestEnv {
+export function withProxy(): () => ProxyTestEnv {
   let env: ProxyTestEnv | undefined;
   before(async () => {
     const postgres = await startPostgres();

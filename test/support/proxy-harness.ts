@@ -1,3 +1,4 @@
+import type { SecureContext } from "node:tls";
 import { LiveSessions } from "../../lib/activity/live-sessions";
 import { ActivityRecorder } from "../../lib/activity/recorder";
 import { openStore, type Store } from "../../lib/db/client";
@@ -25,7 +26,7 @@ export interface ProxyHarness {
  * The real proxy, wired as server.ts wires it, without the dashboard: the development IdP, a
  * store in a temp dir, and the given resources (pglite:// or postgres://).
  */
-export async function startProxyHarness(resources: Record<string, string>): Promise<ProxyHarness> {
+export async function startProxyHarness(resources: Record<string, string>, options: { tls?: SecureContext } = {}): Promise<ProxyHarness> {
   const dir = makeTempDir("proxy");
   const idp = await startTestIdp();
   const store = openStore(dir.path, "drizzle");
@@ -38,6 +39,7 @@ export async function startProxyHarness(resources: Record<string, string>): Prom
   const proxy = await startProxyServer({
     host: "127.0.0.1",
     port: 0,
+    tls: options.tls,
     verify: createAgentTokenVerifier({ issuer: idp.issuer, audience: idp.audience }),
     resources: () => resourceMap,
     decide,
