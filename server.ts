@@ -7,24 +7,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSecureContext } from "node:tls";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
 import { loadOrCreateIdpSecrets } from "./idp/secrets";
-import { LiveSessions } from "./lib/activity/live-sessions";
-import { ActivityRecorder } from "./lib/activity/recorder";
 import { ConfigError, loadConfig, type AirlockConfig } from "./lib/config";
 import { openStore } from "./lib/db/client";
-import { decide } from "./lib/decision/decide";
 import { EventBus } from "./lib/events/bus";
-import { createAgentTokenVerifier } from "./lib/identity/agent-token";
 import { loadPolicyFile } from "./lib/policy/load";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { loadOrCreateSecret } from "./lib/secret-file";
 import { removeServerInfo, writeServerInfo } from "./lib/server-info";
-import { startProxyServer } from "./proxy/server";
-import { Upstreams } from "./proxy/upstream/connect";
+import { startConfiguredProxy } from "./proxy/configured-proxy";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
 
@@ -52,22 +46,8 @@ async function main(): Promise<void> {
 
   // The proxy: agents' connections, each statement through the one decision point, recorded.
   const bus = new EventBus();
-  const recorder = new ActivityRecorder(store.db, bus);
-  const liveSessions = new LiveSessions(bus);
-  const upstreams = new Upstreams(config.dataDir);
-  upstreams.warm(policy.resources.values()).catch((err: unknown) => console.error("[proxy]", err));
   const agentIssuer = config.agentIssuer ?? sso.issuer;
-  const proxy = await startProxyServer({
-    host: config.host,
-    port: config.proxyPort,
-    tls: config.proxyTls && createSecureContext({ cert: fs.readFileSync(config.proxyTls.certFile), key: fs.readFileSync(config.proxyTls.keyFile) }),
-    verify: createAgentTokenVerifier({ issuer: agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim }),
-    resources: () => policy.resources,
-    decide,
-    recorder,
-    live: liveSessions,
-    upstreams,
-  });
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer, bus });
 
   const runtime: Runtime = {
     version: readVersion(),
@@ -78,8 +58,8 @@ async function main(): Promise<void> {
     authSecret: config.authSecret ?? loadOrCreateSecret(config.dataDir, "auth-secret"),
     sso,
     agentIssuer,
-    proxy: { host: proxy.host, port: proxy.port },
-    liveSessions,
+    proxy: { host: proxy.server.host, port: proxy.server.port },
+    liveSessions: proxy.liveSessions,
   };
   setRuntime(runtime);
   process.env.AUTH_URL = `${publicUrl}/api/auth`;
@@ -120,8 +100,6 @@ async function main(): Promise<void> {
     http.close();
     http.closeAllConnections();
     await proxy.close();
-    recorder.flush();
-    await upstreams.close();
     store.close();
     removeServerInfo(config.dataDir);
     process.exit(0);

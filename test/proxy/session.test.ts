@@ -49,18 +49,19 @@ for (const { resource, kind } of RESOURCES) {
     test("ends at its next statement once the agent's token expires", async () => {
       const { idp, proxy } = env().harness;
       const jwk = idp.secrets.signingKey as JWK;
+      const expiresAt = Math.floor(Date.now() / 1000) + 5;
       const token = await new SignJWT({ groups: ["agents"] })
         .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
         .setSubject("reporting-agent")
         .setIssuer(idp.issuer)
         .setAudience(idp.audience)
-        .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+        .setExpirationTime(expiresAt)
         .sign(await importJWK(jwk, "RS256"));
       const client = new pg.Client({ host: "127.0.0.1", port: proxy.port, user: "reporting-agent", password: token, database: resource });
       client.on("error", () => undefined);
       await client.connect();
       assert.equal((await client.query("select 1 as n")).rows[0].n, 1);
-      await new Promise((r) => setTimeout(r, 2600));
+      await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 500));
       await assert.rejects(client.query("select 2"), (err: { code?: string; severity?: string; message: string }) => {
         assert.equal(err.code, "28P01");
         assert.equal(err.severity, "FATAL");

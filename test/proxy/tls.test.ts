@@ -1,9 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
-import { createSecureContext } from "node:tls";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
 import { makeTempDir } from "../support/temp-dir";
 import { psql } from "./setup";
@@ -15,7 +13,7 @@ before(async () => {
   const key = path.join(certs.path, "key.pem");
   const cert = path.join(certs.path, "cert.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
-  harness = await startProxyHarness({ demo: "pglite://demo" }, { tls: createSecureContext({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }) });
+  harness = await startProxyHarness({ demo: "pglite://demo" }, { AIRLOCK_PROXY_TLS_CERT: cert, AIRLOCK_PROXY_TLS_KEY: key });
 });
 after(async () => {
   await harness.close();

@@ -1,13 +1,10 @@
-import type { SecureContext } from "node:tls";
-import { LiveSessions } from "../../lib/activity/live-sessions";
-import { ActivityRecorder } from "../../lib/activity/recorder";
+import type { LiveSessions } from "../../lib/activity/live-sessions";
+import type { ActivityRecorder } from "../../lib/activity/recorder";
+import { loadConfig } from "../../lib/config";
 import { openStore, type Store } from "../../lib/db/client";
-import { decide } from "../../lib/decision/decide";
-import { EventBus } from "../../lib/events/bus";
-import { createAgentTokenVerifier } from "../../lib/identity/agent-token";
 import type { Resource } from "../../lib/policy/policy-file";
-import { startProxyServer, type ProxyServer } from "../../proxy/server";
-import { Upstreams } from "../../proxy/upstream/connect";
+import { startConfiguredProxy } from "../../proxy/configured-proxy";
+import type { ProxyServer } from "../../proxy/server";
 import { startTestIdp, type TestIdp } from "./dev-idp";
 import { makeTempDir } from "./temp-dir";
 
@@ -24,42 +21,27 @@ export interface ProxyHarness {
 
 /**
  * The real proxy, wired as server.ts wires it, without the dashboard: the development IdP, a
- * store in a temp dir, and the given resources (pglite:// or postgres://).
+ * store in a temp dir, and the given resources (pglite:// or postgres://). `env` adds settings
+ * (AIRLOCK_PROXY_TLS_CERT…).
  */
-export async function startProxyHarness(resources: Record<string, string>, options: { tls?: SecureContext } = {}): Promise<ProxyHarness> {
+export async function startProxyHarness(resources: Record<string, string>, env: Record<string, string> = {}): Promise<ProxyHarness> {
   const dir = makeTempDir("proxy");
   const idp = await startTestIdp();
+  const config = loadConfig({ AIRLOCK_DATA_DIR: dir.path, AIRLOCK_PROXY_PORT: "0", ...env });
   const store = openStore(dir.path, "drizzle");
-  const bus = new EventBus();
-  const recorder = new ActivityRecorder(store.db, bus);
-  const live = new LiveSessions(bus);
-  const upstreams = new Upstreams(dir.path);
-  const resourceMap = new Map<string, Resource>(Object.entries(resources).map(([name, url]) => [name, { name, type: "postgres", url }]));
-  await upstreams.warm(resourceMap.values());
-  const proxy = await startProxyServer({
-    host: "127.0.0.1",
-    port: 0,
-    tls: options.tls,
-    verify: createAgentTokenVerifier({ issuer: idp.issuer, audience: idp.audience }),
-    resources: () => resourceMap,
-    decide,
-    recorder,
-    live,
-    upstreams,
-  });
+  const policy = { resources: new Map<string, Resource>(Object.entries(resources).map(([name, url]) => [name, { name, type: "postgres", url }])) };
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer });
   return {
-    proxy,
+    proxy: proxy.server,
     idp,
     store,
-    recorder,
-    live,
+    recorder: proxy.recorder,
+    live: proxy.liveSessions,
     async url(resource, agent = "reporting-agent") {
-      return `postgres://${agent}:${encodeURIComponent(await idp.token(agent))}@127.0.0.1:${proxy.port}/${resource}`;
+      return `postgres://${agent}:${encodeURIComponent(await idp.token(agent))}@127.0.0.1:${proxy.server.port}/${resource}`;
     },
     async close() {
       await proxy.close();
-      recorder.flush();
-      await upstreams.close();
       store.close();
       await idp.close();
       dir.remove();

@@ -1,0 +1,57 @@
+import fs from "node:fs";
+import { createSecureContext } from "node:tls";
+import { LiveSessions } from "../lib/activity/live-sessions";
+import { ActivityRecorder } from "../lib/activity/recorder";
+import type { AirlockConfig } from "../lib/config";
+import type { Db } from "../lib/db/client";
+import { decide } from "../lib/decision/decide";
+import type { EventBus } from "../lib/events/bus";
+import { createAgentTokenVerifier } from "../lib/identity/agent-token";
+import type { Policy } from "../lib/policy/policy-file";
+import { startProxyServer, type ProxyServer } from "./server";
+import { Upstreams } from "./upstream/connect";
+
+export interface ConfiguredProxy {
+  server: ProxyServer;
+  liveSessions: LiveSessions;
+  recorder: ActivityRecorder;
+  /** Stops accepting, ends sessions, writes what is pending, stops embedded databases. */
+  close(): Promise<void>;
+}
+
+/** The proxy as Airlock's configuration describes it, wired to the store and the policy. */
+export async function startConfiguredProxy(options: {
+  config: AirlockConfig;
+  db: Db;
+  policy: () => Policy;
+  agentIssuer: string;
+  bus?: EventBus;
+}): Promise<ConfiguredProxy> {
+  const { config } = options;
+  const recorder = new ActivityRecorder(options.db, options.bus);
+  const liveSessions = new LiveSessions(options.bus);
+  const upstreams = new Upstreams(config.dataDir);
+  // Embedded databases start in the background so the first agent rarely waits.
+  upstreams.warm(options.policy().resources.values()).catch((err: unknown) => console.error("[proxy]", err));
+  const server = await startProxyServer({
+    host: config.host,
+    port: config.proxyPort,
+    tls: config.proxyTls && createSecureContext({ cert: fs.readFileSync(config.proxyTls.certFile), key: fs.readFileSync(config.proxyTls.keyFile) }),
+    verify: createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim }),
+    resources: () => options.policy().resources,
+    decide,
+    recorder,
+    live: liveSessions,
+    upstreams,
+  });
+  return {
+    server,
+    liveSessions,
+    recorder,
+    async close() {
+      await server.close();
+      recorder.flush();
+      await upstreams.close();
+    },
+  };
+}

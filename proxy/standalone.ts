@@ -1,0 +1,39 @@
+/**
+ * The proxy as a process of its own, beside a running Airlock (same data dir and policy) or
+ * against a shared store: `npm run proxy`. Agent tokens are verified against AGENT_OIDC_ISSUER,
+ * or the issuer of the Airlock whose data dir this is.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadConfig } from "../lib/config";
+import { openStore } from "../lib/db/client";
+import { loadPolicyFile } from "../lib/policy/load";
+import { PolicyError } from "../lib/policy/policy-file";
+import { readServerInfo } from "../lib/server-info";
+import { startConfiguredProxy } from "./configured-proxy";
+
+async function main(): Promise<void> {
+  if (fs.existsSync(".env")) process.loadEnvFile(".env");
+  const config = loadConfig();
+  const issuer = config.agentIssuer ?? config.oidc.issuer ?? readServerInfo(config.dataDir)?.issuer;
+  if (!issuer) throw new ConfigError("set AGENT_OIDC_ISSUER, or start Airlock first so its issuer is known");
+
+  const store = openStore(config.dataDir, path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle"));
+  const policy = loadPolicyFile(config.policyPath);
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: issuer });
+  console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer})`);
+
+  const shutdown = async () => {
+    await proxy.close();
+    store.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void shutdown());
+  process.once("SIGTERM", () => void shutdown());
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError || err instanceof PolicyError ? `airlock proxy: ${err.message}` : err);
+  process.exit(1);
+});
