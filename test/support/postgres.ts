@@ -22,7 +22,7 @@ const PASSWORD = "airlock-test-pw";
  * A real PostgreSQL server for one test file: initdb and pg_ctl as the `postgres` user (the
  * server refuses to run as root), on a free loopback port, in a temp dir removed by stop().
  */
-export async function startPostgres(options: { auth?: "scram-sha-256" | "md5" | "password" } = {}): Promise<TestPostgres> {
+export async function startPostgres(options: { auth?: "scram-sha-256" | "md5" | "password"; maxConnections?: number } = {}): Promise<TestPostgres> {
   const bin = postgresBin();
   const temp = makeTempDir("pg");
   const dataDir = path.join(temp.path, "data");
@@ -39,9 +39,14 @@ export async function startPostgres(options: { auth?: "scram-sha-256" | "md5" | 
   const port = await freePort();
   const settings = [
     `-p ${port}`, "-c listen_addresses=127.0.0.1", `-c unix_socket_directories=${temp.path}`, "-c fsync=off",
-    "-c max_connections=200", `-c password_encryption=${auth === "md5" ? "md5" : "scram-sha-256"}`,
+    `-c max_connections=${options.maxConnections ?? 200}`, `-c password_encryption=${auth === "md5" ? "md5" : "scram-sha-256"}`,
   ].join(" ");
   runAs.exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-o", settings, "-l", path.join(temp.path, "log"), "-w", "-t", "60", "start"]);
+  if (auth === "md5") {
+    // initdb stored the password as SCRAM, with which the server would quietly use SCRAM instead.
+    runAs.exec(path.join(bin, "psql"), ["-h", temp.path, "-p", String(port), "-U", SUPERUSER, "-d", "postgres", "-c",
+      `set password_encryption = 'md5'; alter user ${SUPERUSER} password '${PASSWORD}'`]);
+  }
 
   return {
     port,
