@@ -40,11 +40,17 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
     mountPath,
     dashboardClient: { id: DASHBOARD_CLIENT_ID, secret: options.secrets.dashboardClientSecret },
     handle(req, res) {
+      // After the sign-in server action, Next.js prefetches its redirect target as a React Server
+      // Component; that request is not the browser's and must not start a sign-in of its own.
+      if (req.headers.rsc === "1") {
+        res.writeHead(204).end();
+        return;
+      }
       // oidc-provider derives its mount path from originalUrl minus url, as under Express.
       const original = req.url ?? "/";
       const inner = original.slice(mountPath.length) || "/";
       if (inner.startsWith("/interaction/")) {
-        handleInteraction(provider, req, res, inner).catch((err: unknown) => failInteraction(res, err));
+        handleInteraction(provider, req, res, inner).catch((err: unknown) => failInteraction(req, res, err));
         return;
       }
       Object.assign(req, { originalUrl: original });
@@ -142,8 +148,8 @@ function configuration(options: DevIdpOptions, mountPath: string): Configuration
   };
 }
 
-function failInteraction(res: ServerResponse, err: unknown): void {
-  console.error("[idp] interaction failed:", err);
+function failInteraction(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  console.error(`[idp] ${req.method} ${req.url} failed:`, err instanceof Error ? err.message : err);
   if (res.headersSent) {
     res.end();
     return;

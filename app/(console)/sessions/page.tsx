@@ -1,14 +1,40 @@
 import type { Metadata } from "next";
+import { LiveRefresh } from "@/components/live/live-refresh";
+import { LiveSessionsTable } from "@/components/sessions/live-sessions-table";
+import { RecentStatementsTable } from "@/components/sessions/recent-statements-table";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
+import { recentStatements } from "@/lib/activity/queries";
+import { getRuntime } from "@/lib/runtime";
 
 export const metadata: Metadata = { title: "Sessions" };
+export const dynamic = "force-dynamic";
 
 export default function SessionsPage() {
+  const rt = getRuntime();
+  const sessions = rt.liveSessions.list();
+  const statements = recentStatements(rt.store.db, 50);
+  const now = new Date();
   return (
     <>
-      <PageTitle title="Sessions" description="Agent connections through the proxy" />
-      <EmptyState title="No agent sessions yet">Live connections and their recent statements appear here as agents connect.</EmptyState>
+      <LiveRefresh on={["session.opened", "session.closed", "activity.recorded"]} />
+      <PageTitle title="Sessions" description="Agent connections through the proxy, live" />
+      <section className="section" aria-labelledby="live-title">
+        <h2 id="live-title">
+          Connected now <span className="count">{sessions.length}</span>
+        </h2>
+        {sessions.length > 0 ? (
+          <LiveSessionsTable sessions={sessions} now={now} />
+        ) : (
+          <EmptyState title="No agent sessions">
+            Agents connect to the proxy at {rt.proxy.host}:{rt.proxy.port} with their token as the password.
+          </EmptyState>
+        )}
+      </section>
+      <section className="section" aria-labelledby="recent-title">
+        <h2 id="recent-title">Recent statements</h2>
+        {statements.length > 0 ? <RecentStatementsTable statements={statements} now={now} /> : <p className="muted">No statements yet.</p>}
+      </section>
     </>
   );
 }

@@ -1,0 +1,104 @@
+/**
+ * The proxy's cost, in figures: pgbench straight to PostgreSQL and through the proxy, the proxy's
+ * memory with many idle agents, and its memory while a 1 GB result streams to a slow reader.
+ * `npm run bench:proxy`; BENCH_SECONDS sets the length of each pgbench run (default 15).
+ * Prints figures and budgets; it fails only when something breaks, never on a budget.
+ */
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { startTestIdp } from "../test/support/dev-idp";
+import { startPostgres } from "../test/support/postgres";
+import { makeTempDir } from "../test/support/temp-dir";
+import { measureIdleConnections, measureStream, measureThroughput, type Setup } from "./support/phases";
+import { readMemory } from "./support/memory";
+import { pgbenchPath, runPgbench } from "./support/pgbench";
+import { startProxyChild } from "./support/proxy-child";
+import { heading, mb } from "./support/report";
+
+const SECONDS = Number(process.env.BENCH_SECONDS || 15);
+const SCALE = 10;
+const IDLE_CONNECTIONS = 1000;
+const AGENT = "reporting-agent";
+const RESOURCE = "bench";
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Things to undo, last started first stopped, on success, failure or Ctrl-C alike. */
+const cleanups: Array<() => unknown> = [];
+
+async function main(): Promise<void> {
+  if (!Number.isFinite(SECONDS) || SECONDS < 1) throw new Error(`BENCH_SECONDS must be a number of seconds ≥ 1, got "${process.env.BENCH_SECONDS}"`);
+  const began = performance.now();
+  console.log(`Airlock proxy benchmark — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
+
+  // PostgreSQL with room for the idle agents (each holds one upstream backend) and pgbench.
+  const postgres = await startPostgres({ maxConnections: IDLE_CONNECTIONS + 100 });
+  cleanups.push(() => postgres.stop());
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  const version = (await admin.query<{ server_version: string }>("show server_version")).rows[0].server_version;
+  await admin.query(`create database ${RESOURCE}`);
+  await admin.end();
+  const benchUrl = postgres.url.replace(/\/postgres$/, `/${RESOURCE}`);
+  const direct = { host: "127.0.0.1", port: postgres.port, user: postgres.user, password: postgres.password, database: RESOURCE };
+  console.log(`PostgreSQL ${version} on port ${postgres.port} (max_connections ${IDLE_CONNECTIONS + 100}); pgbench at ${pgbenchPath()}`);
+
+  const initStart = performance.now();
+  await runPgbench(direct, ["-i", "-q", "-s", String(SCALE)]);
+  console.log(`pgbench -i -s ${SCALE}: ${((performance.now() - initStart) / 1000).toFixed(1)} s`);
+
+  // The development IdP in this process; the proxy in its own, so its memory is measurable.
+  const idp = await startTestIdp();
+  cleanups.push(() => idp.close());
+  const dataDir = makeTempDir("bench-proxy");
+  cleanups.push(() => dataDir.remove());
+  const proxy = await startProxyChild({ repoRoot: REPO_ROOT, dataDir: dataDir.path, resources: { [RESOURCE]: benchUrl }, agentIssuer: idp.issuer });
+  cleanups.push(() => proxy.stop());
+  console.log(`proxy pid ${proxy.pid} on port ${proxy.port}; RSS at start ${mb(readMemory(proxy.pid).rssMb)}`);
+
+  const token = await idp.token(AGENT);
+  const setup: Setup = {
+    seconds: SECONDS,
+    direct,
+    proxied: { host: "127.0.0.1", port: proxy.port, user: AGENT, password: token, database: RESOURCE },
+    proxyPid: proxy.pid,
+    postgresUrl: benchUrl,
+    idleConnections: IDLE_CONNECTIONS,
+  };
+
+  heading(`1. pgbench -S (select only), ${SECONDS} s per run, scale ${SCALE}`);
+  await measureThroughput(setup);
+  heading(`2. Memory with ${IDLE_CONNECTIONS} idle authenticated agent connections`);
+  await measureIdleConnections(setup);
+  heading("3. 1 GB result streamed through the proxy to a slow reader");
+  await measureStream(setup);
+
+  console.log(`\nTotal time ${((performance.now() - began) / 1000).toFixed(0)} s`);
+}
+
+async function cleanUp(): Promise<void> {
+  for (const undo of cleanups.splice(0).reverse()) {
+    try {
+      await undo();
+    } catch (err) {
+      console.error("cleanup step failed:", err);
+    }
+  }
+}
+
+process.once("SIGINT", () => {
+  console.error("\ninterrupted; cleaning up");
+  void cleanUp().then(() => process.exit(130));
+});
+
+main()
+  .then(async () => {
+    await cleanUp();
+    process.exit(0);
+  })
+  .catch(async (err: unknown) => {
+    console.error("\nbenchmark failed:", err);
+    await cleanUp();
+    process.exit(1);
+  });

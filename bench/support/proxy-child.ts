@@ -1,0 +1,78 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+export interface ProxyChild {
+  pid: number;
+  port: number;
+  /** Asks the proxy to shut down (SIGTERM), then kills it if it has not exited in 5 s. */
+  stop(): Promise<void>;
+}
+
+const LISTENING = /Airlock proxy listening on [\d.]+:(\d+)/;
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * The standalone proxy (`npm run proxy`) as a child process, so that its memory is its own:
+ * node runs it directly (no npm or shell in between), so the child's pid is the proxy's.
+ * Its stderr is passed through, so errors in the proxy show up in the bench output.
+ */
+export async function startProxyChild(options: {
+  repoRoot: string;
+  dataDir: string;
+  resources: Record<string, string>;
+  agentIssuer: string;
+  /** Extra node flags for the proxy, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
+}): Promise<ProxyChild> {
+  const policyPath = path.join(options.dataDir, "bench.policy.yaml");
+  const lines = Object.entries(options.resources).map(([name, url]) => `  ${name}: { type: postgres, url: ${JSON.stringify(url)} }`);
+  fs.writeFileSync(policyPath, `resources:\n${lines.join("\n")}\n`);
+
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "proxy/standalone.ts"], {
+    cwd: options.repoRoot,
+    env: {
+      ...process.env,
+      AIRLOCK_DATA_DIR: options.dataDir,
+      AIRLOCK_POLICY: policyPath,
+      AIRLOCK_PROXY_PORT: "0",
+      AGENT_OIDC_ISSUER: options.agentIssuer,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr.on("data", (chunk: Buffer) => process.stderr.write(`[proxy child] ${chunk.toString()}`));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("the proxy did not start listening within 60 s")), START_TIMEOUT_MS);
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = LISTENING.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the proxy exited before listening (code ${code}, signal ${signal})`));
+    });
+  }).catch(async (err: unknown) => {
+    child.kill("SIGKILL");
+    await exited;
+    throw err;
+  });
+
+  return {
+    pid: child.pid!,
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

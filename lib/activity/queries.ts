@@ -1,0 +1,36 @@
+import { desc, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { agentSessions, statements } from "../db/schema";
+
+export interface RecentStatement {
+  id: number;
+  agentId: string;
+  resource: string;
+  text: string;
+  outcome: "ok" | "error" | "refused";
+  errorCode: string | null;
+  rows: number;
+  durationMs: number;
+  startedAt: Date;
+}
+
+/** The latest statements of all agents, newest first. */
+export function recentStatements(db: Db, limit = 50): RecentStatement[] {
+  return db
+    .select({
+      id: statements.id,
+      agentId: agentSessions.agentId,
+      resource: agentSessions.resource,
+      text: statements.text,
+      outcome: statements.outcome,
+      errorCode: statements.errorCode,
+      rows: statements.rows,
+      durationMs: statements.durationMs,
+      startedAt: statements.startedAt,
+    })
+    .from(statements)
+    .innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id))
+    .orderBy(desc(statements.id))
+    .limit(limit)
+    .all();
+}
