@@ -22,6 +22,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       return;
     }
     client = startup.socket;
+    if (startup.negotiate) client.write(startup.negotiate);
 
     // Authenticate: the token is the password; the database names a resource of the policy.
     const { identity, resource } = await authorizeAgent(client, startup.reader, startup.params, deps.verify, deps.resources());

@@ -5,13 +5,14 @@ import { MessageBuffer } from "./protocol/message-buffer";
 import { StartupCode } from "./protocol/message-codes";
 import { readStartupParams } from "./protocol/reader";
 import { SocketReader } from "./protocol/socket-reader";
+import { writeNegotiateProtocolVersion } from "./protocol/writer";
 import { PgWireError, SqlState } from "./wire-error";
 
 /** Before login only the password message may come, and a token is a few kilobytes. */
 export const MAX_PRELOGIN_MESSAGE_BYTES = 64 * 1024;
 
 export type StartupOutcome =
-  | { kind: "session"; socket: Duplex; reader: SocketReader; params: Map<string, string>; tls: boolean }
+  | { kind: "session"; socket: Duplex; reader: SocketReader; params: Map<string, string>; tls: boolean; negotiate?: Buffer }
   | { kind: "cancel"; processId: number; secretKey: number };
 
 /**
@@ -42,10 +43,15 @@ export async function negotiateStartup(socket: Socket, tlsContext: SecureContext
       case StartupCode.CancelRequest:
         if (body.length !== 8) throw PgWireError.fatal(SqlState.ProtocolViolation, "malformed cancel request");
         return { kind: "cancel", processId: body.readInt32BE(0), secretKey: body.readInt32BE(4) };
-      default:
-        // Protocol 3.x: later minor versions are answered by the server's NegotiateProtocolVersion; we speak 3.0.
+      default: {
         if (code >> 16 !== 3) throw PgWireError.fatal(SqlState.FeatureNotSupported, `unsupported frontend protocol ${code >> 16}.${code & 0xffff}`);
-        return { kind: "session", socket: stream, reader, params: readStartupParams(body), tls };
+        const params = readStartupParams(body);
+        // A newer 3.x minor version or _pq_ options: say we speak 3.0 and know none of them.
+        const options = [...params.keys()].filter((k) => k.startsWith("_pq_."));
+        const negotiate = (code & 0xffff) > 0 || options.length > 0 ? writeNegotiateProtocolVersion(0, options) : undefined;
+        for (const option of options) params.delete(option);
+        return { kind: "session", socket: stream, reader, params, tls, negotiate };
+      }
     }
   }
 }

@@ -62,6 +62,11 @@ export function writeAuthentication(subtype: (typeof Auth)[keyof typeof Auth]): 
   return message(Backend.Authentication, int32(subtype));
 }
 
+/** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-NEGOTIATEPROTOCOLVERSION */
+export function writeNegotiateProtocolVersion(newestMinor: number, unrecognized: string[]): Buffer {
+  return message(Backend.NegotiateProtocolVersion, Buffer.concat([int32(newestMinor), int32(unrecognized.length), ...unrecognized.map(cstring)]));
+}
+
 export function writeParameterStatus(name: string, value: string): Buffer {
   return message(Backend.ParameterStatus, Buffer.concat([cstring(name), cstring(value)]));
 }

@@ -56,6 +56,14 @@ export class RawWireClient {
     }
   }
 
+  /** A single unframed byte, as the answer to SSLRequest or GSSENCRequest is. */
+  async singleByte(): Promise<string> {
+    for (let i = 0; i < 100 && this.#buffer.bufferedBytes === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const bytes = Buffer.concat(this.#buffer.drain());
+    if (bytes.length !== 1) throw new Error(`expected one byte, got ${bytes.length}`);
+    return bytes.toString();
+  }
+
   async expect(type: string): Promise<WireMessage> {
     const message = await this.next();
     if (!message || String.fromCharCode(message.type) !== type) {
