@@ -13,7 +13,7 @@ import { loadOrCreateIdpSecrets } from "./idp/secrets";
 import { ConfigError, loadConfig, type AirlockConfig } from "./lib/config";
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
-import { loadPolicyFile } from "./lib/policy/load";
+import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { loadOrCreateSecret } from "./lib/secret-file";
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
 
   // The store and the policy first: without either there is nothing safe to serve.
   const store = openStore(config.dataDir, path.join(root, "drizzle"));
-  const policy = loadPolicyFile(config.policyPath);
+  const bus = new EventBus();
+  const policy = new PolicySource(config.policyPath, bus).watch();
 
   // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.
   let handler: (req: IncomingMessage, res: ServerResponse) => void = notReady;
@@ -45,9 +46,8 @@ async function main(): Promise<void> {
   const sso = ssoSettings(config, devIdp);
 
   // The proxy: agents' connections, each statement through the one decision point, recorded.
-  const bus = new EventBus();
   const agentIssuer = config.agentIssuer ?? sso.issuer;
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer, bus });
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, bus });
 
   const runtime: Runtime = {
     version: readVersion(),
@@ -60,6 +60,8 @@ async function main(): Promise<void> {
     agentIssuer,
     proxy: { host: proxy.server.host, port: proxy.server.port },
     liveSessions: proxy.liveSessions,
+    policy,
+    classifiers: proxy.classifiers,
   };
   setRuntime(runtime);
   process.env.AUTH_URL = `${publicUrl}/api/auth`;
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     http.close();
     http.closeAllConnections();
     await proxy.close();
+    policy.close();
     store.close();
     removeServerInfo(config.dataDir);
     process.exit(0);

@@ -12,9 +12,9 @@ import { startTestIdp } from "../test/support/dev-idp";
 import { startPostgres } from "../test/support/postgres";
 import { makeTempDir } from "../test/support/temp-dir";
 import { measureIdleConnections, measureStream, measureThroughput, type Setup } from "./support/phases";
-import { readMemory } from "./support/memory";
+import { nodeBaselines, readMemory } from "./support/memory";
 import { pgbenchPath, runPgbench } from "./support/pgbench";
-import { startProxyChild } from "./support/proxy-child";
+import { startProxyChild, type ProxyChild } from "./support/proxy-child";
 import { heading, mb } from "./support/report";
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 15);
@@ -22,6 +22,8 @@ const SCALE = 10;
 const IDLE_CONNECTIONS = 1000;
 const AGENT = "reporting-agent";
 const RESOURCE = "bench";
+/** Extra node flags for the proxy child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
+const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Things to undo, last started first stopped, on success, failure or Ctrl-C alike. */
@@ -53,28 +55,49 @@ async function main(): Promise<void> {
   cleanups.push(() => idp.close());
   const dataDir = makeTempDir("bench-proxy");
   cleanups.push(() => dataDir.remove());
-  const proxy = await startProxyChild({ repoRoot: REPO_ROOT, dataDir: dataDir.path, resources: { [RESOURCE]: benchUrl }, agentIssuer: idp.issuer });
-  cleanups.push(() => proxy.stop());
-  console.log(`proxy pid ${proxy.pid} on port ${proxy.port}; RSS at start ${mb(readMemory(proxy.pid).rssMb)}`);
-
+  const startProxy = async () => {
+    const proxy = await startProxyChild({ repoRoot: REPO_ROOT, dataDir: dataDir.path, policy: benchPolicy(benchUrl), agentIssuer: idp.issuer, nodeArgs });
+    cleanups.push(() => proxy.stop());
+    console.log(`proxy pid ${proxy.pid} on port ${proxy.port}; RSS at start ${mb(readMemory(proxy.pid).rssMb)}`);
+    return proxy;
+  };
   const token = await idp.token(AGENT);
-  const setup: Setup = {
+  const setupFor = (proxy: ProxyChild): Setup => ({
     seconds: SECONDS,
     direct,
     proxied: { host: "127.0.0.1", port: proxy.port, user: AGENT, password: token, database: RESOURCE },
     proxyPid: proxy.pid,
     postgresUrl: benchUrl,
     idleConnections: IDLE_CONNECTIONS,
-  };
+  });
+  const baseline = await nodeBaselines(REPO_ROOT);
+  console.log(`for reference, RSS of an idle node: ${mb(baseline.plain)}; with --import tsx (as the proxy runs): ${mb(baseline.tsx)}`);
 
   heading(`1. pgbench -S (select only), ${SECONDS} s per run, scale ${SCALE}`);
-  await measureThroughput(setup);
-  heading(`2. Memory with ${IDLE_CONNECTIONS} idle authenticated agent connections`);
-  await measureIdleConnections(setup);
+  const loaded = await startProxy();
+  await measureThroughput(setupFor(loaded));
+  await loaded.stop();
+
+  // A fresh proxy for memory: after the pgbench runs the heap keeps pages it no longer uses,
+  // which would hide the cost of each connection.
+  heading(`2. Memory with ${IDLE_CONNECTIONS} idle authenticated agent connections (fresh proxy)`);
+  const fresh = setupFor(await startProxy());
+  await measureIdleConnections(fresh);
   heading("3. 1 GB result streamed through the proxy to a slow reader");
-  await measureStream(setup);
+  await measureStream(fresh);
 
   console.log(`\nTotal time ${((performance.now() - began) / 1000).toFixed(0)} s`);
+}
+
+/** The one resource, and reads for the one agent (with the policy engine, no rule means deny). */
+function benchPolicy(url: string): string {
+  return [
+    "resources:",
+    `  ${RESOURCE}: { type: postgres, url: ${JSON.stringify(url)} }`,
+    "rules:",
+    `  - { name: bench-reads, match: { agents: [${AGENT}], kinds: [select] }, action: allow }`,
+    "",
+  ].join("\n");
 }
 
 async function cleanUp(): Promise<void> {

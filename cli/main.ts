@@ -1,29 +1,37 @@
+import { policyCommand } from "./policy";
 import { tokenCommand } from "./token";
 
 interface Command {
-  usage: string;
-  summary: string;
+  /** One line per form of the command, with what it does. */
+  usage: Array<[string, string]>;
   run(args: string[]): Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
   token: {
-    usage: "airlock token <agent>",
-    summary: "print a fresh access token for a seeded agent (development IdP only)",
+    usage: [["airlock token <agent>", "print a fresh access token for a seeded agent (development IdP only)"]],
     run: tokenCommand,
+  },
+  policy: {
+    usage: [
+      ["airlock policy check [FILE]", "validate a policy file (exit 1 with the errors, by line and field)"],
+      ["airlock policy explain --agent ID --resource NAME --sql SQL", "how a statement is classified and which rule decides it"],
+    ],
+    run: policyCommand,
   },
 };
 
 export function helpText(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const usages = Object.values(COMMANDS).flatMap((c) => c.usage);
+  const width = Math.max(...usages.map(([u]) => u.length));
   return [
     "Usage: npx airlock <command> [options]",
     "",
     "Commands:",
-    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...usages.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`),
     "",
     "Settings come from the same environment as the server (AIRLOCK_PORT, AIRLOCK_PUBLIC_URL,",
-    "AIRLOCK_DATA_DIR, and .env in the current directory).",
+    "AIRLOCK_DATA_DIR, AIRLOCK_POLICY, and .env in the current directory).",
   ].join("\n");
 }
 

@@ -2,6 +2,9 @@ import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
 import type { LiveSessions } from "./activity/live-sessions";
 import type { EventBus } from "./events/bus";
+import type { Resource } from "./policy/policy-file";
+import type { PolicySource } from "./policy/source";
+import type { Classification } from "./sql/types";
 
 /**
  * The process-wide services, created once by server.ts. Next.js bundles route handlers apart
@@ -21,6 +24,9 @@ export interface Runtime {
   proxy: { host: string; port: number };
   /** Agent sessions open on this process's proxy. */
   liveSessions: LiveSessions;
+  policy: PolicySource;
+  /** Per-resource classifiers on each database's own catalog (shared with the proxy). */
+  classifiers: { forResource(resource: Resource): Promise<{ classify(text: string): Classification }> };
 }
 
 export interface SsoSettings {

@@ -4,15 +4,17 @@ import { LiveSessions } from "../lib/activity/live-sessions";
 import { ActivityRecorder } from "../lib/activity/recorder";
 import type { AirlockConfig } from "../lib/config";
 import type { Db } from "../lib/db/client";
-import { decide } from "../lib/decision/decide";
 import type { EventBus } from "../lib/events/bus";
 import { createAgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy } from "../lib/policy/policy-file";
+import { loadClassifier } from "./catalog-loader";
+import { ResourceClassifiers } from "./classifiers";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
 
 export interface ConfiguredProxy {
   server: ProxyServer;
+  classifiers: ResourceClassifiers;
   liveSessions: LiveSessions;
   recorder: ActivityRecorder;
   /** Stops accepting, ends sessions, writes what is pending, stops embedded databases. */
@@ -31,6 +33,7 @@ export async function startConfiguredProxy(options: {
   const recorder = new ActivityRecorder(options.db, options.bus);
   const liveSessions = new LiveSessions(options.bus);
   const upstreams = new Upstreams(config.dataDir);
+  const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
   upstreams.warm(options.policy().resources.values()).catch((err: unknown) => console.error("[proxy]", err));
   const server = await startProxyServer({
@@ -38,14 +41,15 @@ export async function startConfiguredProxy(options: {
     port: config.proxyPort,
     tls: config.proxyTls && createSecureContext({ cert: fs.readFileSync(config.proxyTls.certFile), key: fs.readFileSync(config.proxyTls.keyFile) }),
     verify: createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim }),
-    resources: () => options.policy().resources,
-    decide,
+    policy: options.policy,
+    classifiers,
     recorder,
     live: liveSessions,
     upstreams,
   });
   return {
     server,
+    classifiers,
     liveSessions,
     recorder,
     async close() {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { decide } from "../lib/decision/decide";
 import { authorizeAgent } from "./authorize";
 import type { CancelKeys } from "./cancel-keys";
 import { Auth, TxStatus } from "./protocol/message-codes";
@@ -25,13 +26,18 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     if (startup.negotiate) client.write(startup.negotiate);
 
     // Authenticate: the token is the password; the database names a resource of the policy.
-    const { identity, resource } = await authorizeAgent(client, startup.reader, startup.params, deps.verify, deps.resources());
+    const { identity, resource } = await authorizeAgent(client, startup.reader, startup.params, deps.verify, deps.policy().resources);
 
     // Connect upstream with the resource's own credentials, which the agent never sees.
-    const upstream = await deps.upstreams.connect(resource, startup.params).catch((err: unknown) => {
-      console.error(`[proxy] resource "${resource.name}" unreachable:`, err);
+    // Its catalog too: whether a function only reads is the target's to say.
+    const [connected, catalog] = await Promise.allSettled([deps.upstreams.connect(resource, startup.params), deps.classifiers.forResource(resource)]);
+    if (connected.status === "rejected" || catalog.status === "rejected") {
+      if (connected.status === "fulfilled") connected.value.close(true);
+      console.error(`[proxy] resource "${resource.name}" unreachable:`, connected.status === "rejected" ? connected.reason : (catalog as PromiseRejectedResult).reason);
       throw PgWireError.fatal(SqlState.ConnectionFailure, `airlock: resource "${resource.name}" is unreachable`);
-    });
+    }
+    const upstream = connected.value;
+    const classifier = catalog.value;
 
     // Ready: the server's parameters, the proxy's own cancel key, then the first ReadyForQuery.
     const key = keys.issue(() => upstream.cancel());
@@ -62,9 +68,9 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     // Relay until either side ends; each statement passes the decision point and is recorded.
     startup.reader.detach();
     const relay = new Relay(client, upstream, {
-      identity: session,
       tokenExpiresAt: identity.expiresAt,
-      decide: deps.decide,
+      classify: (text, prepared) => classifier.classify(text, prepared),
+      decide: (statement) => decide(deps.policy(), session, statement),
       onStatement(statement, durationMs) {
         live.statementCount++;
         live.lastStatement = { text: statement.text, at: new Date() };

@@ -1,48 +1,84 @@
 /**
- * The agent's prepared statements and portals, as the server will see them, so that an Execute
- * is decided against the SQL its portal was really bound to. The unnamed statement and portal
- * are replaced by every Parse/Bind of the same name, exactly as in the server.
+ * The agent's prepared statements and portals as the server will have them when it reaches each
+ * message, so that an Execute is judged by the SQL its portal was really bound to. Changes are
+ * confirmed by the server's answers (ParseComplete, BindComplete, CloseComplete) or dropped with
+ * an error. While an earlier Sync group is still unanswered, the server may hold either the old or
+ * the new statement under a name: then every candidate is returned, and the caller decides by the
+ * strictest. https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
-export class ExtendedState {
-  readonly #statements = new Map<string, string>();
-  readonly #portals = new Map<string, { text: string; params: Array<string | null> }>();
+export class ExtendedState<T> {
+  readonly #statements = new Map<string, Versions<T>>();
+  readonly #portals = new Map<string, Versions<Bound<T>>>();
+  /** Counts Syncs: messages after the same Sync stand or fall together. */
+  #group = 0;
 
-  parse(name: string, text: string): void {
-    this.#statements.set(name, text);
+  /** Parse: returns what to call when the server answers (true: ParseComplete). */
+  parse(name: string, value: T): (ok: boolean) => void {
+    return this.#change(this.#statements, name, value);
   }
 
-  /** Binds a portal; undefined when the statement does not exist (the server will say so). */
-  bind(portal: string, statement: string, params: Array<Buffer | null>, formats: number[]): void {
-    const text = this.#statements.get(statement);
-    if (text === undefined) {
-      this.#portals.delete(portal);
-      return;
-    }
-    this.#portals.set(portal, { text, params: params.map((value, i) => paramText(value, formatOf(formats, i))) });
+  /** What a prepared statement's name may stand for when the server reaches the next message. */
+  statement(name: string): T[] {
+    return this.#candidates(this.#statements, name);
   }
 
-  portal(name: string): { text: string; params: Array<string | null> } | undefined {
-    return this.#portals.get(name);
+  /** Bind: the portal runs one of the statement's candidates. */
+  bind(portal: string, candidates: T[], params: Array<string | null>): (ok: boolean) => void {
+    return this.#change(this.#portals, portal, { candidates, params });
   }
 
-  close(kind: "statement" | "portal", name: string): void {
-    if (kind === "statement") this.#statements.delete(name);
-    else this.#portals.delete(name);
+  /** Close: takes effect when the server confirms it. */
+  close(kind: "statement" | "portal", name: string): (ok: boolean) => void {
+    const versions = (kind === "statement" ? this.#statements : this.#portals).get(name);
+    return (ok) => {
+      if (ok && versions) versions.confirmed = undefined;
+    };
   }
 
-  /** Portals live until the transaction ends; the server drops them at Sync outside one. */
+  sync(): void {
+    this.#group++;
+  }
+
+  /** What an Execute of this portal may run: one candidate in the usual case, none if unknown. */
+  portal(name: string): { candidates: T[]; params: Array<string | null> } {
+    const bound = this.#candidates(this.#portals, name);
+    return { candidates: bound.flatMap((b) => b.candidates), params: bound.at(-1)?.params ?? [] };
+  }
+
+  /** Portals the server has confirmed die with their transaction. */
   endOfTransaction(): void {
-    this.#portals.clear();
+    for (const versions of this.#portals.values()) versions.confirmed = undefined;
+  }
+
+  #change<V>(map: Map<string, Versions<V>>, name: string, value: V): (ok: boolean) => void {
+    let versions = map.get(name);
+    if (!versions) map.set(name, (versions = { pending: [] }));
+    const entry = { value, group: this.#group };
+    versions.pending.push(entry);
+    const v = versions;
+    return (ok) => {
+      v.pending.splice(v.pending.indexOf(entry), 1);
+      // The unnamed statement or portal is dropped when its replacement starts, even if that fails.
+      if (ok || name === "") v.confirmed = ok ? value : undefined;
+    };
+  }
+
+  #candidates<V>(map: Map<string, Versions<V>>, name: string): V[] {
+    const versions = map.get(name);
+    if (!versions) return [];
+    const current = versions.pending.filter((p) => p.group === this.#group);
+    // A change earlier in this Sync group: if it failed, this message is skipped anyway.
+    if (current.length > 0) return [current.at(-1)!.value];
+    return [...(versions.confirmed === undefined ? [] : [versions.confirmed]), ...versions.pending.map((p) => p.value)];
   }
 }
 
-// Bind's format codes: none → all text; one → applies to all; else one per parameter.
-function formatOf(formats: number[], i: number): number {
-  if (formats.length === 0) return 0;
-  return formats.length === 1 ? formats[0] : (formats[i] ?? 0);
+interface Versions<V> {
+  confirmed?: V;
+  pending: Array<{ value: V; group: number }>;
 }
 
-function paramText(value: Buffer | null, format: number): string | null {
-  if (value === null) return null;
-  return format === 1 ? `\\x${value.toString("hex")}` : value.toString("utf8");
+interface Bound<T> {
+  candidates: T[];
+  params: Array<string | null>;
 }

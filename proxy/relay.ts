@@ -1,12 +1,15 @@
 import type { Duplex } from "node:stream";
-import type { Decision, SessionIdentity, Statement } from "../lib/decision/decide";
+import { strictest, type Decision, type Statement } from "../lib/decision/decide";
+import { mergeStatements } from "../lib/sql/merge";
+import type { Classification, StatementInfo } from "../lib/sql/types";
+import { unknownClassification } from "../lib/sql/unknown";
 import { ExtendedState } from "./extended-state";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { readBind, readCommandTag, readExecutePortal, readFields, readParse, readQuery, readTarget, rowsFromTag } from "./protocol/reader";
-import { writeErrorResponse, writeReadyForQuery } from "./protocol/writer";
+import { readBind, readCommandTag, readExecutePortal, readFields, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
-import { ResponseTracker, type PendingStatement } from "./response-tracker";
+import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
 import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState } from "./wire-error";
 
@@ -16,10 +19,12 @@ export const MAX_CLIENT_MESSAGE_BYTES = 256 * 1024 * 1024;
 export const MAX_SERVER_MESSAGE_BYTES = 1024 * 1024 * 1024 + 5;
 
 export interface RelayContext {
-  identity: SessionIdentity;
   /** Seconds since the epoch when the agent's token expires. */
   tokenExpiresAt: number;
-  decide(session: SessionIdentity, statement: Statement): Decision;
+  /** Classification against the resource's catalog (cached by text). */
+  classify(text: string, prepared: ReadonlyMap<string, StatementInfo>): Classification;
+  /** The decision point, for this session's agent and resource under the current policy. */
+  decide(statement: Statement): Decision;
   onStatement(statement: PendingStatement, durationMs: number): void;
 }
 
@@ -32,14 +37,13 @@ export type RelayStep = (typeof RelayStep)[keyof typeof RelayStep];
  */
 export class Relay {
   #step: RelayStep = RelayStep.Relaying;
-  #txStatus: number = TxStatus.Idle;
-  /** After the proxy refuses an Execute, the agent's messages are dropped until Sync, as the server would. */
-  #skipUntilSync = false;
+  /** SQL-level PREPAREs of this session: EXECUTE is judged by the prepared body. */
+  readonly #prepared = new Map<string, StatementInfo>();
   readonly #fromClient = new MessageBuffer(MAX_CLIENT_MESSAGE_BYTES);
   readonly #fromServer = new MessageBuffer(MAX_SERVER_MESSAGE_BYTES);
   readonly #toServer = new OutputBatch();
   readonly #toClient = new OutputBatch();
-  readonly #extended = new ExtendedState();
+  readonly #extended = new ExtendedState<string>();
   readonly #tracker: ResponseTracker;
   #upstreamPaused = false;
   #resolveDone!: (reason: string) => void;
@@ -52,10 +56,7 @@ export class Relay {
     private readonly ctx: RelayContext,
     leftover: Buffer[] = [],
   ) {
-    this.#tracker = new ResponseTracker({
-      finished: (s) => ctx.onStatement(s, performance.now() - s.startedAt),
-      emit: (bytes) => this.#toClient.add(bytes),
-    });
+    this.#tracker = new ResponseTracker((s) => ctx.onStatement(s, performance.now() - s.startedAt));
     for (const chunk of leftover) this.#fromClient.push(chunk);
 
     client.on("data", (chunk: Buffer) => this.#onClientData(chunk));
@@ -96,44 +97,58 @@ export class Relay {
 
   #fromClientMessage(message: WireMessage): void {
     const { type, body, raw } = message;
-    if (this.#skipUntilSync && type !== Frontend.Sync) return;
     switch (type) {
-      case Frontend.Query:
-        return this.#statement(readQuery(body), undefined, "simple", raw);
+      case Frontend.Query: {
+        const text = readQuery(body);
+        const statement = pending(text, undefined, "simple");
+        const decision = this.#judge(statement, [text]);
+        if (decision.action === "refuse") return this.#refuse(statement, decision.message, REFUSED_QUERY, { kind: "query", statement });
+        return this.#forward(raw, { kind: "query", statement });
+      }
       case Frontend.Parse: {
         const parse = readParse(body);
-        this.#extended.parse(parse.name, parse.text);
-        return this.#forward(raw, { kind: "parse" });
+        this.ctx.classify(parse.text, this.#prepared); // classified now (and cached); judged at Execute
+        return this.#forward(raw, { kind: "parse", done: this.#extended.parse(parse.name, parse.text) });
       }
       case Frontend.Bind: {
+        // Decided here, not at Execute: the server plans the statement at Bind, and planning can
+        // already run functions (constant folding), so a refused statement must never be bound.
         const bind = readBind(body);
-        this.#extended.bind(bind.portal, bind.statement, bind.params, bind.paramFormats);
-        return this.#forward(raw, { kind: "bind" });
+        const candidates = this.#extended.statement(bind.statement);
+        const params = bindParams(bind);
+        const statement = pending(candidates.at(-1) ?? "", params, "extended");
+        const decision = this.#judge(statement, candidates);
+        if (decision.action === "refuse") return this.#refuse(statement, decision.message, REFUSED_PARSE, { kind: "bind", done: () => undefined, statement });
+        return this.#forward(raw, { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) });
       }
       case Frontend.Execute: {
+        this.#checkToken();
         const portal = this.#extended.portal(readExecutePortal(body));
-        // An unknown portal is the server's error to report; the proxy lets it say so.
-        if (!portal) return this.#forward(raw, { kind: "execute", statement: pending("", undefined, "extended") });
-        return this.#statement(portal.text, portal.params, "extended", raw);
+        const statement = pending(portal.candidates.at(-1) ?? "", portal.params, "extended");
+        if (portal.candidates.length === 0) {
+          return this.#refuse(statement, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
+        }
+        return this.#forward(raw, { kind: "execute", statement });
       }
       case Frontend.Describe:
         return this.#forward(raw, { kind: readTarget(body).kind === "statement" ? "describe-statement" : "describe-portal" });
       case Frontend.Close: {
         const target = readTarget(body);
-        this.#extended.close(target.kind, target.name);
-        return this.#forward(raw, { kind: "close" });
+        return this.#forward(raw, { kind: "close", done: this.#extended.close(target.kind, target.name) });
       }
       case Frontend.Sync:
-        this.#skipUntilSync = false;
+        this.#extended.sync();
         return this.#forward(raw, { kind: "sync" });
       case Frontend.Flush:
       case Frontend.CopyData:
       case Frontend.CopyDone:
       case Frontend.CopyFail:
         return this.#toServer.add(raw);
-      case Frontend.FunctionCall:
+      case Frontend.FunctionCall: {
         // The fast-path call names a function by OID with no SQL to judge: never let it through.
-        return this.#refuseSimple(pending("<fast-path function call>", undefined, "simple"), "airlock: the fast-path function call interface is not allowed");
+        const statement = pending("<fast-path function call>", undefined, "simple");
+        return this.#refuse(statement, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
+      }
       case Frontend.Terminate:
         return this.#end("client terminated", true);
       default:
@@ -141,30 +156,36 @@ export class Relay {
     }
   }
 
-  /** Every statement, simple or extended, passes here: identity still valid, then the decision. */
-  #statement(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended", raw: Buffer): void {
+  /**
+   * Every statement, simple or extended, passes here before the server sees it: the identity must
+   * still be valid, then each SQL text the statement may stand for is classified and decided; the
+   * strictest decision holds.
+   */
+  #judge(statement: PendingStatement, texts: string[]): Decision {
+    this.#checkToken();
+    const classifications = texts.length > 0 ? texts.map((t) => this.ctx.classify(t, this.#prepared)) : [unknownClassification("", "binds a statement Airlock did not see prepared")];
+    const decision = strictest(classifications.map((classification) => this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification })));
+    if (decision.action === "allow") for (const c of classifications) rememberPrepared(this.#prepared, c);
+    return decision;
+  }
+
+  #checkToken(): void {
     if (Date.now() / 1000 >= this.ctx.tokenExpiresAt) {
       throw PgWireError.fatal(SqlState.InvalidPassword, "airlock: token expired; reconnect with a fresh token");
     }
-    const statement = pending(text, params, protocol);
-    const decision = this.ctx.decide(this.ctx.identity, { text, params, protocol });
-    if (decision.action === "allow") {
-      return this.#forward(raw, protocol === "simple" ? { kind: "query", statement } : { kind: "execute", statement });
-    }
-    if (protocol === "simple") return this.#refuseSimple(statement, decision.message);
-    statement.outcome = "refused";
-    statement.errorCode = decision.code;
-    statement.errorMessage = decision.message;
-    this.#skipUntilSync = true;
-    this.#tracker.expect({ kind: "reply", bytes: errorBytes(decision.message), statement });
   }
 
-  #refuseSimple(statement: PendingStatement, message: string): void {
-    Object.assign(statement, { outcome: "refused", errorCode: SqlState.InsufficientPrivilege, errorMessage: message });
-    this.#tracker.expect({ kind: "reply", bytes: Buffer.concat([errorBytes(message), writeReadyForQuery(this.#txStatus)]), statement });
+  /**
+   * A refused statement still goes upstream, as one that fails without effect: the server then
+   * does exactly what it does after any error (aborts the transaction, skips to Sync), and its
+   * error is replaced by the refusal on the way back. The two sides never disagree about state.
+   */
+  #refuse(statement: PendingStatement, message: string, substitute: Buffer, expected: Expected): void {
+    Object.assign(statement, { outcome: "refused", errorCode: SqlState.InsufficientPrivilege, errorMessage: message, refusal: errorBytes(message) });
+    this.#forward(substitute, expected);
   }
 
-  #forward(raw: Buffer, expected: Parameters<ResponseTracker["expect"]>[0]): void {
+  #forward(raw: Buffer, expected: Expected): void {
     this.#tracker.expect(expected);
     this.#toServer.add(raw);
   }
@@ -180,8 +201,12 @@ export class Relay {
     this.#fromServer.push(chunk);
     try {
       for (let message = this.#fromServer.next(); message; message = this.#fromServer.next()) {
-        this.#toClient.add(message.raw);
-        if (message.type !== Backend.DataRow) this.#fromServerMessage(message);
+        if (message.type === Backend.DataRow) {
+          this.#toClient.add(message.raw);
+          continue;
+        }
+        this.#toClient.add(this.#tracker.refusalFor(message.type) ?? message.raw);
+        this.#fromServerMessage(message);
       }
     } catch (err) {
       return this.#fatal(err);
@@ -198,8 +223,7 @@ export class Relay {
         return this.#tracker.onServerMessage(type, undefined, { code: fields.get("C"), message: fields.get("M") });
       }
       case Backend.ReadyForQuery:
-        this.#txStatus = body[0];
-        if (this.#txStatus === TxStatus.Idle) this.#extended.endOfTransaction();
+        if (body[0] === TxStatus.Idle) this.#extended.endOfTransaction();
         return this.#tracker.onServerMessage(type);
       default:
         return this.#tracker.onServerMessage(type);
@@ -244,6 +268,28 @@ export class Relay {
     if (graceful) this.client.end();
     else if (!this.client.writableEnded) this.client.destroy();
     this.#resolveDone(reason);
+  }
+}
+
+/** What a refused statement becomes upstream: a syntax error, so it fails before doing anything. */
+const REFUSED_QUERY = writeQuery("airlock refused this statement");
+const REFUSED_PARSE = writeParse("airlock_refused", "airlock refused this statement");
+
+function bindParams(bind: BindMessage): Array<string | null> {
+  return bind.params.map((value, i) => {
+    if (value === null) return null;
+    // Format codes: none → all text; one → for all; otherwise one per parameter.
+    const format = bind.paramFormats.length === 1 ? bind.paramFormats[0] : (bind.paramFormats[i] ?? 0);
+    return format === 1 ? `\\x${value.toString("hex")}` : value.toString("utf8");
+  });
+}
+
+/** PREPARE adds its body under the name (every body ever prepared under it: the server may have refused a later one); DEALLOCATE removes. */
+function rememberPrepared(prepared: Map<string, StatementInfo>, classification: Classification): void {
+  for (const s of classification.statements) {
+    if (s.prepares) prepared.set(s.prepares, mergeStatements(prepared.get(s.prepares), s));
+    if (s.deallocates === "*") prepared.clear();
+    else if (s.deallocates) prepared.delete(s.deallocates);
   }
 }
 

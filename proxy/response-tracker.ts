@@ -2,12 +2,9 @@ import { Backend } from "./protocol/message-codes";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
-  | { kind: "query"; statement: PendingStatement }
-  | { kind: "execute"; statement: PendingStatement }
-  | { kind: "parse" | "bind" | "close" | "describe-statement" | "describe-portal" }
-  | { kind: "sync" }
-  /** Bytes the proxy answers with itself, released once everything before them is answered. */
-  | { kind: "reply"; bytes: Buffer; statement?: PendingStatement };
+  | { kind: "query" | "execute"; statement: PendingStatement }
+  | { kind: "parse" | "bind" | "close"; done: (ok: boolean) => void; statement?: PendingStatement }
+  | { kind: "describe-statement" | "describe-portal" | "sync" };
 
 export interface PendingStatement {
   text: string;
@@ -18,48 +15,40 @@ export interface PendingStatement {
   outcome: "ok" | "error" | "refused";
   errorCode?: string;
   errorMessage?: string;
-}
-
-export interface TrackerEvents {
-  /** A statement has its final answer (success, error or refusal). */
-  finished(statement: PendingStatement): void;
-  /** Proxy-made bytes whose turn has come. */
-  emit(bytes: Buffer): void;
+  /** A refused statement is sent on as a harmless failing one; the agent gets these bytes in place of that error. */
+  refusal?: Buffer;
 }
 
 /**
  * Matches the server's responses to the agent's requests, so that the proxy knows when each
- * statement ends and can slot its own answers (refusals) into the stream at the right place.
- * Mirrors the server's rules: after an error in the extended protocol, everything up to Sync is
- * skipped. https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+ * statement ends and what the server made of each Parse, Bind and Close. Mirrors the server's
+ * rules: after an error in the extended protocol, everything up to Sync is skipped.
+ * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
 export class ResponseTracker {
   #queue: Expected[] = [];
   #head = 0;
 
-  constructor(private readonly events: TrackerEvents) {}
+  constructor(private readonly finished: (statement: PendingStatement) => void) {}
 
   expect(item: Expected): void {
-    // A reply with nothing ahead of it goes out at once.
-    if (item.kind === "reply" && this.#head === this.#queue.length) return this.#release(item);
     this.#queue.push(item);
   }
 
-  get pending(): number {
-    return this.#queue.length - this.#head;
+  /** The refusal to send instead of the server's ErrorResponse now arriving, if it answers one. */
+  refusalFor(type: number): Buffer | undefined {
+    const head = this.#peek();
+    return type === Backend.ErrorResponse && head && "statement" in head ? head.statement?.refusal : undefined;
   }
 
-  /** Feeds one server message; `tag` is read by the caller only for CommandComplete. */
-  onServerMessage(type: number, tag?: number, error?: { code?: string; message?: string }): void {
+  /** Feeds one server message; `rows` is the row count of a CommandComplete. */
+  onServerMessage(type: number, rows?: number, error?: { code?: string; message?: string }): void {
     const head = this.#peek();
     if (!head) return;
     switch (type) {
       case Backend.CommandComplete:
-        if (head.kind === "query") head.statement.rows += tag ?? 0;
-        else if (head.kind === "execute") {
-          head.statement.rows += tag ?? 0;
-          this.#complete();
-        }
+        if (head.kind === "query" || head.kind === "execute") head.statement.rows += rows ?? 0;
+        if (head.kind === "execute") this.#complete();
         return;
       case Backend.EmptyQueryResponse:
       case Backend.PortalSuspended:
@@ -86,39 +75,29 @@ export class ResponseTracker {
   }
 
   #onError(head: Expected, error?: { code?: string; message?: string }): void {
-    if (head.kind === "query") {
-      Object.assign(head.statement, { outcome: "error", errorCode: error?.code, errorMessage: error?.message });
-      return; // ReadyForQuery still follows
+    if (head.kind === "query") return failed(head.statement, error); // ReadyForQuery still follows
+    // Extended protocol: the server now skips to Sync; nothing before it will be answered, and
+    // what it skips never ran, so only the failed step itself is recorded.
+    if ("statement" in head && head.statement) {
+      failed(head.statement, error);
+      this.finished(head.statement);
     }
-    if (head.kind === "execute") Object.assign(head.statement, { outcome: "error", errorCode: error?.code, errorMessage: error?.message });
-    // The server now skips to Sync: nothing queued before it will be answered, our own replies neither.
-    while (this.#peek() && this.#peek()!.kind !== "sync") {
-      const skipped = this.#queue[this.#head++];
-      if (skipped.kind === "execute" && skipped !== head) Object.assign(skipped.statement, { outcome: "error", errorCode: "skipped" });
-      if (skipped.kind === "execute" || (skipped.kind === "reply" && skipped.statement)) this.events.finished(statementOf(skipped)!);
+    for (let item = this.#peek(); item && item.kind !== "sync"; item = this.#peek()) {
+      this.#head++;
+      if (item.kind === "parse" || item.kind === "bind" || item.kind === "close") item.done(false);
     }
     this.#compact();
   }
 
-  #completeIf(head: Expected, kind: Expected["kind"]): void {
+  #completeIf(head: Expected, kind: "parse" | "bind" | "close"): void {
     if (head.kind === kind) this.#complete();
   }
 
   #complete(): void {
     const done = this.#queue[this.#head++];
-    const statement = statementOf(done);
-    if (statement) this.events.finished(statement);
-    // Replies that were waiting for this answer go out now.
-    for (let next = this.#peek(); next?.kind === "reply"; next = this.#peek()) {
-      this.#head++;
-      this.#release(next);
-    }
+    if (done.kind === "query" || done.kind === "execute") this.finished(done.statement);
+    else if (done.kind === "parse" || done.kind === "bind" || done.kind === "close") done.done(true);
     this.#compact();
-  }
-
-  #release(reply: Extract<Expected, { kind: "reply" }>): void {
-    this.events.emit(reply.bytes);
-    if (reply.statement) this.events.finished(reply.statement);
   }
 
   #peek(): Expected | undefined {
@@ -136,6 +115,7 @@ export class ResponseTracker {
   }
 }
 
-function statementOf(item: Expected): PendingStatement | undefined {
-  return item.kind === "query" || item.kind === "execute" || item.kind === "reply" ? item.statement : undefined;
+function failed(statement: PendingStatement, error?: { code?: string; message?: string }): void {
+  if (statement.outcome === "refused") return; // the proxy's own verdict stands
+  Object.assign(statement, { outcome: "error", errorCode: error?.code, errorMessage: error?.message });
 }

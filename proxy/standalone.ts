@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../lib/config";
 import { openStore } from "../lib/db/client";
-import { loadPolicyFile } from "../lib/policy/load";
+import { PolicySource } from "../lib/policy/source";
 import { PolicyError } from "../lib/policy/policy-file";
 import { readServerInfo } from "../lib/server-info";
 import { startConfiguredProxy } from "./configured-proxy";
@@ -20,12 +20,13 @@ async function main(): Promise<void> {
   if (!issuer) throw new ConfigError("set AGENT_OIDC_ISSUER, or start Airlock first so its issuer is known");
 
   const store = openStore(config.dataDir, path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle"));
-  const policy = loadPolicyFile(config.policyPath);
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: issuer });
+  const policy = new PolicySource(config.policyPath).watch();
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer });
   console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer})`);
 
   const shutdown = async () => {
     await proxy.close();
+    policy.close();
     store.close();
     process.exit(0);
   };

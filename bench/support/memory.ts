@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 
 /** Resident memory of one process, from /proc/PID/status (Linux only), in megabytes (MiB). */
@@ -55,3 +56,32 @@ function field(status: string, name: string): number {
   if (!match) throw new Error(`no ${name} in /proc status`);
   return Number(match[1]) / 1024;
 }
+
+/**
+ * RSS of node doing nothing, plain and with the tsx loader the proxy runs under, so that the
+ * proxy's own share of its RSS can be told apart. A lower bound: tsx grows with the modules it loads.
+ */
+export async function nodeBaselines(cwd: string): Promise<{ plain: number; tsx: number }> {
+  const idle = async (args: string[]) => {
+    const child = spawn(process.execPath, [...args, "--eval", "setInterval(() => undefined, 1000)"], { cwd, stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      return readMemory(child.pid!).rssMb;
+    } finally {
+      child.kill("SIGKILL");
+    }
+  };
+  const [plain, tsx] = await Promise.all([idle([]), idle(["--import", "tsx"])]);
+  return { plain, tsx };
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/PID/stat. */
+export function readCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ, which Linux fixes at 100 on every architecture node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

@@ -1,5 +1,5 @@
 import { countBackends, openIdleConnections, waitForBackends } from "./idle-connections";
-import { readMemory, resetPeak, sampleMemory } from "./memory";
+import { readCpuSeconds, readMemory, resetPeak, sampleMemory } from "./memory";
 import { parsePgbench, runPgbench, type PgbenchResult, type Target } from "./pgbench";
 import { streamSlowly } from "./slow-reader";
 import { mb, ms, sleep, table, verdict } from "./report";
@@ -24,7 +24,9 @@ const STREAM_ROWS = 1_000_000;
 const STREAM_SQL = `select repeat('x', 1000) from generate_series(1, ${STREAM_ROWS})`;
 /** Each row: 'D', Int32 length, Int16 column count, Int32 value length, 1000 bytes. */
 const STREAM_ROW_BYTES = 1 + 4 + 2 + 4 + 1000;
-const STREAM_BYTES_PER_SECOND = 150 * 1024 * 1024;
+/** The slow reader's pace; BENCH_STREAM_MBPS changes it (0: as fast as it can). */
+const STREAM_BYTES_PER_SECOND = (Number(process.env.BENCH_STREAM_MBPS || 150) || Infinity) * 1024 * 1024;
+const WARM_UP_CONNECTIONS = 100;
 /** Lets garbage collection and socket teardown settle before a memory reading. */
 const SETTLE_MS = 2000;
 
@@ -36,17 +38,22 @@ export async function measureThroughput(setup: Setup): Promise<void> {
     for (const clients of [1, 8]) {
       const args = ["-n", "-S", "-T", String(setup.seconds), "-c", String(clients), "-j", String(clients === 1 ? 1 : 2), "-M", mode];
       const direct = parsePgbench(await runPgbench(setup.direct, args));
+      const cpuBefore = readCpuSeconds(setup.proxyPid);
       const proxied = parsePgbench(await runPgbench(setup.proxied, args));
+      const cpu = (readCpuSeconds(setup.proxyPid) - cpuBefore) / setup.seconds;
       console.log(`  ${mode} -c ${clients}: direct ${direct.tps.toFixed(0)} tps, proxy ${proxied.tps.toFixed(0)} tps`);
-      rows.push(throughputRow(mode, clients, direct, proxied));
+      rows.push(throughputRow(mode, clients, direct, proxied, cpu));
     }
   }
   console.log();
-  console.log(table(["mode", "clients", "direct TPS", "proxy TPS", "proxy/direct", "direct latency", "proxy latency", "added latency", "budget"], rows));
-  console.log(`proxy peak RSS during the pgbench runs: ${mb(readMemory(setup.proxyPid).peakMb)}`);
+  console.log(table(["mode", "clients", "direct TPS", "proxy TPS", "proxy/direct", "direct latency", "proxy latency", "added latency", "proxy CPU", "budget"], rows));
+  await sleep(SETTLE_MS);
+  const after = readMemory(setup.proxyPid);
+  console.log("proxy CPU: the proxy process's CPU time over the run, in % of one core (it has one thread of JavaScript).");
+  console.log(`proxy RSS after the pgbench runs: ${mb(after.rssMb)} (peak during them ${mb(after.peakMb)})`);
 }
 
-function throughputRow(mode: string, clients: number, direct: PgbenchResult, proxied: PgbenchResult): string[] {
+function throughputRow(mode: string, clients: number, direct: PgbenchResult, proxied: PgbenchResult, cpu: number): string[] {
   const ratio = proxied.tps / direct.tps;
   const added = proxied.latencyMs - direct.latencyMs;
   const budget =
@@ -55,23 +62,21 @@ function throughputRow(mode: string, clients: number, direct: PgbenchResult, pro
       : clients === 8
         ? verdict(ratio >= MIN_RATIO_AT_8, `ratio ≥ ${MIN_RATIO_AT_8}`)
         : "";
-  return [mode, String(clients), direct.tps.toFixed(0), proxied.tps.toFixed(0), ratio.toFixed(2), ms(direct.latencyMs), ms(proxied.latencyMs), ms(added), budget];
+  return [mode, String(clients), direct.tps.toFixed(0), proxied.tps.toFixed(0), ratio.toFixed(2), ms(direct.latencyMs), ms(proxied.latencyMs), ms(added), `${(cpu * 100).toFixed(0)}%`, budget];
 }
 
 /** The proxy's RSS at rest, then holding many logged-in, idle agent connections. */
 export async function measureIdleConnections(setup: Setup): Promise<void> {
+  const open = (count: number) =>
+    openIdleConnections({ port: setup.proxied.port, user: setup.proxied.user, token: setup.proxied.password, database: setup.proxied.database, count, concurrency: 50 });
+  // Warm-up: the login path runs once per connection (token check, JWKS, SCRAM upstream).
+  for (const client of await open(WARM_UP_CONNECTIONS)) client.close();
+  await waitForBackends(setup.postgresUrl, setup.direct.database, 0);
   await sleep(SETTLE_MS);
   const idle = readMemory(setup.proxyPid).rssMb;
   resetPeak(setup.proxyPid);
   const started = performance.now();
-  const clients = await openIdleConnections({
-    port: setup.proxied.port,
-    user: setup.proxied.user,
-    token: setup.proxied.password,
-    database: setup.proxied.database,
-    count: setup.idleConnections,
-    concurrency: 50,
-  });
+  const clients = await open(setup.idleConnections);
   const openSeconds = (performance.now() - started) / 1000;
   try {
     await sleep(SETTLE_MS);
@@ -80,7 +85,7 @@ export async function measureIdleConnections(setup: Setup): Promise<void> {
     const backends = await countBackends(setup.postgresUrl, setup.direct.database);
     const perConnectionKb = ((loaded.rssMb - idle) * 1024) / setup.idleConnections;
     console.log(`opened ${clients.length} agent connections in ${openSeconds.toFixed(1)} s (50 at a time); ${stillOpen} still open, ${backends} upstream backends on PostgreSQL`);
-    console.log(`proxy RSS idle (after warm-up):        ${mb(idle)}`);
+    console.log(`proxy RSS idle (after ${WARM_UP_CONNECTIONS} warm-up logins): ${mb(idle)}`);
     console.log(`proxy RSS with ${setup.idleConnections} idle connections:   ${mb(loaded.rssMb)}   ${verdict(loaded.rssMb <= MAX_RSS_WITH_IDLE_MB, `≤ ${MAX_RSS_WITH_IDLE_MB} MB`)}`);
     console.log(`proxy peak RSS while they opened:      ${mb(loaded.peakMb)}`);
     console.log(`cost per idle connection:              ${perConnectionKb.toFixed(1)} KB`);
@@ -113,7 +118,7 @@ export async function measureStream(setup: Setup): Promise<void> {
   const growth = peak - baseline;
   const complete = result.rows === STREAM_ROWS && result.rowBytes === STREAM_ROWS * STREAM_ROW_BYTES && result.tag === `SELECT ${STREAM_ROWS}`;
   const rate = result.bytes / 1024 / 1024 / result.seconds;
-  console.log(`query: ${STREAM_SQL}; reader paced at ${STREAM_BYTES_PER_SECOND / 1024 / 1024} MB/s`);
+  console.log(`query: ${STREAM_SQL}; reader ${Number.isFinite(STREAM_BYTES_PER_SECOND) ? `paced at ${STREAM_BYTES_PER_SECOND / 1024 / 1024} MB/s` : "unpaced"}`);
   console.log(`received ${result.bytes.toLocaleString("en")} bytes (${result.rows.toLocaleString("en")} rows, "${result.tag}") in ${result.seconds.toFixed(1)} s = ${rate.toFixed(0)} MB/s — ${complete ? "complete" : "INCOMPLETE"}`);
   console.log(`proxy RSS baseline ${mb(baseline)}, peak ${mb(peak)} (${sampled.samples} samples${exactPeak ? " and VmHWM" : ""}), growth ${mb(growth)}   ${verdict(growth <= MAX_STREAM_GROWTH_MB, `growth ≤ ${MAX_STREAM_GROWTH_MB} MB`)}`);
   if (!complete) throw new Error(`the result was not received whole: ${result.rows} rows, ${result.rowBytes} row bytes, tag "${result.tag}"`);

@@ -20,14 +20,14 @@ const START_TIMEOUT_MS = 60_000;
 export async function startProxyChild(options: {
   repoRoot: string;
   dataDir: string;
-  resources: Record<string, string>;
+  /** The policy file's text: the benchmark's resource and the rules that let its agent read. */
+  policy: string;
   agentIssuer: string;
   /** Extra node flags for the proxy, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
 }): Promise<ProxyChild> {
   const policyPath = path.join(options.dataDir, "bench.policy.yaml");
-  const lines = Object.entries(options.resources).map(([name, url]) => `  ${name}: { type: postgres, url: ${JSON.stringify(url)} }`);
-  fs.writeFileSync(policyPath, `resources:\n${lines.join("\n")}\n`);
+  fs.writeFileSync(policyPath, options.policy);
 
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "proxy/standalone.ts"], {
     cwd: options.repoRoot,
@@ -44,12 +44,15 @@ export async function startProxyChild(options: {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
   const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
+    let out: string | undefined = "";
     const timer = setTimeout(() => reject(new Error("the proxy did not start listening within 60 s")), START_TIMEOUT_MS);
+    // Read stdout to the end (a full pipe would stall the proxy), keeping it only until the banner.
     child.stdout.on("data", (chunk: Buffer) => {
+      if (out === undefined) return;
       out += chunk.toString();
       const match = LISTENING.exec(out);
       if (match) {
+        out = undefined;
         clearTimeout(timer);
         resolve(Number(match[1]));
       }

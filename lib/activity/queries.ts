@@ -34,3 +34,16 @@ export function recentStatements(db: Db, limit = 50): RecentStatement[] {
     .limit(limit)
     .all();
 }
+
+/** Agents that have connected, with the groups their newest session had. */
+export function knownAgents(db: Db, limit = 100): Array<{ id: string; groups: string[] }> {
+  const rows = db
+    .select({ id: agentSessions.agentId, groups: agentSessions.groups })
+    .from(agentSessions)
+    .orderBy(desc(agentSessions.startedAt))
+    .limit(1000)
+    .all();
+  const byId = new Map<string, string[]>();
+  for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row.groups);
+  return [...byId].slice(0, limit).map(([id, groups]) => ({ id, groups }));
+}

@@ -1,3 +1,7 @@
+import { evaluate, type PolicyVerdict } from "../policy/evaluate";
+import type { Policy } from "../policy/policy-file";
+import type { Classification } from "../sql/types";
+
 /** Who is asking: the verified agent behind one proxy session. */
 export interface SessionIdentity {
   sessionId: string;
@@ -11,18 +15,35 @@ export interface Statement {
   /** Bound parameters in text form (binary ones hex-encoded), for the extended protocol. */
   params?: ReadonlyArray<string | null>;
   protocol: "simple" | "extended";
+  classification: Classification;
 }
 
 export type Decision =
-  | { action: "allow" }
-  | { action: "refuse"; code: "42501"; message: string; rule?: string };
-
-const ALLOW: Decision = { action: "allow" };
+  | { action: "allow"; verdict: PolicyVerdict }
+  | { action: "refuse"; code: "42501"; message: string; verdict: PolicyVerdict };
 
 /**
  * The one decision point: every statement of every agent, simple or extended protocol, is
- * decided here before it reaches the database. Policy, holds and masking plug in here.
+ * decided here before it reaches the database.
  */
-export function decide(_session: SessionIdentity, _statement: Statement): Decision {
-  return ALLOW;
+export function decide(policy: Policy, session: SessionIdentity, statement: Statement): Decision {
+  const verdict = evaluate(policy, session, statement.classification);
+  switch (verdict.action) {
+    case "allow":
+      return { action: "allow", verdict };
+    case "deny":
+      return refuse(verdict, verdict.rule ? `airlock: denied by rule ${verdict.rule.name}: ${verdict.why}` : `airlock: ${verdict.why}`);
+    case "review":
+      // Holds arrive with the approvals feature; until then a statement that needs review is refused.
+      return refuse(verdict, `airlock: approval required by rule ${verdict.rule!.name}: ${verdict.why}`);
+  }
+}
+
+function refuse(verdict: PolicyVerdict, message: string): Decision {
+  return { action: "refuse", code: "42501", message, verdict };
+}
+
+/** Of several possible decisions (a name the server may resolve either way), the strictest. */
+export function strictest(decisions: Decision[]): Decision {
+  return decisions.find((d) => d.action === "refuse") ?? decisions[0];
 }

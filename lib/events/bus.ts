@@ -4,7 +4,8 @@ import type { Role } from "../identity/roles";
 export type AirlockEvent =
   | { type: "person.signed_in"; email: string; role: Role; at: string }
   | { type: "session.opened" | "session.closed"; sessionId: string; agentId: string; resource: string }
-  | { type: "activity.recorded"; sessions: number; statements: number };
+  | { type: "activity.recorded"; sessions: number; statements: number }
+  | { type: "policy.changed"; ok: boolean };
 
 export type Listener = (event: AirlockEvent) => void;
 

@@ -1,5 +1,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
+import { KINDS, type Kind } from "../sql/types";
+import { parseDuration } from "./duration";
 
 /** A database agents may reach, as the policy file names it. */
 export interface Resource {
@@ -9,8 +11,50 @@ export interface Resource {
   url: string;
 }
 
+export type RuleAction = "allow" | "deny" | "review";
+
+export interface RuleMatch {
+  agents?: string[];
+  groups?: string[];
+  resources?: string[];
+  kinds?: Kind[];
+  tables?: string[];
+  functions?: string[];
+}
+
+export interface ReviewOptions {
+  approvers: string[];
+  count: number;
+  timeoutMs: number;
+  /** What an approver may grant: "once" and/or durations in ms. */
+  grants: Array<"once" | number>;
+  slackChannel?: string;
+  /** "return": refuse at once with the request id instead of holding the connection. */
+  mode: "wait" | "return";
+}
+
+export interface MaskOptions {
+  columns: string[];
+  detect: Array<"email" | "card" | "ssn" | "phone" | "iban">;
+  strategy: "partial" | "redact" | "hash" | "null";
+}
+
+export interface Rule {
+  name: string;
+  /** 1-based line of the rule in the file, for explanations. */
+  line?: number;
+  match: RuleMatch;
+  action: RuleAction;
+  /** Shown to the agent when this rule refuses. */
+  reason?: string;
+  review?: ReviewOptions;
+  mask?: MaskOptions;
+}
+
 export interface Policy {
   resources: ReadonlyMap<string, Resource>;
+  /** In file order: the first rule that matches decides. */
+  rules: readonly Rule[];
 }
 
 /** A problem in the policy file, pointing at the line and the field. */
@@ -29,10 +73,49 @@ const ResourceSchema = z.strictObject({
   url: z.string().min(1),
 });
 
-const PolicySchema = z.object({
+const names = z.array(z.string().min(1)).min(1);
+const duration = z.string().refine((v) => parseDuration(v) !== undefined, "a duration such as 30s, 10m, 1h or 2d");
+
+const MatchSchema = z.strictObject({
+  agents: names.optional(),
+  groups: names.optional(),
+  resources: names.optional(),
+  kinds: z.array(z.enum(KINDS)).min(1).optional(),
+  tables: names.optional(),
+  functions: names.optional(),
+});
+
+const ReviewSchema = z.strictObject({
+  approvers: names,
+  count: z.number().int().min(1).max(10).default(1),
+  timeout: duration.default("10m"),
+  grants: z.array(z.union([z.literal("once"), duration])).min(1).default(["once"]),
+  slack_channel: z.string().min(1).optional(),
+  mode: z.enum(["wait", "return"]).default("wait"),
+});
+
+const MaskSchema = z.strictObject({
+  columns: z.array(z.string().min(1)).default([]),
+  detect: z.array(z.enum(["email", "card", "ssn", "phone", "iban"])).default([]),
+  strategy: z.enum(["partial", "redact", "hash", "null"]).default("partial"),
+});
+
+const RuleSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "rule names are letters, digits, ., - and _"),
+    match: MatchSchema.default({}),
+    action: z.enum(["allow", "deny", "review"]),
+    reason: z.string().min(1).optional(),
+    review: ReviewSchema.optional(),
+    mask: MaskSchema.optional(),
+  })
+  .refine((r) => r.action !== "review" || r.review, { message: "a review rule needs review: { approvers: [...] }", path: ["review"] })
+  .refine((r) => r.action === "review" || !r.review, { message: "review options belong to review rules", path: ["review"] })
+  .refine((r) => r.action === "allow" || !r.mask, { message: "mask options belong to allow rules", path: ["mask"] });
+
+const PolicySchema = z.strictObject({
   resources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are letters, digits, - and _"), ResourceSchema),
-  // Rules are read by the policy engine; until then the document may carry them.
-  rules: z.array(z.unknown()).optional(),
+  rules: z.array(RuleSchema).default([]),
 });
 
 type Env = Record<string, string | undefined>;
@@ -66,8 +149,29 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       problems.push({ path: `resources.${name}.url`, line: lineOf(doc, ["resources", name, "url"], lineCounter), message: (err as Error).message });
     }
   }
+  const rules = parsed.data.rules.map((r, i): Rule => ({
+    name: r.name,
+    line: lineOf(doc, ["rules", i], lineCounter),
+    match: r.match,
+    action: r.action,
+    reason: r.reason,
+    review: r.review && {
+      approvers: r.review.approvers,
+      count: r.review.count,
+      timeoutMs: parseDuration(r.review.timeout)!,
+      grants: r.review.grants.map((g) => (g === "once" ? "once" : parseDuration(g)!)),
+      slackChannel: r.review.slack_channel,
+      mode: r.review.mode,
+    },
+    mask: r.mask,
+  }));
+  const seen = new Set<string>();
+  rules.forEach((rule, i) => {
+    if (seen.has(rule.name)) problems.push({ path: `rules.${i}.name`, line: lineOf(doc, ["rules", i, "name"], lineCounter), message: `rule "${rule.name}" is defined twice` });
+    seen.add(rule.name);
+  });
   if (problems.length > 0) throw new PolicyError(problems, file);
-  return { resources };
+  return { resources, rules };
 }
 
 /** `${NAME}` references, so secrets stay in the environment and out of the file. */

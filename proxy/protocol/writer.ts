@@ -91,6 +91,11 @@ export function writeQuery(sql: string): Buffer {
   return message(Frontend.Query, cstring(sql));
 }
 
+/** Parse with no parameter types. */
+export function writeParse(name: string, sql: string): Buffer {
+  return message(Frontend.Parse, Buffer.concat([cstring(name), cstring(sql), Buffer.from([0, 0])]));
+}
+
 export const SYNC: Buffer = message(Frontend.Sync, Buffer.alloc(0));
 export const TERMINATE: Buffer = message(Frontend.Terminate, Buffer.alloc(0));
 

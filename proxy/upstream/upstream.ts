@@ -16,22 +16,24 @@ export interface Upstream {
   close(destroy?: boolean): void;
 }
 
-/** Startup parameters an agent may pass on to the target. Others (options, replication, role…) are dropped. */
+/**
+ * Startup parameters an agent may pass on to the target. Others are dropped: `options` and
+ * `replication` (privileges), `search_path` (which function an unqualified name reaches) and
+ * anything unknown. The text encoding is always UTF-8, the one Airlock parses statements in.
+ */
 export const FORWARDED_STARTUP_PARAMS = new Set([
   "application_name",
-  "client_encoding",
   "DateStyle",
   "IntervalStyle",
   "TimeZone",
   "extra_float_digits",
-  "search_path",
   "statement_timeout",
   "lock_timeout",
   "idle_in_transaction_session_timeout",
 ]);
 
 export function forwardedParams(params: ReadonlyMap<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = { client_encoding: "UTF8" };
   for (const [name, value] of params) if (FORWARDED_STARTUP_PARAMS.has(name)) out[name] = value;
   return out;
 }

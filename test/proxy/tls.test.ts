@@ -13,7 +13,7 @@ before(async () => {
   const key = path.join(certs.path, "key.pem");
   const cert = path.join(certs.path, "cert.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert], { stdio: "ignore" });
-  harness = await startProxyHarness({ demo: "pglite://demo" }, { AIRLOCK_PROXY_TLS_CERT: cert, AIRLOCK_PROXY_TLS_KEY: key });
+  harness = await startProxyHarness({ demo: "pglite://demo" }, { env: { AIRLOCK_PROXY_TLS_CERT: cert, AIRLOCK_PROXY_TLS_KEY: key } });
 });
 after(async () => {
   await harness.close();

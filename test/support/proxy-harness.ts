@@ -2,7 +2,8 @@ import type { LiveSessions } from "../../lib/activity/live-sessions";
 import type { ActivityRecorder } from "../../lib/activity/recorder";
 import { loadConfig } from "../../lib/config";
 import { openStore, type Store } from "../../lib/db/client";
-import type { Resource } from "../../lib/policy/policy-file";
+import { parsePolicy } from "../../lib/policy/policy-file";
+import { KINDS } from "../../lib/sql/types";
 import { startConfiguredProxy } from "../../proxy/configured-proxy";
 import type { ProxyServer } from "../../proxy/server";
 import { startTestIdp, type TestIdp } from "./dev-idp";
@@ -19,17 +20,31 @@ export interface ProxyHarness {
   close(): Promise<void>;
 }
 
+/** For tests of the wire itself: every kind of statement is allowed. */
+export const ALLOW_EVERYTHING = `rules:
+  - name: allow-everything
+    action: allow
+    match: { kinds: [${KINDS.join(", ")}] }`;
+
 /**
  * The real proxy, wired as server.ts wires it, without the dashboard: the development IdP, a
  * store in a temp dir, and the given resources (pglite:// or postgres://). `env` adds settings
- * (AIRLOCK_PROXY_TLS_CERT…).
+ * (AIRLOCK_PROXY_TLS_CERT…); `rules` is the policy's `rules:` section as YAML.
  */
-export async function startProxyHarness(resources: Record<string, string>, env: Record<string, string> = {}): Promise<ProxyHarness> {
+export async function startProxyHarness(
+  resources: Record<string, string>,
+  options: { env?: Record<string, string>; rules?: string } = {},
+): Promise<ProxyHarness> {
   const dir = makeTempDir("proxy");
   const idp = await startTestIdp();
-  const config = loadConfig({ AIRLOCK_DATA_DIR: dir.path, AIRLOCK_PROXY_PORT: "0", ...env });
+  const config = loadConfig({ AIRLOCK_DATA_DIR: dir.path, AIRLOCK_PROXY_PORT: "0", ...options.env });
   const store = openStore(dir.path, "drizzle");
-  const policy = { resources: new Map<string, Resource>(Object.entries(resources).map(([name, url]) => [name, { name, type: "postgres", url }])) };
+  const yaml = [
+    "resources:",
+    ...Object.entries(resources).map(([name, url]) => `  ${name}: { type: postgres, url: ${JSON.stringify(url)} }`),
+    options.rules ?? ALLOW_EVERYTHING,
+  ].join("\n");
+  const policy = parsePolicy(yaml);
   const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer });
   return {
     proxy: proxy.server,

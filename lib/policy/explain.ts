@@ -1,0 +1,41 @@
+import type { Classification, StatementInfo } from "../sql/types";
+import { evaluate, mismatch, type PolicyVerdict, type Requester } from "./evaluate";
+import type { Policy, Rule } from "./policy-file";
+
+export interface RuleTrace {
+  rule: string;
+  line?: number;
+  /** Undefined when the rule matched (and so decided). */
+  skipped?: string;
+}
+
+export interface StatementExplanation {
+  statement: StatementInfo;
+  /** The rules considered, in order, up to the one that decided. */
+  trace: RuleTrace[];
+}
+
+export interface Explanation {
+  classification: Classification;
+  verdict: PolicyVerdict;
+  statements: StatementExplanation[];
+}
+
+/** Which rule decides a statement and why the rules before it did not: for the Policy page and the CLI. */
+export function explain(policy: Policy, who: Requester, classification: Classification): Explanation {
+  return {
+    classification,
+    verdict: evaluate(policy, who, classification),
+    statements: classification.statements.map((statement) => ({ statement, trace: trace(policy.rules, who, statement) })),
+  };
+}
+
+function trace(rules: readonly Rule[], who: Requester, statement: StatementInfo): RuleTrace[] {
+  const out: RuleTrace[] = [];
+  for (const rule of rules) {
+    const skipped = mismatch(rule, who, statement);
+    out.push({ rule: rule.name, line: rule.line, skipped });
+    if (!skipped) break;
+  }
+  return out;
+}

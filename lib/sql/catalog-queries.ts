@@ -1,0 +1,147 @@
+/**
+ * What a proxy asks a resource's database to build its Catalog: function volatility, user
+ * operators, what each view reads and whether its definition calls anything that is not a read.
+ * Plain SQL over pg_catalog, readable by any role, for PostgreSQL 12 and later.
+ *
+ * Views are read from their stored query tree (pg_rewrite.ev_action) as well as from pg_depend:
+ * PostgreSQL records no dependency on "pinned" built-in objects, so pg_depend alone would miss a
+ * view over pg_authid or one calling nextval() or pg_read_file(). System views (pg_catalog,
+ * information_schema) are left out: they count as relations in their own right, and their
+ * internal helper calls would otherwise make every driver's introspection a `call`.
+ */
+import { FILE_FUNCTIONS, HARMLESS_VOLATILE, isNeverRead } from "./functions";
+import type { Catalog } from "./types";
+
+/** name, builtin (defined in pg_catalog), readonly (every overload immutable or stable). */
+export const FUNCTIONS_SQL = `
+select p.proname as name,
+       p.pronamespace = 'pg_catalog'::regnamespace as builtin,
+       bool_and(p.provolatile in ('i', 's')) as readonly
+from pg_catalog.pg_proc p
+group by 1, 2`;
+
+/** Operator names defined outside pg_catalog. */
+export const OPERATORS_SQL = `
+select distinct o.oprname as name
+from pg_catalog.pg_operator o
+where o.oprnamespace <> 'pg_catalog'::regnamespace`;
+
+/**
+ * Types whose use may run user code: base, domain, range and multirange types outside the system
+ * schemas (composite row types and enums run only built-in code), and the targets of casts whose
+ * function is not built in.
+ */
+export const USER_TYPES_SQL = `
+select t.typname as name
+from pg_catalog.pg_type t
+where t.typnamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+  and t.typtype in ('b', 'd', 'r', 'm')
+union
+select t.typname
+from pg_catalog.pg_cast c
+join pg_catalog.pg_proc p on p.oid = c.castfunc
+join pg_catalog.pg_type t on t.oid = c.casttarget
+where p.pronamespace <> 'pg_catalog'::regnamespace`;
+
+/** The _RETURN rule (the definition) of every view and materialized view outside the system schemas. */
+const VIEW_RULES = `
+  select rw.oid as rule, v.oid as view_oid, vn.nspname || '.' || v.relname as "view", rw.ev_action::text as tree
+  from pg_catalog.pg_rewrite rw
+  join pg_catalog.pg_class v on v.oid = rw.ev_class
+  join pg_catalog.pg_namespace vn on vn.oid = v.relnamespace
+  where rw.rulename = '_RETURN' and v.relkind in ('v', 'm')
+    and vn.nspname not in ('pg_catalog', 'information_schema')`;
+
+/** view → each relation its definition reads (tables, views, sequences…), schema-qualified. */
+export const VIEW_DEPS_SQL = `
+with rules as (${VIEW_RULES}
+), refs as (
+  select r."view", r.view_oid, m[1]::oid as relid
+  from rules r, regexp_matches(r.tree, ':relid (\\d+)', 'g') as m
+  union
+  select r."view", r.view_oid, d.refobjid
+  from rules r
+  join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::regclass and d.objid = r.rule
+                             and d.refclassid = 'pg_catalog.pg_class'::regclass
+)
+select distinct refs."view", n.nspname || '.' || c.relname as relation
+from refs
+join pg_catalog.pg_class c on c.oid = refs.relid
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.oid <> refs.view_oid and c.relkind in ('r', 'v', 'm', 'p', 'f', 'S')
+order by 1, 2`;
+
+/** view → each function its definition calls (directly, through an operator, aggregate or window). */
+export const VIEW_FUNCTIONS_SQL = `
+with rules as (${VIEW_RULES}
+), calls as (
+  select r."view", m[2]::oid as fn
+  from rules r, regexp_matches(r.tree, ':(funcid|opfuncid|aggfnoid|winfnoid) (\\d+)', 'g') as m
+  union
+  select r."view", d.refobjid
+  from rules r
+  join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::regclass and d.objid = r.rule
+                             and d.refclassid = 'pg_catalog.pg_proc'::regclass
+  union
+  select r."view", o.oprcode::oid
+  from rules r
+  join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::regclass and d.objid = r.rule
+                             and d.refclassid = 'pg_catalog.pg_operator'::regclass
+  join pg_catalog.pg_operator o on o.oid = d.refobjid
+)
+select distinct calls."view", p.proname as "function",
+       p.provolatile in ('i', 's') as readonly,
+       p.pronamespace = 'pg_catalog'::regnamespace as builtin
+from calls
+join pg_catalog.pg_proc p on p.oid = calls.fn
+order by 1, 2`;
+
+export interface CatalogRows {
+  functions: Array<{ name: string; builtin: boolean; readonly: boolean }>;
+  operators: string[];
+  types: string[];
+  viewDeps: Array<{ view: string; relation: string }>;
+  viewFunctions: Array<{ view: string; function: string; readonly: boolean; builtin: boolean }>;
+}
+
+/** The Catalog from the rows of the four queries above. */
+export function buildCatalog(rows: CatalogRows): Catalog {
+  const readFunctions = new Set<string>();
+  const notRead = new Set<string>();
+  const userFunctions = new Set<string>();
+  for (const f of rows.functions) {
+    if (!f.builtin) userFunctions.add(f.name);
+    else if (f.readonly) readFunctions.add(f.name);
+    else notRead.add(f.name);
+  }
+  for (const name of notRead) readFunctions.delete(name); // one volatile overload spoils the name
+
+  const views = new Map<string, string[]>();
+  for (const { view, relation } of rows.viewDeps) {
+    const list = views.get(view) ?? [];
+    if (!list.includes(relation)) list.push(relation);
+    views.set(view, list);
+  }
+  for (const list of views.values()) list.sort();
+
+  // Here the exact function is known (no shadowing to fear): the same test as for a call otherwise.
+  const viewsWithSideEffects = new Set<string>();
+  for (const f of rows.viewFunctions) {
+    const read = f.builtin && (f.readonly || HARMLESS_VOLATILE.has(f.function)) && !isNeverRead(f.function) && !FILE_FUNCTIONS.has(f.function);
+    if (!read) viewsWithSideEffects.add(f.view);
+  }
+
+  return { readFunctions, userFunctions, userOperators: new Set(rows.operators), userTypes: new Set(rows.types), views, viewsWithSideEffects };
+}
+
+/** Runs the four queries through `query` (any client: pg, PGlite…) and builds the Catalog. */
+export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>): Promise<Catalog> {
+  const [functions, operators, types, viewDeps, viewFunctions] = await Promise.all([
+    query<CatalogRows["functions"][number]>(FUNCTIONS_SQL),
+    query<{ name: string }>(OPERATORS_SQL),
+    query<{ name: string }>(USER_TYPES_SQL),
+    query<CatalogRows["viewDeps"][number]>(VIEW_DEPS_SQL),
+    query<CatalogRows["viewFunctions"][number]>(VIEW_FUNCTIONS_SQL),
+  ]);
+  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions });
+}

@@ -1,0 +1,144 @@
+/**
+ * SQL text → what each statement does (kinds, tables, functions, reasons), judged against one
+ * database's catalog. Pure and synchronous once the parser is loaded (loadSqlParser()); fails
+ * closed: what the parser rejects or this code does not recognise is `unknown`.
+ */
+import { Collector, strictest } from "./collector";
+import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./parser";
+import { classifyStatement } from "./statements";
+import type { Catalog, Classification, Kind, StatementInfo } from "./types";
+
+/**
+ * Classifies every statement of `text`. `prepared` holds the session's earlier SQL-level
+ * PREPAREs (name → the PREPARE's StatementInfo), for EXECUTE; PREPARE and DEALLOCATE earlier in
+ * the same text count too.
+ */
+export function classify(text: string, catalog: Catalog, prepared?: ReadonlyMap<string, StatementInfo>): Classification {
+  return classifyTracked(text, catalog, prepared).result;
+}
+
+/** The result, and which names were looked up in the caller's `prepared` map with what found. */
+interface Tracked {
+  result: Classification;
+  lookups: Map<string, StatementInfo | undefined>;
+}
+
+function classifyTracked(text: string, catalog: Catalog, prepared: ReadonlyMap<string, StatementInfo> | undefined): Tracked {
+  const lookups = new Map<string, StatementInfo | undefined>();
+  let parsed: ParseResult;
+  try {
+    parsed = parseSql(text);
+  } catch (err) {
+    if (!(err instanceof SqlSyntaxError)) throw err;
+    return { result: rejected(text, `the parser rejected it: ${err.message}`, err.message), lookups };
+  }
+
+  // PREPARE and DEALLOCATE earlier in this text shadow the caller's map (null: deallocated).
+  const local = new Map<string, StatementInfo | null>();
+  let deallocatedAll = false;
+  const lookupPrepared = (name: string): StatementInfo | undefined => {
+    if (local.has(name)) return local.get(name) ?? undefined;
+    if (deallocatedAll) return undefined;
+    const found = prepared?.get(name);
+    lookups.set(name, found);
+    return found;
+  };
+
+  const slice = statementSlicer(text);
+  let statements: StatementInfo[];
+  try {
+    statements = (parsed.stmts ?? []).map((raw): StatementInfo => {
+      const out = new Collector(catalog);
+      classifyStatement({ out, lookupPrepared }, raw.stmt);
+      const info = out.toInfo(slice(raw.stmt_location, raw.stmt_len));
+      if (info.prepares !== undefined) local.set(info.prepares, info);
+      if (info.deallocates === "*") {
+        local.clear();
+        deallocatedAll = true;
+      } else if (info.deallocates !== undefined) {
+        local.set(info.deallocates, null);
+      }
+      return info;
+    });
+  } catch (err) {
+    // A tree nested deeper than the walk's stack (thousands of levels) is not understood.
+    if (!(err instanceof RangeError)) throw err;
+    return { result: rejected(text, "it is nested too deeply to classify"), lookups };
+  }
+  // Empty text (or only comments and semicolons) runs nothing: PostgreSQL answers EmptyQueryResponse.
+  const kind: Kind = strictest(statements.flatMap((s) => s.kinds)) ?? "session";
+  return { result: { statements, kind }, lookups };
+}
+
+/** Text that cannot be understood as a whole: one `unknown` statement. */
+function rejected(text: string, reason: string, error = reason): Classification {
+  const statement: StatementInfo = { text: text.trim(), kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [reason] };
+  return { statements: [statement], kind: "unknown", error };
+}
+
+/** Texts longer than this are classified but not cached, so a few huge statements cannot fill memory. */
+export const MAX_CACHED_TEXT_LENGTH = 64 * 1024;
+
+/** An EXECUTE text keeps results for this many different prepared bodies (sessions differ). */
+export const MAX_VARIANTS_PER_TEXT = 8;
+
+export interface Classifier {
+  classify(text: string, prepared?: ReadonlyMap<string, StatementInfo>): Classification;
+  stats(): { size: number; hits: number; misses: number };
+}
+
+interface Variant {
+  result: Classification;
+  /** Each prepared name the result depended on, with the signature of what it resolved to. */
+  depends: Array<[name: string, signature: string]>;
+}
+
+/**
+ * A classifier for one catalog (a new catalog needs a new classifier), caching results by text
+ * in an LRU of `maxEntries` texts. A text whose result does not depend on the session (no EXECUTE
+ * of an earlier PREPARE) hits on text alone. One that does keeps, with each result, what every
+ * name resolved to; a hit needs the caller's map to resolve them to the same bodies, so the key
+ * is in effect the text plus the prepared bodies it executes. Results are frozen: callers share them.
+ */
+export function createClassifier(catalog: Catalog, maxEntries = 10_000): Classifier {
+  if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new Error(`maxEntries must be a whole number ≥ 0, got ${maxEntries}`);
+  const cache = new Map<string, Variant[]>();
+  let hits = 0;
+  let misses = 0;
+  return {
+    classify(text, prepared) {
+      const variants = cache.get(text);
+      const hit = variants?.find((v) => v.depends.every(([name, signature]) => signatureOf(prepared?.get(name)) === signature));
+      if (variants && hit) {
+        hits++;
+        cache.delete(text); // re-insert: a Map iterates in insertion order, so this marks it recent
+        cache.set(text, variants);
+        return hit.result;
+      }
+      misses++;
+      const { result, lookups } = classifyTracked(text, catalog, prepared);
+      deepFreeze(result);
+      if (text.length <= MAX_CACHED_TEXT_LENGTH && maxEntries > 0) {
+        const variant: Variant = { result, depends: [...lookups].map(([name, found]) => [name, signatureOf(found)]) };
+        cache.delete(text);
+        cache.set(text, [variant, ...(variants ?? [])].slice(0, MAX_VARIANTS_PER_TEXT));
+        while (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+      }
+      return result;
+    },
+    stats: () => ({ size: cache.size, hits, misses }),
+  };
+}
+
+/** What an EXECUTE takes from a prepared statement; equal signatures classify the same. */
+function signatureOf(info: StatementInfo | undefined): string {
+  return info ? JSON.stringify([info.kinds, info.reads, info.writes, info.functions, info.reasons]) : "";
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,73 @@
+/**
+ * What Airlock understands of a statement. Kinds are listed from least to most strict; a
+ * statement may carry several (a SELECT calling nextval() is `select` and `call`).
+ */
+export const KINDS = [
+  "select",
+  "session",
+  "notify",
+  "copy_out",
+  "lock",
+  "insert",
+  "update",
+  "delete",
+  "merge",
+  "copy_in",
+  "truncate",
+  "maintenance",
+  "call",
+  "ddl",
+  "privilege",
+  "admin",
+  "unknown",
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** One statement of a (possibly multi-statement) SQL string. */
+export interface StatementInfo {
+  /** The statement's own text, as it stands in the string. */
+  text: string;
+  /** Every kind the statement is, strictest last (see KINDS); never empty. */
+  kinds: Kind[];
+  /** Tables (and views) read, schema-qualified (`public.customers`), views expanded to their base tables. */
+  reads: string[];
+  /** Tables written, schema-qualified. */
+  writes: string[];
+  /** Functions called, as written but lower-cased (`nextval`, `pg_catalog.lower`). */
+  functions: string[];
+  /** Why the kind is what it is, for people reading an explanation ("calls nextval(), which is volatile"). */
+  reasons: string[];
+  /** `PREPARE name AS …`: the name; the statement's kinds are those of the prepared body. */
+  prepares?: string;
+  /** `EXECUTE name`: the name; resolved against the session's SQL-level prepared statements. */
+  executes?: string;
+  /** `DEALLOCATE name` / `DEALLOCATE ALL` / `DISCARD ALL` ("*"). */
+  deallocates?: string;
+}
+
+export interface Classification {
+  statements: StatementInfo[];
+  /** The strictest kind over all statements. */
+  kind: Kind;
+  /** Set when the parser rejected the text: then there is one statement of kind `unknown`. */
+  error?: string;
+}
+
+/** What the target database says about functions, operators and views (loaded per resource). */
+export interface Catalog {
+  /** Built-in (pg_catalog) function names whose every overload is immutable or stable. */
+  readFunctions: ReadonlySet<string>;
+  /** Function names defined outside pg_catalog (user, extension): never reads, and they may shadow built-ins. */
+  userFunctions: ReadonlySet<string>;
+  /** Operator names defined outside pg_catalog. */
+  userOperators: ReadonlySet<string>;
+  /**
+   * Types whose use may run user-defined code: types defined outside pg_catalog (their input,
+   * domain checks, range functions) and the targets of casts implemented by user functions.
+   */
+  userTypes: ReadonlySet<string>;
+  /** View (or materialized view) → the relations its definition reads, all schema-qualified. */
+  views: ReadonlyMap<string, readonly string[]>;
+  /** Views whose definition calls a function that is not a read. */
+  viewsWithSideEffects: ReadonlySet<string>;
+}

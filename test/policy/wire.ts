@@ -1,0 +1,71 @@
+/**
+ * Frontend messages the proxy's writer.ts has no use for, built by hand for wire-level tests, and
+ * a reader of the answers up to ReadyForQuery.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+import { readFields } from "../../proxy/protocol/reader";
+import type { RawWireClient } from "../support/raw-wire-client";
+
+function message(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(5);
+  head.write(type, 0, "latin1");
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+const cstring = (value: string) => Buffer.from(`${value}\0`, "utf8");
+const int16 = (value: number) => Buffer.from([(value >> 8) & 0xff, value & 0xff]);
+function int32(value: number): Buffer {
+  const out = Buffer.alloc(4);
+  out.writeInt32BE(value, 0);
+  return out;
+}
+
+/** Bind with no parameters and default (text) result formats. */
+export function writeBind(portal: string, statement: string): Buffer {
+  return message("B", cstring(portal), cstring(statement), int16(0), int16(0), int16(0));
+}
+
+export function writeExecute(portal: string, maxRows = 0): Buffer {
+  return message("E", cstring(portal), int32(maxRows));
+}
+
+export function writeDescribe(kind: "statement" | "portal", name: string): Buffer {
+  return message("D", Buffer.from(kind === "statement" ? "S" : "P"), cstring(name));
+}
+
+export function writeClose(kind: "statement" | "portal", name: string): Buffer {
+  return message("C", Buffer.from(kind === "statement" ? "S" : "P"), cstring(name));
+}
+
+/** The fast-path function call interface: a function by OID, no arguments, text result. */
+export function writeFunctionCall(oid: number): Buffer {
+  return message("F", int32(oid), int16(0), int16(0), int16(0));
+}
+
+export interface Answer {
+  /** The message type letter: "1" ParseComplete, "2" BindComplete, "E" ErrorResponse, "Z"… */
+  type: string;
+  /** ErrorResponse: SQLSTATE and message. */
+  code?: string;
+  message?: string;
+}
+
+/** Reads the server's answers until `syncs` ReadyForQuery messages have arrived. */
+export async function answersUntilReady(raw: RawWireClient, syncs = 1): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (let ready = 0; ready < syncs; ) {
+    const m = await raw.next();
+    if (!m) throw new Error(`the connection closed after ${JSON.stringify(answers)}`);
+    const type = String.fromCharCode(m.type);
+    if (type === "E") {
+      const fields = readFields(m.body);
+      answers.push({ type, code: fields.get("C"), message: fields.get("M") });
+    } else answers.push({ type });
+    if (type === "Z") ready++;
+  }
+  return answers;
+}
+
+export const errorsOf = (answers: Answer[]) => answers.filter((a) => a.type === "E");
