@@ -21,6 +21,9 @@ export function ExplainForm({
   const [result, submit, pending] = useActionState(action, undefined);
   const [agent, setAgent] = useState(agents[0]?.id ?? "");
   const [groups, setGroups] = useState(agents[0]?.groups.join(", ") ?? "");
+  // Controlled, so the form keeps what was typed after each explanation (React resets forms after an action).
+  const [resource, setResource] = useState(resources[0] ?? "");
+  const [sql, setSql] = useState("");
 
   return (
     <div className="explain">
@@ -50,7 +53,7 @@ export function ExplainForm({
         </div>
         <div className="field">
           <label htmlFor="explain-resource">Resource</label>
-          <select id="explain-resource" name="resource" defaultValue={resources[0]}>
+          <select id="explain-resource" name="resource" value={resource} onChange={(e) => setResource(e.target.value)}>
             {resources.map((r) => (
               <option key={r}>{r}</option>
             ))}
@@ -58,7 +61,15 @@ export function ExplainForm({
         </div>
         <div className="field field-wide">
           <label htmlFor="explain-sql">SQL</label>
-          <textarea id="explain-sql" name="sql" rows={4} spellCheck={false} placeholder="UPDATE orders SET status = 'shipped' WHERE id = 1" />
+          <textarea
+            id="explain-sql"
+            name="sql"
+            rows={4}
+            spellCheck={false}
+            value={sql}
+            onChange={(e) => setSql(e.target.value)}
+            placeholder="UPDATE orders SET status = 'shipped' WHERE id = 1"
+          />
         </div>
         <button className="button button-primary" type="submit" disabled={pending}>
           {pending ? "Explaining…" : "Explain"}
