@@ -132,20 +132,33 @@ test("the cache returns the same (frozen) result for the same text", () => {
   assert.equal(a, b);
   assert.ok(Object.isFrozen(a) && Object.isFrozen(a.statements[0].kinds));
   assert.deepEqual(classifier.stats(), { size: 1, hits: 1, misses: 1 });
-  assert.notEqual(classifier.classify("select * from orders "), a); // a different text is a different key
+  assert.notEqual(classifier.classify("select * from customers"), a); // a different text is a different key
+});
+
+test("texts that differ only in their numbers share one entry, each keeping its own text", () => {
+  const classifier = createClassifier(TEST_CATALOG);
+  const a = classifier.classify("select * from orders where id = 1");
+  const b = classifier.classify("select * from orders where id = 22;");
+  assert.deepEqual(classifier.stats(), { size: 1, hits: 1, misses: 1 });
+  assert.equal(a.statements[0].text, "select * from orders where id = 1");
+  assert.equal(b.statements[0].text, "select * from orders where id = 22");
+  assert.deepEqual(b.statements[0].kinds, a.statements[0].kinds);
+  // EXPLAIN's ANALYZE may be switched by a number: never shared.
+  classifier.classify("explain (analyze 0) delete from orders");
+  assert.deepEqual(classifier.classify("explain (analyze 1) delete from orders").statements[0].kinds, ["delete"]);
 });
 
 test("the cache evicts the least recently used text", () => {
   const classifier = createClassifier(TEST_CATALOG, 2);
-  classifier.classify("select 1");
-  classifier.classify("select 2");
-  classifier.classify("select 1"); // now "select 2" is the oldest
-  classifier.classify("select 3");
+  classifier.classify("select * from orders");
+  classifier.classify("select * from customers");
+  classifier.classify("select * from orders"); // now customers is the oldest
+  classifier.classify("select * from products");
   assert.equal(classifier.stats().size, 2);
   const before = classifier.stats().misses;
-  classifier.classify("select 1");
+  classifier.classify("select * from orders");
   assert.equal(classifier.stats().misses, before);
-  classifier.classify("select 2");
+  classifier.classify("select * from customers");
   assert.equal(classifier.stats().misses, before + 1);
 });
 

@@ -3,6 +3,7 @@
  * database's catalog. Pure and synchronous once the parser is loaded (loadSqlParser()); fails
  * closed: what the parser rejects or this code does not recognise is `unknown`.
  */
+import { literalFreeKey } from "./cache-key";
 import { Collector, strictest } from "./collector";
 import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./parser";
 import { classifyStatement } from "./statements";
@@ -93,6 +94,14 @@ interface Variant {
   depends: Array<[name: string, signature: string]>;
 }
 
+/** A result cached for another text with other numbers: the same, but naming this statement's own text. */
+function withOwnText(result: Classification, text: string): Classification {
+  const [statement] = result.statements;
+  const own = text.trim().replace(/;$/, "").trimEnd();
+  if (!statement || statement.text === own) return result;
+  return { ...result, statements: [{ ...statement, text: own }] };
+}
+
 /**
  * A classifier for one catalog (a new catalog needs a new classifier), caching results by text
  * in an LRU of `maxEntries` texts. A text whose result does not depend on the session (no EXECUTE
@@ -107,21 +116,23 @@ export function createClassifier(catalog: Catalog, maxEntries = 10_000): Classif
   let misses = 0;
   return {
     classify(text, prepared) {
-      const variants = cache.get(text);
+      const normalized = literalFreeKey(text);
+      const key = normalized ?? text;
+      const variants = cache.get(key);
       const hit = variants?.find((v) => v.depends.every(([name, signature]) => signatureOf(prepared?.get(name)) === signature));
       if (variants && hit) {
         hits++;
-        cache.delete(text); // re-insert: a Map iterates in insertion order, so this marks it recent
-        cache.set(text, variants);
-        return hit.result;
+        cache.delete(key); // re-insert: a Map iterates in insertion order, so this marks it recent
+        cache.set(key, variants);
+        return normalized === undefined ? hit.result : withOwnText(hit.result, text);
       }
       misses++;
       const { result, lookups } = classifyTracked(text, catalog, prepared);
       deepFreeze(result);
       if (text.length <= MAX_CACHED_TEXT_LENGTH && maxEntries > 0) {
         const variant: Variant = { result, depends: [...lookups].map(([name, found]) => [name, signatureOf(found)]) };
-        cache.delete(text);
-        cache.set(text, [variant, ...(variants ?? [])].slice(0, MAX_VARIANTS_PER_TEXT));
+        cache.delete(key);
+        cache.set(key, [variant, ...(variants ?? [])].slice(0, MAX_VARIANTS_PER_TEXT));
         while (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
       }
       return result;

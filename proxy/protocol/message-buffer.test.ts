@@ -70,3 +70,18 @@ test("drain hands over what is buffered", () => {
   assert.equal(Buffer.concat(buffer.drain()).toString(), "abcde");
   assert.equal(buffer.bufferedBytes, 0);
 });
+
+test("a message spanning three chunks is copied once; what follows it stays a view", () => {
+  const buffer = new MessageBuffer(LIMIT);
+  const big = writeQuery("x".repeat(100));
+  const after = writeQuery("next");
+  const tail = Buffer.concat([big.subarray(60), after]);
+  buffer.push(big.subarray(0, 3));
+  buffer.push(big.subarray(3, 60));
+  buffer.push(tail);
+  assert.deepEqual(buffer.next()!.raw, big);
+  const second = buffer.next()!;
+  assert.deepEqual(second.raw, after);
+  assert.equal(second.raw.buffer, tail.buffer, "not copied");
+  assert.equal(buffer.bufferedBytes, 0);
+});

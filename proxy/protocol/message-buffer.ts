@@ -13,8 +13,8 @@ export interface WireMessage {
 export const MAX_STARTUP_PACKET_BYTES = 10_000;
 
 /**
- * Splits a byte stream into protocol messages. Chunks are kept as received and joined only when a
- * message spans them, so a large message is copied once, not once per chunk. The length is
+ * Splits a byte stream into protocol messages. Chunks are kept as received; a message inside one
+ * chunk is a view into it, and only a message that spans chunks is copied, once. The length is
  * checked against the limit before anything is buffered for it.
  */
 export class MessageBuffer {
@@ -76,25 +76,40 @@ export class MessageBuffer {
     return chunks;
   }
 
-  /** The first `n` bytes as one contiguous buffer, joining chunks only if they are split. */
+  /** The first `n` bytes, contiguous, without consuming them (a copy only if they straddle chunks). */
   #peek(n: number): Buffer | undefined {
     if (this.#length < n) return undefined;
-    if (this.#chunks[0].length < n) this.#join();
-    return this.#chunks[0];
+    const first = this.#chunks[0];
+    return first.length >= n ? first : this.#copy(n, false);
   }
 
   #take(n: number): Buffer | undefined {
     if (this.#length < n) return undefined;
-    if (this.#chunks[0].length < n) this.#join();
     const first = this.#chunks[0];
-    const out = first.subarray(0, n);
+    if (first.length < n) return this.#copy(n, true);
     if (first.length === n) this.#chunks.shift();
     else this.#chunks[0] = first.subarray(n);
     this.#length -= n;
-    return out;
+    return first.subarray(0, n);
   }
 
-  #join(): void {
-    this.#chunks = [Buffer.concat(this.#chunks, this.#length)];
+  /** Copies exactly `n` bytes that straddle chunks; the rest of the last chunk stays uncopied. */
+  #copy(n: number, consume: boolean): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let i = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[i];
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (consume && used < chunk.length) this.#chunks[i] = chunk.subarray(used);
+      else i++;
+    }
+    if (consume) {
+      this.#chunks.splice(0, i);
+      this.#length -= n;
+    }
+    return out;
   }
 }
