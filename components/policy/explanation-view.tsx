@@ -36,30 +36,10 @@ export function ExplanationView({ explanation }: { explanation: Explanation }) {
                 </span>
               ))}
             </dd>
-            {statement.reads.length > 0 && (
-              <>
-                <dt>Reads</dt>
-                <dd>{statement.reads.join(", ")}</dd>
-              </>
-            )}
-            {statement.writes.length > 0 && (
-              <>
-                <dt>Writes</dt>
-                <dd>{statement.writes.join(", ")}</dd>
-              </>
-            )}
-            {statement.functions.length > 0 && (
-              <>
-                <dt>Functions</dt>
-                <dd>{statement.functions.join(", ")}</dd>
-              </>
-            )}
-            {statement.reasons.length > 0 && (
-              <>
-                <dt>Notes</dt>
-                <dd>{statement.reasons.join("; ")}</dd>
-              </>
-            )}
+            <Fact label="Reads" values={statement.reads} />
+            <Fact label="Writes" values={statement.writes} />
+            <Fact label="Functions" values={statement.functions} />
+            <Fact label="Notes" values={statement.reasons} separator="; " />
           </dl>
           <ol className="trace">
             {trace.map((t) => (
@@ -72,5 +52,15 @@ export function ExplanationView({ explanation }: { explanation: Explanation }) {
         </div>
       ))}
     </section>
+  );
+}
+
+function Fact({ label, values, separator = ", " }: { label: string; values: readonly string[]; separator?: string }) {
+  if (values.length === 0) return null;
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{values.join(separator)}</dd>
+    </>
   );
 }
