@@ -6,7 +6,7 @@
  */
 import os from "node:os";
 import { BUILTIN_CATALOG } from "../lib/sql/builtin-catalog";
-import { createClassifier } from "../lib/sql/classify";
+import { classify, createClassifier } from "../lib/sql/classify";
 import { loadSqlParser, parseSql } from "../lib/sql/parser";
 import type { Catalog } from "../lib/sql/types";
 
@@ -68,13 +68,13 @@ async function main(): Promise<void> {
   const warm = createClassifier(CATALOG);
   for (const t of statements(STATEMENTS, 1_000_000)) warm.classify(t);
 
+  // Cold: the classifier itself, no cache (parse + walk + judge).
   const coldTimes: number[] = [];
   let parseMs = 0;
   for (let round = 0; round < COLD_ROUNDS; round++) {
-    const classifier = createClassifier(CATALOG);
     for (const t of texts) {
       const start = performance.now();
-      classifier.classify(t);
+      classify(t, CATALOG);
       coldTimes.push(performance.now() - start);
     }
     const parseStart = performance.now();
@@ -85,18 +85,23 @@ async function main(): Promise<void> {
   const coldMean = coldTimes.reduce((a, b) => a + b, 0) / coldTimes.length;
   const parseMean = parseMs / (COLD_ROUNDS * texts.length);
 
+  // First sight through the cache: texts that differ only in numbers share an entry.
   const classifier = createClassifier(CATALOG);
+  const firstStart = performance.now();
   for (const t of texts) classifier.classify(t);
+  const firstMean = (performance.now() - firstStart) / texts.length;
+  const first = classifier.stats();
+
   const cachedStart = performance.now();
   for (let round = 0; round < CACHED_ROUNDS; round++) for (const t of texts) classifier.classify(t);
   const cachedMean = (performance.now() - cachedStart) / (CACHED_ROUNDS * texts.length);
-  const { hits, misses } = classifier.stats();
-  if (misses !== texts.length || hits !== CACHED_ROUNDS * texts.length) throw new Error(`unexpected cache behaviour: ${hits} hits, ${misses} misses`);
 
-  console.log(`\ncold (cache miss: parse + classify), ${COLD_ROUNDS} × ${texts.length}:`);
+  console.log(`\ncold (no cache: parse + classify), ${COLD_ROUNDS} × ${texts.length}:`);
   console.log(`  mean ${us(coldMean)}   p50 ${us(percentile(coldTimes, 50))}   p99 ${us(percentile(coldTimes, 99))}   max ${us(coldTimes[coldTimes.length - 1])}`);
   console.log(`  of which parsing (libpg-query) ≈ ${us(parseMean)}, walking and judging ≈ ${us(Math.max(0, coldMean - parseMean))}`);
-  console.log(`cached (cache hit), ${CACHED_ROUNDS} × ${texts.length}:`);
+  console.log(`first sight through the cache (${first.misses} misses, ${first.hits} hits: texts differing only in numbers share an entry):`);
+  console.log(`  mean ${us(firstMean)}`);
+  console.log(`cached (every text seen before), ${CACHED_ROUNDS} × ${texts.length}:`);
   console.log(`  mean ${us(cachedMean)}`);
   const heap = process.memoryUsage().heapUsed / 1024 / 1024;
   console.log(`heap after ${texts.length} cached results: ${heap.toFixed(0)} MB`);

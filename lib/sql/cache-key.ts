@@ -11,55 +11,36 @@
  */
 export function literalFreeKey(text: string): string | undefined {
   if (OUT_OF_SCOPE.test(text)) return undefined;
-  let out = "";
-  let i = 0;
-  let statementEnded = false;
-  while (i < text.length) {
-    const c = text[i];
-    if (statementEnded && !/\s/.test(c)) return undefined; // a second statement
-    if (c === "'" || c === '"') {
-      const end = closingQuote(text, i);
-      if (end < 0) return undefined;
-      out += text.slice(i, end + 1);
-      i = end + 1;
-    } else if (c === "-" && text[i + 1] === "-") {
-      const end = text.indexOf("\n", i);
-      i = end < 0 ? text.length : end + 1;
-      out += " ";
-    } else if (c === ";") {
-      statementEnded = true;
-      i++;
-    } else if (isDigit(c) && !isIdentifierChar(text[i - 1])) {
-      // A numeric constant: digits, with a fraction, exponent, or radix/underscore letters attached.
-      let j = i;
-      while (j < text.length && (isIdentifierChar(text[j]) || text[j] === "." || ((text[j] === "+" || text[j] === "-") && /[eE]/.test(text[j - 1])))) j++;
-      out += "0";
-      i = j;
-    } else {
-      out += c;
-      i++;
+  let firstSemicolon = -1;
+  const key = text.replace(TOKEN, (token: string, offset: number) => {
+    switch (token[0]) {
+      case "'":
+      case '"':
+        return token; // strings and quoted identifiers are kept whole
+      case "-":
+        return " "; // a comment
+      case ";":
+        if (firstSemicolon < 0) firstSemicolon = offset;
+        return "";
+      default:
+        return "0"; // a numeric constant
     }
-  }
-  return out.trimEnd();
+  });
+  // One statement only: after its semicolon there may be nothing but white space.
+  if (firstSemicolon >= 0 && text.slice(firstSemicolon + 1).trim() !== "") return undefined;
+  // An unpaired quote (unterminated text) is left for the parser to reject, uncached.
+  if (/['"]/.test(key.replace(QUOTED, ""))) return undefined;
+  return key.trimEnd();
 }
 
 const OUT_OF_SCOPE = /[\\$]|\/\*|u&|explain|execute/i;
 
-/** The index of the quote that closes the one at `start` (doubled quotes are escapes), or -1. */
-function closingQuote(text: string, start: number): number {
-  const quote = text[start];
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] !== quote) continue;
-    if (text[i + 1] === quote) i++;
-    else return i;
-  }
-  return -1;
-}
+/**
+ * Left to right, the first of: a '…' string ('' inside), a "…" identifier ("" inside), a -- comment,
+ * a number that does not continue an identifier (digits with attached letters, dots, exponent),
+ * a semicolon.
+ */
+const TOKEN = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|(?<![A-Za-z0-9_\u0080-\uffff])\d[A-Za-z0-9_.]*|;/g;
 
-function isDigit(c: string): boolean {
-  return c >= "0" && c <= "9";
-}
-
-function isIdentifierChar(c: string | undefined): boolean {
-  return c !== undefined && /[A-Za-z0-9_\u0080-\uffff]/.test(c);
-}
+/** Strings and identifiers; once they are taken out, a quote left over was never closed. */
+const QUOTED = /'(?:[^']|'')*'|"(?:[^"]|"")*"/g;
