@@ -70,15 +70,6 @@ export class Relay {
     if (leftover.length > 0) this.#onClientData(Buffer.alloc(0));
   }
 
-  get step(): RelayStep {
-    return this.#step;
-  }
-
-  /** Ends the session from outside (shutdown, revoked access), telling the agent why. */
-  terminate(error: PgWireError): void {
-    this.#fatal(error);
-  }
-
   // --- agent → database -------------------------------------------------------------------
 
   #onClientData(chunk: Buffer): void {
@@ -250,8 +241,10 @@ export class Relay {
 
   #onUpstreamClosed(err?: Error): void {
     if (this.#step === RelayStep.Closed) return;
+    // The cause may name the target's address: it goes to the log, not to the agent.
+    if (err) console.error("[proxy] upstream connection lost:", err.message);
     this.#flushToClient();
-    this.#fatal(PgWireError.fatal(SqlState.ConnectionFailure, "airlock: the connection to the database was lost", err?.message));
+    this.#fatal(PgWireError.fatal(SqlState.ConnectionFailure, "airlock: the connection to the database was lost"));
   }
 
   #fatal(err: unknown): void {
