@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** People who have signed in to the dashboard, as their identity provider last described them. */
 export const people = sqliteTable("people", {
@@ -49,3 +49,73 @@ export const statements = sqliteTable(
   (t) => [index("statements_session").on(t.sessionId), index("statements_started_at").on(t.startedAt)],
 );
 export type StatementRow = typeof statements.$inferSelect;
+
+/** A statement (or, later, a grant of access) waiting for people to decide. */
+export const accessRequests = sqliteTable(
+  "access_requests",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull(),
+    groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
+    resource: text("resource").notNull(),
+    sessionId: text("session_id"),
+    statements: text("statements", { mode: "json" }).$type<Array<{ text: string; params: Array<string | null> | null }>>().notNull(),
+    kinds: text("kinds", { mode: "json" }).$type<string[]>().notNull(),
+    tables: text("tables", { mode: "json" }).$type<string[]>().notNull(),
+    rule: text("rule").notNull(),
+    why: text("why").notNull(),
+    approverGroups: text("approver_groups", { mode: "json" }).$type<string[]>().notNull(),
+    requiredApprovals: integer("required_approvals").notNull(),
+    /** What approvers may choose: "once" or a duration in ms. */
+    grantOptions: text("grant_options", { mode: "json" }).$type<Array<"once" | number>>().notNull(),
+    status: text("status", { enum: ["pending", "approved", "denied", "expired", "cancelled"] }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
+    /** Why it ended: the denial's reason, or why it was cancelled or expired. */
+    outcomeReason: text("outcome_reason"),
+    grantId: text("grant_id"),
+  },
+  (t) => [index("access_requests_status").on(t.status, t.createdAt)],
+);
+export type AccessRequest = typeof accessRequests.$inferSelect;
+
+/** Each person's decision on a request: at most one per person. */
+export const requestDecisions = sqliteTable(
+  "request_decisions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    requestId: text("request_id").notNull(),
+    personEmail: text("person_email").notNull(),
+    decision: text("decision", { enum: ["approve", "deny"] }).notNull(),
+    /** For an approval: null for once, else the grant's length in ms. */
+    grantMs: integer("grant_ms"),
+    reason: text("reason"),
+    via: text("via", { enum: ["web", "slack"] }).notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("request_decisions_once").on(t.requestId, t.personEmail)],
+);
+export type RequestDecision = typeof requestDecisions.$inferSelect;
+
+/** Time-boxed access: the agent may run statements of this scope without review until it ends. */
+export const grants = sqliteTable(
+  "grants",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull(),
+    resource: text("resource").notNull(),
+    kinds: text("kinds", { mode: "json" }).$type<string[]>().notNull(),
+    tables: text("tables", { mode: "json" }).$type<string[]>().notNull(),
+    rule: text("rule").notNull(),
+    requestId: text("request_id").notNull(),
+    approvedBy: text("approved_by", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    revokedBy: text("revoked_by"),
+    useCount: integer("use_count").notNull().default(0),
+  },
+  (t) => [index("grants_agent").on(t.agentId, t.resource)],
+);
+export type Grant = typeof grants.$inferSelect;

@@ -5,7 +5,9 @@ export type AirlockEvent =
   | { type: "person.signed_in"; email: string; role: Role; at: string }
   | { type: "session.opened" | "session.closed"; sessionId: string; agentId: string; resource: string }
   | { type: "activity.recorded"; sessions: number; statements: number }
-  | { type: "policy.changed"; ok: boolean };
+  | { type: "policy.changed"; ok: boolean }
+  | { type: "request.changed"; requestId: string; status: string }
+  | { type: "grant.changed"; grantId: string };
 
 export type Listener = (event: AirlockEvent) => void;
 

@@ -1,0 +1,225 @@
+import { randomBytes } from "node:crypto";
+import { and, asc, desc, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { accessRequests, requestDecisions, type AccessRequest, type RequestDecision } from "../db/schema";
+import type { EventBus } from "../events/bus";
+import type { GrantStore } from "./grants";
+import { whyNotDecider, type Decider } from "./people";
+
+export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId"> & {
+  timeoutMs: number;
+};
+
+export type Outcome =
+  | { status: "approved"; grantId: string | null; by: string[] }
+  | { status: "denied"; by: string; reason: string }
+  | { status: "expired" }
+  | { status: "cancelled"; reason: string };
+
+export type DecideResult =
+  | { ok: true; request: AccessRequest; finished: boolean }
+  | { ok: false; code: "not_found" | "forbidden" | "already_decided" | "duplicate" | "invalid"; message: string };
+
+export interface DecideInput {
+  requestId: string;
+  person: Decider;
+  action: "approve" | "deny";
+  /** For an approval: "once", or one of the request's grant durations in ms. */
+  grant?: "once" | number;
+  reason?: string;
+  via: "web" | "slack";
+}
+
+/**
+ * The one approvals service: requests are opened by the proxy and decided by people from the
+ * web or Slack. Every rule of deciding lives here: who may, each person once, the quorum, one
+ * denial ends it, a decided request stays decided (decisions are serialised by the store).
+ */
+export class ApprovalService {
+  readonly #waiters = new Map<string, Array<(outcome: Outcome) => void>>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly grants: GrantStore,
+    private readonly bus?: EventBus,
+  ) {}
+
+  open(input: NewRequest): AccessRequest {
+    const now = new Date();
+    const { timeoutMs, ...fields } = input;
+    const request: AccessRequest = {
+      ...fields,
+      id: `r_${randomBytes(5).toString("hex")}`,
+      status: "pending",
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + timeoutMs),
+      decidedAt: null,
+      outcomeReason: null,
+      grantId: null,
+    };
+    this.db.insert(accessRequests).values(request).run();
+    this.#timers.set(request.id, setTimeout(() => this.expire(request.id), timeoutMs));
+    this.#changed(request);
+    return request;
+  }
+
+  get(id: string): AccessRequest | undefined {
+    return this.db.select().from(accessRequests).where(eq(accessRequests.id, id)).get();
+  }
+
+  decisions(id: string): RequestDecision[] {
+    return this.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(asc(requestDecisions.id)).all();
+  }
+
+  list(status?: AccessRequest["status"], limit = 100): AccessRequest[] {
+    const query = this.db.select().from(accessRequests);
+    return (status ? query.where(eq(accessRequests.status, status)) : query).orderBy(desc(accessRequests.createdAt)).limit(limit).all();
+  }
+
+  /** Resolves once the request is decided, expires or is cancelled. */
+  outcome(id: string): Promise<Outcome> {
+    const request = this.get(id);
+    if (request && request.status !== "pending") return Promise.resolve(this.#outcomeOf(request));
+    return new Promise((resolve) => this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]));
+  }
+
+  decide(input: DecideInput): DecideResult {
+    // IMMEDIATE: two people deciding at once are serialised, so exactly one outcome results.
+    const run = this.db.$client.transaction(() => this.#decideInTransaction(input));
+    const result = run.immediate();
+    if (result.ok) {
+      this.#changed(result.request);
+      if (result.finished) this.#finish(result.request);
+    } else if (result.code === "already_decided") {
+      // It may have expired just now, inside the transaction: whoever waits must hear of it.
+      const request = this.get(input.requestId);
+      if (request) this.#finish(request);
+    }
+    return result;
+  }
+
+  expire(id: string): void {
+    this.#end(id, "expired", "approval timed out");
+  }
+
+  cancel(id: string, reason: string): void {
+    this.#end(id, "cancelled", reason);
+  }
+
+  /** After a restart no connection is waiting: pending requests are cancelled, with the reason. */
+  cancelOrphans(reason = "Airlock restarted while the agent was waiting"): number {
+    const pending = this.list("pending", 10_000);
+    for (const request of pending) this.cancel(request.id, reason);
+    return pending.length;
+  }
+
+  /** Stops the expiry timers (shutdown); pending requests are settled at the next start. */
+  close(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #decideInTransaction(input: DecideInput): DecideResult {
+    const now = new Date();
+    const request = this.get(input.requestId);
+    if (!request) return { ok: false, code: "not_found", message: "no such request" };
+    if (request.status === "pending" && request.expiresAt <= now) {
+      this.#setStatus(request, "expired", "approval timed out", now);
+    }
+    if (request.status !== "pending") return { ok: false, code: "already_decided", message: this.#alreadyDecided(request) };
+    const forbidden = whyNotDecider(input.person, request);
+    if (forbidden) return { ok: false, code: "forbidden", message: forbidden };
+    const earlier = this.decisions(request.id);
+    if (earlier.some((d) => d.personEmail === input.person.email)) {
+      return { ok: false, code: "duplicate", message: "you have already decided on this request; another approver must decide" };
+    }
+    const grantMs = input.action === "approve" && input.grant !== undefined && input.grant !== "once" ? input.grant : null;
+    if (grantMs !== null && !request.grantOptions.includes(grantMs)) {
+      return { ok: false, code: "invalid", message: "this request does not offer a grant of that length" };
+    }
+    const reason = input.reason?.trim() || null;
+    this.db.insert(requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now }).run();
+
+    if (input.action === "deny") {
+      this.#setStatus(request, "denied", reason ?? "no reason given", now);
+      return { ok: true, request, finished: true };
+    }
+    const approvals = [...earlier, { decision: "approve", grantMs, personEmail: input.person.email }].filter((d) => d.decision === "approve");
+    if (approvals.length < request.requiredApprovals) return { ok: true, request, finished: false };
+
+    // The shortest choice wins: "once" (null) if anyone chose it.
+    const durations = approvals.map((d) => d.grantMs);
+    const grantFor = durations.includes(null) ? null : Math.min(...(durations as number[]));
+    if (grantFor !== null) {
+      const grant = this.grants.create({
+        agentId: request.agentId,
+        resource: request.resource,
+        kinds: request.kinds,
+        tables: request.tables,
+        rule: request.rule,
+        requestId: request.id,
+        approvedBy: approvals.map((d) => d.personEmail),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + grantFor),
+      });
+      request.grantId = grant.id;
+    }
+    this.#setStatus(request, "approved", null, now);
+    return { ok: true, request, finished: true };
+  }
+
+  #setStatus(request: AccessRequest, status: AccessRequest["status"], reason: string | null, now: Date): void {
+    Object.assign(request, { status, decidedAt: now, outcomeReason: reason });
+    this.db
+      .update(accessRequests)
+      .set({ status, decidedAt: now, outcomeReason: reason, grantId: request.grantId })
+      .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "pending")))
+      .run();
+  }
+
+  #end(id: string, status: "expired" | "cancelled", reason: string): void {
+    const request = this.get(id);
+    if (!request || request.status !== "pending") return;
+    this.#setStatus(request, status, reason, new Date());
+    this.#changed(request);
+    this.#finish(request);
+  }
+
+  #finish(request: AccessRequest): void {
+    clearTimeout(this.#timers.get(request.id));
+    this.#timers.delete(request.id);
+    const waiters = this.#waiters.get(request.id) ?? [];
+    this.#waiters.delete(request.id);
+    const outcome = this.#outcomeOf(request);
+    for (const resolve of waiters) resolve(outcome);
+  }
+
+  #outcomeOf(request: AccessRequest): Outcome {
+    switch (request.status) {
+      case "approved":
+        return { status: "approved", grantId: request.grantId, by: this.decisions(request.id).filter((d) => d.decision === "approve").map((d) => d.personEmail) };
+      case "denied": {
+        const denial = this.decisions(request.id).find((d) => d.decision === "deny");
+        return { status: "denied", by: denial?.personEmail ?? "unknown", reason: request.outcomeReason ?? "no reason given" };
+      }
+      case "expired":
+        return { status: "expired" };
+      default:
+        return { status: "cancelled", reason: request.outcomeReason ?? "cancelled" };
+    }
+  }
+
+  #alreadyDecided(request: AccessRequest): string {
+    const last = this.decisions(request.id).at(-1);
+    const when = request.decidedAt?.toISOString() ?? "";
+    if (request.status === "approved" || request.status === "denied") {
+      return `already ${request.status}${last ? ` by ${last.personEmail}` : ""} at ${when}`;
+    }
+    return `already ${request.status} at ${when}${request.outcomeReason ? ` (${request.outcomeReason})` : ""}`;
+  }
+
+  #changed(request: AccessRequest): void {
+    this.bus?.publish({ type: "request.changed", requestId: request.id, status: request.status });
+  }
+}
