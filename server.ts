@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   // The proxy: agents' connections, each statement through the one decision point, recorded.
   const agentIssuer = config.agentIssuer ?? sso.issuer;
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, bus });
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, publicUrl, bus });
 
   const runtime: Runtime = {
     version: readVersion(),
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     liveSessions: proxy.liveSessions,
     policy,
     classifiers: proxy.classifiers,
+    approvals: proxy.approvals,
+    grants: proxy.grants,
   };
   setRuntime(runtime);
   process.env.AUTH_URL = `${publicUrl}/api/auth`;

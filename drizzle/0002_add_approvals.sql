@@ -17,7 +17,8 @@ CREATE TABLE `access_requests` (
 	`expires_at` integer NOT NULL,
 	`decided_at` integer,
 	`outcome_reason` text,
-	`grant_id` text
+	`grant_id` text,
+	`consumed_at` integer
 );
 --> statement-breakpoint
 CREATE INDEX `access_requests_status` ON `access_requests` (`status`,`created_at`);--> statement-breakpoint
@@ -49,4 +50,6 @@ CREATE TABLE `request_decisions` (
 	`at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `request_decisions_once` ON `request_decisions` (`request_id`,`person_email`);
+CREATE UNIQUE INDEX `request_decisions_once` ON `request_decisions` (`request_id`,`person_email`);--> statement-breakpoint
+ALTER TABLE `statements` ADD `request_id` text;--> statement-breakpoint
+ALTER TABLE `statements` ADD `grant_id` text;

@@ -1,6 +1,8 @@
 import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
 import type { LiveSessions } from "./activity/live-sessions";
+import type { GrantStore } from "./approvals/grants";
+import type { ApprovalService } from "./approvals/service";
 import type { EventBus } from "./events/bus";
 import type { Resource } from "./policy/policy-file";
 import type { PolicySource } from "./policy/source";
@@ -27,6 +29,8 @@ export interface Runtime {
   policy: PolicySource;
   /** Per-resource classifiers on each database's own catalog (shared with the proxy). */
   classifiers: { forResource(resource: Resource): Promise<{ classify(text: string): Classification }> };
+  approvals: ApprovalService;
+  grants: GrantStore;
 }
 
 export interface SsoSettings {

@@ -2,6 +2,8 @@ import fs from "node:fs";
 import { createSecureContext } from "node:tls";
 import { LiveSessions } from "../lib/activity/live-sessions";
 import { ActivityRecorder } from "../lib/activity/recorder";
+import { GrantStore } from "../lib/approvals/grants";
+import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
 import type { Db } from "../lib/db/client";
 import type { EventBus } from "../lib/events/bus";
@@ -15,6 +17,8 @@ import { Upstreams } from "./upstream/connect";
 export interface ConfiguredProxy {
   server: ProxyServer;
   classifiers: ResourceClassifiers;
+  approvals: ApprovalService;
+  grants: GrantStore;
   liveSessions: LiveSessions;
   recorder: ActivityRecorder;
   /** Stops accepting, ends sessions, writes what is pending, stops embedded databases. */
@@ -27,11 +31,18 @@ export async function startConfiguredProxy(options: {
   db: Db;
   policy: () => Policy;
   agentIssuer: string;
+  /** The dashboard's URL as people reach it, for links to requests. */
+  publicUrl: string;
   bus?: EventBus;
 }): Promise<ConfiguredProxy> {
   const { config } = options;
   const recorder = new ActivityRecorder(options.db, options.bus);
   const liveSessions = new LiveSessions(options.bus);
+  const grants = new GrantStore(options.db, options.bus);
+  const approvals = new ApprovalService(options.db, grants, options.bus);
+  // No connection survived the last run: requests still pending then cannot be answered now.
+  const orphans = approvals.cancelOrphans();
+  if (orphans > 0) console.log(`[approvals] cancelled ${orphans} request(s) left pending by the previous run`);
   const upstreams = new Upstreams(config.dataDir);
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
@@ -46,14 +57,20 @@ export async function startConfiguredProxy(options: {
     recorder,
     live: liveSessions,
     upstreams,
+    approvals,
+    grants,
+    publicUrl: () => options.publicUrl,
   });
   return {
     server,
     classifiers,
+    approvals,
+    grants,
     liveSessions,
     recorder,
     async close() {
       await server.close();
+      approvals.close();
       recorder.flush();
       await upstreams.close();
     },

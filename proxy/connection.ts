@@ -8,6 +8,7 @@ import { Auth, TxStatus } from "./protocol/message-codes";
 import { StreamClosedError } from "./protocol/socket-reader";
 import { writeAuthentication, writeBackendKeyData, writeParameterStatus, writeReadyForQuery } from "./protocol/writer";
 import type { ProxyDeps } from "./proxy-deps";
+import { SessionHolds } from "./holds";
 import { Relay } from "./relay";
 import { PgWireError, SqlState } from "./wire-error";
 
@@ -40,7 +41,17 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     const classifier = catalog.value;
 
     // Ready: the server's parameters, the proxy's own cancel key, then the first ReadyForQuery.
-    const key = keys.issue(() => upstream.cancel());
+    const sessionId = randomUUID();
+    const session = { sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name };
+    const holds = new SessionHolds({
+      approvals: deps.approvals,
+      session,
+      publicUrl: deps.publicUrl(),
+      returnMode: (startup.params.get("application_name") ?? "").includes("airlock-mode=return"),
+      notify: (bytes) => client.write(bytes),
+    });
+    // A cancel while a statement is held cancels its request; otherwise it reaches the server.
+    const key = keys.issue(async () => (holds.waiting ? holds.cancel("cancelled by the agent") : upstream.cancel()));
     client.write(
       Buffer.concat([
         writeAuthentication(Auth.Ok),
@@ -51,8 +62,6 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     );
 
     // Record the session: it is live from here on.
-    const sessionId = randomUUID();
-    const session = { sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name };
     const clientAddress = socket.remoteAddress;
     const live = deps.live.open({ id: sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name, clientAddress, startedAt: new Date() });
     deps.recorder.sessionStarted({
@@ -70,7 +79,8 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     const relay = new Relay(client, upstream, {
       tokenExpiresAt: identity.expiresAt,
       classify: (text, prepared) => classifier.classify(text, prepared),
-      decide: (statement) => decide(deps.policy(), session, statement),
+      decide: (statement) => decide(deps.policy(), session, statement, deps.grants),
+      hold: (statement, decision) => holds.hold(statement, decision),
       onStatement(statement, durationMs) {
         live.statementCount++;
         live.lastStatement = { text: statement.text, at: new Date() };
@@ -85,10 +95,14 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           rows: statement.rows,
           durationMs,
           startedAt: new Date(Date.now() - durationMs),
+          requestId: statement.requestId,
+          grantId: statement.grantId,
         });
+        if (statement.grantId && statement.outcome === "ok") deps.grants.recordUse(statement.grantId);
       },
     }, startup.reader.buffer.drain());
     const reason = await relay.done;
+    holds.cancel("the agent disconnected");
 
     // Record the end.
     keys.release(key.processId);

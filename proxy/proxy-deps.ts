@@ -1,6 +1,8 @@
 import type { Socket } from "node:net";
 import type { LiveSessions } from "../lib/activity/live-sessions";
 import type { ActivityRecorder } from "../lib/activity/recorder";
+import type { GrantStore } from "../lib/approvals/grants";
+import type { ApprovalService } from "../lib/approvals/service";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
@@ -15,6 +17,10 @@ export interface ProxyDeps {
   policy(): Policy;
   classifiers: { forResource(resource: Resource): Promise<Classifier> };
   recorder: ActivityRecorder;
+  approvals: ApprovalService;
+  grants: GrantStore;
+  /** The dashboard's URL as people reach it, for links to requests. */
+  publicUrl(): string;
   live: LiveSessions;
   upstreams: { connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> };
 }

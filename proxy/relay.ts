@@ -11,7 +11,7 @@ import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
 import type { Upstream } from "./upstream/upstream";
-import { PgWireError, SqlState } from "./wire-error";
+import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
 
 /** Largest message an authenticated agent may send (PostgreSQL's own limit is 1 GiB). */
 export const MAX_CLIENT_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -25,8 +25,15 @@ export interface RelayContext {
   classify(text: string, prepared: ReadonlyMap<string, StatementInfo>): Classification;
   /** The decision point, for this session's agent and resource under the current policy. */
   decide(statement: Statement): Decision;
+  /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
+  hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult>;
   onStatement(statement: PendingStatement, durationMs: number): void;
 }
+
+export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId: string };
+
+/** While a statement is held the agent may go on sending; this much is kept, then the session ends. */
+export const MAX_BUFFERED_WHILE_HELD = 64 * 1024 * 1024;
 
 export const RelayStep = { Relaying: "relaying", Closed: "closed" } as const;
 export type RelayStep = (typeof RelayStep)[keyof typeof RelayStep];
@@ -46,6 +53,8 @@ export class Relay {
   readonly #extended = new ExtendedState<string>();
   readonly #tracker: ResponseTracker;
   #upstreamPaused = false;
+  /** A held statement is waiting for people: the agent's later messages wait behind it. */
+  #holding = false;
   #resolveDone!: (reason: string) => void;
   /** Resolves with the reason once the session is over. */
   readonly done = new Promise<string>((resolve) => (this.#resolveDone = resolve));
@@ -74,10 +83,19 @@ export class Relay {
 
   #onClientData(chunk: Buffer): void {
     this.#fromClient.push(chunk);
+    if (this.#holding && this.#fromClient.bufferedBytes > MAX_BUFFERED_WHILE_HELD) {
+      return this.#fatal(PgWireError.fatal(SqlState.ProgramLimitExceeded, "airlock: too much sent while a statement was held for approval"));
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#holding) return;
     try {
       for (let message = this.#fromClient.next(); message; message = this.#fromClient.next()) {
-        this.#fromClientMessage(message);
+        const held = this.#fromClientMessage(message);
         if (this.#step === RelayStep.Closed) return;
+        if (held) return this.#awaitHold(held);
       }
     } catch (err) {
       return this.#fatal(err);
@@ -86,15 +104,27 @@ export class Relay {
     this.#flushToClient();
   }
 
-  #fromClientMessage(message: WireMessage): void {
+  /** Everything before the held statement goes out now; everything after waits for its outcome. */
+  #awaitHold(held: Promise<void>): void {
+    this.#holding = true;
+    this.#flushToServer();
+    this.#flushToClient();
+    held.then(
+      () => {
+        this.#holding = false;
+        if (this.#step !== RelayStep.Closed) this.#pump();
+      },
+      (err: unknown) => this.#fatal(err),
+    );
+  }
+
+  #fromClientMessage(message: WireMessage): Promise<void> | void {
     const { type, body, raw } = message;
     switch (type) {
       case Frontend.Query: {
         const text = readQuery(body);
         const statement = pending(text, undefined, "simple");
-        const decision = this.#judge(statement, [text]);
-        if (decision.action === "refuse") return this.#refuse(statement, decision.message, REFUSED_QUERY, { kind: "query", statement });
-        return this.#forward(raw, { kind: "query", statement });
+        return this.#decideAndSend(statement, [text], raw, REFUSED_QUERY, () => ({ kind: "query", statement }));
       }
       case Frontend.Parse: {
         const parse = readParse(body);
@@ -108,16 +138,16 @@ export class Relay {
         const candidates = this.#extended.statement(bind.statement);
         const params = bindParams(bind);
         const statement = pending(candidates.at(-1) ?? "", params, "extended");
-        const decision = this.#judge(statement, candidates);
-        if (decision.action === "refuse") return this.#refuse(statement, decision.message, REFUSED_PARSE, { kind: "bind", done: () => undefined, statement });
-        return this.#forward(raw, { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) });
+        return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) =>
+          allowed ? { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) } : { kind: "bind", done: () => undefined, statement },
+        );
       }
       case Frontend.Execute: {
         this.#checkToken();
         const portal = this.#extended.portal(readExecutePortal(body));
         const statement = pending(portal.candidates.at(-1) ?? "", portal.params, "extended");
         if (portal.candidates.length === 0) {
-          return this.#refuse(statement, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
+          return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
         }
         return this.#forward(raw, { kind: "execute", statement });
       }
@@ -138,7 +168,7 @@ export class Relay {
       case Frontend.FunctionCall: {
         // The fast-path call names a function by OID with no SQL to judge: never let it through.
         const statement = pending("<fast-path function call>", undefined, "simple");
-        return this.#refuse(statement, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
+        return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
       }
       case Frontend.Terminate:
         return this.#end("client terminated", true);
@@ -156,7 +186,7 @@ export class Relay {
     this.#checkToken();
     const classifications = texts.length > 0 ? texts.map((t) => this.ctx.classify(t, this.#prepared)) : [unknownClassification("", "binds a statement Airlock did not see prepared")];
     const decision = strictest(classifications.map((classification) => this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification })));
-    if (decision.action === "allow") for (const c of classifications) rememberPrepared(this.#prepared, c);
+    if (decision.action !== "refuse") for (const c of classifications) rememberPrepared(this.#prepared, c);
     return decision;
   }
 
@@ -171,9 +201,31 @@ export class Relay {
    * does exactly what it does after any error (aborts the transaction, skips to Sync), and its
    * error is replaced by the refusal on the way back. The two sides never disagree about state.
    */
-  #refuse(statement: PendingStatement, message: string, substitute: Buffer, expected: Expected): void {
-    Object.assign(statement, { outcome: "refused", errorCode: SqlState.InsufficientPrivilege, errorMessage: message, refusal: errorBytes(message) });
+  #refuse(statement: PendingStatement, code: SqlStateCode, message: string, substitute: Buffer, expected: Expected): void {
+    Object.assign(statement, { outcome: "refused", errorCode: code, errorMessage: message, refusal: errorBytes(code, message) });
     this.#forward(substitute, expected);
+  }
+
+  /**
+   * The verdict carried out: allowed (perhaps under a grant) goes on; refused goes on as a failing
+   * statement; held waits for people, and the session's later messages wait behind it.
+   * `expected` is made when the statement goes (a Bind changes portal state only then).
+   */
+  #decideAndSend(statement: PendingStatement, texts: string[], raw: Buffer, substitute: Buffer, expected: (allowed: boolean) => Expected): Promise<void> | void {
+    const decision = this.#judge(statement, texts);
+    switch (decision.action) {
+      case "allow":
+        statement.grantId = decision.grantId;
+        return this.#forward(raw, expected(true));
+      case "refuse":
+        return this.#refuse(statement, SqlState.InsufficientPrivilege, decision.message, substitute, expected(false));
+      case "review":
+        return this.ctx.hold(statement, decision).then((result) => {
+          statement.requestId = result.requestId;
+          if (result.action === "run") this.#forward(raw, expected(true));
+          else this.#refuse(statement, result.code, result.message, substitute, expected(false));
+        });
+    }
   }
 
   #forward(raw: Buffer, expected: Expected): void {
@@ -290,8 +342,8 @@ function pending(text: string, params: Array<string | null> | undefined, protoco
   return { text, params, protocol, startedAt: performance.now(), rows: 0, outcome: "ok" };
 }
 
-function errorBytes(message: string): Buffer {
-  return writeErrorResponse({ severity: "ERROR", code: SqlState.InsufficientPrivilege, message });
+function errorBytes(code: SqlStateCode, message: string): Buffer {
+  return writeErrorResponse({ severity: "ERROR", code, message });
 }
 
 function internalError(err: unknown): PgWireError {

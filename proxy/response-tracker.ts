@@ -17,6 +17,9 @@ export interface PendingStatement {
   errorMessage?: string;
   /** A refused statement is sent on as a harmless failing one; the agent gets these bytes in place of that error. */
   refusal?: Buffer;
+  /** The request a held statement waited on, or the grant it ran under. */
+  requestId?: string;
+  grantId?: string;
 }
 
 /**

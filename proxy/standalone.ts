@@ -21,7 +21,8 @@ async function main(): Promise<void> {
 
   const store = openStore(config.dataDir, path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle"));
   const policy = new PolicySource(config.policyPath).watch();
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer });
+  const publicUrl = config.publicUrl ?? readServerInfo(config.dataDir)?.publicUrl ?? `http://localhost:${config.port}`;
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, publicUrl });
   console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer})`);
 
   const shutdown = async () => {

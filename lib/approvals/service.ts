@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accessRequests, requestDecisions, type AccessRequest, type RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import type { GrantStore } from "./grants";
 import { whyNotDecider, type Decider } from "./people";
 
-export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId"> & {
+export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt"> & {
   timeoutMs: number;
 };
 
@@ -57,6 +57,7 @@ export class ApprovalService {
       decidedAt: null,
       outcomeReason: null,
       grantId: null,
+      consumedAt: null,
     };
     this.db.insert(accessRequests).values(request).run();
     this.#timers.set(request.id, setTimeout(() => this.expire(request.id), timeoutMs));
@@ -112,6 +113,26 @@ export class ApprovalService {
     const pending = this.list("pending", 10_000);
     for (const request of pending) this.cancel(request.id, reason);
     return pending.length;
+  }
+
+  /**
+   * Return mode: an approved request for exactly this statement (same text and parameters) that
+   * has not run yet is used up and returned; it runs once.
+   */
+  consumeApproved(agentId: string, resource: string, text: string, params: ReadonlyArray<string | null> | undefined): AccessRequest | undefined {
+    const wanted = JSON.stringify({ text, params: params ?? null });
+    const run = this.db.$client.transaction(() => {
+      const candidates = this.db
+        .select()
+        .from(accessRequests)
+        .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.resource, resource), eq(accessRequests.status, "approved"), isNull(accessRequests.consumedAt)))
+        .all();
+      const match = candidates.find((r) => r.statements.length === 1 && JSON.stringify(r.statements[0]) === wanted);
+      if (!match) return undefined;
+      this.db.update(accessRequests).set({ consumedAt: new Date() }).where(eq(accessRequests.id, match.id)).run();
+      return match;
+    });
+    return run.immediate();
   }
 
   /** Stops the expiry timers (shutdown); pending requests are settled at the next start. */

@@ -45,6 +45,9 @@ export const statements = sqliteTable(
     rows: integer("rows").notNull().default(0),
     durationMs: real("duration_ms").notNull(),
     startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+    /** The request a held statement waited on, or the grant it ran under. */
+    requestId: text("request_id"),
+    grantId: text("grant_id"),
   },
   (t) => [index("statements_session").on(t.sessionId), index("statements_started_at").on(t.startedAt)],
 );
@@ -75,6 +78,8 @@ export const accessRequests = sqliteTable(
     /** Why it ended: the denial's reason, or why it was cancelled or expired. */
     outcomeReason: text("outcome_reason"),
     grantId: text("grant_id"),
+    /** Return mode: when the approved statement was run (it runs once). */
+    consumedAt: integer("consumed_at", { mode: "timestamp_ms" }),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
 );

@@ -1,5 +1,7 @@
 import type { LiveSessions } from "../../lib/activity/live-sessions";
 import type { ActivityRecorder } from "../../lib/activity/recorder";
+import type { GrantStore } from "../../lib/approvals/grants";
+import type { ApprovalService } from "../../lib/approvals/service";
 import { loadConfig } from "../../lib/config";
 import { openStore, type Store } from "../../lib/db/client";
 import { parsePolicy } from "../../lib/policy/policy-file";
@@ -15,6 +17,8 @@ export interface ProxyHarness {
   store: Store;
   recorder: ActivityRecorder;
   live: LiveSessions;
+  approvals: ApprovalService;
+  grants: GrantStore;
   /** A connection URL for an agent, with a fresh token as its password. */
   url(resource: string, agent?: string): Promise<string>;
   close(): Promise<void>;
@@ -45,13 +49,15 @@ export async function startProxyHarness(
     options.rules ?? ALLOW_EVERYTHING,
   ].join("\n");
   const policy = parsePolicy(yaml);
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer });
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test" });
   return {
     proxy: proxy.server,
     idp,
     store,
     recorder: proxy.recorder,
     live: proxy.liveSessions,
+    approvals: proxy.approvals,
+    grants: proxy.grants,
     async url(resource, agent = "reporting-agent") {
       return `postgres://${agent}:${encodeURIComponent(await idp.token(agent))}@127.0.0.1:${proxy.server.port}/${resource}`;
     },

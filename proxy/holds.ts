@@ -1,0 +1,87 @@
+import type { ApprovalService, Outcome } from "../lib/approvals/service";
+import type { Decision, SessionIdentity } from "../lib/decision/decide";
+import { summary } from "../lib/policy/evaluate";
+import { writeNoticeResponse } from "./protocol/writer";
+import type { HoldResult } from "./relay";
+import type { PendingStatement } from "./response-tracker";
+import { SqlState } from "./wire-error";
+
+export interface HoldOptions {
+  approvals: ApprovalService;
+  session: SessionIdentity;
+  /** The dashboard's URL, for links to requests. */
+  publicUrl: string;
+  /** The agent asked (application_name `airlock-mode=return`) to be refused at once instead of waiting. */
+  returnMode: boolean;
+  /** Writes straight to the agent: a notice may go out while earlier answers are still coming. */
+  notify(bytes: Buffer): void;
+}
+
+/**
+ * Holds for one session: a statement that policy sends to review becomes a request; the agent is
+ * told at once where it stands; the statement then runs, or is refused with who decided and why.
+ */
+export class SessionHolds {
+  #waiting: string | undefined;
+
+  constructor(private readonly options: HoldOptions) {}
+
+  /** Whether a statement is waiting for people right now. */
+  get waiting(): boolean {
+    return this.#waiting !== undefined;
+  }
+
+  async hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult> {
+    const { approvals, session } = this.options;
+    const returnMode = this.options.returnMode || decision.rule.review.mode === "return";
+    if (returnMode) {
+      const approved = approvals.consumeApproved(session.agentId, session.resource, statement.text, statement.params);
+      if (approved) return { action: "run", requestId: approved.id };
+    }
+    const request = approvals.open({
+      agentId: session.agentId,
+      groups: [...session.groups],
+      resource: session.resource,
+      sessionId: session.sessionId,
+      statements: [{ text: statement.text, params: statement.params ?? null }],
+      kinds: [...decision.scope.kinds],
+      tables: [...decision.scope.tables],
+      rule: decision.rule.name,
+      why: decision.verdict.why || summary(decision.verdict.statement),
+      approverGroups: [...decision.rule.review.approvers],
+      requiredApprovals: decision.rule.review.count,
+      grantOptions: [...decision.rule.review.grants],
+      timeoutMs: decision.rule.review.timeoutMs,
+    });
+    const url = `${this.options.publicUrl}/requests/${request.id}`;
+    if (returnMode) {
+      const message = `airlock: approval required by rule ${request.rule} — request ${request.id}: ${url} (once approved, send the same statement again)`;
+      return { action: "refuse", code: SqlState.InsufficientPrivilege, message, requestId: request.id };
+    }
+    this.options.notify(writeNoticeResponse({ severity: "NOTICE", code: "01000", message: `airlock: held for approval — request ${request.id}: ${url}` }));
+    this.#waiting = request.id;
+    try {
+      return verdictOf(request.id, await approvals.outcome(request.id));
+    } finally {
+      this.#waiting = undefined;
+    }
+  }
+
+  /** The agent cancelled the statement (CancelRequest) or went away: the request ends with it. */
+  cancel(reason: string): void {
+    if (this.#waiting) this.options.approvals.cancel(this.#waiting, reason);
+  }
+}
+
+function verdictOf(requestId: string, outcome: Outcome): HoldResult {
+  switch (outcome.status) {
+    case "approved":
+      return { action: "run", requestId };
+    case "denied":
+      return { action: "refuse", code: SqlState.InsufficientPrivilege, message: `airlock: denied by ${outcome.by}: ${outcome.reason}`, requestId };
+    case "expired":
+      return { action: "refuse", code: SqlState.QueryCanceled, message: "airlock: approval timed out", requestId };
+    case "cancelled":
+      return { action: "refuse", code: SqlState.QueryCanceled, message: `airlock: request ${requestId} cancelled: ${outcome.reason}`, requestId };
+  }
+}
