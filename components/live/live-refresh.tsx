@@ -9,9 +9,14 @@ const REFRESH_AFTER_MS = 300;
  * Keeps a server-rendered page current: when /api/live reports a change of one of the given
  * kinds, the page is re-rendered in place (no reload). Reconnects with backoff.
  */
-export function LiveRefresh({ on }: { on: string[] }) {
+export function LiveRefresh({ on, title }: { on: string[]; title?: string }) {
   const router = useRouter();
   const kinds = on.join(",");
+
+  // A count in the tab's title, so a new request is seen from another tab.
+  useEffect(() => {
+    if (title) document.title = title;
+  }, [title]);
 
   useEffect(() => {
     const wanted = new Set(kinds.split(","));

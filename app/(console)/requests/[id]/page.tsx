@@ -1,0 +1,98 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { LiveRefresh } from "@/components/live/live-refresh";
+import { DecisionPanel } from "@/components/requests/decision-panel";
+import { PageTitle } from "@/components/ui/page-title";
+import { TimeAgo } from "@/components/ui/time-ago";
+import { whyNotDecider } from "@/lib/approvals/people";
+import { getRuntime } from "@/lib/runtime";
+import { requirePerson } from "../../../current-person";
+import { decideRequest } from "../actions";
+
+export const metadata: Metadata = { title: "Request" };
+export const dynamic = "force-dynamic";
+
+export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const person = await requirePerson();
+  const { approvals } = getRuntime();
+  const request = approvals.get(id);
+  if (!request) notFound();
+  const decisions = approvals.decisions(id);
+  const now = new Date();
+  const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
+
+  return (
+    <>
+      <LiveRefresh on={["request.changed"]} />
+      <PageTitle title={`Request ${request.id}`} description={`${request.agentId} on ${request.resource}`} />
+      <section className="section panel">
+        <p>
+          <span className={`status status-${request.status}`} data-testid="request-status">
+            {request.status}
+          </span>{" "}
+          {request.status === "pending" ? (
+            <>
+              waiting since <TimeAgo at={request.createdAt} now={now} />, expires <time dateTime={request.expiresAt.toISOString()}>{request.expiresAt.toISOString()}</time>
+            </>
+          ) : (
+            request.outcomeReason && <>— {request.outcomeReason}</>
+          )}
+        </p>
+        {request.statements.map((s, i) => (
+          <div key={i}>
+            <pre>
+              <code>{s.text}</code>
+            </pre>
+            {s.params && s.params.length > 0 && (
+              <p className="muted small">
+                Parameters: {s.params.map((p, j) => <code key={j}>${j + 1} = {p === null ? "NULL" : JSON.stringify(p)} </code>)}
+              </p>
+            )}
+          </div>
+        ))}
+        <dl className="facts">
+          <dt>Agent</dt>
+          <dd>
+            {request.agentId} <span className="muted">({request.groups.join(", ")})</span>
+          </dd>
+          <dt>Kinds</dt>
+          <dd>{request.kinds.join(", ")}</dd>
+          <dt>Tables</dt>
+          <dd>{request.tables.join(", ") || "none"}</dd>
+          <dt>Rule</dt>
+          <dd>
+            <code>{request.rule}</code> — {request.why}
+          </dd>
+          <dt>Needs</dt>
+          <dd>
+            {request.requiredApprovals} approval{request.requiredApprovals > 1 ? "s" : ""} from {request.approverGroups.join(", ")}
+          </dd>
+          {request.grantId && (
+            <>
+              <dt>Grant</dt>
+              <dd>{request.grantId}</dd>
+            </>
+          )}
+        </dl>
+      </section>
+      {mayDecide && <DecisionPanel requestId={request.id} grantOptions={request.grantOptions} action={decideRequest} />}
+      <section className="section" aria-labelledby="history-title">
+        <h2 id="history-title">Decisions</h2>
+        {decisions.length === 0 ? (
+          <p className="muted">None yet.</p>
+        ) : (
+          <ol className="history">
+            {decisions.map((d) => (
+              <li key={d.id}>
+                <strong>{d.personEmail}</strong> {d.decision === "approve" ? (d.grantMs ? `approved for ${Math.round(d.grantMs / 60_000)} min` : "approved once") : "denied"}{" "}
+                via {d.via} <TimeAgo at={d.at} now={now} />
+                {d.reason && <> — “{d.reason}”</>}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+    </>
+  );
+}

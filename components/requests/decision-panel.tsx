@@ -1,0 +1,48 @@
+"use client";
+
+import { useActionState } from "react";
+import type { DecisionResult } from "@/app/(console)/requests/actions";
+
+function label(option: "once" | number): string {
+  if (option === "once") return "Approve once";
+  const minutes = option / 60_000;
+  return `Approve for ${minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`}`;
+}
+
+/** Approve once, approve for a duration the rule offers, or deny with a reason. */
+export function DecisionPanel({
+  requestId,
+  grantOptions,
+  action,
+}: {
+  requestId: string;
+  grantOptions: Array<"once" | number>;
+  action: (previous: DecisionResult | undefined, form: FormData) => Promise<DecisionResult>;
+}) {
+  const [result, submit, pending] = useActionState(action, undefined);
+  return (
+    <section className="panel decision" aria-labelledby="decide-title">
+      <h2 id="decide-title">Decide</h2>
+      <form action={submit} className="decision-form">
+        <input type="hidden" name="requestId" value={requestId} />
+        <div className="decision-buttons">
+          {grantOptions.map((option) => (
+            <button key={String(option)} className="button button-primary" type="submit" name="decision" value={`approve:${option}`} disabled={pending}>
+              {label(option)}
+            </button>
+          ))}
+        </div>
+        <label htmlFor="reason">Reason (shown to the agent if you deny)</label>
+        <input id="reason" name="reason" maxLength={1000} />
+        <button className="button button-danger" type="submit" name="decision" value="deny" disabled={pending}>
+          Deny
+        </button>
+      </form>
+      {result && (
+        <p className={result.ok ? "notice" : "alert"} role={result.ok ? "status" : "alert"}>
+          {result.ok ? result.message : result.error}
+        </p>
+      )}
+    </section>
+  );
+}

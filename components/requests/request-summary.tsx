@@ -1,0 +1,40 @@
+import Link from "next/link";
+import type { AccessRequest } from "@/lib/db/schema";
+import { SqlSnippet } from "../ui/sql-snippet";
+import { TimeAgo } from "../ui/time-ago";
+
+/** One request in the queue: who, where, what, under which rule, how long, how far. */
+export function RequestSummary({ request, approvals, now }: { request: AccessRequest; approvals: number; now: Date }) {
+  return (
+    <li className="request" data-testid="request" data-request-id={request.id}>
+      <div className="request-head">
+        <Link href={`/requests/${request.id}`} className="request-link">
+          <strong>{request.agentId}</strong> on <strong>{request.resource}</strong>
+        </Link>
+        <span className={`status status-${request.status}`}>{request.status}</span>
+      </div>
+      <SqlSnippet sql={request.statements.map((s) => s.text).join("; ")} />
+      <div className="request-meta">
+        {request.kinds.map((k) => (
+          <span key={k} className={`kind kind-${k}`}>
+            {k}
+          </span>
+        ))}
+        {request.tables.map((t) => (
+          <span key={t} className="table-badge">
+            {t}
+          </span>
+        ))}
+        <span className="muted">rule {request.rule}</span>
+        <span className="muted">
+          {request.status === "pending" ? "waiting since " : "asked "}
+          <TimeAgo at={request.createdAt} now={now} />
+        </span>
+        <span className="muted" data-testid="approvals">
+          {approvals} of {request.requiredApprovals} approvals
+        </span>
+        <span className="muted">{request.groups.join(", ")}</span>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,104 @@
+import { expect, test } from "./fixtures";
+import { RequestsPage } from "./pages/requests-page";
+import { connectAgent } from "./support/agent";
+
+test("a held UPDATE appears live, alice approves it, the agent's statement completes and the queue empties", async ({ page, browser, baseURL, signIn }) => {
+  await signIn("alice@example.com");
+  const queue = new RequestsPage(page);
+
+  // A second person watching the queue sees the request come and go too.
+  const other = await browser.newContext({ baseURL });
+  const watcher = await other.newPage();
+  await watcher.goto("/");
+  await watcher.getByRole("button", { name: /sign in/i }).click();
+  await watcher.getByLabel("Email").fill("bob@example.com");
+  await watcher.getByLabel("Password").fill("airlock-dev");
+  await watcher.getByRole("button", { name: "Sign in" }).click();
+  await watcher.waitForURL((url) => url.pathname === "/");
+
+  const agent = await connectAgent(baseURL!);
+  const notices: string[] = [];
+  agent.on("notice", (n) => notices.push(n.message ?? ""));
+  try {
+    const running = agent.query("update orders set status = 'delivered' where id = 42 /* shipped-by-e2e */");
+    await expect(queue.request("shipped-by-e2e")).toBeVisible();
+    await expect(new RequestsPage(watcher).request("shipped-by-e2e")).toBeVisible();
+    await expect(queue.request("shipped-by-e2e")).toContainText("0 of 1 approvals");
+    expect(notices.join("\n")).toMatch(/airlock: held for approval — request r_[0-9a-f]+: http:\/\/localhost:\d+\/requests\/r_/);
+
+    await queue.open("shipped-by-e2e");
+    await expect(page.getByTestId("request-status")).toHaveText("pending");
+    await queue.decide("Approve once");
+    await expect(page.getByTestId("request-status")).toHaveText("approved");
+
+    const result = await running;
+    expect(result.rowCount).toBe(1);
+    expect((await agent.query("select status from orders where id = 42")).rows[0].status).toBe("delivered");
+    await expect(new RequestsPage(watcher).request("shipped-by-e2e")).toContainText("approved");
+    await expect(watcher.getByRole("list", { name: "Pending requests" })).toHaveCount(0);
+  } finally {
+    await agent.end();
+    await other.close();
+  }
+});
+
+test("deny with a reason: the agent gets 42501 with alice's name and the reason", async ({ page, baseURL, signIn }) => {
+  await signIn("alice@example.com");
+  const queue = new RequestsPage(page);
+  const agent = await connectAgent(baseURL!);
+  try {
+    const running = agent.query("delete from refunds where id = 7");
+    running.catch(() => undefined);
+    await queue.open("delete from refunds where id = 7");
+    await queue.decide("Deny", "refunds are frozen this week");
+    await expect(running).rejects.toMatchObject({ code: "42501", message: "airlock: denied by alice@example.com: refunds are frozen this week" });
+  } finally {
+    await agent.end();
+  }
+});
+
+test("carol (viewer) sees requests but no buttons", async ({ page, baseURL, signIn }) => {
+  await signIn("carol@example.com");
+  const queue = new RequestsPage(page);
+  const agent = await connectAgent(baseURL!, "demo", "ops-agent");
+  agent.on("error", () => undefined);
+  try {
+    agent.query("update products set price_cents = 1 where id = 3").catch(() => undefined);
+    await queue.open("update products set price_cents = 1");
+    await expect(page.getByTestId("request-status")).toHaveText("pending");
+    await expect(page.getByRole("button", { name: /Approve/ })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Deny" })).toHaveCount(0);
+  } finally {
+    await agent.end();
+  }
+});
+
+test("approve for 15 minutes: the next matching UPDATE runs without a request; after Revoke it is held again", async ({ page, baseURL, signIn }) => {
+  await signIn("bob@example.com");
+  const queue = new RequestsPage(page);
+  const agent = await connectAgent(baseURL!, "demo", "ops-agent");
+  agent.on("error", () => undefined);
+  try {
+    const first = agent.query("update customers set country = 'DE' where id = 11");
+    await queue.open("update customers set country = 'DE' where id = 11");
+    await queue.decide("Approve for 15 min");
+    await first;
+    await agent.query("update customers set country = 'FR' where id = 12");
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Grants" }).click();
+    const grant = page.getByTestId("grant").filter({ hasText: "ops-agent" });
+    await expect(grant).toContainText("update on public.customers");
+    await expect(grant).toContainText("bob@example.com");
+    await expect(grant.getByTestId("countdown")).toContainText(/1[45]:\d\d left/);
+    await expect(grant.locator("td.num")).toHaveText("1");
+    await grant.getByRole("button", { name: "Revoke" }).click();
+    await expect(grant).toHaveCount(0);
+
+    const held = agent.query("update customers set country = 'IT' where id = 13");
+    held.catch(() => undefined);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Requests" }).click();
+    await expect(queue.request("country = 'IT'")).toBeVisible();
+  } finally {
+    await agent.end();
+  }
+});

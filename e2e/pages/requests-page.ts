@@ -1,0 +1,19 @@
+import type { Page } from "@playwright/test";
+
+/** The request queue and a request's own page. */
+export class RequestsPage {
+  constructor(private readonly page: Page) {}
+
+  request(text: string) {
+    return this.page.getByTestId("request").filter({ hasText: text });
+  }
+
+  async open(text: string): Promise<void> {
+    await this.request(text).getByRole("link").click();
+  }
+
+  async decide(button: string | RegExp, reason?: string): Promise<void> {
+    if (reason) await this.page.getByLabel(/Reason/).fill(reason);
+    await this.page.getByRole("button", { name: button }).click();
+  }
+}
