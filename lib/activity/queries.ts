@@ -14,25 +14,22 @@ export interface RecentStatement {
   startedAt: Date;
 }
 
-/** The latest statements of all agents, newest first. */
-export function recentStatements(db: Db, limit = 50): RecentStatement[] {
-  return db
-    .select({
-      id: statements.id,
-      agentId: agentSessions.agentId,
-      resource: agentSessions.resource,
-      text: statements.text,
-      outcome: statements.outcome,
-      errorCode: statements.errorCode,
-      rows: statements.rows,
-      durationMs: statements.durationMs,
-      startedAt: statements.startedAt,
-    })
-    .from(statements)
-    .innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id))
-    .orderBy(desc(statements.id))
-    .limit(limit)
-    .all();
+const RECENT = {
+  id: statements.id,
+  agentId: agentSessions.agentId,
+  resource: agentSessions.resource,
+  text: statements.text,
+  outcome: statements.outcome,
+  errorCode: statements.errorCode,
+  rows: statements.rows,
+  durationMs: statements.durationMs,
+  startedAt: statements.startedAt,
+};
+
+/** The latest statements of all agents, or of one, newest first. */
+export function recentStatements(db: Db, limit = 50, agentId?: string): RecentStatement[] {
+  const query = db.select(RECENT).from(statements).innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id));
+  return (agentId ? query.where(eq(agentSessions.agentId, agentId)) : query).orderBy(desc(statements.id)).limit(limit).all();
 }
 
 /** Agents that have connected, with the groups their newest session had. */

@@ -2,8 +2,10 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { DecisionPanel } from "@/components/requests/decision-panel";
+import { RecentStatementsTable } from "@/components/sessions/recent-statements-table";
 import { PageTitle } from "@/components/ui/page-title";
 import { TimeAgo } from "@/components/ui/time-ago";
+import { recentStatements } from "@/lib/activity/queries";
 import { whyNotDecider } from "@/lib/approvals/people";
 import { getRuntime } from "@/lib/runtime";
 import { requirePerson } from "../../../current-person";
@@ -19,6 +21,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const request = approvals.get(id);
   if (!request) notFound();
   const decisions = approvals.decisions(id);
+  const activity = recentStatements(getRuntime().store.db, 10, request.agentId);
   const now = new Date();
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
 
@@ -77,6 +80,10 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </dl>
       </section>
       {mayDecide && <DecisionPanel requestId={request.id} grantOptions={request.grantOptions} action={decideRequest} />}
+      <section className="section" aria-labelledby="activity-title">
+        <h2 id="activity-title">{request.agentId}&apos;s recent statements</h2>
+        {activity.length > 0 ? <RecentStatementsTable statements={activity} now={now} /> : <p className="muted">None recorded.</p>}
+      </section>
       <section className="section" aria-labelledby="history-title">
         <h2 id="history-title">Decisions</h2>
         {decisions.length === 0 ? (
