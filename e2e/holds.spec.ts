@@ -52,6 +52,16 @@ test("deny with a reason: the agent gets 42501 with alice's name and the reason"
     await queue.open("delete from refunds where id = 7");
     await queue.decide("Deny", "refunds are frozen this week");
     await expect(running).rejects.toMatchObject({ code: "42501", message: "airlock: denied by alice@example.com: refunds are frozen this week" });
+
+    // Past requests, filtered by status and agent.
+    await page.goto("/");
+    await page.getByLabel("Status").selectOption("denied");
+    await page.getByLabel("Agent").selectOption("reporting-agent");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect(page).toHaveURL(/status=denied&agent=reporting-agent/);
+    const past = page.getByRole("list", { name: "Past requests" });
+    await expect(past.getByTestId("request").filter({ hasText: "delete from refunds where id = 7" })).toContainText("denied");
+    await expect(past.getByTestId("request").filter({ hasText: "approved" })).toHaveCount(0);
   } finally {
     await agent.end();
   }

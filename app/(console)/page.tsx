@@ -1,17 +1,26 @@
 import type { Metadata } from "next";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { ConnectAgentGuide } from "@/components/requests/connect-agent-guide";
+import { RequestFilters } from "@/components/requests/request-filters";
 import { RequestSummary } from "@/components/requests/request-summary";
+import { knownAgents } from "@/lib/activity/queries";
+import type { AccessRequest } from "@/lib/db/schema";
 import { PageTitle } from "@/components/ui/page-title";
 import { getRuntime } from "@/lib/runtime";
 
 export const metadata: Metadata = { title: "Requests" };
 export const dynamic = "force-dynamic";
 
-export default function RequestsPage() {
-  const { proxy, sso, approvals } = getRuntime();
-  const pending = approvals.list("pending");
-  const past = approvals.list(undefined, 30).filter((r) => r.status !== "pending");
+type Filters = { status?: string; agent?: string; resource?: string };
+const DECIDED = new Set(["approved", "denied", "expired", "cancelled"]);
+
+export default async function RequestsPage({ searchParams }: { searchParams: Promise<Filters> }) {
+  const filters = await searchParams;
+  const { proxy, sso, approvals, policy, store } = getRuntime();
+  const scope = { agentId: filters.agent || undefined, resource: filters.resource || undefined };
+  const pending = approvals.list("pending", 200, scope);
+  const status = DECIDED.has(filters.status ?? "") ? (filters.status as AccessRequest["status"]) : undefined;
+  const past = approvals.list(status, 50, scope).filter((r) => r.status !== "pending");
   const now = new Date();
   const approvalsOf = (id: string) => approvals.decisions(id).filter((d) => d.decision === "approve").length;
   return (
@@ -32,16 +41,25 @@ export default function RequestsPage() {
           <ConnectAgentGuide proxyHost={proxy.host} proxyPort={proxy.port} development={sso.development} />
         )}
       </section>
-      {past.length > 0 && (
-        <section className="section" aria-labelledby="past-title">
-          <h2 id="past-title">Decided recently</h2>
+      <section className="section" aria-labelledby="past-title">
+        <h2 id="past-title">Decided</h2>
+        <RequestFilters
+          status={filters.status}
+          agent={filters.agent}
+          resource={filters.resource}
+          agents={knownAgents(store.db).map((a) => a.id)}
+          resources={[...policy.current.resources.keys()]}
+        />
+        {past.length > 0 ? (
           <ul className="requests" aria-label="Past requests">
             {past.map((r) => (
               <RequestSummary key={r.id} request={r} approvals={approvalsOf(r.id)} now={now} />
             ))}
           </ul>
-        </section>
-      )}
+        ) : (
+          <p className="muted">No decided requests match.</p>
+        )}
+      </section>
     </>
   );
 }

@@ -73,9 +73,14 @@ export class ApprovalService {
     return this.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(asc(requestDecisions.id)).all();
   }
 
-  list(status?: AccessRequest["status"], limit = 100): AccessRequest[] {
-    const query = this.db.select().from(accessRequests);
-    return (status ? query.where(eq(accessRequests.status, status)) : query).orderBy(desc(accessRequests.createdAt)).limit(limit).all();
+  /** Newest first, optionally only those of one status, agent or resource. */
+  list(status?: AccessRequest["status"], limit = 100, filter: { agentId?: string; resource?: string } = {}): AccessRequest[] {
+    const conditions = [
+      status && eq(accessRequests.status, status),
+      filter.agentId && eq(accessRequests.agentId, filter.agentId),
+      filter.resource && eq(accessRequests.resource, filter.resource),
+    ].filter((c) => !!c);
+    return this.db.select().from(accessRequests).where(and(...conditions)).orderBy(desc(accessRequests.createdAt)).limit(limit).all();
   }
 
   /** Resolves once the request is decided, expires or is cancelled. */
