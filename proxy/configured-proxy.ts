@@ -69,6 +69,8 @@ export async function startConfiguredProxy(options: {
     liveSessions,
     recorder,
     async close() {
+      // Waiting agents are told why their requests end, before their connections do.
+      approvals.cancelOrphans("Airlock shut down while the agent was waiting");
       await server.close();
       approvals.close();
       recorder.flush();

@@ -7,7 +7,8 @@ export interface RunningAirlock {
   dataDir: string;
   /** Everything the server printed so far. */
   output(): string;
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM: a clean shutdown; SIGKILL: a crash) and removes a temp data dir. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface StartOptions {
@@ -47,8 +48,8 @@ export async function startAirlock(options: StartOptions = {}): Promise<RunningA
     port,
     dataDir,
     output: () => output,
-    async stop() {
-      await stopProcessGroup(child);
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      await stopProcessGroup(child, signal);
       temp?.remove();
     },
   };
@@ -78,11 +79,11 @@ function waitForBanner(child: ChildProcess, output: () => string): Promise<numbe
   });
 }
 
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
+async function stopProcessGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
-    process.kill(-child.pid!, "SIGTERM");
+    process.kill(-child.pid!, signal);
   } catch {
     return;
   }
