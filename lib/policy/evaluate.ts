@@ -90,9 +90,13 @@ function namesProblem(patterns: readonly string[], names: readonly string[], cov
   return names.some((n) => anyGlobMatches(patterns, n)) ? undefined : `no ${what} matches ${patterns.join(", ")}`;
 }
 
+/** Kinds whose summary says it all ("update on public.orders"): their reason would only repeat it. */
+const SELF_EXPLAINING = new Set(["insert", "update", "delete", "merge", "truncate", "copy_in", "copy_out", "session"]);
+
 /** What the statement is and does: "select+call (calls nextval(), which is not read-only)". */
 function describe(statement: StatementInfo): string {
-  return statement.reasons.length > 0 ? `${summary(statement)} (${statement.reasons.join("; ")})` : summary(statement);
+  const plain = statement.kinds.length === 1 && SELF_EXPLAINING.has(statement.kinds[0]);
+  return statement.reasons.length > 0 && !plain ? `${summary(statement)} (${statement.reasons.join("; ")})` : summary(statement);
 }
 
 /** "update on public.orders", "select calling pg_sleep()" */
