@@ -1,22 +1,34 @@
 import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { startAirlock } from "../test/support/airlock-server";
+import { startPostgres } from "../test/support/postgres";
 import { makeTempDir } from "../test/support/temp-dir";
 
 /**
- * One Airlock for the browser suite, with its own copy of the shipped policy (tests edit it);
- * tests read its URL and files from the environment.
+ * One Airlock for the browser suite, with its own copy of the shipped policy (tests edit it) and,
+ * beside the embedded demo, a real PostgreSQL resource `pg`; tests read URLs and files from the
+ * environment.
  */
 export default async function globalSetup() {
   const dir = makeTempDir("e2e");
+  const postgres = await startPostgres();
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  await admin.query("create table accounts (id int primary key, owner text, balance int); insert into accounts select g, 'owner ' || g, 100 from generate_series(1, 50) g");
+  await admin.end();
+
   const policy = path.join(dir.path, "airlock.policy.yaml");
-  fs.copyFileSync("airlock.policy.yaml", policy);
-  const server = await startAirlock({ dataDir: dir.path, env: { AIRLOCK_POLICY: policy } });
+  const shipped = fs.readFileSync("airlock.policy.yaml", "utf8");
+  fs.writeFileSync(policy, shipped.replace(/^( {2}demo: .*)$/m, `$1\n  pg: { type: postgres, url: "\${E2E_PG_URL}" }`));
+  const server = await startAirlock({ dataDir: dir.path, env: { AIRLOCK_POLICY: policy, E2E_PG_URL: postgres.url } });
   process.env.AIRLOCK_E2E_URL = server.url;
   process.env.AIRLOCK_E2E_DATA_DIR = server.dataDir;
   process.env.AIRLOCK_E2E_POLICY = policy;
+  process.env.AIRLOCK_E2E_PG_URL = postgres.url;
   return async () => {
     await server.stop();
+    await postgres.stop();
     dir.remove();
   };
 }

@@ -1,3 +1,4 @@
+import pg from "pg";
 import { expect, test } from "./fixtures";
 import { RequestsPage } from "./pages/requests-page";
 import { connectAgent } from "./support/agent";
@@ -110,5 +111,25 @@ test("approve for 15 minutes: the next matching UPDATE runs without a request; a
     await expect(queue.request("country = 'IT'")).toBeVisible();
   } finally {
     await agent.end();
+  }
+});
+
+test("on a real PostgreSQL resource: held, approved in the browser, run", async ({ page, baseURL, signIn }) => {
+  await signIn("alice@example.com");
+  const agent = await connectAgent(baseURL!, "pg");
+  const direct = new pg.Client({ connectionString: process.env.AIRLOCK_E2E_PG_URL });
+  await direct.connect();
+  try {
+    const running = agent.query("update accounts set balance = balance - 10 where id = $1", [7]);
+    const queue = new RequestsPage(page);
+    await expect(queue.request("update accounts")).toContainText("on pg");
+    await queue.open("update accounts");
+    await expect(page.getByText("$1 = \"7\"")).toBeVisible();
+    await queue.decide("Approve once");
+    expect((await running).rowCount).toBe(1);
+    expect((await direct.query("select balance from accounts where id = 7")).rows[0].balance).toBe(90);
+  } finally {
+    await agent.end();
+    await direct.end();
   }
 });
