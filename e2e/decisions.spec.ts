@@ -1,19 +1,8 @@
-import type { APIRequestContext, Browser } from "@playwright/test";
+import type { APIRequestContext } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { IdpSignInPage } from "./pages/idp-sign-in-page";
 import { RequestsPage } from "./pages/requests-page";
 import { connectAgent } from "./support/agent";
-
-/** A signed-in browser context for someone else, beside the test's own page. */
-async function personContext(browser: Browser, baseURL: string, email: string) {
-  const context = await browser.newContext({ baseURL });
-  const page = await context.newPage();
-  await page.goto("/");
-  await page.getByRole("button", { name: /sign in/i }).click();
-  await new IdpSignInPage(page).signIn(email);
-  await page.waitForURL((url) => url.pathname === "/");
-  return { context, page };
-}
+import { signedInPerson } from "./support/person";
 
 /** The fields of the decision form as the page renders it for someone who may decide. */
 function decisionFormFields(html: string): Record<string, string> {
@@ -33,7 +22,7 @@ test("a forged approve post — from a viewer's session, or from another origin 
   await signIn("alice@example.com");
   const agent = await connectAgent(baseURL!);
   agent.on("error", () => undefined);
-  const carol = await personContext(browser, baseURL!, "carol@example.com");
+  const carol = await signedInPerson(browser, baseURL!, "carol@example.com");
   try {
     agent.query("update orders set status = 'paid' where id = 17 /* forged */").catch(() => undefined);
     await new RequestsPage(page).open("forged");
@@ -65,7 +54,7 @@ test("a forged approve post — from a viewer's session, or from another origin 
 test("count 2: alice alone is not enough, nor alice twice; alice then bob releases it", async ({ page, browser, baseURL, signIn }) => {
   await signIn("alice@example.com");
   const agent = await connectAgent(baseURL!);
-  const bob = await personContext(browser, baseURL!, "bob@example.com");
+  const bob = await signedInPerson(browser, baseURL!, "bob@example.com");
   try {
     const running = agent.query("alter table products add column if not exists e2e_note text");
     const queue = new RequestsPage(page);

@@ -2,20 +2,14 @@ import pg from "pg";
 import { expect, test } from "./fixtures";
 import { RequestsPage } from "./pages/requests-page";
 import { connectAgent } from "./support/agent";
+import { signedInPerson } from "./support/person";
 
 test("a held UPDATE appears live, alice approves it, the agent's statement completes and the queue empties", async ({ page, browser, baseURL, signIn }) => {
   await signIn("alice@example.com");
   const queue = new RequestsPage(page);
 
   // A second person watching the queue sees the request come and go too.
-  const other = await browser.newContext({ baseURL });
-  const watcher = await other.newPage();
-  await watcher.goto("/");
-  await watcher.getByRole("button", { name: /sign in/i }).click();
-  await watcher.getByLabel("Email").fill("bob@example.com");
-  await watcher.getByLabel("Password").fill("airlock-dev");
-  await watcher.getByRole("button", { name: "Sign in" }).click();
-  await watcher.waitForURL((url) => url.pathname === "/");
+  const { context: other, page: watcher } = await signedInPerson(browser, baseURL!, "bob@example.com");
 
   const agent = await connectAgent(baseURL!);
   const notices: string[] = [];
