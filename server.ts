@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
 import { loadOrCreateIdpSecrets } from "./idp/secrets";
-import { ConfigError, loadConfig, type AirlockConfig } from "./lib/config";
+import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
 import { PolicySource } from "./lib/policy/source";
@@ -158,10 +158,6 @@ function readVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** `.env` in the working directory, without overriding what the environment already says. */
-function loadDotEnv(): void {
-  if (fs.existsSync(".env")) process.loadEnvFile(".env");
-}
 
 main().catch((err: unknown) => {
   console.error(err instanceof ConfigError || err instanceof PolicyError ? `airlock: ${err.message}` : err);

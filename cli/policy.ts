@@ -1,9 +1,9 @@
-import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { findSeedAgent } from "../idp/seed";
 import { loadConfig } from "../lib/config";
 import { explain, type Explanation } from "../lib/policy/explain";
 import { parsePolicy, PolicyError, type Policy } from "../lib/policy/policy-file";
+import { readPolicyText } from "../lib/policy/source";
 import { BUILTIN_CATALOG } from "../lib/sql/builtin-catalog";
 import { createClassifier } from "../lib/sql/classify";
 import { loadSqlParser } from "../lib/sql/parser";
@@ -64,13 +64,7 @@ async function explainCommand(args: string[]): Promise<number> {
 }
 
 function readPolicy(file: string): Policy {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new PolicyError([{ path: "", message: `cannot read the policy file: ${(err as NodeJS.ErrnoException).code ?? err}` }], file);
-  }
-  return parsePolicy(text, process.env, file);
+  return parsePolicy(readPolicyText(file), process.env, file);
 }
 
 export function renderExplanation(result: Explanation): string {

@@ -1,5 +1,4 @@
-import fs from "node:fs";
-import { loadConfig } from "../lib/config";
+import { loadConfig, loadDotEnv } from "../lib/config";
 import { requestClientCredentialsToken } from "../lib/identity/client-credentials";
 import { readServerInfo } from "../lib/server-info";
 import { readIdpSecrets } from "../idp/secrets";
@@ -12,7 +11,7 @@ export async function tokenCommand(args: string[]): Promise<number> {
     console.error(`usage: airlock token <agent>   (agents: ${SEED_AGENTS.map((a) => a.id).join(", ")})`);
     return 2;
   }
-  if (fs.existsSync(".env")) process.loadEnvFile(".env");
+  loadDotEnv();
   const config = loadConfig();
   if (config.oidc.issuer) throw new Error("tokens come from your identity provider: this command serves only the development IdP (OIDC_ISSUER is set)");
   if (!findSeedAgent(agentId)) throw new Error(`no seeded agent "${agentId}" (agents: ${SEED_AGENTS.map((a) => a.id).join(", ")})`);

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 
 /** Everything Airlock reads from its environment, resolved once with working defaults. */
@@ -91,4 +92,9 @@ function readList(raw: string | undefined, fallback: string[]): string[] {
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, "");
+}
+
+/** `.env` in the working directory, without overriding what the environment already says. */
+export function loadDotEnv(): void {
+  if (fs.existsSync(".env")) process.loadEnvFile(".env");
 }

@@ -1,10 +1,8 @@
 import type { Resource } from "../lib/policy/policy-file";
-import type { Classification, StatementInfo } from "../lib/sql/types";
+import type { Classifier } from "../lib/sql/classify";
 import type { Upstream } from "./upstream/upstream";
 
-export interface Classifier {
-  classify(text: string, prepared?: ReadonlyMap<string, StatementInfo>): Classification;
-}
+export type { Classifier };
 
 /** How long a resource's catalog (function volatility, views) is trusted before it is read again. */
 export const CATALOG_TTL_MS = 5 * 60_000;

@@ -3,10 +3,9 @@
  * against a shared store: `npm run proxy`. Agent tokens are verified against AGENT_OIDC_ISSUER,
  * or the issuer of the Airlock whose data dir this is.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, loadConfig } from "../lib/config";
+import { ConfigError, loadConfig, loadDotEnv } from "../lib/config";
 import { openStore } from "../lib/db/client";
 import { PolicySource } from "../lib/policy/source";
 import { PolicyError } from "../lib/policy/policy-file";
@@ -14,7 +13,7 @@ import { readServerInfo } from "../lib/server-info";
 import { startConfiguredProxy } from "./configured-proxy";
 
 async function main(): Promise<void> {
-  if (fs.existsSync(".env")) process.loadEnvFile(".env");
+  loadDotEnv();
   const config = loadConfig();
   const issuer = config.agentIssuer ?? config.oidc.issuer ?? readServerInfo(config.dataDir)?.issuer;
   if (!issuer) throw new ConfigError("set AGENT_OIDC_ISSUER, or start Airlock first so its issuer is known");

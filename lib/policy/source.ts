@@ -82,7 +82,8 @@ export class PolicySource {
   }
 }
 
-function readPolicyText(file: string): string {
+/** The policy file's text; a file that cannot be read is a PolicyError naming it. */
+export function readPolicyText(file: string): string {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (err) {

@@ -172,7 +172,7 @@ class PgliteSession implements Upstream {
 
   resume(): void {}
 
-  /** A running statement inside the engine cannot be interrupted; one still queued is dropped. */
+  /** A statement running inside the engine cannot be interrupted (one WebAssembly thread): nothing to do. */
   async cancel(): Promise<void> {}
 
   close(): void {
