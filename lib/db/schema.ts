@@ -48,10 +48,16 @@ export const statements = sqliteTable(
     /** The request a held statement waited on, or the grant it ran under. */
     requestId: text("request_id"),
     grantId: text("grant_id"),
+    /** What masking did to the result: the output columns masked, and how many values. */
+    masked: text("masked", { mode: "json" }).$type<MaskedSummary>(),
   },
   (t) => [index("statements_session").on(t.sessionId), index("statements_started_at").on(t.startedAt)],
 );
 export type StatementRow = typeof statements.$inferSelect;
+export interface MaskedSummary {
+  columns: string[];
+  values: number;
+}
 
 /** A statement (or, later, a grant of access) waiting for people to decide. */
 export const accessRequests = sqliteTable(
