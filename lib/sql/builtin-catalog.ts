@@ -5,7 +5,7 @@
  * The data comes from scripts/generate-builtin-catalog.ts.
  */
 import READ_FUNCTIONS from "./builtin-read-functions.json";
-import type { Catalog } from "./types";
+import type { Catalog, RelationInfo } from "./types";
 
 export const BUILTIN_CATALOG: Catalog = Object.freeze({
   readFunctions: new Set<string>(READ_FUNCTIONS),
@@ -14,4 +14,6 @@ export const BUILTIN_CATALOG: Catalog = Object.freeze({
   userTypes: new Set<string>(),
   views: new Map<string, readonly string[]>(),
   viewsWithSideEffects: new Set<string>(),
+  relations: new Map<string, RelationInfo>(),
+  relationsByOid: new Map<number, string>(),
 });

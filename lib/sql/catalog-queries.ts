@@ -10,7 +10,7 @@
  * internal helper calls would otherwise make every driver's introspection a `call`.
  */
 import { FILE_FUNCTIONS, HARMLESS_VOLATILE, isNeverRead } from "./functions";
-import type { Catalog } from "./types";
+import type { Catalog, RelationInfo } from "./types";
 
 /** name, builtin (defined in pg_catalog), readonly (every overload immutable or stable). */
 export const FUNCTIONS_SQL = `
@@ -96,12 +96,28 @@ from calls
 join pg_catalog.pg_proc p on p.oid = calls.fn
 order by 1, 2`;
 
+/**
+ * Every user table, view, materialized view, foreign and partitioned table with its columns in
+ * order (name and type OID) and, for views, the definition's SQL: what masking traces results to.
+ */
+export const RELATIONS_SQL = `
+select n.nspname || '.' || c.relname as relation, c.oid::text as oid,
+       case when c.relkind in ('v', 'm') then pg_catalog.pg_get_viewdef(c.oid) end as definition,
+       coalesce((select json_agg(json_build_array(a.attname, a.atttypid::int8) order by a.attnum)
+                 from pg_catalog.pg_attribute a
+                 where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::text as columns
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'v', 'm', 'f', 'p')
+  and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'`;
+
 export interface CatalogRows {
   functions: Array<{ name: string; builtin: boolean; readonly: boolean }>;
   operators: string[];
   types: string[];
   viewDeps: Array<{ view: string; relation: string }>;
   viewFunctions: Array<{ view: string; function: string; readonly: boolean; builtin: boolean }>;
+  relations?: Array<{ relation: string; oid: string; definition: string | null; columns: string }>;
 }
 
 /** The Catalog from the rows of the four queries above. */
@@ -131,17 +147,26 @@ export function buildCatalog(rows: CatalogRows): Catalog {
     if (!read) viewsWithSideEffects.add(f.view);
   }
 
-  return { readFunctions, userFunctions, userOperators: new Set(rows.operators), userTypes: new Set(rows.types), views, viewsWithSideEffects };
+  const relations = new Map<string, RelationInfo>();
+  const relationsByOid = new Map<number, string>();
+  for (const r of rows.relations ?? []) {
+    const columns = (JSON.parse(r.columns) as Array<[string, number]>).map(([name, type]) => ({ name, type: Number(type) }));
+    relations.set(r.relation, { oid: Number(r.oid), columns, ...(r.definition !== null ? { definition: r.definition } : {}) });
+    relationsByOid.set(Number(r.oid), r.relation);
+  }
+
+  return { readFunctions, userFunctions, userOperators: new Set(rows.operators), userTypes: new Set(rows.types), views, viewsWithSideEffects, relations, relationsByOid };
 }
 
-/** Runs the four queries through `query` (any client: pg, PGlite…) and builds the Catalog. */
+/** Runs the queries through `query` (any client: pg, PGlite…) and builds the Catalog. */
 export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>): Promise<Catalog> {
-  const [functions, operators, types, viewDeps, viewFunctions] = await Promise.all([
+  const [functions, operators, types, viewDeps, viewFunctions, relations] = await Promise.all([
     query<CatalogRows["functions"][number]>(FUNCTIONS_SQL),
     query<{ name: string }>(OPERATORS_SQL),
     query<{ name: string }>(USER_TYPES_SQL),
     query<CatalogRows["viewDeps"][number]>(VIEW_DEPS_SQL),
     query<CatalogRows["viewFunctions"][number]>(VIEW_FUNCTIONS_SQL),
+    query<NonNullable<CatalogRows["relations"]>[number]>(RELATIONS_SQL),
   ]);
-  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions });
+  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions, relations });
 }

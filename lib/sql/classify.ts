@@ -6,6 +6,7 @@
 import { literalFreeKey } from "./cache-key";
 import { Collector, strictest } from "./collector";
 import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./parser";
+import { outputLineage } from "./lineage";
 import { classifyStatement } from "./statements";
 import type { Catalog, Classification, Kind, StatementInfo } from "./types";
 
@@ -52,6 +53,7 @@ function classifyTracked(text: string, catalog: Catalog, prepared: ReadonlyMap<s
       const out = new Collector(catalog);
       classifyStatement({ out, lookupPrepared }, raw.stmt);
       const info = out.toInfo(slice(raw.stmt_location, raw.stmt_len));
+      info.output = outputLineage(raw.stmt, catalog, lookupPrepared);
       if (info.prepares !== undefined) local.set(info.prepares, info);
       if (info.deallocates === "*") {
         local.clear();
@@ -143,7 +145,7 @@ export function createClassifier(catalog: Catalog, maxEntries = 10_000): Classif
 
 /** What an EXECUTE takes from a prepared statement; equal signatures classify the same. */
 function signatureOf(info: StatementInfo | undefined): string {
-  return info ? JSON.stringify([info.kinds, info.reads, info.writes, info.functions, info.reasons]) : "";
+  return info ? JSON.stringify([info.kinds, info.reads, info.writes, info.functions, info.reasons, info.output]) : "";
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,3 +1,4 @@
+import { mergeOutputs } from "./lineage";
 import { KINDS, type StatementInfo } from "./types";
 
 /** Everything two statements do, as one: what a name may stand for when it is one of them. */
@@ -11,5 +12,6 @@ export function mergeStatements(a: StatementInfo | undefined, b: StatementInfo):
     writes: union(a.writes, b.writes),
     functions: union(a.functions, b.functions),
     reasons: union(a.reasons, b.reasons),
+    output: a.output && b.output ? mergeOutputs(a.output, b.output) : undefined,
   };
 }

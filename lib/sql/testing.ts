@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { BUILTIN_CATALOG } from "./builtin-catalog";
 import { classify } from "./classify";
 import { sortKinds } from "./collector";
-import type { Catalog, Kind, StatementInfo } from "./types";
+import type { Catalog, Kind, RelationInfo, StatementInfo } from "./types";
 
 /**
  * Built-ins, plus what a real database adds: user functions (one, `lower`, overloading a
@@ -27,7 +27,25 @@ export const TEST_CATALOG: Catalog = {
     ["public.daily_totals", ["public.orders"]],
   ]),
   viewsWithSideEffects: new Set(["public.ticket_numbers"]),
+  relations: new Map<string, RelationInfo>([
+    ["public.customers", table(16400, ["id", "name", "email", "phone", "card_number", "ssn", "country"])],
+    ["public.orders", table(16401, ["id", "customer_id", "order_number", "total", "created_at"])],
+    ["public.customer_emails", { oid: 16402, columns: cols(["id", "contact"]), definition: "SELECT customers.id, lower(customers.email) AS contact FROM customers" }],
+    ["public.big_orders", { oid: 16403, columns: cols(["order_number", "contact"]), definition: "SELECT o.order_number, e.contact FROM orders o JOIN customer_emails e ON e.id = o.customer_id" }],
+  ]),
+  relationsByOid: new Map([
+    [16400, "public.customers"],
+    [16401, "public.orders"],
+  ]),
 };
+
+function cols(names: string[]): Array<{ name: string; type: number }> {
+  return names.map((name) => ({ name, type: name === "id" || name === "customer_id" ? 23 : 25 }));
+}
+
+function table(oid: number, names: string[]): RelationInfo {
+  return { oid, columns: cols(names) };
+}
 
 export interface Case {
   sql: string;

@@ -43,6 +43,40 @@ export interface StatementInfo {
   executes?: string;
   /** `DEALLOCATE name` / `DEALLOCATE ALL` / `DISCARD ALL` ("*"). */
   deallocates?: string;
+  /** Where the columns of the rows it returns come from (for PREPARE: of the body, for EXECUTE). */
+  output?: OutputLineage;
+}
+
+/** What may flow into one result column: source columns as `schema.table.column`. */
+export interface ColumnLineage {
+  sources: string[];
+  /** Something flows in that Airlock cannot trace (a user function, an unknown relation, a cursor). */
+  unknown?: true;
+}
+
+export interface OutputLineage {
+  /** One entry per result column, when the result's width is known. */
+  columns?: ColumnLineage[];
+  /** Every column's lineage together: stands for each column when the width is not known. */
+  all: ColumnLineage;
+  /** COPY … TO STDOUT: how its rows are written. */
+  copy?: CopyFormat;
+}
+
+export interface CopyFormat {
+  format: "text" | "csv" | "binary";
+  delimiter: string;
+  null: string;
+  quote: string;
+  escape: string;
+  header: boolean;
+}
+
+/** A table's or view's columns in order (`type`: the type's OID); a view keeps its definition's SQL. */
+export interface RelationInfo {
+  oid: number;
+  columns: ReadonlyArray<{ name: string; type: number }>;
+  definition?: string;
 }
 
 export interface Classification {
@@ -70,4 +104,8 @@ export interface Catalog {
   views: ReadonlyMap<string, readonly string[]>;
   /** Views whose definition calls a function that is not a read. */
   viewsWithSideEffects: ReadonlySet<string>;
+  /** User tables and views (not system ones) by qualified name, with their columns. */
+  relations: ReadonlyMap<string, RelationInfo>;
+  /** Relation OID → qualified name, to read the column origins a RowDescription names. */
+  relationsByOid: ReadonlyMap<number, string>;
 }
