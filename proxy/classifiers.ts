@@ -38,6 +38,18 @@ export class ResourceClassifiers {
     return fresh;
   }
 
+  /**
+   * The schema changed (a DDL statement ran through Airlock): sessions from now on wait for the
+   * catalog read afresh, so new tables and views are known; on failure the old one serves on.
+   */
+  refresh(resource: Resource): void {
+    const entry = this.#entries.get(resource.url);
+    if (!entry) return;
+    const fresh = this.#load(resource);
+    fresh.catch((err: unknown) => console.error(`[proxy] refreshing the catalog of "${resource.name}" failed:`, err));
+    this.#entries.set(resource.url, { classifier: fresh.catch(() => entry.classifier), loadedAt: Date.now() });
+  }
+
   async #load(resource: Resource): Promise<Classifier> {
     const upstream = await this.connect(resource);
     try {

@@ -6,6 +6,8 @@ import { GrantStore } from "../lib/approvals/grants";
 import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
 import type { Db } from "../lib/db/client";
+import { loadMaskKey } from "../lib/masking/mask-key";
+import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
 import { createAgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy } from "../lib/policy/policy-file";
@@ -59,6 +61,7 @@ export async function startConfiguredProxy(options: {
     upstreams,
     approvals,
     grants,
+    maskers: new Maskers(loadMaskKey(config.dataDir)),
     publicUrl: () => options.publicUrl,
   });
   return {

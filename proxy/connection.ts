@@ -81,6 +81,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       classify: (text, prepared) => classifier.classify(text, prepared),
       decide: (statement) => decide(deps.policy(), session, statement, deps.grants),
       hold: (statement, decision) => holds.hold(statement, decision),
+      masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },
       onStatement(statement, durationMs) {
         live.statementCount++;
         live.lastStatement = { text: statement.text, at: new Date() };
@@ -97,8 +98,10 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           startedAt: new Date(Date.now() - durationMs),
           requestId: statement.requestId,
           grantId: statement.grantId,
+          masked: statement.masked && statement.masked.values > 0 ? { columns: [...statement.masked.columns], values: statement.masked.values } : undefined,
         });
         if (statement.grantId && statement.outcome === "ok") deps.grants.recordUse(statement.grantId);
+        if (statement.changesSchema && statement.outcome === "ok") deps.classifiers.refresh(resource);
       },
     }, startup.reader.buffer.drain());
     const reason = await relay.done;

@@ -3,6 +3,7 @@ import type { LiveSessions } from "../lib/activity/live-sessions";
 import type { ActivityRecorder } from "../lib/activity/recorder";
 import type { GrantStore } from "../lib/approvals/grants";
 import type { ApprovalService } from "../lib/approvals/service";
+import type { Maskers } from "../lib/masking/maskers";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
@@ -15,12 +16,13 @@ export interface ProxyDeps {
   verify: AgentTokenVerifier;
   /** The policy in force now (it may be reloaded at any time). */
   policy(): Policy;
-  classifiers: { forResource(resource: Resource): Promise<Classifier> };
+  classifiers: { forResource(resource: Resource): Promise<Classifier>; refresh(resource: Resource): void };
   recorder: ActivityRecorder;
   approvals: ApprovalService;
   grants: GrantStore;
   /** The dashboard's URL as people reach it, for links to requests. */
   publicUrl(): string;
   live: LiveSessions;
+  maskers: Maskers;
   upstreams: { connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> };
 }

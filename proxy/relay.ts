@@ -1,12 +1,17 @@
 import type { Duplex } from "node:stream";
 import { strictest, type Decision, type Statement } from "../lib/decision/decide";
 import { mergeStatements } from "../lib/sql/merge";
-import type { Classification, StatementInfo } from "../lib/sql/types";
+import type { Catalog, Classification, CopyFormat, StatementInfo } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
 import { ExtendedState } from "./extended-state";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { readBind, readCommandTag, readExecutePortal, readFields, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { MaskTally, planColumns, type ResultField } from "../lib/masking/column-plan";
+import { combineMasking, type ResultMasking, type StatementMasking } from "../lib/masking/masking";
+import type { Masker } from "../lib/masking/strategies";
+import type { MaskOptions } from "../lib/policy/policy-file";
+import { readBind, readCommandTag, readCopyOutResponse, readExecutePortal, readFields, readParse, readQuery, readRowDescription, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { ResultMasker } from "./result-masker";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
@@ -28,6 +33,16 @@ export interface RelayContext {
   /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
   hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult>;
   onStatement(statement: PendingStatement, durationMs: number): void;
+  /** What masking needs of the resource: its catalog, and a masker for a rule's options. */
+  masking: { catalog: Catalog; masker(mask: MaskOptions): Masker };
+}
+
+/** Extended protocol: how a bound portal's results are masked, and the columns Describe showed. */
+interface PortalMasking {
+  statement: string;
+  masking: ResultMasking;
+  resultFormats: number[];
+  fields?: ResultField[];
 }
 
 export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId: string };
@@ -51,6 +66,9 @@ export class Relay {
   readonly #toServer = new OutputBatch();
   readonly #toClient = new OutputBatch();
   readonly #extended = new ExtendedState<string>();
+  readonly #portals = new Map<string, PortalMasking>();
+  /** Columns a Describe of a prepared statement showed, by statement name. */
+  readonly #described = new Map<string, ResultField[]>();
   readonly #tracker: ResponseTracker;
   #upstreamPaused = false;
   /** A held statement is waiting for people: the agent's later messages wait behind it. */
@@ -129,6 +147,7 @@ export class Relay {
       case Frontend.Parse: {
         const parse = readParse(body);
         this.ctx.classify(parse.text, this.#prepared); // classified now (and cached); judged at Execute
+        this.#described.delete(parse.name);
         return this.#forward(raw, { kind: "parse", done: this.#extended.parse(parse.name, parse.text) });
       }
       case Frontend.Bind: {
@@ -138,23 +157,32 @@ export class Relay {
         const candidates = this.#extended.statement(bind.statement);
         const params = bindParams(bind);
         const statement = pending(candidates.at(-1) ?? "", params, "extended");
-        return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) =>
-          allowed ? { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) } : { kind: "bind", done: () => undefined, statement },
-        );
+        return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) => {
+          if (!allowed) return { kind: "bind", done: () => undefined, statement };
+          if (statement.masking) this.#portals.set(bind.portal, { statement: bind.statement, masking: statement.masking, resultFormats: bind.resultFormats });
+          else this.#portals.delete(bind.portal);
+          return { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) };
+        });
       }
       case Frontend.Execute: {
         this.#checkToken();
-        const portal = this.#extended.portal(readExecutePortal(body));
+        const portalName = readExecutePortal(body);
+        const portal = this.#extended.portal(portalName);
         const statement = pending(portal.candidates.at(-1) ?? "", portal.params, "extended");
         if (portal.candidates.length === 0) {
           return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
         }
+        this.#maskPortal(statement, portalName);
         return this.#forward(raw, { kind: "execute", statement });
       }
-      case Frontend.Describe:
-        return this.#forward(raw, { kind: readTarget(body).kind === "statement" ? "describe-statement" : "describe-portal" });
+      case Frontend.Describe: {
+        const target = readTarget(body);
+        return this.#forward(raw, { kind: target.kind === "statement" ? "describe-statement" : "describe-portal", name: target.name });
+      }
       case Frontend.Close: {
         const target = readTarget(body);
+        if (target.kind === "statement") this.#described.delete(target.name);
+        else this.#portals.delete(target.name);
         return this.#forward(raw, { kind: "close", done: this.#extended.close(target.kind, target.name) });
       }
       case Frontend.Sync:
@@ -185,9 +213,13 @@ export class Relay {
   #judge(statement: PendingStatement, texts: string[]): Decision {
     this.#checkToken();
     const classifications = texts.length > 0 ? texts.map((t) => this.ctx.classify(t, this.#prepared)) : [unknownClassification("", "binds a statement Airlock did not see prepared")];
-    const decision = strictest(classifications.map((classification) => this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification })));
-    if (decision.action !== "refuse") for (const c of classifications) rememberPrepared(this.#prepared, c);
-    return decision;
+    const decisions = classifications.map((classification) => this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification }));
+    const decision = strictest(decisions);
+    if (decision.action === "refuse") return decision;
+    for (const c of classifications) rememberPrepared(this.#prepared, c);
+    // The server runs one of the texts: its result is masked as any of them would be.
+    if (decisions.length === 1) return decision;
+    return { ...decision, masking: decisions.reduce<ResultMasking | undefined>((m, d) => (d.action === "refuse" ? m : combineMasking(m, d.masking)), undefined) };
   }
 
   #checkToken(): void {
@@ -213,6 +245,10 @@ export class Relay {
    */
   #decideAndSend(statement: PendingStatement, texts: string[], raw: Buffer, substitute: Buffer, expected: (allowed: boolean) => Expected): Promise<void> | void {
     const decision = this.#judge(statement, texts);
+    if (decision.action !== "refuse") {
+      statement.masking = decision.masking;
+      statement.changesSchema = decision.verdict.statements.some((s) => s.statement.kinds.includes("ddl"));
+    }
     switch (decision.action) {
       case "allow":
         statement.grantId = decision.grantId;
@@ -244,8 +280,9 @@ export class Relay {
     this.#fromServer.push(chunk);
     try {
       for (let message = this.#fromServer.next(); message; message = this.#fromServer.next()) {
-        if (message.type === Backend.DataRow) {
-          this.#toClient.add(message.raw);
+        if (message.type === Backend.DataRow || message.type === Backend.CopyData) {
+          const result = this.#currentResult();
+          this.#toClient.add(!result ? message.raw : message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
           continue;
         }
         this.#toClient.add(this.#tracker.refusalFor(message.type) ?? message.raw);
@@ -268,9 +305,62 @@ export class Relay {
       case Backend.ReadyForQuery:
         if (body[0] === TxStatus.Idle) this.#extended.endOfTransaction();
         return this.#tracker.onServerMessage(type);
+      case Backend.RowDescription:
+        this.#onRowDescription(body);
+        return this.#tracker.onServerMessage(type);
+      case Backend.CopyOutResponse:
+        this.#onCopyOut(body);
+        return this.#tracker.onServerMessage(type);
       default:
         return this.#tracker.onServerMessage(type);
     }
+  }
+
+  // --- masking ----------------------------------------------------------------------------
+
+  #currentResult(): ResultMasker | undefined {
+    const head = this.#tracker.current();
+    return head && "statement" in head ? head.statement?.result : undefined;
+  }
+
+  /** A result starts (simple Query), or a Describe shows what a statement or portal returns. */
+  #onRowDescription(body: Buffer): void {
+    const head = this.#tracker.current();
+    if (head?.kind === "query") {
+      const masking = head.statement.masking?.[head.statement.resultIndex];
+      if (masking) head.statement.result = this.#resultMasker(head.statement, masking, () => readRowDescription(body));
+    } else if (head?.kind === "describe-portal") {
+      const portal = this.#portals.get(head.name);
+      if (portal) portal.fields = readRowDescription(body);
+    } else if (head?.kind === "describe-statement") this.#described.set(head.name, readRowDescription(body));
+  }
+
+  #onCopyOut(body: Buffer): void {
+    const head = this.#tracker.current();
+    if (head?.kind !== "query" && head?.kind !== "execute") return;
+    const masking = head.statement.masking?.[head.statement.resultIndex];
+    if (!masking) return;
+    const { format, columns } = readCopyOutResponse(body);
+    // Refused at the decision already; should a binary COPY still get here, its rows are not passed on unmasked.
+    if (format !== 0) throw PgWireError.fatal(SqlState.InsufficientPrivilege, "airlock: COPY in binary format cannot be masked");
+    const fields = Array.from({ length: columns }, (_, i): ResultField => ({ name: `column ${i + 1}`, tableOid: 0, column: 0, type: TEXT_OID, format: 0 }));
+    head.statement.result = this.#resultMasker(head.statement, masking, () => fields, masking.output.copy ?? DEFAULT_COPY);
+  }
+
+  /** An Execute's rows are masked as its portal was bound; the columns come from a Describe, or from the first row. */
+  #maskPortal(statement: PendingStatement, portalName: string): void {
+    const portal = this.#portals.get(portalName);
+    const masking = portal?.masking[0];
+    if (!portal || !masking) return;
+    statement.masking = portal.masking;
+    const described = this.#described.get(portal.statement);
+    statement.result = this.#resultMasker(statement, masking, (count) => portal.fields ?? withFormats(described ?? unknownFields(count), portal.resultFormats));
+  }
+
+  #resultMasker(statement: PendingStatement, masking: StatementMasking, fields: (count: number) => ResultField[], copy?: CopyFormat): ResultMasker {
+    const { catalog, masker } = this.ctx.masking;
+    statement.masked ??= new MaskTally();
+    return new ResultMasker((count) => planColumns(masking.mask, masking.output, fields(count), catalog), masker(masking.mask), masking.mask.detect, statement.masked, copy);
   }
 
   #flushToClient(): void {
@@ -339,7 +429,20 @@ function rememberPrepared(prepared: Map<string, StatementInfo>, classification: 
 }
 
 function pending(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended"): PendingStatement {
-  return { text, params, protocol, startedAt: performance.now(), rows: 0, outcome: "ok" };
+  return { text, params, protocol, startedAt: performance.now(), rows: 0, outcome: "ok", resultIndex: 0 };
+}
+
+const TEXT_OID = 25;
+const DEFAULT_COPY: CopyFormat = { format: "text", delimiter: "\t", null: "\\N", quote: '"', escape: '"', header: false };
+
+/** Columns of a result Airlock was not shown: their types unknown, so masked values become NULL. */
+function unknownFields(count: number): ResultField[] {
+  return Array.from({ length: Math.max(count, 0) }, (_, i) => ({ name: `column ${i + 1}`, tableOid: 0, column: 0, type: 0, format: 0 }));
+}
+
+/** A Describe of the statement shows formats as text; Bind says which the rows come in. */
+function withFormats(fields: ResultField[], formats: number[]): ResultField[] {
+  return fields.map((f, i) => ({ ...f, format: formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : (formats[i] ?? 0) }));
 }
 
 function errorBytes(code: SqlStateCode, message: string): Buffer {

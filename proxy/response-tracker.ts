@@ -1,10 +1,14 @@
+import type { MaskTally } from "../lib/masking/column-plan";
+import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
+import type { ResultMasker } from "./result-masker";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
   | { kind: "query" | "execute"; statement: PendingStatement }
   | { kind: "parse" | "bind" | "close"; done: (ok: boolean) => void; statement?: PendingStatement }
-  | { kind: "describe-statement" | "describe-portal" | "sync" };
+  | { kind: "describe-statement" | "describe-portal"; name: string }
+  | { kind: "sync" };
 
 export interface PendingStatement {
   text: string;
@@ -20,6 +24,16 @@ export interface PendingStatement {
   /** The request a held statement waited on, or the grant it ran under. */
   requestId?: string;
   grantId?: string;
+  /** How its results are masked, statement by statement of the text (from the decision). */
+  masking?: ResultMasking;
+  /** Which statement of the text the server is answering now (a simple Query may hold several). */
+  resultIndex: number;
+  /** The result streaming now, when it is masked. */
+  result?: ResultMasker;
+  /** What masking did to its results. */
+  masked?: MaskTally;
+  /** It changes the schema (DDL): the resource's catalog is read again after it runs. */
+  changesSchema?: boolean;
 }
 
 /**
@@ -44,17 +58,23 @@ export class ResponseTracker {
     return type === Backend.ErrorResponse && head && "statement" in head ? head.statement?.refusal : undefined;
   }
 
+  /** The request the server is answering now. */
+  current(): Expected | undefined {
+    return this.#peek();
+  }
+
   /** Feeds one server message; `rows` is the row count of a CommandComplete. */
   onServerMessage(type: number, rows?: number, error?: { code?: string; message?: string }): void {
     const head = this.#peek();
     if (!head) return;
     switch (type) {
       case Backend.CommandComplete:
-        if (head.kind === "query" || head.kind === "execute") head.statement.rows += rows ?? 0;
+        if (head.kind === "query" || head.kind === "execute") nextResult(head.statement, rows);
         if (head.kind === "execute") this.#complete();
         return;
       case Backend.EmptyQueryResponse:
       case Backend.PortalSuspended:
+        if (head.kind === "query") nextResult(head.statement); // an empty statement of the text
         if (head.kind === "execute") this.#complete();
         return;
       case Backend.ParseComplete:
@@ -116,6 +136,13 @@ export class ResponseTracker {
       this.#head = 0;
     }
   }
+}
+
+/** One statement of the text is done: its rows count, and the next result starts afresh. */
+function nextResult(statement: PendingStatement, rows = 0): void {
+  statement.rows += rows;
+  statement.resultIndex++;
+  statement.result = undefined;
 }
 
 function failed(statement: PendingStatement, error?: { code?: string; message?: string }): void {

@@ -92,8 +92,8 @@ export class ActivityRecorder {
 function prepare(db: Db) {
   const sqlite = db.$client;
   const insertStatement = sqlite.prepare(
-    `insert into statements (session_id, text, params, protocol, outcome, error_code, error_message, rows, duration_ms, started_at, request_id, grant_id)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `insert into statements (session_id, text, params, protocol, outcome, error_code, error_message, rows, duration_ms, started_at, request_id, grant_id, masked)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertSession = sqlite.prepare(
     `insert into agent_sessions (id, agent_id, groups, resource, client_address, application_name, started_at)
@@ -107,7 +107,7 @@ function prepare(db: Db) {
         insertStatement.run(
           row.sessionId, row.text, row.params ? JSON.stringify(row.params) : null, row.protocol, row.outcome,
           row.errorCode ?? null, row.errorMessage ?? null, row.rows ?? 0, row.durationMs, row.startedAt.getTime(),
-          row.requestId ?? null, row.grantId ?? null,
+          row.requestId ?? null, row.grantId ?? null, row.masked ? JSON.stringify(row.masked) : null,
         );
         continue;
       }

@@ -1,6 +1,7 @@
 import type { Scope } from "../approvals/grants";
-import { evaluate, type PolicyVerdict } from "../policy/evaluate";
-import type { Policy, ReviewOptions, Rule } from "../policy/policy-file";
+import { hasMasking, requesterMask, type ResultMasking } from "../masking/masking";
+import { evaluate, type PolicyVerdict, type StatementVerdict } from "../policy/evaluate";
+import type { MaskOptions, Policy, ReviewOptions, Rule } from "../policy/policy-file";
 import type { Classification, StatementInfo } from "../sql/types";
 
 /** Who is asking: the verified agent behind one proxy session. */
@@ -20,8 +21,8 @@ export interface Statement {
 }
 
 export type Decision =
-  | { action: "allow"; verdict: PolicyVerdict; grantId?: string }
-  | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: Omit<Scope, "agentId" | "resource"> }
+  | { action: "allow"; verdict: PolicyVerdict; grantId?: string; masking?: ResultMasking }
+  | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: Omit<Scope, "agentId" | "resource">; masking?: ResultMasking }
   | { action: "refuse"; code: "42501"; message: string; verdict: PolicyVerdict };
 
 /** Active grants, looked up by what a statement does. */
@@ -38,17 +39,35 @@ export function decide(policy: Policy, session: SessionIdentity, statement: Stat
   const verdict = evaluate(policy, session, statement.classification);
   switch (verdict.action) {
     case "allow":
-      return { action: "allow", verdict };
+      return masked({ action: "allow", verdict, masking: maskingOf(verdict, (s) => s.rule?.mask) });
     case "deny":
       return refuse(verdict, verdict.rule ? `airlock: denied by rule ${verdict.rule.name}: ${verdict.why}` : `airlock: ${verdict.why}`);
     case "review": {
       const held = verdict.statements.filter((s) => s.action === "review").map((s) => s.statement);
       const scope = scopeOf(held);
+      // Approval (or a grant) lets the statement run, never see more: it is masked as this agent's reads are.
+      const mask = requesterMask(policy, session);
+      const masking = maskingOf(verdict, () => mask);
       const grant = grants?.covering({ agentId: session.agentId, resource: session.resource, ...scope });
-      if (grant) return { action: "allow", verdict, grantId: grant.id };
-      return { action: "review", verdict, rule: verdict.rule as Rule & { review: ReviewOptions }, scope };
+      if (grant) return masked({ action: "allow", verdict, grantId: grant.id, masking });
+      return masked({ action: "review", verdict, rule: verdict.rule as Rule & { review: ReviewOptions }, scope, masking });
     }
   }
+}
+
+function maskingOf(verdict: PolicyVerdict, maskOf: (s: StatementVerdict) => MaskOptions | undefined): ResultMasking | undefined {
+  const masking = verdict.statements.map((s) => {
+    const mask = maskOf(s);
+    // Without a traced output (never expected), nothing in the result counts as clean.
+    return hasMasking(mask) ? { mask, output: s.statement.output ?? { all: { sources: [], unknown: true as const } } } : undefined;
+  });
+  return masking.some(Boolean) ? masking : undefined;
+}
+
+/** Binary COPY rows are not rewritten: under masking such an export is refused, with the way out. */
+function masked(decision: Extract<Decision, { action: "allow" | "review" }>): Decision {
+  if (!decision.masking?.some((m) => m?.output.copy?.format === "binary")) return decision;
+  return refuse(decision.verdict, "airlock: COPY in binary format cannot be masked; use FORMAT text or csv");
 }
 
 function scopeOf(statements: StatementInfo[]): { kinds: string[]; tables: string[] } {

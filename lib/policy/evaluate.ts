@@ -50,9 +50,8 @@ function evaluateStatement(policy: Policy, who: Requester, statement: StatementI
  */
 export function mismatch(rule: Rule, who: Requester, statement: StatementInfo): string | undefined {
   const m = rule.match;
-  if (m.agents && !anyGlobMatches(m.agents, who.agentId)) return `agent ${who.agentId} is not one of ${m.agents.join(", ")}`;
-  if (m.groups && !m.groups.some((g) => who.groups.includes(g))) return `agent is in none of the groups ${m.groups.join(", ")}`;
-  if (m.resources && !anyGlobMatches(m.resources, who.resource)) return `resource ${who.resource} is not one of ${m.resources.join(", ")}`;
+  const notForRequester = requesterMismatch(rule, who);
+  if (notForRequester) return notForRequester;
   const covers = rule.action === "allow";
   if (m.kinds) {
     const kinds = allowedKinds(m.kinds);
@@ -68,6 +67,15 @@ export function mismatch(rule: Rule, who: Requester, statement: StatementInfo): 
     if (problem) return problem;
   }
   if (m.functions) return namesProblem(m.functions, statement.functions, covers, "function");
+  return undefined;
+}
+
+/** Why a rule is not about this agent on this resource, or undefined when it is. */
+export function requesterMismatch(rule: Rule, who: Requester): string | undefined {
+  const m = rule.match;
+  if (m.agents && !anyGlobMatches(m.agents, who.agentId)) return `agent ${who.agentId} is not one of ${m.agents.join(", ")}`;
+  if (m.groups && !m.groups.some((g) => who.groups.includes(g))) return `agent is in none of the groups ${m.groups.join(", ")}`;
+  if (m.resources && !anyGlobMatches(m.resources, who.resource)) return `resource ${who.resource} is not one of ${m.resources.join(", ")}`;
   return undefined;
 }
 

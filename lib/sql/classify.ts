@@ -86,6 +86,8 @@ export const MAX_CACHED_TEXT_LENGTH = 64 * 1024;
 export const MAX_VARIANTS_PER_TEXT = 8;
 
 export interface Classifier {
+  /** The catalog it judges with. */
+  readonly catalog: Catalog;
   classify(text: string, prepared?: ReadonlyMap<string, StatementInfo>): Classification;
   stats(): { size: number; hits: number; misses: number };
 }
@@ -117,6 +119,7 @@ export function createClassifier(catalog: Catalog, maxEntries = 10_000): Classif
   let hits = 0;
   let misses = 0;
   return {
+    catalog,
     classify(text, prepared) {
       const normalized = literalFreeKey(text);
       const key = normalized ?? text;

@@ -61,6 +61,12 @@ export function outputLineage(node: unknown, catalog: Catalog, lookupPrepared: (
   }
 }
 
+/** What flows into each column of a view of the catalog. */
+export function viewColumns(catalog: Catalog, name: string): ColumnLineage[] {
+  if (catalog.relations.get(name)?.definition === undefined) return [];
+  return new Lineage(catalog).view(name).map(toLineage);
+}
+
 /** View outputs per catalog, computed once from the view's definition. */
 const viewCache = new WeakMap<Catalog, Map<string, Col[] | "pending">>();
 

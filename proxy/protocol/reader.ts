@@ -2,6 +2,7 @@
  * Readers for the fields of messages the proxy must understand.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
+import type { ResultField } from "../../lib/masking/column-plan";
 import { PgWireError, SqlState } from "../wire-error";
 
 /** A cursor over one message body; every read is bounds-checked and fails as a protocol violation. */
@@ -96,6 +97,8 @@ export interface BindMessage {
   /** Parameter values as sent: text, or binary when its format code is 1; null for SQL NULL. */
   params: Array<Buffer | null>;
   paramFormats: number[];
+  /** Result column formats: none → all text; one → for all; otherwise one per column. */
+  resultFormats: number[];
 }
 
 export function readBind(body: Buffer): BindMessage {
@@ -111,7 +114,10 @@ export function readBind(body: Buffer): BindMessage {
     const length = reader.readInt32();
     params.push(length < 0 ? null : reader.readBytes(length));
   }
-  return { portal, statement, params, paramFormats };
+  const resultCount = reader.readInt16();
+  const resultFormats: number[] = [];
+  for (let i = 0; i < resultCount; i++) resultFormats.push(reader.readInt16());
+  return { portal, statement, params, paramFormats, resultFormats };
 }
 
 /** Execute: the portal name (the row limit does not matter to the proxy). */
@@ -148,4 +154,26 @@ export function rowsFromTag(tag: string): number {
   const last = tag.slice(tag.lastIndexOf(" ") + 1);
   const rows = Number(last);
   return Number.isInteger(rows) && last !== "" ? rows : 0;
+}
+
+/** RowDescription: each result column's name, origin, type and format. */
+export function readRowDescription(body: Buffer): ResultField[] {
+  const reader = new BodyReader(body);
+  const count = reader.readInt16();
+  const fields: ResultField[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = reader.readCString();
+    const tableOid = reader.readInt32() >>> 0;
+    const column = reader.readInt16();
+    const type = reader.readInt32() >>> 0;
+    reader.readBytes(6); // type size, type modifier
+    fields.push({ name, tableOid, column, type, format: reader.readInt16() });
+  }
+  return fields;
+}
+
+/** CopyOutResponse: the overall format (0 text, 1 binary) and the number of columns. */
+export function readCopyOutResponse(body: Buffer): { format: number; columns: number } {
+  const reader = new BodyReader(body);
+  return { format: reader.readByte(), columns: reader.readInt16() };
 }
