@@ -18,9 +18,16 @@ test("the explain box says which rule decides a statement and why", async ({ pag
   await expect(policy.explanation).toContainText("public.orders");
   await expect(policy.explanation).toContainText("Needs 1 approval from db-approvers");
 
+  await policy.explain("reporting-agent", "UPDATE customers SET name = 'x' WHERE id = 1 RETURNING id, ssn");
+  await expect(policy.explanation.getByTestId("masking-preview")).toContainText("Once approved, its result is masked");
+  await expect(policy.explanation.getByTestId("masking-preview")).toContainText("ssn — masked (from public.customers.ssn)");
+
   await policy.explain("reporting-agent", "select name, email from customers");
   await expect(policy.explanation).toContainText("Allowed by rule agents-read");
-  await expect(policy.explanation).toContainText("Masked: columns customers.email");
+  const preview = policy.explanation.getByTestId("masking-preview");
+  await expect(preview).toContainText("Its result is masked (partial; detectors: email, card, ssn, phone, iban)");
+  await expect(preview.getByRole("listitem").filter({ hasText: "email" })).toHaveText("email — masked (from public.customers.email)");
+  await expect(preview.getByRole("listitem").filter({ hasText: "name" })).toHaveText("name — searched for personal data");
 
   await policy.explain("ops-agent", "select pg_read_file('/etc/passwd')");
   await expect(policy.explanation).toContainText("Refused by rule never-admin-or-privilege");

@@ -19,6 +19,13 @@ test("the sessions page shows an agent's live connection and its statements with
     await expect(statement).toBeVisible();
     await expect(statement).toContainText("ran");
     await expect(live).toContainText("customers_seen_by_e2e");
+
+    // What masking did shows with the statement: the agent got shapes, not the values.
+    const { rows } = await agent.query("select email as masked_by_e2e from customers order by id limit 5");
+    for (const row of rows as Array<{ masked_by_e2e: string }>) expect(row.masked_by_e2e).toMatch(/^.\*\*\*@/);
+    const masked = page.getByTestId("recent-statement").filter({ hasText: "masked_by_e2e" });
+    await expect(masked.getByTestId("masked-note")).toHaveText("· 5 masked");
+    await expect(masked.getByTestId("masked-note")).toHaveAttribute("title", "masked in masked_by_e2e");
   } finally {
     await agent.end();
   }

@@ -1,10 +1,9 @@
-import type { Explanation } from "@/lib/policy/explain";
+import type { Explanation, StatementExplanation } from "@/lib/policy/explain";
 
 const ACTION_LABEL = { allow: "Allowed", deny: "Refused", review: "Held for review" } as const;
 
 export function ExplanationView({ explanation }: { explanation: Explanation }) {
   const { verdict } = explanation;
-  const mask = verdict.action === "allow" ? verdict.rule?.mask : undefined;
   return (
     <section className="explanation" aria-live="polite" data-testid="explanation">
       <p className={`verdict verdict-${verdict.action}`}>
@@ -17,12 +16,7 @@ export function ExplanationView({ explanation }: { explanation: Explanation }) {
           Needs {verdict.rule.review.count} approval{verdict.rule.review.count > 1 ? "s" : ""} from {verdict.rule.review.approvers.join(", ")}.
         </p>
       )}
-      {mask && (
-        <p>
-          Masked: columns {mask.columns.length ? mask.columns.map((c) => <code key={c}>{c} </code>) : "none"}; detectors {mask.detect.join(", ") || "none"} ({mask.strategy}).
-        </p>
-      )}
-      {explanation.statements.map(({ statement, trace }, i) => (
+      {explanation.statements.map(({ statement, trace, masking }, i) => (
         <div key={i} className="explained-statement">
           <pre>
             <code>{statement.text}</code>
@@ -41,6 +35,7 @@ export function ExplanationView({ explanation }: { explanation: Explanation }) {
             <Fact label="Functions" values={statement.functions} />
             <Fact label="Notes" values={statement.reasons} separator="; " />
           </dl>
+          {masking && <MaskingPreview masking={masking} held={verdict.action === "review"} />}
           <ol className="trace">
             {trace.map((t) => (
               <li key={t.rule} className={t.skipped ? "skipped" : "matched"}>
@@ -62,5 +57,28 @@ function Fact({ label, values, separator = ", " }: { label: string; values: read
       <dt>{label}</dt>
       <dd>{values.join(separator)}</dd>
     </>
+  );
+}
+
+const EFFECT_LABEL = { masked: "masked", searched: "searched for personal data", unchanged: "unchanged" } as const;
+
+/** Column by column, what masking would do to the statement's result. */
+export function MaskingPreview({ masking, held }: { masking: NonNullable<StatementExplanation["masking"]>; held: boolean }) {
+  const { mask, columns } = masking;
+  return (
+    <div className="masking-preview" data-testid="masking-preview">
+      <p>
+        {held ? "Once approved, its result is masked" : "Its result is masked"} ({mask.strategy}
+        {mask.detect.length > 0 ? `; detectors: ${mask.detect.join(", ")}` : ""}):
+      </p>
+      <ul>
+        {columns.map((c, i) => (
+          <li key={i} className={`mask-${c.effect}`}>
+            <code>{c.column}</code> — {EFFECT_LABEL[c.effect]}
+            {c.because.length > 0 ? <span className="muted"> (from {c.because.join(", ")})</span> : null}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -35,7 +35,15 @@ export function RecentStatementsTable({ statements, now }: { statements: RecentS
                 {s.errorCode ? ` ${s.errorCode}` : ""}
               </span>
             </td>
-            <td className="num">{s.rows}</td>
+            <td className="num">
+              {s.rows}
+              {s.masked ? (
+                <span className="masked-note" data-testid="masked-note" title={`masked in ${s.masked.columns.join(", ")}`}>
+                  {" "}
+                  · {s.masked.values} masked
+                </span>
+              ) : null}
+            </td>
             <td className="num">{s.durationMs < 10 ? s.durationMs.toFixed(2) : Math.round(s.durationMs)} ms</td>
           </tr>
         ))}

@@ -1,6 +1,6 @@
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { agentSessions, statements } from "../db/schema";
+import { agentSessions, statements, type MaskedSummary } from "../db/schema";
 
 export interface RecentStatement {
   id: number;
@@ -12,6 +12,7 @@ export interface RecentStatement {
   rows: number;
   durationMs: number;
   startedAt: Date;
+  masked: MaskedSummary | null;
 }
 
 const RECENT = {
@@ -24,6 +25,7 @@ const RECENT = {
   rows: statements.rows,
   durationMs: statements.durationMs,
   startedAt: statements.startedAt,
+  masked: statements.masked,
 };
 
 /** The latest statements of all agents, or of one, newest first. */

@@ -60,3 +60,21 @@ export function combineMasking(a: ResultMasking | undefined, b: ResultMasking | 
     return { mask: mergeMasks(x.mask, y.mask), output: mergeOutputs(x.output, y.output) };
   });
 }
+
+/** What masking would do to one result column, for people reading an explanation. */
+export interface ColumnMaskingPreview {
+  column: string;
+  effect: "masked" | "searched" | "unchanged";
+  /** The masked source columns (or "untraced") that make it masked. */
+  because: string[];
+}
+
+/** Column by column, what a statement's result would get (the server may add origins at run time). */
+export function previewMasking(mask: MaskOptions, output: OutputLineage): ColumnMaskingPreview[] {
+  const columns = output.columns ?? [{ ...output.all, name: "every column" }];
+  return columns.map((c) => {
+    const because = [...c.sources.filter((s) => columnMasked(mask.columns, s)), ...(c.unknown && mask.columns.length > 0 ? ["untraced"] : [])];
+    const effect = because.length > 0 ? "masked" : mask.detect.length > 0 ? "searched" : "unchanged";
+    return { column: c.name ?? "?column?", effect, because };
+  });
+}

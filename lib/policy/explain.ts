@@ -1,6 +1,7 @@
 import type { Classification, StatementInfo } from "../sql/types";
 import { evaluate, mismatch, type PolicyVerdict, type Requester } from "./evaluate";
-import type { Policy, Rule } from "./policy-file";
+import { hasMasking, previewMasking, requesterMask, type ColumnMaskingPreview } from "../masking/masking";
+import type { MaskOptions, Policy, Rule } from "./policy-file";
 
 export interface RuleTrace {
   rule: string;
@@ -13,6 +14,8 @@ export interface StatementExplanation {
   statement: StatementInfo;
   /** The rules considered, in order, up to the one that decided. */
   trace: RuleTrace[];
+  /** What its result would have masked (for a held statement: once approved). */
+  masking?: { mask: MaskOptions; columns: ColumnMaskingPreview[] };
 }
 
 export interface Explanation {
@@ -23,10 +26,16 @@ export interface Explanation {
 
 /** Which rule decides a statement and why the rules before it did not: for the Policy page and the CLI. */
 export function explain(policy: Policy, who: Requester, classification: Classification): Explanation {
+  const verdict = evaluate(policy, who, classification);
   return {
     classification,
-    verdict: evaluate(policy, who, classification),
-    statements: classification.statements.map((statement) => ({ statement, trace: trace(policy.rules, who, statement) })),
+    verdict,
+    statements: classification.statements.map((statement, i) => {
+      const own = verdict.statements[i];
+      const mask = own.action === "allow" ? own.rule?.mask : own.action === "review" ? requesterMask(policy, who) : undefined;
+      const masking = hasMasking(mask) && statement.output ? { mask, columns: previewMasking(mask, statement.output) } : undefined;
+      return { statement, trace: trace(policy.rules, who, statement), masking };
+    }),
   };
 }
 

@@ -82,8 +82,8 @@ test("COPY traces its table or query and reads its format", () => {
 
 test("EXECUTE returns what the prepared body returns; a cursor's FETCH is not traced", () => {
   const prepare = classify("prepare p as select email from customers", TEST_CATALOG).statements[0];
-  assert.deepEqual(output("execute p", new Map([["p", prepare]])).columns, [{ sources: [EMAIL] }]);
+  assert.deepEqual(output("execute p", new Map([["p", prepare]])).columns, [{ name: "email", sources: [EMAIL] }]);
   assert.equal(output("execute nothing").all.unknown, true);
   assert.equal(output("fetch all from c").all.unknown, true);
-  assert.deepEqual(output("show search_path").columns, [{ sources: [] }]);
+  assert.deepEqual(output("show search_path").columns, [{ name: "?column?", sources: [] }]);
 });

@@ -378,7 +378,7 @@ class Lineage {
 
 /** What a name standing for either of two statements may return. */
 export function mergeOutputs(a: OutputLineage, b: OutputLineage): OutputLineage {
-  const one = (x: ColumnLineage, y: ColumnLineage): ColumnLineage => toLineage(merge(fromLineage(x), fromLineage(y)));
+  const one = (x: ColumnLineage, y: ColumnLineage): ColumnLineage => ({ ...(x.name ? { name: x.name } : {}), ...toLineage(merge(fromLineage(x), fromLineage(y))) });
   const all = one(a.all, b.all);
   if (!a.columns || !b.columns || a.columns.length !== b.columns.length) return { all };
   return { columns: a.columns.map((c, i) => one(c, b.columns![i])), all };
@@ -390,7 +390,7 @@ function fromLineage(c: ColumnLineage): Col {
 
 function finish(cols: Col[]): OutputLineage {
   const all = toLineage(unionAll(cols));
-  return cols.some((c) => c.spread) ? { all } : { columns: cols.map(toLineage), all };
+  return cols.some((c) => c.spread) ? { all } : { columns: cols.map((c) => ({ name: c.name, ...toLineage(c) })), all };
 }
 
 function toLineage(c: Col): ColumnLineage {

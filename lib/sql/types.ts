@@ -49,6 +49,8 @@ export interface StatementInfo {
 
 /** What may flow into one result column: source columns as `schema.table.column`. */
 export interface ColumnLineage {
+  /** The column's name in the result, when the statement says it (for people reading an explanation). */
+  name?: string;
   sources: string[];
   /** Something flows in that Airlock cannot trace (a user function, an unknown relation, a cursor). */
   unknown?: true;
