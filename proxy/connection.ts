@@ -98,7 +98,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           startedAt: new Date(Date.now() - durationMs),
           requestId: statement.requestId,
           grantId: statement.grantId,
-          masked: statement.masked && statement.masked.values > 0 ? { columns: [...statement.masked.columns], values: statement.masked.values } : undefined,
+          masked: statement.masked && statement.masked.values > 0 ? { columns: statement.masked.columns, values: statement.masked.values } : undefined,
         });
         if (statement.grantId && statement.outcome === "ok") deps.grants.recordUse(statement.grantId);
         if (statement.changesSchema && statement.outcome === "ok") deps.classifiers.refresh(resource);

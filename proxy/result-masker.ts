@@ -3,7 +3,7 @@ import { maskCopyRow } from "../lib/masking/copy-rows";
 import type { DetectorName } from "../lib/masking/detectors";
 import type { Masker } from "../lib/masking/strategies";
 import type { CopyFormat } from "../lib/sql/types";
-import { writeCopyData, writeDataRow } from "./protocol/writer";
+import { writeCopyData } from "./protocol/writer";
 
 export type ColumnPlans = ReadonlyArray<ColumnPlan | undefined>;
 
@@ -27,33 +27,28 @@ export class ResultMasker {
     this.#skipHeader = copy?.header ?? false;
   }
 
-  /** A whole DataRow message in, the message to send out. */
+  /**
+   * A whole DataRow message in, the message to send out. Only planned columns are looked at;
+   * the new row is the old one's bytes with the masked values spliced in.
+   */
   dataRow(raw: Buffer): Buffer {
     const count = raw.readInt16BE(5);
     const plan = this.#planOf(count);
     if (!plan) return raw;
-    const values: Array<Buffer | null> = new Array(count);
-    let changed = false;
+    let changes: Array<{ start: number; end: number; value: Buffer | null }> | undefined;
     let offset = 7;
     for (let i = 0; i < count; i++) {
       const length = raw.readInt32BE(offset);
-      offset += 4;
-      if (length < 0) {
-        values[i] = null;
-        continue;
-      }
-      const value = raw.subarray(offset, offset + length);
-      offset += length;
+      const start = offset;
+      offset += 4 + Math.max(length, 0);
       const column = plan[i];
-      const masked = column ? maskBytes(column, value, this.masker, this.detectors) : undefined;
-      if (masked === undefined) values[i] = value;
-      else {
-        values[i] = masked;
-        changed = true;
-        this.tally.add(column!.name);
-      }
+      if (!column || length < 0) continue;
+      const masked = maskBytes(column, raw.subarray(start + 4, offset), this.masker, this.detectors);
+      if (masked === undefined) continue;
+      (changes ??= []).push({ start, end: offset, value: masked });
+      this.tally.add(i, column.name);
     }
-    return changed ? writeDataRow(values) : raw;
+    return changes ? splice(raw, changes) : raw;
   }
 
   /** A whole CopyData message of a COPY … TO STDOUT in, the message to send out. */
@@ -68,7 +63,7 @@ export class ResultMasker {
     const masked = maskCopyRow(row, this.copy, (i, value) => {
       const column = plan[i];
       const out = column ? maskText(column, value, this.masker) : undefined;
-      if (out !== undefined) this.tally.add(column!.name);
+      if (out !== undefined) this.tally.add(i, column!.name);
       return out;
     });
     return masked === undefined ? raw : writeCopyData(Buffer.from(masked, "utf8"));
@@ -81,4 +76,23 @@ export class ResultMasker {
     }
     return this.#plan;
   }
+}
+
+/** The DataRow with some fields (length word and bytes, from start to end) replaced. */
+function splice(raw: Buffer, changes: ReadonlyArray<{ start: number; end: number; value: Buffer | null }>): Buffer {
+  let length = raw.length;
+  for (const c of changes) length += 4 + (c.value?.length ?? 0) - (c.end - c.start);
+  const out = Buffer.allocUnsafe(length);
+  let from = 0;
+  let to = 0;
+  for (const c of changes) {
+    to += raw.copy(out, to, from, c.start);
+    out.writeInt32BE(c.value ? c.value.length : -1, to);
+    to += 4;
+    if (c.value) to += c.value.copy(out, to);
+    from = c.end;
+  }
+  raw.copy(out, to, from);
+  out.writeInt32BE(length - 1, 1);
+  return out;
 }

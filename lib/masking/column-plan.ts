@@ -43,6 +43,11 @@ const JSON_TYPE = 114;
 const JSONB_TYPE = 3802;
 /** Numbers, booleans, dates, ids…: their text never takes a masked string's shape. */
 const SCALAR_TYPES = new Set([16, 20, 21, 23, 26, 700, 701, 790, 1700, 1082, 1083, 1114, 1184, 1186, 1266, 2950, 17]);
+/**
+ * Types whose values cannot be personal data a detector finds (booleans, floats, dates, times,
+ * uuids, small integers): not searched. Wide integers and numeric are: a card number may be one.
+ */
+const NOTHING_TO_FIND = new Set([16, 21, 23, 26, 700, 701, 1082, 1083, 1114, 1184, 1186, 1266, 2950]);
 
 function kindOf(field: ResultField): ValueKind {
   if (TEXT_TYPES.has(field.type)) return "text";
@@ -60,7 +65,7 @@ export function planColumns(mask: MaskOptions, output: OutputLineage, fields: re
     const lineage = withOrigin(exact?.[i] ?? output.all, field, catalog);
     const whole = mask.columns.length > 0 && (lineage.unknown === true || lineage.sources.some((s) => columnMasked(mask.columns, s)));
     if (whole) return { name: field.name, action: "whole", kind: kindOf(field) };
-    return mask.detect.length > 0 ? { name: field.name, action: "detect", kind: kindOf(field) } : undefined;
+    return mask.detect.length > 0 && !NOTHING_TO_FIND.has(field.type) ? { name: field.name, action: "detect", kind: kindOf(field) } : undefined;
   });
   return plan.some(Boolean) ? plan : undefined;
 }
@@ -79,14 +84,19 @@ function withOrigin(lineage: ColumnLineage, field: ResultField, catalog: Catalog
   return { sources: [...lineage.sources, ...origin.sources], ...(origin.unknown ? { unknown: true as const } : {}) };
 }
 
-/** Counts what one result's masking did, for the statement's record. */
+/** Counts what a statement's masking did, for its record. */
 export class MaskTally {
-  readonly columns = new Set<string>();
+  readonly #names: string[] = [];
   values = 0;
 
-  add(column: string): void {
-    this.columns.add(column);
+  /** A value of result column `index` (named `name`) was masked. */
+  add(index: number, name: string): void {
+    this.#names[index] ??= name; // one array slot per column, not a Set lookup per value
     this.values++;
+  }
+
+  get columns(): string[] {
+    return [...new Set(this.#names.filter((n) => n !== undefined))];
   }
 }
 

@@ -96,23 +96,6 @@ export function writeParse(name: string, sql: string): Buffer {
   return message(Frontend.Parse, Buffer.concat([cstring(name), cstring(sql), Buffer.from([0, 0])]));
 }
 
-/** DataRow: each value's bytes, or null for SQL NULL. */
-export function writeDataRow(values: ReadonlyArray<Buffer | null>): Buffer {
-  let length = 4 + 2; // written in place rather than through message(): this runs per row
-  for (const v of values) length += 4 + (v ? v.length : 0);
-  const out = Buffer.allocUnsafe(1 + length);
-  out[0] = Backend.DataRow;
-  out.writeInt32BE(length, 1);
-  out.writeInt16BE(values.length, 5);
-  let offset = 7;
-  for (const v of values) {
-    out.writeInt32BE(v ? v.length : -1, offset);
-    offset += 4;
-    if (v) offset += v.copy(out, offset);
-  }
-  return out;
-}
-
 export function writeCopyData(data: Buffer): Buffer {
   return message(Backend.CopyData, data);
 }
