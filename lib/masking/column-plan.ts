@@ -10,7 +10,7 @@ import type { Catalog, ColumnLineage, OutputLineage } from "../sql/types";
 import { viewColumns } from "../sql/lineage";
 import { columnMasked } from "./masking";
 import type { DetectorName } from "./detectors";
-import type { Masker } from "./strategies";
+import { partialAscii, type Masker } from "./strategies";
 
 /** A result column as RowDescription describes it (COPY: from the catalog or nothing). */
 export interface ResultField {
@@ -106,6 +106,10 @@ export class MaskTally {
  */
 export function maskBytes(plan: ColumnPlan, value: Buffer, masker: Masker, detectors: readonly DetectorName[]): Buffer | null | undefined {
   if (plan.action === "whole" && plan.kind !== "text") return null;
+  if (plan.action === "whole" && masker.strategy === "partial") {
+    const fast = partialAscii(value);
+    if (fast) return fast;
+  }
   if (plan.action === "detect" && !mayHoldPii(value, detectors)) return undefined;
   const skip = plan.kind === "jsonb" ? 1 : 0; // binary jsonb: a version byte, then the JSON text
   const masked = maskText(plan, value.toString(plan.kind === "opaque" ? "latin1" : "utf8", skip), masker);
