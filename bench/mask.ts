@@ -20,6 +20,7 @@ import { startProxyHarness, type ProxyHarness } from "../test/support/proxy-harn
 import { createCustomers, rawEmail } from "./support/customers";
 import { heading, table, verdict } from "./support/report";
 import { streamRows, type StreamedRows } from "./support/stream-rows";
+import { runBench } from "./support/run";
 
 const ROWS = Number(process.env.BENCH_MASK_ROWS || 1_000_000);
 const RUNS = 3;
@@ -36,11 +37,10 @@ const UNMASKED_EMAIL = /[^\s*@]{2}@/;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Things to undo, last started first stopped, on success, failure or Ctrl-C alike. */
-const cleanups: Array<() => unknown> = [];
 
 type Variant = "direct" | "unmasked" | "masked";
 
-async function main(): Promise<void> {
+async function main(cleanups: Array<() => unknown>): Promise<void> {
   if (!Number.isInteger(ROWS) || ROWS < SAMPLES) throw new Error(`BENCH_MASK_ROWS must be a whole number ≥ ${SAMPLES}, got "${process.env.BENCH_MASK_ROWS}"`);
   console.log(`Airlock masking benchmark — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
 
@@ -59,7 +59,9 @@ async function main(): Promise<void> {
   const mask = shippedMask();
   console.log(`shipped mask (agents-read): columns ${mask.columns.join(", ")}; detect ${mask.detect.join(", ")}; strategy ${mask.strategy}`);
   const unmasked = await startHarness(shopUrl, undefined);
+  cleanups.push(() => unmasked.close());
   const masked = await startHarness(shopUrl, mask);
+  cleanups.push(() => masked.close());
   const urls: Record<Variant, () => Promise<string>> = {
     direct: async () => shopUrl,
     unmasked: () => unmasked.url(RESOURCE),
@@ -104,9 +106,7 @@ function shippedMask(): MaskOptions {
 async function startHarness(url: string, mask: MaskOptions | undefined): Promise<ProxyHarness> {
   const maskYaml = mask ? `, mask: ${JSON.stringify({ columns: mask.columns, detect: mask.detect, strategy: mask.strategy })}` : "";
   const rules = `rules:\n  - { name: bench-reads, match: { groups: [agents], kinds: [select] }, action: allow${maskYaml} }`;
-  const harness = await startProxyHarness({ [RESOURCE]: url }, { rules });
-  cleanups.push(() => harness.close());
-  return harness;
+  return startProxyHarness({ [RESOURCE]: url }, { rules });
 }
 
 /** What the proxy recorded of the last masked run: every row's four named columns, masked whole. */
@@ -145,28 +145,4 @@ function rawValue(original: string[] | undefined, column: number, id: string): s
 const rate = (r: StreamedRows) => r.rows / r.seconds;
 const perSecond = (r: StreamedRows) => Math.round(rate(r)).toLocaleString("en");
 
-async function cleanUp(): Promise<void> {
-  for (const undo of cleanups.splice(0).reverse()) {
-    try {
-      await undo();
-    } catch (err) {
-      console.error("cleanup step failed:", err);
-    }
-  }
-}
-
-process.once("SIGINT", () => {
-  console.error("\ninterrupted; cleaning up");
-  void cleanUp().then(() => process.exit(130));
-});
-
-main()
-  .then(async () => {
-    await cleanUp();
-    process.exit(0);
-  })
-  .catch(async (err: unknown) => {
-    console.error("\nbenchmark failed:", err);
-    await cleanUp();
-    process.exit(1);
-  });
+runBench(main);

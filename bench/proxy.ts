@@ -16,6 +16,7 @@ import { nodeBaselines, readMemory } from "./support/memory";
 import { pgbenchPath, runPgbench } from "./support/pgbench";
 import { startProxyChild, type ProxyChild } from "./support/proxy-child";
 import { heading, mb } from "./support/report";
+import { runBench } from "./support/run";
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 15);
 const SCALE = 10;
@@ -27,9 +28,8 @@ const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boo
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Things to undo, last started first stopped, on success, failure or Ctrl-C alike. */
-const cleanups: Array<() => unknown> = [];
 
-async function main(): Promise<void> {
+async function main(cleanups: Array<() => unknown>): Promise<void> {
   if (!Number.isFinite(SECONDS) || SECONDS < 1) throw new Error(`BENCH_SECONDS must be a number of seconds ≥ 1, got "${process.env.BENCH_SECONDS}"`);
   const began = performance.now();
   console.log(`Airlock proxy benchmark — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? "unknown CPU"}`);
@@ -100,28 +100,4 @@ function benchPolicy(url: string): string {
   ].join("\n");
 }
 
-async function cleanUp(): Promise<void> {
-  for (const undo of cleanups.splice(0).reverse()) {
-    try {
-      await undo();
-    } catch (err) {
-      console.error("cleanup step failed:", err);
-    }
-  }
-}
-
-process.once("SIGINT", () => {
-  console.error("\ninterrupted; cleaning up");
-  void cleanUp().then(() => process.exit(130));
-});
-
-main()
-  .then(async () => {
-    await cleanUp();
-    process.exit(0);
-  })
-  .catch(async (err: unknown) => {
-    console.error("\nbenchmark failed:", err);
-    await cleanUp();
-    process.exit(1);
-  });
+runBench(main);
