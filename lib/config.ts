@@ -24,7 +24,8 @@ export interface AirlockConfig {
   oidcScopes: string;
   roleGroups: RoleGroups;
   authSecret: string | undefined;
-  slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined };
+  /** Slack is on when botToken and signingSecret are set; appToken selects Socket Mode; apiUrl is for tests. */
+  slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; appToken: string | undefined; apiUrl: string | undefined };
 }
 
 export interface RoleGroups {
@@ -63,6 +64,8 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       botToken: env.SLACK_BOT_TOKEN || undefined,
       signingSecret: env.SLACK_SIGNING_SECRET || undefined,
       channel: env.SLACK_CHANNEL || undefined,
+      appToken: env.SLACK_APP_TOKEN || undefined,
+      apiUrl: env.SLACK_API_URL || undefined,
     },
   };
 }

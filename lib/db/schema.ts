@@ -130,3 +130,21 @@ export const grants = sqliteTable(
   (t) => [index("grants_agent").on(t.agentId, t.resource)],
 );
 export type Grant = typeof grants.$inferSelect;
+
+/** The Slack message of a request, so every later change updates that message, across restarts. */
+export const slackMessages = sqliteTable("slack_messages", {
+  requestId: text("request_id").primaryKey(),
+  /** The channel asked for, then the id Slack answered with (chat.update needs the id). */
+  channel: text("channel").notNull(),
+  /** The message's timestamp, Slack's id for it; null until the post succeeds. */
+  ts: text("ts"),
+  /** "sending": a call is under way or waiting to be retried; "sent": the message is current; "failed": gave up. */
+  state: text("state", { enum: ["sending", "sent", "failed"] }).notNull(),
+  /** What the message shows (status and decisions), to know when it is out of date. */
+  shown: text("shown"),
+  /** The last failure, cleared once a call succeeds. */
+  error: text("error"),
+  attempts: integer("attempts").notNull().default(0),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});
+export type SlackMessage = typeof slackMessages.$inferSelect;
