@@ -20,6 +20,8 @@ export type DecideResult =
   | { ok: true; request: AccessRequest; finished: boolean }
   | { ok: false; code: "not_found" | "forbidden" | "already_decided" | "duplicate" | "invalid"; message: string };
 
+export type Refusal = Extract<DecideResult, { ok: false }>;
+
 export interface DecideInput {
   requestId: string;
   person: Decider;
@@ -105,6 +107,12 @@ export class ApprovalService {
     return result;
   }
 
+  /** Why this person may not decide the request now: decide()'s checks, without deciding (Slack asks before opening its deny form). */
+  refusal(requestId: string, person: Decider): Refusal | undefined {
+    const request = this.get(requestId);
+    return request ? this.#refusal(request, person) : { ok: false, code: "not_found", message: "no such request" };
+  }
+
   expire(id: string): void {
     this.#end(id, "expired", "approval timed out");
   }
@@ -153,13 +161,9 @@ export class ApprovalService {
     if (request.status === "pending" && request.expiresAt <= now) {
       this.#setStatus(request, "expired", "approval timed out", now);
     }
-    if (request.status !== "pending") return { ok: false, code: "already_decided", message: this.#alreadyDecided(request) };
-    const forbidden = whyNotDecider(input.person, request);
-    if (forbidden) return { ok: false, code: "forbidden", message: forbidden };
+    const refused = this.#refusal(request, input.person);
+    if (refused) return refused;
     const earlier = this.decisions(request.id);
-    if (earlier.some((d) => d.personEmail === input.person.email)) {
-      return { ok: false, code: "duplicate", message: "you have already decided on this request; another approver must decide" };
-    }
     const grantMs = input.action === "approve" && input.grant !== undefined && input.grant !== "once" ? input.grant : null;
     if (grantMs !== null && !request.grantOptions.includes(grantMs)) {
       return { ok: false, code: "invalid", message: "this request does not offer a grant of that length" };
@@ -193,6 +197,16 @@ export class ApprovalService {
     }
     this.#setStatus(request, "approved", null, now);
     return { ok: true, request, finished: true };
+  }
+
+  #refusal(request: AccessRequest, person: Decider): Refusal | undefined {
+    if (request.status !== "pending") return { ok: false, code: "already_decided", message: this.#alreadyDecided(request) };
+    const forbidden = whyNotDecider(person, request);
+    if (forbidden) return { ok: false, code: "forbidden", message: forbidden };
+    if (this.decisions(request.id).some((d) => d.personEmail === person.email)) {
+      return { ok: false, code: "duplicate", message: "you have already decided on this request; another approver must decide" };
+    }
+    return undefined;
   }
 
   #setStatus(request: AccessRequest, status: AccessRequest["status"], reason: string | null, now: Date): void {

@@ -7,7 +7,8 @@ export type AirlockEvent =
   | { type: "activity.recorded"; sessions: number; statements: number }
   | { type: "policy.changed"; ok: boolean }
   | { type: "request.changed"; requestId: string; status: string }
-  | { type: "grant.changed"; grantId: string };
+  | { type: "grant.changed"; grantId: string }
+  | { type: "slack.changed"; requestId: string };
 
 export type Listener = (event: AirlockEvent) => void;
 

@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { App, HTTPReceiver, LogLevel, webApi } from "@slack/bolt";
+import type { ApprovalService } from "../approvals/service";
+import type { AirlockConfig } from "../config";
+import type { Db } from "../db/client";
+import type { EventBus } from "../events/bus";
+import type { Policy } from "../policy/policy-file";
+import { handleInteractions } from "./interactions";
+import { SlackMessageStore } from "./message-store";
+import { SlackPeople, type Directory } from "./people";
+import { describeSlackError } from "./retry";
+import { SLACK_EVENTS_PATH, slackMode, type SlackMode } from "./settings";
+import { SlackSync } from "./sync";
+
+/** A Slack call that hangs counts as failed (and is retried) after this long. */
+export const CALL_TIMEOUT_MS = 10_000;
+
+export interface SlackIntegration {
+  mode: Exclude<SlackMode, "off">;
+  /** Serves SLACK_EVENTS_PATH (HTTP mode): Bolt reads the raw body itself to check its signature. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close(): Promise<void>;
+}
+
+export interface SlackOptions {
+  config: AirlockConfig;
+  db: Db;
+  bus: EventBus;
+  approvals: ApprovalService;
+  policy: () => Policy;
+  publicUrl: string;
+  directory: Directory;
+}
+
+/**
+ * Slack inside Airlock: Bolt receives clicks (HTTP on the dashboard's port, or Socket Mode), and
+ * SlackSync posts and updates messages. Undefined when Slack is not configured.
+ */
+export async function startSlack(options: SlackOptions): Promise<SlackIntegration | undefined> {
+  const { config, approvals } = options;
+  const mode = slackMode(config.slack);
+  if (mode === "off") return undefined;
+  const { botToken, signingSecret, appToken, apiUrl, channel } = config.slack;
+  const clientOptions = webClientOptions(apiUrl);
+  const client = new webApi.WebClient(botToken, clientOptions);
+  // One workspace, one token: no auth.test before each click, so clicks do not depend on it.
+  const authorize = async () => ({ botToken });
+  const receiver = mode === "http" ? new HTTPReceiver({ signingSecret: signingSecret!, endpoints: SLACK_EVENTS_PATH, logLevel: LogLevel.WARN }) : undefined;
+  const app = receiver
+    ? new App({ receiver, authorize, clientOptions, logLevel: LogLevel.WARN })
+    : new App({ socketMode: true, appToken, authorize, clientOptions, logLevel: LogLevel.WARN });
+  app.error(async (err) => console.error("[slack]", err));
+
+  handleInteractions(app, { approvals, people: new SlackPeople(client, options.directory, config.roleGroups) });
+  const sync = new SlackSync({
+    client,
+    messages: new SlackMessageStore(options.db),
+    approvals,
+    bus: options.bus,
+    channelFor: (request) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel,
+    requestUrl: (id) => `${options.publicUrl}/requests/${id}`,
+  }).start();
+  // A Socket Mode connection that fails is logged and retried by Bolt; Airlock starts regardless.
+  if (mode === "socket") app.start().catch((err: unknown) => console.error("[slack] Socket Mode did not connect:", err));
+  // Tells the operator at once whether Slack accepts the token; nothing waits for it.
+  client.auth
+    .test()
+    .then((who) => console.log(`[slack] ${mode === "socket" ? "Socket Mode" : `HTTP at ${options.publicUrl}${SLACK_EVENTS_PATH}`}, as ${who.user ?? "?"} in ${who.team ?? "?"}`))
+    .catch((err: unknown) => console.error(`[slack] the bot token does not work: ${describeSlackError(err)}`));
+
+  return {
+    mode,
+    handle(req, res) {
+      if (!receiver) return answer(res, 404, "Slack reaches this Airlock through Socket Mode\n");
+      try {
+        receiver.requestListener(req, res);
+      } catch {
+        // Bolt takes only POSTs to the endpoint; it throws for anything else.
+        answer(res, 405, "Slack posts its requests here\n");
+      }
+    },
+    async close() {
+      sync.close();
+      if (mode === "socket") await app.stop();
+    },
+  };
+}
+
+/** Airlock retries itself (SlackSync), so the Web API client fails fast instead of queueing for minutes. */
+export function webClientOptions(apiUrl: string | undefined): webApi.WebClientOptions {
+  return { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: CALL_TIMEOUT_MS, logLevel: LogLevel.ERROR };
+}
+
+function answer(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain", ...(status === 405 ? { allow: "POST" } : {}) });
+  res.end(text);
+}

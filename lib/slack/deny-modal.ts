@@ -1,0 +1,44 @@
+import type { types } from "@slack/bolt";
+import type { AccessRequest } from "../db/schema";
+import { codeBlock, escapeMrkdwn, mrkdwn } from "./mrkdwn";
+
+export const DENY_CALLBACK_ID = "airlock.deny";
+/** The same limit as the web form's reason. */
+export const REASON_MAX_CHARS = 1000;
+/** Enough SQL to know which request this is; the message above it has the rest. */
+const MODAL_SQL_CHARS = 600;
+const REASON_BLOCK = "reason";
+
+/** The modal Deny opens: the request in brief, and the reason, which the agent is shown. */
+export function denyModal(request: AccessRequest): types.ModalView {
+  return {
+    type: "modal",
+    callback_id: DENY_CALLBACK_ID,
+    private_metadata: request.id,
+    title: { type: "plain_text", text: "Deny request" },
+    submit: { type: "plain_text", text: "Deny" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      { type: "section", text: mrkdwn(`*${escapeMrkdwn(request.agentId)}* on *${escapeMrkdwn(request.resource)}* (${request.id})\n${codeBlock(request.statements.map((s) => s.text).join(";\n"), MODAL_SQL_CHARS).text}`) },
+      {
+        type: "input",
+        block_id: REASON_BLOCK,
+        label: { type: "plain_text", text: "Reason (shown to the agent)" },
+        element: { type: "plain_text_input", action_id: REASON_BLOCK, multiline: true, max_length: REASON_MAX_CHARS },
+      },
+    ],
+  };
+}
+
+/** The submitted modal, read back: which request and why; undefined when it is not one of ours. */
+export function readDenial(view: { private_metadata?: string; state?: { values: Record<string, Record<string, { value?: string | null }>> } }): { requestId: string; reason: string } | undefined {
+  const requestId = view.private_metadata ?? "";
+  const reason = view.state?.values[REASON_BLOCK]?.[REASON_BLOCK]?.value?.trim() ?? "";
+  if (!/^r_[0-9a-f]+$/.test(requestId) || !reason || reason.length > REASON_MAX_CHARS) return undefined;
+  return { requestId, reason };
+}
+
+/** Where a problem with the submission is shown: under the reason field. */
+export function reasonError(message: string): { response_action: "errors"; errors: Record<string, string> } {
+  return { response_action: "errors", errors: { [REASON_BLOCK]: message } };
+}

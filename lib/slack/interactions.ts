@@ -1,0 +1,48 @@
+import type { App, BlockAction } from "@slack/bolt";
+import type { ApprovalService } from "../approvals/service";
+import { readButton } from "./blocks";
+import { DENY_CALLBACK_ID, denyModal, readDenial, reasonError } from "./deny-modal";
+import type { SlackPeople } from "./people";
+
+/**
+ * What Slack users do: press a button on a request's message, or submit the deny form. Who they
+ * are comes from their Slack profile; every decision goes through the one approvals service, so
+ * every rule of deciding holds here as on the web. A refusal is told to the clicker alone
+ * (ephemeral); the request's message itself changes only through SlackSync.
+ */
+export function handleInteractions(app: App, { approvals, people }: { approvals: ApprovalService; people: SlackPeople }): void {
+  app.action<BlockAction>({ type: "block_actions", action_id: /.*/ }, async ({ ack, body, action, client, logger }) => {
+    // Slack waits three seconds for the acknowledgement; the work comes after it.
+    await ack();
+    const tell = async (text: string) => {
+      if (!body.channel) return logger.warn(`[slack] cannot answer ${body.user.id} outside a channel: ${text}`);
+      await client.chat.postEphemeral({ channel: body.channel.id, user: body.user.id, text }).catch((err: unknown) => logger.warn("[slack] ephemeral answer failed:", err));
+    };
+    const button = action.type === "button" ? readButton(action.action_id, action.value) : undefined;
+    if (!button) return tell("Airlock does not know this button; nothing was changed.");
+    const who = await people.whoClicked(body.user.id);
+    if (!who.ok) return tell(`${button.requestId}: ${who.message} Nothing was changed.`);
+
+    if (button.action === "deny") {
+      // Checked before the form opens so nobody writes a reason in vain; decide() checks again on submit.
+      const refusal = approvals.refusal(button.requestId, who.person);
+      const request = approvals.get(button.requestId);
+      if (refusal || !request) return tell(`${button.requestId}: ${refusal?.message ?? "no such request"}`);
+      // The trigger lives three seconds; if Slack is slow the form cannot open, and the clicker should know.
+      await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request) }).catch(() => tell(`${button.requestId}: Slack did not open the deny form; press Deny again.`));
+      return;
+    }
+    const result = approvals.decide({ requestId: button.requestId, person: who.person, action: "approve", grant: button.grant, via: "slack" });
+    if (!result.ok) return tell(`${button.requestId}: ${result.message}`);
+  });
+
+  app.view(DENY_CALLBACK_ID, async ({ ack, body, view }) => {
+    // A refusal is shown in the form itself, under the reason, and the request stays as it was.
+    const denial = readDenial(view);
+    if (!denial) return ack(reasonError("Airlock could not read this form; nothing was changed."));
+    const who = await people.whoClicked(body.user.id);
+    if (!who.ok) return ack(reasonError(who.message));
+    const result = approvals.decide({ requestId: denial.requestId, person: who.person, action: "deny", reason: denial.reason, via: "slack" });
+    await ack(result.ok ? undefined : reasonError(result.message));
+  });
+}

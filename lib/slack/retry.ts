@@ -1,0 +1,41 @@
+import { webApi } from "@slack/bolt";
+
+/** Bounded: a post that still fails after this many attempts is given up, and the request page says so. */
+export const MAX_ATTEMPTS = 6;
+/** The first retry waits this long; each further one twice as long, up to MAX_DELAY_MS. */
+export const BASE_DELAY_MS = 1_000;
+export const MAX_DELAY_MS = 60_000;
+/** Slack's Retry-After is honoured as given, up to this. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/** Slack's own words for "try again later" when it answers 200 with ok: false. */
+const TRANSIENT_PLATFORM_ERRORS = new Set(["internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"]);
+
+/**
+ * How long to wait before attempt `attempt + 1`, or undefined when retrying cannot help (a
+ * permanent error such as `channel_not_found`, or the attempts are used up).
+ */
+export function retryDelay(err: unknown, attempt: number, random: () => number = Math.random): number | undefined {
+  if (attempt >= MAX_ATTEMPTS) return undefined;
+  if (err instanceof webApi.WebAPIRateLimitedError) return Math.min(err.retryAfter * 1000, MAX_RETRY_AFTER_MS);
+  if (!isTransient(err)) return undefined;
+  const backoff = Math.min(BASE_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
+  // Jitter, so the retries of many requests after one outage do not arrive together.
+  return backoff + Math.floor(random() * backoff * 0.2);
+}
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof webApi.WebAPIRequestError) return true; // unreachable, reset, timed out
+  if (err instanceof webApi.WebAPIHTTPError) return err.statusCode >= 500 || err.statusCode === 408;
+  if (err instanceof webApi.WebAPIPlatformError) return TRANSIENT_PLATFORM_ERRORS.has(err.data.error);
+  return false;
+}
+
+/** A failure in words for the request page and the log (never the token). */
+export function describeSlackError(err: unknown): string {
+  if (err instanceof webApi.WebAPIRateLimitedError) return `rate limited (Retry-After ${err.retryAfter} s)`;
+  if (err instanceof webApi.WebAPIHTTPError) return `HTTP ${err.statusCode}${err.statusMessage ? ` ${err.statusMessage}` : ""}`;
+  if (err instanceof webApi.WebAPIPlatformError) return err.data.error;
+  if (err instanceof webApi.WebAPIRequestError) return `unreachable (${err.original.message})`;
+  return err instanceof Error ? err.message : String(err);
+}

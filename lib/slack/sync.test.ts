@@ -1,0 +1,157 @@
+import { after, before, beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { webApi } from "@slack/bolt";
+import { about, startSlackStandIn, STAND_IN_BOT_TOKEN, succeeded, type SlackStandIn } from "../../test/support/slack-stand-in";
+import { makeTempDir } from "../../test/support/temp-dir";
+import { GrantStore } from "../approvals/grants";
+import type { Decider } from "../approvals/people";
+import { ApprovalService, type NewRequest } from "../approvals/service";
+import { openStore, type Store } from "../db/client";
+import { EventBus } from "../events/bus";
+import { webClientOptions } from "./app";
+import { SlackMessageStore } from "./message-store";
+import { SlackSync } from "./sync";
+
+const dir = makeTempDir("slack-sync");
+const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
+let slack: SlackStandIn;
+let store: Store;
+let bus: EventBus;
+let approvals: ApprovalService;
+let messages: SlackMessageStore;
+let sync: SlackSync;
+let n = 0;
+
+before(async () => {
+  slack = await startSlackStandIn();
+});
+after(async () => {
+  sync?.close();
+  approvals?.close();
+  store?.close();
+  await slack.close();
+  dir.remove();
+});
+beforeEach(() => {
+  sync?.close();
+  approvals?.close();
+  store?.close();
+  store = openStore(`${dir.path}/${n++}`, "drizzle");
+  bus = new EventBus();
+  approvals = new ApprovalService(store.db, new GrantStore(store.db, bus), bus);
+  messages = new SlackMessageStore(store.db);
+  sync = startSync("#approvals");
+});
+
+function startSync(channel: string | undefined): SlackSync {
+  return new SlackSync({
+    client: new webApi.WebClient(STAND_IN_BOT_TOKEN, webClientOptions(slack.apiUrl)),
+    messages,
+    approvals,
+    bus,
+    channelFor: () => channel,
+    requestUrl: (id) => `http://airlock.test/requests/${id}`,
+  }).start();
+}
+
+/** A held statement; `marker` makes its calls easy to find and to fail on purpose. */
+function open(marker: string, overrides: Partial<NewRequest> = {}) {
+  return approvals.open({
+    agentId: "reporting-agent",
+    groups: ["agents"],
+    resource: "demo",
+    sessionId: "s1",
+    statements: [{ text: `update orders set note = '${marker}' where id = 1`, params: null }],
+    kinds: ["update"],
+    tables: ["public.orders"],
+    rule: "agents-write",
+    why: "update on public.orders",
+    approverGroups: ["db-approvers"],
+    requiredApprovals: 1,
+    grantOptions: ["once"],
+    timeoutMs: 60_000,
+    ...overrides,
+  });
+}
+
+
+test("a new request is posted; a decision updates the same message; the channel and ts are kept", async () => {
+  const request = open("sync-basic");
+  const posted = await slack.waitFor("chat.postMessage", succeeded("sync-basic"));
+  assert.equal(posted.args.channel, "#approvals");
+  await sync.idle();
+  assert.deepEqual({ ...messages.get(request.id), updatedAt: undefined }, { requestId: request.id, channel: posted.channel, ts: posted.ts, state: "sent", shown: "pending:0", error: null, attempts: 1, updatedAt: undefined });
+
+  approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+  const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+  assert.equal(updated.args.channel, posted.channel, "chat.update gets the channel id Slack answered with");
+  assert.match(updated.args.text, /approved by alice@example.com/);
+  await sync.idle();
+  assert.equal(messages.get(request.id)!.shown, "approved:1");
+});
+
+test("errors and rate limits: the post is retried with backoff and after Retry-After; deciding never waits for Slack", async () => {
+  await slack.fail({ method: "chat.postMessage", matching: "sync-flaky", failures: [{ status: 500 }, { retryAfter: 1 }] });
+  const request = open("sync-flaky");
+  await slack.waitFor("chat.postMessage", (c) => about("sync-flaky")(c) && c.status === 429);
+  assert.match(messages.get(request.id)!.error!, /rate limited \(Retry-After 1 s\)/, "the failure is recorded for the request page");
+  assert.equal(messages.get(request.id)!.state, "sending", "still trying");
+
+  const started = performance.now();
+  assert.ok(approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
+  assert.ok(performance.now() - started < 50, "a decision does not wait for Slack");
+
+  await sync.idle();
+  const attempts = (await slack.calls("chat.postMessage")).filter(about("sync-flaky"));
+  assert.deepEqual(attempts.map((c) => c.status), [500, 429], "a request decided before its first post got through is not posted late");
+  assert.ok(attempts[1].at - attempts[0].at >= 900, `backoff before the second attempt (${attempts[1].at - attempts[0].at} ms)`);
+  assert.equal(messages.get(request.id)!.state, "failed");
+  assert.match(messages.get(request.id)!.error!, /rate limited.*the request was approved before Slack answered/);
+});
+
+test("a post that fails and then succeeds is recorded as sent, after waiting out Retry-After", async () => {
+  await slack.fail({ method: "chat.postMessage", matching: "sync-later", failures: [{ retryAfter: 1 }, { error: "internal_error" }] });
+  const request = open("sync-later");
+  await slack.waitFor("chat.postMessage", succeeded("sync-later"));
+  const attempts = (await slack.calls("chat.postMessage")).filter(about("sync-later"));
+  assert.deepEqual(attempts.map((c) => c.error ?? c.status), ["ratelimited", "internal_error", 200]);
+  assert.ok(attempts[1].at - attempts[0].at >= 1000, "Retry-After honoured");
+  await sync.idle();
+  assert.equal(messages.get(request.id)!.state, "sent");
+  assert.equal(messages.get(request.id)!.error, null);
+});
+
+test("a permanent error is not retried; the request is still decided as usual", async () => {
+  await slack.fail({ method: "chat.postMessage", matching: "sync-nochannel", failures: [{ error: "channel_not_found" }] });
+  const request = open("sync-nochannel");
+  await slack.waitFor("chat.postMessage", about("sync-nochannel"));
+  await sync.idle();
+  assert.equal(messages.get(request.id)!.state, "failed");
+  assert.equal(messages.get(request.id)!.error, "post failed: channel_not_found");
+  assert.equal((await slack.calls("chat.postMessage")).filter(about("sync-nochannel")).length, 1);
+  assert.ok(approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "no", via: "web" }).ok);
+});
+
+test("with no channel configured, nothing is posted and the request says why", async () => {
+  sync.close();
+  sync = startSync(undefined);
+  const request = open("sync-unset");
+  await sync.idle();
+  assert.match(messages.get(request.id)!.error!, /no Slack channel: set SLACK_CHANNEL/);
+  assert.equal((await slack.calls("chat.postMessage")).filter(about("sync-unset")).length, 0);
+});
+
+test("after a restart, a message whose request changed meanwhile is updated in place", async () => {
+  const request = open("sync-restart");
+  const posted = await slack.waitFor("chat.postMessage", succeeded("sync-restart"));
+  await sync.idle();
+  // Airlock stops; at the next start the request is cancelled before Slack listens again.
+  sync.close();
+  approvals.cancelOrphans();
+  sync = startSync("#approvals");
+  const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+  assert.equal(updated.args.channel, posted.channel);
+  assert.match(JSON.stringify(updated.args.blocks), /Cancelled\* at .*Airlock restarted/);
+  await sync.idle();
+  assert.equal(messages.get(request.id)!.shown, "cancelled:0");
+});
