@@ -10,14 +10,18 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
 import { loadOrCreateIdpSecrets } from "./idp/secrets";
+import { findSeedPerson } from "./idp/seed";
 import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
+import { findPerson } from "./lib/identity/people";
 import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { loadOrCreateSecret } from "./lib/secret-file";
 import { removeServerInfo, writeServerInfo } from "./lib/server-info";
+import { startSlack } from "./lib/slack/app";
+import { SLACK_EVENTS_PATH } from "./lib/slack/settings";
 import { startConfiguredProxy } from "./proxy/configured-proxy";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
@@ -68,6 +72,18 @@ async function main(): Promise<void> {
   setRuntime(runtime);
   process.env.AUTH_URL = `${publicUrl}/api/auth`;
 
+  // Slack, when configured: a message per request, kept in step; clicks decide through the same service.
+  // People are who the IdP said at their last sign-in; the development IdP's seeded people also before that.
+  const slack = await startSlack({
+    config,
+    db: store.db,
+    bus,
+    approvals: proxy.approvals,
+    policy: () => policy.current,
+    publicUrl,
+    directory: (email) => findPerson(store.db, email) ?? (devIdp ? findSeedPerson(email) : undefined),
+  });
+
   // Next.js serves every page and route handler; the IdP and the websocket sit beside it.
   const app = next({ dev, dir: root, hostname: config.host, port });
   await app.prepare();
@@ -82,6 +98,8 @@ async function main(): Promise<void> {
 
   handler = (req, res) => {
     if (devIdp && isUnder(req.url, devIdp.mountPath)) return devIdp.handle(req, res);
+    // Before Next.js: Bolt verifies the signature over the raw body, which it must read itself.
+    if (slack && isUnder(req.url, SLACK_EVENTS_PATH)) return slack.handle(req, res);
     void nextHandler(req, res);
   };
   http.on("upgrade", (req, socket, head) => {
@@ -101,6 +119,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     console.log(`[airlock] ${signal}: shutting down`);
     live.close();
+    await slack?.close();
     http.close();
     http.closeAllConnections();
     await proxy.close();

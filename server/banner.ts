@@ -1,5 +1,6 @@
 import { DEV_PASSWORD, SEED_AGENTS, SEED_PEOPLE } from "../idp/seed";
 import type { Runtime } from "../lib/runtime";
+import { slackMode, SLACK_EVENTS_PATH } from "../lib/slack/settings";
 
 /** What a person needs to start using Airlock, printed once everything is listening. */
 export function renderBanner(rt: Runtime, dashboardPort: number): string {
@@ -14,6 +15,7 @@ export function renderBanner(rt: Runtime, dashboardPort: number): string {
     `  Identity       ${rt.sso.issuer}${rt.sso.development ? "   (development IdP)" : ""}`,
     `  Data dir       ${rt.config.dataDir}`,
     `  Policy         ${rt.config.policyPath}`,
+    `  Slack          ${slackLine(rt)}`,
   ];
   if (rt.sso.development) {
     lines.push(
@@ -26,4 +28,10 @@ export function renderBanner(rt: Runtime, dashboardPort: number): string {
   }
   lines.push("");
   return lines.join("\n");
+}
+
+function slackLine(rt: Runtime): string {
+  const mode = slackMode(rt.config.slack);
+  if (mode === "off") return "off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to approve from Slack)";
+  return mode === "socket" ? "on, Socket Mode" : `on, Slack posts to ${rt.publicUrl}${SLACK_EVENTS_PATH}`;
 }

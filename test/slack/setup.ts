@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { startAirlock, type RunningAirlock } from "../support/airlock-server";
+import { STAND_IN_SIGNING_SECRET } from "../support/slack-interactions";
+import { STAND_IN_BOT_TOKEN, type SlackStandIn } from "../support/slack-stand-in";
+
+export const POLICY = `resources:
+  demo: { type: postgres, url: "pglite://demo" }
+rules:
+  - name: agents-read
+    match: { groups: [agents], kinds: [select] }
+    action: allow
+  - name: agents-write
+    match: { groups: [agents], kinds: [insert, update, delete] }
+    action: review
+    review: { approvers: [db-approvers], count: 1, timeout: 10m, grants: [once, 15m, 1h] }
+  - name: schema-changes
+    match: { groups: [agents], kinds: [ddl] }
+    action: review
+    review: { approvers: [db-approvers], count: 2, slack_channel: "#schema-reviews" }
+`;
+
+/** Airlock as users start it, with Slack pointed at the stand-in and the policy above. */
+export async function startAirlockWithSlack(slack: SlackStandIn, dataDir: string): Promise<RunningAirlock> {
+  const policy = path.join(dataDir, "airlock.policy.yaml");
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(policy, POLICY);
+  return startAirlock({
+    dataDir,
+    env: {
+      AIRLOCK_POLICY: policy,
+      SLACK_BOT_TOKEN: STAND_IN_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: STAND_IN_SIGNING_SECRET,
+      SLACK_CHANNEL: "#db-approvals",
+      SLACK_API_URL: slack.apiUrl,
+    },
+  });
+}
+
+/** An agent connected through the server's proxy with a token from `airlock token`, as people do it. */
+export async function connectAgent(airlock: RunningAirlock): Promise<{ client: pg.Client; notices: string[] }> {
+  const health = (await (await fetch(`${airlock.url}/api/health`)).json()) as { proxy: { port: number } };
+  const password = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/airlock.mjs", "token", "reporting-agent"], { env: { ...process.env, AIRLOCK_DATA_DIR: airlock.dataDir, AIRLOCK_PORT: String(airlock.port) } });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d));
+    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`airlock token exited ${code}`))));
+  });
+  const client = new pg.Client({ host: "127.0.0.1", port: health.proxy.port, user: "reporting-agent", password, database: "demo" });
+  const notices: string[] = [];
+  client.on("notice", (n) => notices.push(n.message ?? ""));
+  client.on("error", () => undefined);
+  await client.connect();
+  return { client, notices };
+}
+
+/** The server's store, read-only, to check what a click did or did not change. */
+export function readStore(airlock: RunningAirlock) {
+  const db = new Database(path.join(airlock.dataDir, "airlock.db"), { readonly: true });
+  return {
+    request: (text: string) => db.prepare("select id, status, outcome_reason as reason from access_requests where statements like ?").get(`%${text}%`) as { id: string; status: string; reason: string | null } | undefined,
+    decisions: (requestId: string) => db.prepare("select person_email as person, decision, via from request_decisions where request_id = ? order by id").all(requestId) as Array<{ person: string; decision: string; via: string }>,
+    close: () => db.close(),
+  };
+}
