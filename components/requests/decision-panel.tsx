@@ -3,20 +3,14 @@
 import { useActionState } from "react";
 import type { DecisionResult } from "@/app/(console)/requests/actions";
 
-function label(option: "once" | number): string {
-  if (option === "once") return "Approve once";
-  const minutes = option / 60_000;
-  return `Approve for ${minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`}`;
-}
-
-/** Approve once, approve for a duration the rule offers, or deny with a reason. */
+/** Approve once, approve for a duration the rule offers (`approvals`: the buttons), or deny with a reason. */
 export function DecisionPanel({
   requestId,
-  grantOptions,
+  approvals,
   action,
 }: {
   requestId: string;
-  grantOptions: Array<"once" | number>;
+  approvals: Array<{ value: string; label: string }>;
   action: (previous: DecisionResult | undefined, form: FormData) => Promise<DecisionResult>;
 }) {
   const [result, submit, pending] = useActionState(action, undefined);
@@ -26,9 +20,9 @@ export function DecisionPanel({
       <form action={submit} className="decision-form">
         <input type="hidden" name="requestId" value={requestId} />
         <div className="decision-buttons">
-          {grantOptions.map((option) => (
-            <button key={String(option)} className="button button-primary" type="submit" name="decision" value={`approve:${option}`} disabled={pending}>
-              {label(option)}
+          {approvals.map(({ value, label }) => (
+            <button key={value} className="button button-primary" type="submit" name="decision" value={value} disabled={pending}>
+              {label}
             </button>
           ))}
         </div>

@@ -12,6 +12,11 @@ export class RequestsPage {
     await this.request(text).getByRole("link").click();
   }
 
+  /** Whether the request reached Slack, on its own page. */
+  get slackStatus() {
+    return this.page.getByTestId("slack-status");
+  }
+
   async decide(button: string | RegExp, reason?: string): Promise<void> {
     if (reason) await this.page.getByLabel(/Reason/).fill(reason);
     await this.page.getByRole("button", { name: button }).click();

@@ -2,12 +2,16 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { DecisionPanel } from "@/components/requests/decision-panel";
+import { SlackStatus } from "@/components/requests/slack-status";
 import { RecentStatementsTable } from "@/components/sessions/recent-statements-table";
 import { PageTitle } from "@/components/ui/page-title";
 import { TimeAgo } from "@/components/ui/time-ago";
 import { recentStatements } from "@/lib/activity/queries";
+import { approveLabel, grantPhrase } from "@/lib/approvals/grant-label";
 import { whyNotDecider } from "@/lib/approvals/people";
 import { getRuntime } from "@/lib/runtime";
+import { SlackMessageStore } from "@/lib/slack/message-store";
+import { slackMode } from "@/lib/slack/settings";
 import { requirePerson } from "../../../current-person";
 import { decideRequest } from "../actions";
 
@@ -17,17 +21,18 @@ export const dynamic = "force-dynamic";
 export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const person = await requirePerson();
-  const { approvals } = getRuntime();
+  const { approvals, store, config } = getRuntime();
   const request = approvals.get(id);
   if (!request) notFound();
   const decisions = approvals.decisions(id);
-  const activity = recentStatements(getRuntime().store.db, 10, request.agentId);
+  const activity = recentStatements(store.db, 10, request.agentId);
+  const slackMessage = new SlackMessageStore(store.db).get(id);
   const now = new Date();
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
 
   return (
     <>
-      <LiveRefresh on={["request.changed"]} />
+      <LiveRefresh on={["request.changed", "slack.changed"]} />
       <PageTitle title={`Request ${request.id}`} description={`${request.agentId} on ${request.resource}`} />
       <section className="section panel">
         <p>
@@ -78,8 +83,9 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             </>
           )}
         </dl>
+        <SlackStatus mode={slackMode(config.slack)} message={slackMessage} />
       </section>
-      {mayDecide && <DecisionPanel requestId={request.id} grantOptions={request.grantOptions} action={decideRequest} />}
+      {mayDecide && <DecisionPanel requestId={request.id} approvals={request.grantOptions.map((o) => ({ value: `approve:${o}`, label: approveLabel(o) }))} action={decideRequest} />}
       <section className="section" aria-labelledby="activity-title">
         <h2 id="activity-title">{request.agentId}&apos;s recent statements</h2>
         {activity.length > 0 ? <RecentStatementsTable statements={activity} now={now} /> : <p className="muted">None recorded.</p>}
@@ -92,7 +98,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <ol className="history">
             {decisions.map((d) => (
               <li key={d.id}>
-                <strong>{d.personEmail}</strong> {d.decision === "approve" ? (d.grantMs ? `approved for ${Math.round(d.grantMs / 60_000)} min` : "approved once") : "denied"}{" "}
+                <strong>{d.personEmail}</strong> {d.decision === "approve" ? `approved ${grantPhrase(d.grantMs)}` : "denied"}{" "}
                 via {d.via} <TimeAgo at={d.at} now={now} />
                 {d.reason && <> — “{d.reason}”</>}
               </li>
