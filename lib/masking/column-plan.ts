@@ -10,7 +10,7 @@ import type { Catalog, ColumnLineage, OutputLineage } from "../sql/types";
 import { viewColumns } from "../sql/lineage";
 import { columnMasked } from "./masking";
 import type { DetectorName } from "./detectors";
-import { partialAscii, type Masker } from "./strategies";
+import type { Masker } from "./strategies";
 
 /** A result column as RowDescription describes it (COPY: from the catalog or nothing). */
 export interface ResultField {
@@ -106,10 +106,6 @@ export class MaskTally {
  */
 export function maskBytes(plan: ColumnPlan, value: Buffer, masker: Masker, detectors: readonly DetectorName[]): Buffer | null | undefined {
   if (plan.action === "whole" && plan.kind !== "text") return null;
-  if (plan.action === "whole" && masker.strategy === "partial") {
-    const fast = partialAscii(value);
-    if (fast) return fast;
-  }
   if (plan.action === "detect" && !mayHoldPii(value, detectors)) return undefined;
   const skip = plan.kind === "jsonb" ? 1 : 0; // binary jsonb: a version byte, then the JSON text
   const masked = maskText(plan, value.toString(plan.kind === "opaque" ? "latin1" : "utf8", skip), masker);
@@ -129,16 +125,16 @@ export function maskText(plan: ColumnPlan, value: string, masker: Masker): strin
  * The detectors' own prefilter, on bytes: most values (names, countries, ids) are passed over
  * without being decoded at all.
  */
-export function mayHoldPii(value: Buffer, detectors: readonly DetectorName[]): boolean {
+export function mayHoldPii(value: Buffer, detectors: readonly DetectorName[], start = 0, end = value.length): boolean {
   let digits = 0;
   let at = false;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = value[i];
     if (c >= 48 && c <= 57) digits++;
     else if (c === 64) at = true;
   }
   for (const d of detectors) {
-    if (d === "email" ? at : d === "iban" ? digits >= 2 && value.length >= 15 : digits >= 8) return true;
+    if (d === "email" ? at : d === "iban" ? digits >= 2 && end - start >= 15 : digits >= 8) return true;
   }
   return false;
 }

@@ -99,27 +99,26 @@ export function createMasker(options: MaskerOptions): Masker {
 
 /**
  * partialWhole on the bytes of a short ASCII value without surrounding spaces, for the proxy's
- * per-row path: one regex test for the shape, then the bytes starred in a copy (no string built
- * character by character, no re-encoding). Undefined when the value must take the string path.
+ * per-row path: one shape test, then the masked bytes written straight into `out` at `at` (no
+ * string built character by character, no buffer per value). Returns the end of what it wrote,
+ * or -1 when the value must take the string path. `out` has room for the value plus 3 bytes.
  */
-export function partialAscii(value: Buffer): Buffer | undefined {
-  const n = value.length;
-  if (n < 5 || n > 320 || value[0] === 32 || value[n - 1] === 32) return undefined;
-  for (let i = 0; i < n; i++) if (value[i] > 126 || value[i] < 32) return undefined;
-  const shape = detectWhole(value.toString("latin1"));
+export function partialAsciiInto(src: Buffer, start: number, end: number, out: Buffer, at: number): number {
+  const n = end - start;
+  if (n < 5 || n > 320 || src[start] === 32 || src[end - 1] === 32) return -1;
+  for (let i = start; i < end; i++) if (src[i] > 126 || src[i] < 32) return -1;
+  const shape = detectWhole(src.toString("latin1", start, end));
   if (shape === "email") {
-    const at = value.lastIndexOf(64);
-    return Buffer.concat([value.subarray(0, 1), STARS, value.subarray(at)]);
+    out[at] = src[start];
+    out.write("***", at + 1, "latin1");
+    return at + 4 + src.copy(out, at + 4, src.lastIndexOf(64, end - 1), end);
   }
-  if (shape !== "card" && shape !== "ssn" && shape !== "phone") return undefined;
-  const out = Buffer.from(value);
-  let cut = n;
-  for (let kept = 0; cut > 0 && kept < 4; ) if (isDigit(out[--cut])) kept++;
-  for (let i = 0; i < cut; i++) if (isDigit(out[i])) out[i] = 42;
-  return out;
+  if (shape !== "card" && shape !== "ssn" && shape !== "phone") return -1;
+  let cut = end;
+  for (let kept = 0; cut > start && kept < 4; ) if (isDigit(src[--cut])) kept++;
+  for (let i = start; i < end; i++) out[at + i - start] = i < cut && isDigit(src[i]) ? 42 : src[i];
+  return at + n;
 }
-
-const STARS = Buffer.from("***");
 
 /** A whole value, keeping the shape of the detector it looks like, whitespace around it kept. */
 function partialWhole(value: string): string {
