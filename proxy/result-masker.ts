@@ -1,7 +1,7 @@
 import { maskBytes, mayHoldPii, maskText, type ColumnPlan, type MaskTally } from "../lib/masking/column-plan";
 import { maskCopyRow } from "../lib/masking/copy-rows";
 import type { DetectorName } from "../lib/masking/detectors";
-import { partialAsciiInto, type Masker } from "../lib/masking/strategies";
+import { copyBytes, partialAsciiInto, type Masker } from "../lib/masking/strategies";
 import type { CopyFormat } from "../lib/sql/types";
 import { writeCopyData } from "./protocol/writer";
 
@@ -99,7 +99,7 @@ export class ResultMasker {
     }
     const row = this.#row;
     if (upTo > row.copied) {
-      this.#arenaPos += raw.copy(this.#reserve(upTo - row.copied), this.#arenaPos, row.copied, upTo);
+      this.#arenaPos = copyBytes(raw, row.copied, upTo, this.#reserve(upTo - row.copied), this.#arenaPos);
       row.copied = upTo;
     }
   }

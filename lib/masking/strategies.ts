@@ -19,6 +19,7 @@
  * joins and GROUP BY still work, `null` drops the value.
  */
 import { createHmac } from "node:crypto";
+import { asciiShape } from "./ascii-shapes";
 import { createFinder, detectWhole, type DetectorName } from "./detectors";
 
 export type Strategy = "partial" | "redact" | "hash" | "null";
@@ -107,17 +108,28 @@ export function partialAsciiInto(src: Buffer, start: number, end: number, out: B
   const n = end - start;
   if (n < 5 || n > 320 || src[start] === 32 || src[end - 1] === 32) return -1;
   for (let i = start; i < end; i++) if (src[i] > 126 || src[i] < 32) return -1;
-  const shape = detectWhole(src.toString("latin1", start, end));
+  const known = asciiShape(src, start, end);
+  const shape = known === null ? detectWhole(src.toString("latin1", start, end)) : known;
   if (shape === "email") {
     out[at] = src[start];
-    out.write("***", at + 1, "latin1");
-    return at + 4 + src.copy(out, at + 4, src.lastIndexOf(64, end - 1), end);
+    out[at + 1] = out[at + 2] = out[at + 3] = 42; // ***
+    return copyBytes(src, src.indexOf(64, start), end, out, at + 4);
   }
   if (shape !== "card" && shape !== "ssn" && shape !== "phone") return -1;
   let cut = end;
   for (let kept = 0; cut > start && kept < 4; ) if (isDigit(src[--cut])) kept++;
   for (let i = start; i < end; i++) out[at + i - start] = i < cut && isDigit(src[i]) ? 42 : src[i];
   return at + n;
+}
+
+/**
+ * src[start, end) into dst at `at`; returns the end. Short runs (most fields) by hand: Buffer#copy
+ * costs more in argument checks than in copying a few dozen bytes.
+ */
+export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  if (end - start > 64) return at + src.copy(dst, at, start, end);
+  for (let i = start; i < end; i++) dst[at++] = src[i];
+  return at;
 }
 
 /** A whole value, keeping the shape of the detector it looks like, whitespace around it kept. */
