@@ -1,8 +1,9 @@
 /**
- * detectWhole's shapes read straight from the bytes of an ASCII value (printable, no surrounding
- * spaces), for the shapes a masked column holds most: email, card, SSN, `+` phone. It answers
- * exactly as detectWhole would, or null where it leaves the value to detectWhole (IBANs, North
- * American phone formats, anything else): the string and its regexes then decide.
+ * detectWhole's shapes read straight from the bytes of a value (no surrounding spaces), for the
+ * shapes a masked column holds most: email, card, SSN, `+` phone. These shapes are ASCII but for
+ * an email's local part, which partial masking drops. It answers as detectWhole would on an ASCII
+ * value, or null where it leaves the value to detectWhole (IBANs, North American phone formats,
+ * anything else): the string and its regexes then decide.
  */
 import type { DetectorName } from "./detectors";
 

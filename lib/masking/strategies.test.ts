@@ -149,7 +149,7 @@ function partialAscii(value: Buffer): Buffer | undefined {
 
 test("partialAsciiInto gives exactly what maskValue gives, for every shape, or leaves the value to it", () => {
   const partialWhole = (v: string) => createMasker({ strategy: "partial", detectors: [], hashKey: Buffer.alloc(32) }).maskValue(v);
-  for (const value of ["alice.smith@example.com", "a@b.co", "4242 4242 4242 4242", "4242-4242-4242-4242", "4242424242424242", "123-45-6789", "+1 415-555-0132", "(415) 555-0132", "+44 20 7946 0958", "GB82 WEST 1234 5698 7654 32", "x@y.com/870-84-0233", "plain words", "1234", " 123-45-6789", "émile@example.com"]) {
+  for (const value of ["alice.smith@example.com", "a@b.co", "4242 4242 4242 4242", "4242-4242-4242-4242", "4242424242424242", "123-45-6789", "+1 415-555-0132", "(415) 555-0132", "+44 20 7946 0958", "GB82 WEST 1234 5698 7654 32", "x@y.com/870-84-0233", "plain words", "1234", " 123-45-6789", "émile@example.com", "aé@example.com", "an\u00a0@example.com"]) {
     const fast = partialAscii(Buffer.from(value));
     if (fast) assert.equal(fast.toString(), partialWhole(value), value);
   }

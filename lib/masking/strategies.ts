@@ -99,17 +99,20 @@ export function createMasker(options: MaskerOptions): Masker {
 }
 
 /**
- * partialWhole on the bytes of a short ASCII value without surrounding spaces, for the proxy's
+ * partialWhole on the bytes of a short value without surrounding spaces, for the proxy's
  * per-row path: one shape test, then the masked bytes written straight into `out` at `at` (no
  * string built character by character, no buffer per value). Returns the end of what it wrote,
  * or -1 when the value must take the string path. `out` has room for the value plus 3 bytes.
  */
 export function partialAsciiInto(src: Buffer, start: number, end: number, out: Buffer, at: number): number {
   const n = end - start;
-  if (n < 5 || n > 320 || src[start] === 32 || src[end - 1] === 32) return -1;
-  for (let i = start; i < end; i++) if (src[i] > 126 || src[i] < 32) return -1;
-  const known = asciiShape(src, start, end);
-  const shape = known === null ? detectWhole(src.toString("latin1", start, end)) : known;
+  // Printable ASCII at both ends: nothing to trim, and a kept first byte is a whole character.
+  if (n < 5 || n > 320 || !isPrintable(src[start]) || !isPrintable(src[end - 1]) || src[start] === 32 || src[end - 1] === 32) return -1;
+  let shape = asciiShape(src, start, end);
+  if (shape === null) {
+    for (let i = start; i < end; i++) if (!isPrintable(src[i])) return -1;
+    shape = detectWhole(src.toString("latin1", start, end));
+  }
   if (shape === "email") {
     out[at] = src[start];
     out[at + 1] = out[at + 2] = out[at + 3] = 42; // ***
@@ -120,6 +123,10 @@ export function partialAsciiInto(src: Buffer, start: number, end: number, out: B
   for (let kept = 0; cut > start && kept < 4; ) if (isDigit(src[--cut])) kept++;
   for (let i = start; i < end; i++) out[at + i - start] = i < cut && isDigit(src[i]) ? 42 : src[i];
   return at + n;
+}
+
+function isPrintable(c: number): boolean {
+  return c >= 32 && c <= 126;
 }
 
 /**
