@@ -1,9 +1,8 @@
 /**
  * detectWhole's shapes read straight from the bytes of a value (no surrounding spaces), for the
- * shapes a masked column holds most: email, card, SSN, `+` phone. These shapes are ASCII but for
- * an email's local part, which partial masking drops. It answers as detectWhole would on an ASCII
- * value, or null where it leaves the value to detectWhole (IBANs, North American phone formats,
- * anything else): the string and its regexes then decide.
+ * shapes a masked column holds most: email, card, SSN, `+` phone, all ASCII. It answers as
+ * detectWhole would, or null where it leaves the value to detectWhole (non-ASCII, IBANs, North
+ * American phone formats, anything else): the string and its regexes then decide.
  */
 import type { DetectorName } from "./detectors";
 
@@ -15,7 +14,10 @@ const SPACE = 32;
 
 export function asciiShape(b: Buffer, start: number, end: number): DetectorName | undefined | null {
   const at = b.indexOf(AT, start);
-  if (at !== -1 && at < end) return emailShape(b, start, at, end) ? "email" : undefined;
+  if (at !== -1 && at < end) {
+    for (let i = start; i < at; i++) if (b[i] > 126) return null; // a non-ASCII local part: the string decides
+    return emailShape(b, start, at, end) ? "email" : undefined;
+  }
   const first = b[start];
   if (isDigit(first)) return cardShape(b, start, end) ? "card" : ssnShape(b, start, end) ? "ssn" : null;
   if (first === PLUS && phoneShape(b, start, end)) return "phone";
