@@ -10,13 +10,15 @@ import type { AddressInfo } from "node:net";
 
 export const STAND_IN_BOT_TOKEN = "xoxb-airlock-stand-in";
 
-/** Slack users the stand-in knows: the development IdP's seeded people, a stranger and a bot. */
+/** Slack users the stand-in knows: the development IdP's seeded people, a stranger, a bot, a deactivated account, one without an email. */
 export const SLACK_USERS = {
   alice: { id: "U0ALICE", email: "alice@example.com" },
   bob: { id: "U0BOB", email: "Bob@Example.com" }, // case differs from the IdP's, as it may in life
   carol: { id: "U0CAROL", email: "carol@example.com" },
   stranger: { id: "U0STRANGER", email: "mallory@elsewhere.example" },
   bot: { id: "U0BOT", email: "bot@example.com", isBot: true },
+  departed: { id: "U0DEPARTED", email: "alice@example.com", deleted: true },
+  private: { id: "U0PRIVATE", email: "" },
 } as const;
 
 export interface SlackCall {
@@ -142,7 +144,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       case "users.info": {
         const user = Object.values(SLACK_USERS).find((u) => u.id === args.user);
         if (!user) return { ok: false, error: "user_not_found" };
-        return { ok: true, user: { id: user.id, name: user.email.split("@")[0], deleted: false, is_bot: "isBot" in user, profile: { email: user.email } } };
+        return { ok: true, user: { id: user.id, name: user.id.toLowerCase(), deleted: "deleted" in user, is_bot: "isBot" in user, profile: user.email ? { email: user.email } : {} } };
       }
       default:
         return { ok: false, error: "unknown_method" };
