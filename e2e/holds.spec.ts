@@ -127,3 +127,24 @@ test("on a real PostgreSQL resource: held, approved in the browser, run", async 
     await direct.end();
   }
 });
+
+test("a held UPDATE … RETURNING: the request page says what its result will mask, and after approval the agent gets it masked", async ({ page, baseURL, signIn }) => {
+  await signIn("alice@example.com");
+  const queue = new RequestsPage(page);
+  const agent = await connectAgent(baseURL!);
+  try {
+    const running = agent.query("update customers set country = country where id = 7 returning id, email /* returning-by-e2e */");
+    await queue.open("returning-by-e2e");
+    const preview = page.getByTestId("masking-preview");
+    await expect(preview).toContainText("Once approved, its result is masked");
+    await expect(preview.getByRole("listitem").filter({ hasText: "email" })).toHaveText("email — masked (from public.customers.email)");
+    await expect(preview.getByRole("listitem").filter({ hasText: "id" })).toHaveText("id — searched for personal data");
+    await queue.decide("Approve once");
+
+    const result = await running;
+    expect(result.rows).toEqual([{ id: 7, email: expect.stringMatching(/^.\*\*\*@[a-z.]+$/) }]);
+    await expect(preview).toContainText("Its result is masked");
+  } finally {
+    await agent.end();
+  }
+});

@@ -137,6 +137,11 @@ for (const backend of ["pglite", "postgresql"] as const) {
       );
       const customers = await agent.query("select id, name, country, email from customers order by id limit 3");
       assert.deepEqual(customers.rows.map((r: { name: string; country: string }) => [r.name, r.country]), data.customers.slice(0, 3).map((c) => [c.name, c.country]));
+      const dates = await agent.query("select created_at, created_at::text as text, order_number::text as number from orders order by id limit 200");
+      for (const row of dates.rows as Array<{ created_at: Date; text: string; number: string }>) {
+        assert.equal(new Date(row.text.replace(" ", "T").replace(/\+00$/, "Z")).getTime(), row.created_at.getTime());
+        assert.match(row.number, /^\d{9}$/);
+      }
       const contacts = await agent.query("select id, name, contact from customer_contacts order by id limit 3");
       assert.deepEqual(contacts.rows.map((r: { name: string }) => r.name), data.customers.slice(0, 3).map((c) => c.name));
     });

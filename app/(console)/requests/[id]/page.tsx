@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { DecisionPanel } from "@/components/requests/decision-panel";
+import { MaskingPreview } from "@/components/policy/explanation-view";
 import { SlackStatus } from "@/components/requests/slack-status";
 import { RecentStatementsTable } from "@/components/sessions/recent-statements-table";
 import { PageTitle } from "@/components/ui/page-title";
@@ -9,6 +10,8 @@ import { TimeAgo } from "@/components/ui/time-ago";
 import { recentStatements } from "@/lib/activity/queries";
 import { approveLabel, grantPhrase } from "@/lib/approvals/grant-label";
 import { whyNotDecider } from "@/lib/approvals/people";
+import type { AccessRequest } from "@/lib/db/schema";
+import { explain, type StatementExplanation } from "@/lib/policy/explain";
 import { getRuntime } from "@/lib/runtime";
 import { SlackMessageStore } from "@/lib/slack/message-store";
 import { slackMode } from "@/lib/slack/settings";
@@ -29,6 +32,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const slackMessage = new SlackMessageStore(store.db).get(id);
   const now = new Date();
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
+  const masking = await maskingOf(request);
 
   return (
     <>
@@ -57,6 +61,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
                 Parameters: {s.params.map((p, j) => <code key={j}>${j + 1} = {p === null ? "NULL" : JSON.stringify(p)} </code>)}
               </p>
             )}
+            {(request.status === "pending" || request.status === "approved") && masking[i]?.map((m, j) => <MaskingPreview key={j} masking={m} held={request.status === "pending"} />)}
           </div>
         ))}
         <dl className="facts">
@@ -108,4 +113,21 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
       </section>
     </>
   );
+}
+
+/**
+ * What each statement's result would have masked, under the policy in force now (approval never
+ * lifts masking); nothing when the resource's catalog cannot be read.
+ */
+async function maskingOf(request: AccessRequest): Promise<Array<Array<NonNullable<StatementExplanation["masking"]>>>> {
+  const { policy, classifiers } = getRuntime();
+  const resource = policy.current.resources.get(request.resource);
+  if (!resource) return [];
+  try {
+    const classifier = await classifiers.forResource(resource);
+    const who = { agentId: request.agentId, groups: request.groups, resource: request.resource };
+    return request.statements.map((s) => explain(policy.current, who, classifier.classify(s.text)).statements.flatMap((e) => (e.masking ? [e.masking] : [])));
+  } catch {
+    return [];
+  }
 }
