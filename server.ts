@@ -15,6 +15,7 @@ import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/c
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
 import { findPerson } from "./lib/identity/people";
+import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     grants: proxy.grants,
   };
   setRuntime(runtime);
+  const audit = startAudit({ config, db: store.db, bus, policyStatus: () => policy.status });
   process.env.AUTH_URL = `${publicUrl}/api/auth`;
 
   // Slack, when configured: a message per request, kept in step; clicks decide through the same service.
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
     http.close();
     http.closeAllConnections();
     await proxy.close();
+    audit.close();
     policy.close();
     store.close();
     removeServerInfo(config.dataDir);

@@ -1,3 +1,4 @@
+import { auditCommand } from "./audit";
 import { policyCommand } from "./policy";
 import { tokenCommand } from "./token";
 
@@ -18,6 +19,13 @@ const COMMANDS: Record<string, Command> = {
       ["airlock policy explain --agent ID --resource NAME --sql SQL", "how a statement is classified and which rule decides it"],
     ],
     run: policyCommand,
+  },
+  audit: {
+    usage: [
+      ["airlock audit verify", "walk the audit chain: exit 0 with the count, or 1 naming the first row edited, deleted or moved"],
+      ["airlock audit export [--format jsonl|csv] [--from T] [--to T]", "print the audit log (streamed)"],
+    ],
+    run: auditCommand,
   },
 };
 

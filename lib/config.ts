@@ -26,6 +26,8 @@ export interface AirlockConfig {
   authSecret: string | undefined;
   /** Slack is on when botToken and signingSecret are set; appToken selects Socket Mode; apiUrl is for tests. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; appToken: string | undefined; apiUrl: string | undefined };
+  /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
+  audit: { days: number; checkpointHours: number };
 }
 
 export interface RoleGroups {
@@ -67,7 +69,19 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       appToken: env.SLACK_APP_TOKEN || undefined,
       apiUrl: env.SLACK_API_URL || undefined,
     },
+    audit: {
+      days: readPositive(env, "AIRLOCK_AUDIT_DAYS", 365),
+      checkpointHours: readPositive(env, "AIRLOCK_AUDIT_CHECKPOINT_HOURS", 24),
+    },
   };
+}
+
+function readPositive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
 }
 
 function readPort(env: Env, name: string, fallback: number): number {

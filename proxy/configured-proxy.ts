@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createSecureContext } from "node:tls";
 import { LiveSessions } from "../lib/activity/live-sessions";
 import { ActivityRecorder } from "../lib/activity/recorder";
+import { AuditLog } from "../lib/audit/log";
 import { GrantStore } from "../lib/approvals/grants";
 import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
@@ -38,7 +39,7 @@ export async function startConfiguredProxy(options: {
   bus?: EventBus;
 }): Promise<ConfiguredProxy> {
   const { config } = options;
-  const recorder = new ActivityRecorder(options.db, options.bus);
+  const recorder = new ActivityRecorder(options.db, options.bus, new AuditLog(options.db));
   const liveSessions = new LiveSessions(options.bus);
   const grants = new GrantStore(options.db, options.bus);
   const approvals = new ApprovalService(options.db, grants, options.bus);

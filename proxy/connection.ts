@@ -99,6 +99,11 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           requestId: statement.requestId,
           grantId: statement.grantId,
           masked: statement.masked && statement.masked.values > 0 ? { columns: statement.masked.columns, values: statement.masked.values } : undefined,
+          agentId: identity.agentId,
+          resource: resource.name,
+          rule: statement.rule,
+          kinds: statement.kinds,
+          tables: statement.tables,
         });
         if (statement.grantId && statement.outcome === "ok") deps.grants.recordUse(statement.grantId);
         if (statement.changesSchema && statement.outcome === "ok") deps.classifiers.refresh(resource);
@@ -110,7 +115,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     // Record the end.
     keys.release(key.processId);
     deps.live.close(sessionId);
-    deps.recorder.sessionEnded(sessionId, reason);
+    deps.recorder.sessionEnded(sessionId, reason, { agentId: identity.agentId, resource: resource.name });
   } catch (err) {
     refuse(client, err);
   }

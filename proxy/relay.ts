@@ -245,6 +245,8 @@ export class Relay {
    */
   #decideAndSend(statement: PendingStatement, texts: string[], raw: Buffer, substitute: Buffer, expected: (allowed: boolean) => Expected): Promise<void> | void {
     const decision = this.#judge(statement, texts);
+    const seen = decision.verdict.statements.map((v) => v.statement);
+    Object.assign(statement, { rule: decision.verdict.rule?.name, kinds: [...new Set(seen.flatMap((x) => x.kinds))], tables: [...new Set(seen.flatMap((x) => [...x.reads, ...x.writes]))].sort() });
     if (decision.action !== "refuse") {
       statement.masking = decision.masking;
       statement.changesSchema = decision.verdict.statements.some((s) => s.statement.kinds.includes("ddl"));

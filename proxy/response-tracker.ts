@@ -34,6 +34,10 @@ export interface PendingStatement {
   masked?: MaskTally;
   /** It changes the schema (DDL): the resource's catalog is read again after it runs. */
   changesSchema?: boolean;
+  /** How policy saw it, for the audit trail: the deciding rule, its kinds and tables. */
+  rule?: string;
+  kinds?: string[];
+  tables?: string[];
 }
 
 /**

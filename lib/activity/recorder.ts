@@ -1,14 +1,25 @@
 import type { Db } from "../db/client";
 import { agentSessions, statements } from "../db/schema";
+import type { AuditEntry, AuditLog } from "../audit/log";
 import type { EventBus } from "../events/bus";
 
 export type SessionStart = typeof agentSessions.$inferInsert & { startedAt: Date };
-export type StatementRecord = typeof statements.$inferInsert & { startedAt: Date };
+/** A statement as recorded; who ran it and how policy judged it go to the audit trail. */
+export type StatementRecord = typeof statements.$inferInsert & {
+  startedAt: Date;
+  agentId?: string;
+  resource?: string;
+  rule?: string;
+  kinds?: readonly string[];
+  tables?: readonly string[];
+};
 
 interface SessionEnd {
   id: string;
   endedAt: Date;
   reason: string;
+  agentId?: string;
+  resource?: string;
 }
 
 type Pending = { kind: "start"; row: SessionStart } | { kind: "statement"; row: StatementRecord } | { kind: "end"; row: SessionEnd };
@@ -29,8 +40,9 @@ export class ActivityRecorder {
   constructor(
     db: Db,
     private readonly bus?: EventBus,
+    audit?: AuditLog,
   ) {
-    this.#write = prepare(db);
+    this.#write = prepare(db, audit);
   }
 
   sessionStarted(row: SessionStart): void {
@@ -41,8 +53,8 @@ export class ActivityRecorder {
     this.#add({ kind: "statement", row });
   }
 
-  sessionEnded(id: string, reason: string): void {
-    this.#add({ kind: "end", row: { id, endedAt: new Date(), reason } });
+  sessionEnded(id: string, reason: string, who: { agentId?: string; resource?: string } = {}): void {
+    this.#add({ kind: "end", row: { id, endedAt: new Date(), reason, ...who } });
   }
 
   /** Writes everything pending now (also on shutdown). */
@@ -87,9 +99,10 @@ export class ActivityRecorder {
 
 /**
  * Plain prepared statements rather than the query builder: a batch of a few thousand rows is
- * written in about a millisecond instead of blocking the event loop for tens.
+ * written in about a millisecond instead of blocking the event loop for tens. The batch's audit
+ * rows go in the same transaction: a statement is in both records or in neither.
  */
-function prepare(db: Db) {
+function prepare(db: Db, audit?: AuditLog) {
   const sqlite = db.$client;
   const insertStatement = sqlite.prepare(
     `insert into statements (session_id, text, params, protocol, outcome, error_code, error_message, rows, duration_ms, started_at, request_id, grant_id, masked)
@@ -116,6 +129,54 @@ function prepare(db: Db) {
         insertSession.run(row.id, row.agentId, JSON.stringify(row.groups), row.resource, row.clientAddress ?? null, row.applicationName ?? null, row.startedAt.getTime());
       } else endSession.run(row.endedAt.getTime(), row.reason, row.id);
     }
+    audit?.appendWithin(batch.map(auditEntry));
     return { sessions, statements: batch.length - sessions };
   });
+}
+
+/** How the audit trail tells a statement's fate: refused, held for people, masked, or allowed. */
+function statementDecision(row: StatementRecord): string {
+  if (row.outcome === "refused") return "refused";
+  if (row.requestId) return "held";
+  return row.masked ? "masked" : "allowed";
+}
+
+function auditEntry({ kind, row }: Pending): AuditEntry {
+  switch (kind) {
+    case "start":
+      return {
+        at: row.startedAt,
+        type: "session.started",
+        agentId: row.agentId,
+        resource: row.resource,
+        sessionId: row.id,
+        data: { groups: row.groups, clientAddress: row.clientAddress, applicationName: row.applicationName },
+      };
+    case "end":
+      return { at: row.endedAt, type: "session.ended", agentId: row.agentId, resource: row.resource, sessionId: row.id, data: { reason: row.reason } };
+    case "statement":
+      return {
+        at: row.startedAt,
+        type: "statement",
+        agentId: row.agentId,
+        resource: row.resource,
+        sessionId: row.sessionId,
+        requestId: row.requestId,
+        grantId: row.grantId,
+        decision: statementDecision(row),
+        sql: row.text,
+        tables: row.tables,
+        data: {
+          params: row.params,
+          protocol: row.protocol,
+          kinds: row.kinds,
+          rule: row.rule,
+          outcome: row.outcome,
+          rows: row.rows,
+          masked: row.masked,
+          durationMs: Math.round(row.durationMs * 1000) / 1000,
+          error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+        },
+      };
+  }
 }

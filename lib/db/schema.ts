@@ -148,3 +148,53 @@ export const slackMessages = sqliteTable("slack_messages", {
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
 export type SlackMessage = typeof slackMessages.$inferSelect;
+
+/**
+ * The audit trail: append-only, each row chained to the one before by `hash = sha256(prev_hash ‖
+ * canonical JSON of the row)`, so an edit, a deletion or a row put out of place shows. `id` runs
+ * without gaps and is part of what is hashed. Columns beside `data` are there to filter by.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    type: text("type").notNull(),
+    agentId: text("agent_id"),
+    person: text("person"),
+    resource: text("resource"),
+    sessionId: text("session_id"),
+    requestId: text("request_id"),
+    grantId: text("grant_id"),
+    /** allowed · masked · held · refused (statements); approve · deny (decisions); a request's or grant's new state. */
+    decision: text("decision"),
+    sql: text("sql"),
+    /** Tables the statement touched, as a JSON array. */
+    tables: text("tables"),
+    /** Everything else about the event, as canonical JSON. */
+    data: text("data").notNull(),
+    /** What the row records, for events read back from the store (so each is recorded once). */
+    source: text("source"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    index("audit_at").on(t.at),
+    index("audit_agent").on(t.agentId, t.at),
+    index("audit_request").on(t.requestId),
+    uniqueIndex("audit_source").on(t.source),
+  ],
+);
+export type AuditRow = typeof auditLog.$inferSelect;
+
+/** The chain's anchor after pruning: the hash the oldest remaining row follows, and checkpoints. */
+export const auditAnchors = sqliteTable("audit_anchors", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["pruned", "checkpoint"] }).notNull(),
+  at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  /** pruned: the last removed row; checkpoint: the head at the time. */
+  rowId: integer("row_id").notNull(),
+  hash: text("hash").notNull(),
+  /** checkpoint: Ed25519 signature of "airlock-audit:<rowId>:<hash>:<at>", base64. */
+  signature: text("signature"),
+});

@@ -1,0 +1,40 @@
+/**
+ * The hash chain: each row's hash covers the previous row's hash and the row itself (its id
+ * too), as canonical JSON — keys sorted, no whitespace — so the same row always hashes alike.
+ */
+import { createHash } from "node:crypto";
+
+/** What the first row of a never-pruned log follows. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** A row as stored, without its two hashes. */
+export interface ChainedRow {
+  id: number;
+  at: number;
+  type: string;
+  agentId: string | null;
+  person: string | null;
+  resource: string | null;
+  sessionId: string | null;
+  requestId: string | null;
+  grantId: string | null;
+  decision: string | null;
+  sql: string | null;
+  tables: string | null;
+  data: string;
+  source: string | null;
+}
+
+export function rowHash(prevHash: string, row: ChainedRow): string {
+  return createHash("sha256").update(prevHash).update(canonicalJson(row)).digest("hex");
+}
+
+/** JSON with object keys sorted at every level: one text per value. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * The audit log as JSON lines or CSV, row by row from a cursor over the store: memory stays flat
+ * however many rows. CSV follows RFC 4180 (SQL with commas, quotes and newlines stays one field).
+ */
+import type { Db } from "../db/client";
+
+export type ExportFormat = "jsonl" | "csv";
+
+export interface ExportRange {
+  from?: Date;
+  to?: Date;
+}
+
+interface ExportRow {
+  id: number;
+  at: number;
+  type: string;
+  agent_id: string | null;
+  person: string | null;
+  resource: string | null;
+  session_id: string | null;
+  request_id: string | null;
+  grant_id: string | null;
+  decision: string | null;
+  sql: string | null;
+  tables: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const CSV_COLUMNS = ["id", "at", "type", "agent_id", "person", "resource", "session_id", "request_id", "grant_id", "decision", "sql", "tables", "data", "prev_hash", "hash"] as const;
+
+/** Each line of the export, newline included, oldest row first. */
+export function* exportLines(db: Db, format: ExportFormat, range: ExportRange = {}): Generator<string> {
+  const rows = db.$client
+    .prepare(`select ${CSV_COLUMNS.join(", ")} from audit_log where at >= ? and at < ? order by id`)
+    .iterate(range.from?.getTime() ?? 0, range.to?.getTime() ?? Number.MAX_SAFE_INTEGER) as IterableIterator<ExportRow>;
+  if (format === "csv") yield `${CSV_COLUMNS.join(",")}\r\n`;
+  for (const row of rows) yield format === "csv" ? csvLine(row) : `${JSON.stringify(jsonRow(row))}\n`;
+}
+
+function jsonRow(row: ExportRow): Record<string, unknown> {
+  return { ...row, at: new Date(row.at).toISOString(), tables: row.tables ? (JSON.parse(row.tables) as unknown) : null, data: JSON.parse(row.data) as unknown };
+}
+
+function csvLine(row: ExportRow): string {
+  return `${CSV_COLUMNS.map((c) => csvField(c === "at" ? new Date(row.at).toISOString() : row[c])).join(",")}\r\n`;
+}
+
+function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Reads `from`/`to` (ISO dates or times); a bad one is an Error naming it. */
+export function parseRange(from: string | null | undefined, to: string | null | undefined): ExportRange {
+  const read = (name: string, value: string | null | undefined) => {
+    if (!value) return undefined;
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) throw new Error(`${name} must be a date or time (ISO 8601), got "${value}"`);
+    return date;
+  };
+  return { from: read("from", from), to: read("to", to) };
+}
