@@ -37,10 +37,13 @@ export interface RelayContext {
   masking: { catalog: Catalog; masker(mask: MaskOptions): Masker };
 }
 
-/** Extended protocol: how a bound portal's results are masked, and the columns Describe showed. */
-interface PortalMasking {
+/**
+ * Extended protocol: what was decided at Bind, for the Execute that runs the portal (and is the
+ * statement recorded): the judgement, how its results are masked, the columns Describe showed.
+ */
+interface BoundPortal {
   statement: string;
-  masking: ResultMasking;
+  judged: Pick<PendingStatement, "grantId" | "requestId" | "rule" | "kinds" | "tables" | "masking">;
   resultFormats: number[];
   fields?: ResultField[];
 }
@@ -66,7 +69,7 @@ export class Relay {
   readonly #toServer = new OutputBatch();
   readonly #toClient = new OutputBatch();
   readonly #extended = new ExtendedState<string>();
-  readonly #portals = new Map<string, PortalMasking>();
+  readonly #portals = new Map<string, BoundPortal>();
   /** Columns a Describe of a prepared statement showed, by statement name. */
   readonly #described = new Map<string, ResultField[]>();
   readonly #tracker: ResponseTracker;
@@ -159,8 +162,8 @@ export class Relay {
         const statement = pending(candidates.at(-1) ?? "", params, "extended");
         return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) => {
           if (!allowed) return { kind: "bind", done: () => undefined, statement };
-          if (statement.masking) this.#portals.set(bind.portal, { statement: bind.statement, masking: statement.masking, resultFormats: bind.resultFormats });
-          else this.#portals.delete(bind.portal);
+          const { grantId, requestId, rule, kinds, tables, masking } = statement;
+          this.#portals.set(bind.portal, { statement: bind.statement, judged: { grantId, requestId, rule, kinds, tables, masking }, resultFormats: bind.resultFormats });
           return { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) };
         });
       }
@@ -172,7 +175,7 @@ export class Relay {
         if (portal.candidates.length === 0) {
           return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
         }
-        this.#maskPortal(statement, portalName);
+        this.#runPortal(statement, portalName);
         return this.#forward(raw, { kind: "execute", statement });
       }
       case Frontend.Describe: {
@@ -349,12 +352,16 @@ export class Relay {
     head.statement.result = this.#resultMasker(head.statement, masking, () => fields, masking.output.copy ?? DEFAULT_COPY);
   }
 
-  /** An Execute's rows are masked as its portal was bound; the columns come from a Describe, or from the first row. */
-  #maskPortal(statement: PendingStatement, portalName: string): void {
+  /**
+   * An Execute is the portal's statement as judged at Bind (rule, grant or request, masking); its
+   * rows are masked with the columns a Describe showed, or the first row's width.
+   */
+  #runPortal(statement: PendingStatement, portalName: string): void {
     const portal = this.#portals.get(portalName);
-    const masking = portal?.masking[0];
-    if (!portal || !masking) return;
-    statement.masking = portal.masking;
+    if (!portal) return;
+    Object.assign(statement, portal.judged);
+    const masking = portal.judged.masking?.[0];
+    if (!masking) return;
     const described = this.#described.get(portal.statement);
     statement.result = this.#resultMasker(statement, masking, (count) => portal.fields ?? withFormats(described ?? unknownFields(count), portal.resultFormats));
   }

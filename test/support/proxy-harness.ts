@@ -2,8 +2,11 @@ import type { LiveSessions } from "../../lib/activity/live-sessions";
 import type { ActivityRecorder } from "../../lib/activity/recorder";
 import type { GrantStore } from "../../lib/approvals/grants";
 import type { ApprovalService } from "../../lib/approvals/service";
+import { AuditCapture } from "../../lib/audit/capture";
+import { AuditLog } from "../../lib/audit/log";
 import { loadConfig } from "../../lib/config";
 import { openStore, type Store } from "../../lib/db/client";
+import { EventBus } from "../../lib/events/bus";
 import { parsePolicy } from "../../lib/policy/policy-file";
 import { KINDS } from "../../lib/sql/types";
 import { startConfiguredProxy } from "../../proxy/configured-proxy";
@@ -19,6 +22,7 @@ export interface ProxyHarness {
   live: LiveSessions;
   approvals: ApprovalService;
   grants: GrantStore;
+  bus: EventBus;
   /** A connection URL for an agent, with a fresh token as its password. */
   url(resource: string, agent?: string): Promise<string>;
   close(): Promise<void>;
@@ -49,7 +53,10 @@ export async function startProxyHarness(
     options.rules ?? ALLOW_EVERYTHING,
   ].join("\n");
   const policy = parsePolicy(yaml);
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test" });
+  const bus = new EventBus();
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test", bus });
+  // As server.ts does: what happens beside the statements (requests, decisions, grants) reaches the audit trail.
+  const audit = new AuditCapture(store.db, new AuditLog(store.db), bus);
   return {
     proxy: proxy.server,
     idp,
@@ -61,8 +68,10 @@ export async function startProxyHarness(
     async url(resource, agent = "reporting-agent") {
       return `postgres://${agent}:${encodeURIComponent(await idp.token(agent))}@127.0.0.1:${proxy.server.port}/${resource}`;
     },
+    bus,
     async close() {
       await proxy.close();
+      audit.close();
       store.close();
       await idp.close();
       dir.remove();
