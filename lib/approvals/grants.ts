@@ -12,6 +12,12 @@ export interface Scope {
 }
 
 /**
+ * A grant's tables when it covers every table of the resource (access asked for without naming
+ * tables). Classified table names are always schema-qualified, so no real table reads as this.
+ */
+export const ALL_TABLES = "*";
+
+/**
  * Time-boxed access. A grant covers a statement of the same agent and resource whose kinds and
  * tables are all within the grant's; expiry and revocation take effect at the next statement.
  */
@@ -35,7 +41,11 @@ export class GrantStore {
       .from(grants)
       .where(and(eq(grants.agentId, scope.agentId), eq(grants.resource, scope.resource), isNull(grants.revokedAt), gt(grants.expiresAt, now)))
       .all();
-    return active.find((g) => scope.kinds.every((k) => g.kinds.includes(k)) && scope.tables.every((t) => g.tables.includes(t)));
+    return active.find((g) => scope.kinds.every((k) => g.kinds.includes(k)) && (g.tables.includes(ALL_TABLES) || scope.tables.every((t) => g.tables.includes(t))));
+  }
+
+  get(id: string): Grant | undefined {
+    return this.db.select().from(grants).where(eq(grants.id, id)).get();
   }
 
   recordUse(id: string): void {
@@ -48,7 +58,9 @@ export class GrantStore {
     return row;
   }
 
-  active(now = new Date()): Grant[] {
-    return this.db.select().from(grants).where(and(isNull(grants.revokedAt), gt(grants.expiresAt, now))).orderBy(desc(grants.createdAt)).all();
+  /** Grants in force now, newest first; only one agent's when it is named. */
+  active(now = new Date(), agentId?: string): Grant[] {
+    const conditions = [isNull(grants.revokedAt), gt(grants.expiresAt, now), agentId === undefined ? undefined : eq(grants.agentId, agentId)];
+    return this.db.select().from(grants).where(and(...conditions)).orderBy(desc(grants.createdAt)).all();
   }
 }

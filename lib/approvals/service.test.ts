@@ -148,3 +148,31 @@ test("cancelled requests and orphans after a restart end as cancelled, with the 
   assert.equal(service.get(b.id)!.status, "cancelled");
   assert.match(service.get(b.id)!.outcomeReason!, /restarted/);
 });
+
+test("access asked for is approved for its length or shorter, never longer nor once; the grant's clock starts at approval", () => {
+  const ask = () => request({ kind: "access", statements: [], durationMs: 15 * 60_000, reason: "fix orders", kinds: ["select", "update"], tables: ["*"], grantOptions: [15 * 60_000], sessionId: null });
+  const r = ask();
+  const longer = service.decide({ requestId: r.id, person: alice, action: "approve", grant: 20 * 60_000, via: "web" });
+  assert.equal(!longer.ok && longer.code, "invalid");
+  const once = service.decide({ requestId: r.id, person: alice, action: "approve", grant: "once", via: "web" });
+  assert.equal(!once.ok && once.code, "invalid");
+  const before = Date.now();
+  assert.ok(service.decide({ requestId: r.id, person: alice, action: "approve", grant: 10 * 60_000, via: "web" }).ok);
+  const grant = grants.get(service.get(r.id)!.grantId!)!;
+  assert.deepEqual([grant.kinds, grant.tables], [["select", "update"], ["*"]]);
+  assert.ok(grant.expiresAt.getTime() >= before + 10 * 60_000 && grant.expiresAt.getTime() <= Date.now() + 10 * 60_000);
+  assert.ok(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["update"], tables: ["public.anything"] }), "all tables");
+  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["delete"], tables: [] }), undefined, "not other kinds");
+  assert.equal(grants.active(new Date(), "ops-agent").length, 0);
+});
+
+test("a wait given up leaves no waiter behind and resolves undefined", async () => {
+  const r = request();
+  const controller = new AbortController();
+  const waiting = service.outcome(r.id, controller.signal);
+  controller.abort();
+  assert.equal(await waiting, undefined);
+  const next = service.outcome(r.id);
+  service.decide({ requestId: r.id, person: alice, action: "deny", reason: "no", via: "web" });
+  assert.equal((await next).status, "denied");
+});

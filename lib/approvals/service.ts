@@ -6,9 +6,10 @@ import type { EventBus } from "../events/bus";
 import type { GrantStore } from "./grants";
 import { whyNotDecider, type Decider } from "./people";
 
-export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt"> & {
-  timeoutMs: number;
-};
+export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason"> &
+  Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason">> & {
+    timeoutMs: number;
+  };
 
 export type Outcome =
   | { status: "approved"; grantId: string | null; by: string[] }
@@ -26,7 +27,7 @@ export interface DecideInput {
   requestId: string;
   person: Decider;
   action: "approve" | "deny";
-  /** For an approval: "once", or one of the request's grant durations in ms. */
+  /** For an approval: "once", or one of the request's grant durations in ms (an access request: any length up to the one asked for). */
   grant?: "once" | number;
   reason?: string;
   via: "web" | "slack";
@@ -51,6 +52,9 @@ export class ApprovalService {
     const now = new Date();
     const { timeoutMs, ...fields } = input;
     const request: AccessRequest = {
+      kind: "statement",
+      durationMs: null,
+      reason: null,
       ...fields,
       id: `r_${randomBytes(5).toString("hex")}`,
       status: "pending",
@@ -85,11 +89,30 @@ export class ApprovalService {
     return this.db.select().from(accessRequests).where(and(...conditions)).orderBy(desc(accessRequests.createdAt)).limit(limit).all();
   }
 
-  /** Resolves once the request is decided, expires or is cancelled. */
-  outcome(id: string): Promise<Outcome> {
+  /**
+   * Resolves once the request is decided, expires or is cancelled. With a signal, the wait can be
+   * given up (a long-poll that ends): it then resolves undefined and leaves nothing behind.
+   */
+  outcome(id: string): Promise<Outcome>;
+  outcome(id: string, signal: AbortSignal): Promise<Outcome | undefined>;
+  outcome(id: string, signal?: AbortSignal): Promise<Outcome | undefined> {
     const request = this.get(id);
     if (request && request.status !== "pending") return Promise.resolve(this.#outcomeOf(request));
-    return new Promise((resolve) => this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]));
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter = (outcome: Outcome | undefined) => {
+        signal?.removeEventListener("abort", giveUp);
+        resolve(outcome);
+      };
+      const giveUp = () => {
+        const rest = (this.#waiters.get(id) ?? []).filter((w) => w !== waiter);
+        if (rest.length > 0) this.#waiters.set(id, rest);
+        else this.#waiters.delete(id);
+        waiter(undefined);
+      };
+      signal?.addEventListener("abort", giveUp, { once: true });
+      this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), waiter]);
+    });
   }
 
   decide(input: DecideInput): DecideResult {
@@ -165,9 +188,8 @@ export class ApprovalService {
     if (refused) return refused;
     const earlier = this.decisions(request.id);
     const grantMs = input.action === "approve" && input.grant !== undefined && input.grant !== "once" ? input.grant : null;
-    if (grantMs !== null && !request.grantOptions.includes(grantMs)) {
-      return { ok: false, code: "invalid", message: "this request does not offer a grant of that length" };
-    }
+    const invalid = input.action === "approve" ? invalidGrant(request, grantMs) : undefined;
+    if (invalid) return { ok: false, code: "invalid", message: invalid };
     const reason = input.reason?.trim() || null;
     this.db.insert(requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now }).run();
 
@@ -262,4 +284,19 @@ export class ApprovalService {
   #changed(request: AccessRequest): void {
     this.bus?.publish({ type: "request.changed", requestId: request.id, status: request.status });
   }
+}
+
+/**
+ * Why an approval's length does not fit the request: a held statement offers its rule's choices;
+ * access asked for is approved for a time, the length asked or shorter (never longer).
+ */
+function invalidGrant(request: AccessRequest, grantMs: number | null): string | undefined {
+  if (request.kind === "access") {
+    if (grantMs === null) return "access is approved for a time: the length asked for, or shorter";
+    if (!Number.isInteger(grantMs) || grantMs <= 0) return "the length must be a positive duration";
+    if (grantMs > (request.durationMs ?? 0)) return "approvers may shorten the access asked for, never lengthen it";
+    return undefined;
+  }
+  if (grantMs !== null && !request.grantOptions.includes(grantMs)) return "this request does not offer a grant of that length";
+  return undefined;
 }

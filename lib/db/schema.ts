@@ -59,11 +59,16 @@ export interface MaskedSummary {
   values: number;
 }
 
-/** A statement (or, later, a grant of access) waiting for people to decide. */
+/**
+ * What an agent waits on people for: a held statement (`kind` statement, its `statements`), or
+ * time-boxed access it asked for up front (`kind` access: no statements; the scope is `kinds` and
+ * `tables`, the length `durationMs`, the agent's `reason`).
+ */
 export const accessRequests = sqliteTable(
   "access_requests",
   {
     id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["statement", "access"] }).notNull().default("statement"),
     agentId: text("agent_id").notNull(),
     groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
     resource: text("resource").notNull(),
@@ -86,6 +91,9 @@ export const accessRequests = sqliteTable(
     grantId: text("grant_id"),
     /** Return mode: when the approved statement was run (it runs once). */
     consumedAt: integer("consumed_at", { mode: "timestamp_ms" }),
+    /** An access request: how long the agent asked for (approvers may shorten it), and why it asks. */
+    durationMs: integer("duration_ms"),
+    reason: text("reason"),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
 );

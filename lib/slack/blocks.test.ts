@@ -11,6 +11,7 @@ const now = new Date("2025-03-01T10:00:00Z");
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
     id: "r_0a1b",
+    kind: "statement",
     agentId: "reporting-agent",
     groups: ["agents", "analytics"],
     resource: "demo",
@@ -30,6 +31,8 @@ function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
     outcomeReason: null,
     grantId: null,
     consumedAt: null,
+    durationMs: null,
+    reason: null,
     ...overrides,
   };
 }
