@@ -52,3 +52,41 @@ test("broken YAML and unknown fields are refused", () => {
   assert.equal(p.path, "resources.demo");
   assert.match(p.message, /password/);
 });
+
+test("a review rule may let agents ask for access; approvers and count default to its review's", () => {
+  const policy = parsePolicy(`resources: {}
+rules:
+  - name: agents-write
+    match: { groups: [agents], kinds: [update] }
+    action: review
+    review: { approvers: [db-approvers], count: 2, timeout: 5m }
+    access: { max: 4h, reason: required }
+  - name: other
+    match: { kinds: [delete] }
+    action: review
+    review: { approvers: [db-approvers] }
+    access: { approvers: [dba], count: 1 }
+`);
+  assert.deepEqual(policy.rules[0].access, { approvers: ["db-approvers"], count: 2, maxMs: 4 * 3_600_000, timeoutMs: 5 * 60_000, reasonRequired: true });
+  assert.deepEqual(policy.rules[1].access, { approvers: ["dba"], count: 1, maxMs: 3_600_000, timeoutMs: 10 * 60_000, reasonRequired: false });
+});
+
+test("access options are refused outside review rules, and with a bad duration", () => {
+  const [onAllow] = problems(`resources: {}
+rules:
+  - name: read
+    match: { kinds: [select] }
+    action: allow
+    access: { max: 1h }
+`);
+  assert.equal(onAllow.path, "rules.0.access");
+  assert.match(onAllow.message, /belong to review rules/);
+  const [badMax] = problems(`resources: {}
+rules:
+  - name: write
+    action: review
+    review: { approvers: [x] }
+    access: { max: soon }
+`);
+  assert.equal(badMax.path, "rules.0.access.max");
+});

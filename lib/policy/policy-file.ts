@@ -33,6 +33,21 @@ export interface ReviewOptions {
   mode: "wait" | "return";
 }
 
+/**
+ * A review rule may also let agents ask up front for time-boxed access to what it reviews
+ * (an access request); who approves and how many default to the rule's review options.
+ */
+export interface AccessOptions {
+  approvers: string[];
+  count: number;
+  /** The longest access an agent may ask for. */
+  maxMs: number;
+  /** How long the request waits for people before it expires. */
+  timeoutMs: number;
+  /** The agent must say why it asks. */
+  reasonRequired: boolean;
+}
+
 export interface MaskOptions {
   columns: string[];
   detect: Array<"email" | "card" | "ssn" | "phone" | "iban">;
@@ -48,6 +63,7 @@ export interface Rule {
   /** Shown to the agent when this rule refuses. */
   reason?: string;
   review?: ReviewOptions;
+  access?: AccessOptions;
   mask?: MaskOptions;
 }
 
@@ -94,6 +110,14 @@ const ReviewSchema = z.strictObject({
   mode: z.enum(["wait", "return"]).default("wait"),
 });
 
+const AccessSchema = z.strictObject({
+  approvers: names.optional(),
+  count: z.number().int().min(1).max(10).optional(),
+  max: duration.default("1h"),
+  timeout: duration.optional(),
+  reason: z.enum(["required", "optional"]).default("optional"),
+});
+
 const MaskSchema = z.strictObject({
   columns: z.array(z.string().min(1)).default([]),
   detect: z.array(z.enum(["email", "card", "ssn", "phone", "iban"])).default([]),
@@ -107,10 +131,13 @@ const RuleSchema = z
     action: z.enum(["allow", "deny", "review"]),
     reason: z.string().min(1).optional(),
     review: ReviewSchema.optional(),
+    access: AccessSchema.optional(),
     mask: MaskSchema.optional(),
   })
   .refine((r) => r.action !== "review" || r.review, { message: "a review rule needs review: { approvers: [...] }", path: ["review"] })
   .refine((r) => r.action === "review" || !r.review, { message: "review options belong to review rules", path: ["review"] })
+  // A grant stands in for review, never for a refusal: only what a rule reviews can be asked for.
+  .refine((r) => r.action === "review" || !r.access, { message: "access options belong to review rules", path: ["access"] })
   .refine((r) => r.action === "allow" || !r.mask, { message: "mask options belong to allow rules", path: ["mask"] });
 
 const PolicySchema = z.strictObject({
@@ -162,6 +189,13 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       grants: r.review.grants.map((g) => (g === "once" ? "once" : parseDuration(g)!)),
       slackChannel: r.review.slack_channel,
       mode: r.review.mode,
+    },
+    access: r.review && r.access && {
+      approvers: r.access.approvers ?? r.review.approvers,
+      count: r.access.count ?? r.review.count,
+      maxMs: parseDuration(r.access.max)!,
+      timeoutMs: parseDuration(r.access.timeout ?? r.review.timeout)!,
+      reasonRequired: r.access.reason === "required",
     },
     mask: r.mask,
   }));
