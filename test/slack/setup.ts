@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { STAND_IN_SIGNING_SECRET } from "../support/slack-interactions";
 import { STAND_IN_BOT_TOKEN, type SlackStandIn } from "../support/slack-stand-in";
@@ -40,22 +38,7 @@ export async function startAirlockWithSlack(slack: SlackStandIn, dataDir: string
   });
 }
 
-/** An agent connected through the server's proxy with a token from `airlock token`, as people do it. */
-export async function connectAgent(airlock: RunningAirlock): Promise<{ client: pg.Client; notices: string[] }> {
-  const health = (await (await fetch(`${airlock.url}/api/health`)).json()) as { proxy: { port: number } };
-  const password = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/airlock.mjs", "token", "reporting-agent"], { env: { ...process.env, AIRLOCK_DATA_DIR: airlock.dataDir, AIRLOCK_PORT: String(airlock.port) } });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`airlock token exited ${code}`))));
-  });
-  const client = new pg.Client({ host: "127.0.0.1", port: health.proxy.port, user: "reporting-agent", password, database: "demo" });
-  const notices: string[] = [];
-  client.on("notice", (n) => notices.push(n.message ?? ""));
-  client.on("error", () => undefined);
-  await client.connect();
-  return { client, notices };
-}
+export { connectAgent } from "../support/server-agent";
 
 /** The server's store, read-only, to check what a click did or did not change. */
 export function readStore(airlock: RunningAirlock) {

@@ -81,19 +81,28 @@ function waitForBanner(child: ChildProcess, output: () => string): Promise<numbe
 
 async function stopProcessGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
     process.kill(-child.pid!, signal);
   } catch {
     return;
   }
-  const timeout = setTimeout(() => {
-    try {
+  // npm exits before the server it started has finished shutting down: wait for the whole group.
+  const deadline = Date.now() + 10_000;
+  let killed = false;
+  while (groupAlive(child.pid!)) {
+    if (!killed && Date.now() > deadline) {
       process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // already gone
+      killed = true;
     }
-  }, 10_000);
-  await exited;
-  clearTimeout(timeout);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
