@@ -26,3 +26,14 @@ export function openStore(dataDir: string, migrationsFolder?: string): Store {
   if (migrationsFolder) migrate(db, { migrationsFolder });
   return { db, close: () => sqlite.close() };
 }
+
+/**
+ * A second, read-only connection to the store, for long reads (an export streamed to a slow
+ * client). better-sqlite3 refuses every write on a connection while one of its cursors is open,
+ * so such a cursor must never sit on the connection the proxy records through.
+ */
+export function openStoreReader(dataDir: string): Store {
+  const sqlite = new Database(path.join(dataDir, STORE_FILE), { readonly: true, fileMustExist: true });
+  sqlite.pragma("busy_timeout = 5000");
+  return { db: drizzle(sqlite, { schema }), close: () => sqlite.close() };
+}

@@ -1,0 +1,46 @@
+import { auth } from "@/auth";
+import { whyNotAuditExporter } from "@/lib/audit/access";
+import { parseRange, type ExportRange } from "@/lib/audit/export";
+import { auditExportStream } from "@/lib/audit/export-stream";
+import { openStoreReader } from "@/lib/db/client";
+import { getRuntime } from "@/lib/runtime";
+
+export const dynamic = "force-dynamic";
+
+const FORMATS = {
+  jsonl: { contentType: "application/x-ndjson", ext: "jsonl" },
+  csv: { contentType: "text/csv; charset=utf-8", ext: "csv" },
+} as const;
+
+/** The audit log as a download, streamed: `?format=jsonl|csv&from=&to=` (ISO dates or times). Admins only. */
+export async function GET(request: Request) {
+  const session = await auth();
+  const why = whyNotAuditExporter(session?.user?.email ? session.user : undefined);
+  if (why === "signed-out") return error(401, "unauthenticated", "sign in to export the audit log");
+  if (why) return error(403, "forbidden", "only admins export the audit log");
+
+  const params = new URL(request.url).searchParams;
+  const format = params.get("format") ?? "jsonl";
+  if (format !== "jsonl" && format !== "csv") return error(400, "bad_format", `format is jsonl or csv, got "${format.slice(0, 40)}"`);
+  let range: ExportRange;
+  try {
+    range = parseRange(params.get("from"), params.get("to"));
+  } catch (err) {
+    return error(400, "bad_date", (err as Error).message);
+  }
+
+  const stream = auditExportStream(openStoreReader(getRuntime().config.dataDir), format, range);
+  const { contentType, ext } = FORMATS[format];
+  return new Response(stream, {
+    headers: {
+      "Content-Type": contentType,
+      "Content-Disposition": `attachment; filename=airlock-audit-${new Date().toISOString().slice(0, 10)}.${ext}`,
+      "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+function error(status: number, code: string, message: string) {
+  return Response.json({ error: { code, message } }, { status, headers: { "Cache-Control": "no-store" } });
+}
