@@ -11,6 +11,7 @@ import { combineMasking, type ResultMasking, type StatementMasking } from "../li
 import type { Masker } from "../lib/masking/strategies";
 import type { MaskOptions } from "../lib/policy/policy-file";
 import { readBind, readCommandTag, readCopyOutResponse, readExecutePortal, readFields, readParse, readQuery, readRowDescription, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { maskServerMessage } from "./message-masking";
 import { ResultMasker } from "./result-masker";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
@@ -274,6 +275,16 @@ export class Relay {
     this.#toServer.add(raw);
   }
 
+  /**
+   * An asynchronous NoticeResponse for the agent (PostgreSQL may send one at any time): queued
+   * behind whatever answers are already on their way, so it never lands inside another message.
+   */
+  notice(bytes: Buffer): void {
+    if (this.#step === RelayStep.Closed) return;
+    this.#toClient.add(bytes);
+    this.#flushToClient();
+  }
+
   #flushToServer(): void {
     const bytes = this.#toServer.take();
     if (bytes && !this.upstream.write(bytes)) this.client.pause();
@@ -290,7 +301,7 @@ export class Relay {
           this.#toClient.add(!result ? message.raw : message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
           continue;
         }
-        this.#toClient.add(this.#tracker.refusalFor(message.type) ?? message.raw);
+        this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#maskedMessage(message));
         this.#fromServerMessage(message);
       }
     } catch (err) {
@@ -322,6 +333,15 @@ export class Relay {
   }
 
   // --- masking ----------------------------------------------------------------------------
+
+  /** Errors and notices of a statement under masking may quote its data: they are masked too. */
+  #maskedMessage({ type, raw }: WireMessage): Buffer {
+    if (type !== Backend.ErrorResponse && type !== Backend.NoticeResponse) return raw;
+    const head = this.#tracker.current();
+    const statement = head && "statement" in head ? head.statement : undefined;
+    const mask = statement?.masking?.find((m) => m !== undefined)?.mask;
+    return mask ? maskServerMessage(raw, this.ctx.masking.masker(mask)) : raw;
+  }
 
   #currentResult(): ResultMasker | undefined {
     const head = this.#tracker.current();

@@ -47,6 +47,14 @@ function fieldsBody(fields: ErrorFields): Buffer {
   return Buffer.concat(parts);
 }
 
+/** An ErrorResponse or NoticeResponse (`type`) with the given fields, in their order. */
+export function writeFieldsMessage(type: number, fields: ReadonlyMap<string, string>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [tag, value] of fields) parts.push(Buffer.from(tag), cstring(value));
+  parts.push(Buffer.from([0]));
+  return message(type, Buffer.concat(parts));
+}
+
 /** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-ERRORRESPONSE */
 export function writeErrorResponse(fields: ErrorFields): Buffer {
   return message(Backend.ErrorResponse, fieldsBody(fields));

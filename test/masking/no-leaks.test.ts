@@ -125,6 +125,18 @@ for (const backend of ["pglite", "postgresql"] as const) {
       }
     });
 
+    test("errors do not quote the data: casts that fail on a masked value say so without it", async () => {
+      for (const sql of ["select email::int from customers order by id", "select ssn::numeric from customers order by id", "select card_number::date from customers order by id", "select (email || ' ' || ssn)::int from customers order by id"]) {
+        const err = (await agent.query(sql).then(
+          () => assert.fail(`${sql} did not fail`),
+          (e: unknown) => e,
+        )) as { message: string; code: string; detail?: string };
+        assert.equal(err.code.slice(0, 2), "22", sql);
+        assertNoSecrets(`the error of ${sql}`, `${err.message} ${err.detail ?? ""}`);
+        assert.match(err.message, /(invalid input syntax|out of range).*"[^"]*\*\*\*[^"]*"/, sql); // the value, masked
+      }
+    });
+
     test("binary COPY is refused under masking, with the way out", async () => {
       await assert.rejects(agent.query("copy customers to stdout (format binary)"), /binary format cannot be masked; use FORMAT text or csv/);
     });
