@@ -61,7 +61,10 @@ export class SessionHolds {
     this.options.notify(writeNoticeResponse({ severity: "NOTICE", code: "01000", message: `airlock: held for approval — request ${request.id}: ${url}` }));
     this.#waiting = request.id;
     try {
-      return verdictOf(request.id, await approvals.outcome(request.id));
+      const outcome = await approvals.outcome(request.id);
+      // It runs now, on this connection: resending it in return mode must not run it again.
+      if (outcome.status === "approved") approvals.markConsumed(request.id);
+      return verdictOf(request.id, outcome);
     } finally {
       this.#waiting = undefined;
     }

@@ -66,7 +66,7 @@ export class ApprovalService {
       consumedAt: null,
     };
     this.db.insert(accessRequests).values(request).run();
-    this.#timers.set(request.id, setTimeout(() => this.expire(request.id), timeoutMs));
+    this.#armExpiry(request);
     this.#changed(request);
     return request;
   }
@@ -144,11 +144,21 @@ export class ApprovalService {
     this.#end(id, "cancelled", reason);
   }
 
-  /** After a restart no connection is waiting: pending requests are cancelled, with the reason. */
+  /**
+   * After a restart no connection is waiting: pending held statements are cancelled, with the
+   * reason. Access asked for up front waits on no connection: it stays pending, its expiry re-armed.
+   */
   cancelOrphans(reason = "Airlock restarted while the agent was waiting"): number {
     const pending = this.list("pending", 10_000);
-    for (const request of pending) this.cancel(request.id, reason);
-    return pending.length;
+    const held = pending.filter((r) => r.kind === "statement");
+    for (const request of held) this.cancel(request.id, reason);
+    for (const request of pending) if (request.kind === "access" && !this.#timers.has(request.id)) this.#armExpiry(request);
+    return held.length;
+  }
+
+  /** A held statement ran on its approval: it must not run again when resent in return mode. */
+  markConsumed(id: string): void {
+    this.db.update(accessRequests).set({ consumedAt: new Date() }).where(and(eq(accessRequests.id, id), isNull(accessRequests.consumedAt))).run();
   }
 
   /**
@@ -175,6 +185,14 @@ export class ApprovalService {
   close(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+  }
+
+  #armExpiry(request: AccessRequest): void {
+    // setTimeout holds at most ~24.8 days; longer timeouts are re-armed when that one fires.
+    const delay = Math.min(Math.max(request.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1);
+    const timer = setTimeout(() => (request.expiresAt.getTime() <= Date.now() ? this.expire(request.id) : this.#armExpiry(request)), delay);
+    timer.unref();
+    this.#timers.set(request.id, timer);
   }
 
   #decideInTransaction(input: DecideInput): DecideResult {
