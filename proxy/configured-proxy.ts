@@ -10,7 +10,7 @@ import type { Db } from "../lib/db/client";
 import { loadMaskKey } from "../lib/masking/mask-key";
 import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
-import { createAgentTokenVerifier } from "../lib/identity/agent-token";
+import { createAgentTokenVerifier, type AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
@@ -24,6 +24,8 @@ export interface ConfiguredProxy {
   grants: GrantStore;
   liveSessions: LiveSessions;
   recorder: ActivityRecorder;
+  /** The agent token check the proxy uses, for the agent HTTP API to use alike. */
+  verify: AgentTokenVerifier;
   /** Stops accepting, ends sessions, writes what is pending, stops embedded databases. */
   close(): Promise<void>;
 }
@@ -50,11 +52,12 @@ export async function startConfiguredProxy(options: {
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
   upstreams.warm(options.policy().resources.values()).catch((err: unknown) => console.error("[proxy]", err));
+  const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim });
   const server = await startProxyServer({
     host: config.host,
     port: config.proxyPort,
     tls: config.proxyTls && createSecureContext({ cert: fs.readFileSync(config.proxyTls.certFile), key: fs.readFileSync(config.proxyTls.keyFile) }),
-    verify: createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim }),
+    verify,
     policy: options.policy,
     classifiers,
     recorder,
@@ -62,6 +65,7 @@ export async function startConfiguredProxy(options: {
     upstreams,
     approvals,
     grants,
+    bus: options.bus,
     maskers: new Maskers(loadMaskKey(config.dataDir)),
     publicUrl: () => options.publicUrl,
   });
@@ -72,6 +76,7 @@ export async function startConfiguredProxy(options: {
     grants,
     liveSessions,
     recorder,
+    verify,
     async close() {
       // Waiting agents are told why their requests end, before their connections do.
       approvals.cancelOrphans("Airlock shut down while the agent was waiting");

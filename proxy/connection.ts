@@ -6,8 +6,9 @@ import { authorizeAgent } from "./authorize";
 import type { CancelKeys } from "./cancel-keys";
 import { Auth, TxStatus } from "./protocol/message-codes";
 import { StreamClosedError } from "./protocol/socket-reader";
-import { writeAuthentication, writeBackendKeyData, writeParameterStatus, writeReadyForQuery } from "./protocol/writer";
+import { writeAuthentication, writeBackendKeyData, writeNoticeResponse, writeParameterStatus, writeReadyForQuery } from "./protocol/writer";
 import type { ProxyDeps } from "./proxy-deps";
+import { GrantWatch } from "./grant-watch";
 import { SessionHolds } from "./holds";
 import { Relay } from "./relay";
 import { PgWireError, SqlState } from "./wire-error";
@@ -74,6 +75,13 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       startedAt: live.startedAt,
     });
 
+    // Grants this session works under: when one ends, the agent hears it at once.
+    const grantWatch = new GrantWatch({
+      grants: deps.grants,
+      bus: deps.bus,
+      notify: (message) => relay.notice(writeNoticeResponse({ severity: "NOTICE", code: "01000", message })),
+    });
+
     // Relay until either side ends; each statement passes the decision point and is recorded.
     startup.reader.detach();
     const relay = new Relay(client, upstream, {
@@ -105,12 +113,16 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           kinds: statement.kinds,
           tables: statement.tables,
         });
-        if (statement.grantId && statement.outcome === "ok") deps.grants.recordUse(statement.grantId);
+        if (statement.grantId && statement.outcome === "ok") {
+          deps.grants.recordUse(statement.grantId);
+          grantWatch.used(statement.grantId);
+        }
         if (statement.changesSchema && statement.outcome === "ok") deps.classifiers.refresh(resource);
       },
     }, startup.reader.buffer.drain());
     const reason = await relay.done;
     holds.cancel("the agent disconnected");
+    grantWatch.close();
 
     // Record the end.
     keys.release(key.processId);

@@ -4,6 +4,7 @@ import type { ActivityRecorder } from "../lib/activity/recorder";
 import type { GrantStore } from "../lib/approvals/grants";
 import type { ApprovalService } from "../lib/approvals/service";
 import type { Maskers } from "../lib/masking/maskers";
+import type { EventBus } from "../lib/events/bus";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
@@ -20,6 +21,8 @@ export interface ProxyDeps {
   recorder: ActivityRecorder;
   approvals: ApprovalService;
   grants: GrantStore;
+  /** Grant revocations, heard by the sessions working under them. */
+  bus?: EventBus;
   /** The dashboard's URL as people reach it, for links to requests. */
   publicUrl(): string;
   live: LiveSessions;
