@@ -84,7 +84,7 @@ export function matches(rule: Rule, who: Requester, statement: StatementInfo): b
 }
 
 /** A rule that allows `select` also allows `session` statements, so drivers' BEGIN/SET work. */
-function allowedKinds(kinds: readonly Kind[]): Set<Kind> {
+export function allowedKinds(kinds: readonly Kind[]): Set<Kind> {
   const set = new Set(kinds);
   if (set.has("select")) set.add("session");
   return set;
