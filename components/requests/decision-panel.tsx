@@ -3,14 +3,21 @@
 import { useActionState } from "react";
 import type { DecisionResult } from "@/app/(console)/requests/actions";
 
-/** Approve once, approve for a duration the rule offers (`approvals`: the buttons), or deny with a reason. */
+/**
+ * Approve once, approve for a duration the rule offers (`approvals`: the buttons), or deny with a
+ * reason. Access asked for up front (`askedDuration`) is approved for a length the approver may
+ * shorten instead.
+ */
 export function DecisionPanel({
   requestId,
   approvals,
+  askedDuration,
   action,
 }: {
   requestId: string;
   approvals: Array<{ value: string; label: string }>;
+  /** "15m": the length the agent asked for, editable down. */
+  askedDuration?: string;
   action: (previous: DecisionResult | undefined, form: FormData) => Promise<DecisionResult>;
 }) {
   const [result, submit, pending] = useActionState(action, undefined);
@@ -19,13 +26,25 @@ export function DecisionPanel({
       <h2 id="decide-title">Decide</h2>
       <form action={submit} className="decision-form">
         <input type="hidden" name="requestId" value={requestId} />
-        <div className="decision-buttons">
-          {approvals.map(({ value, label }) => (
-            <button key={value} className="button button-primary" type="submit" name="decision" value={value} disabled={pending}>
-              {label}
-            </button>
-          ))}
-        </div>
+        {askedDuration ? (
+          <>
+            <label htmlFor="duration">Duration (asked: {askedDuration}; you may shorten it)</label>
+            <div className="decision-duration">
+              <input id="duration" name="duration" defaultValue={askedDuration} pattern="\s*\d+\s*[smhd]\s*" required />
+              <button className="button button-primary" type="submit" name="decision" value="approve:duration" disabled={pending}>
+                Approve
+              </button>
+            </div>
+          </>
+        ) : (
+          <div className="decision-buttons">
+            {approvals.map(({ value, label }) => (
+              <button key={value} className="button button-primary" type="submit" name="decision" value={value} disabled={pending}>
+                {label}
+              </button>
+            ))}
+          </div>
+        )}
         <label htmlFor="reason">Reason (shown to the agent if you deny)</label>
         <input id="reason" name="reason" maxLength={1000} />
         <button className="button button-danger" type="submit" name="decision" value="deny" disabled={pending}>

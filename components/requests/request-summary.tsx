@@ -1,9 +1,11 @@
 import Link from "next/link";
+import { coversAllTables } from "@/lib/access/scope";
 import type { AccessRequest } from "@/lib/db/schema";
+import { AccessAsk } from "./access-ask";
 import { SqlSnippet } from "../ui/sql-snippet";
 import { TimeAgo } from "../ui/time-ago";
 
-/** One request in the queue: who, where, what, under which rule, how long, how far. */
+/** One request in the queue: who, where, what (the SQL, or the access asked for), under which rule, how long, how far. */
 export function RequestSummary({ request, approvals, now }: { request: AccessRequest; approvals: number; now: Date }) {
   return (
     <li className="request" data-testid="request" data-request-id={request.id}>
@@ -13,18 +15,22 @@ export function RequestSummary({ request, approvals, now }: { request: AccessReq
         </Link>
         <span className={`status status-${request.status}`}>{request.status}</span>
       </div>
-      <SqlSnippet sql={request.statements.map((s) => s.text).join("; ")} />
+      {request.kind === "access" ? <AccessAsk request={request} /> : <SqlSnippet sql={request.statements.map((s) => s.text).join("; ")} />}
       <div className="request-meta">
         {request.kinds.map((k) => (
           <span key={k} className={`kind kind-${k}`}>
             {k}
           </span>
         ))}
-        {request.tables.map((t) => (
-          <span key={t} className="table-badge">
-            {t}
-          </span>
-        ))}
+        {coversAllTables(request) ? (
+          <span className="table-badge">every table</span>
+        ) : (
+          request.tables.map((t) => (
+            <span key={t} className="table-badge">
+              {t}
+            </span>
+          ))
+        )}
         <span className="muted">rule {request.rule}</span>
         <span className="muted">
           {request.status === "pending" ? "waiting since " : "asked "}

@@ -137,3 +137,17 @@ test("the deny form carries the request; its reason is required and bounded", ()
   assert.equal(submitted("x".repeat(REASON_MAX_CHARS + 1)), undefined);
   assert.equal(submitted("fine", "../etc"), undefined);
 });
+
+test("access asked for shows what, how long and why instead of SQL; buttons offer the length asked and shorter", () => {
+  const message = requestMessage(
+    request({ kind: "access", statements: [], kinds: ["select", "session", "copy_out", "insert", "update", "delete", "merge", "copy_in"], tables: ["*"], durationMs: 900_000, reason: "fix <@U0BOB> orders", grantOptions: [900_000, 600_000, 300_000] }),
+    [],
+    URL,
+  );
+  const text = shown(message);
+  assert.match(message.text, /reporting-agent asks for write access to demo for 15 min/);
+  assert.ok(text.includes("*Duration*\\n15 min") && text.includes("*Tables*\\nevery table"), text);
+  assert.ok(text.includes("*Reason*\\nfix &lt;@U0BOB&gt; orders") && !text.includes("```"), text);
+  const actions = message.blocks.find((b) => b.type === "actions");
+  assert.deepEqual(actions?.type === "actions" && actions.elements.map((e) => (e.type === "button" ? e.text.text : "")), ["Approve for 15 min", "Approve for 10 min", "Approve for 5 min", "Deny"]);
+});

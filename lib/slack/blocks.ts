@@ -1,5 +1,6 @@
 import type { types } from "@slack/bolt";
-import { approveLabel, grantPhrase } from "../approvals/grant-label";
+import { accessPhrase, tablesPhrase } from "../access/label";
+import { approveLabel, durationPhrase, grantPhrase } from "../approvals/grant-label";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { clipEscaped, codeBlock, escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
 
@@ -21,10 +22,12 @@ export interface MessageContent {
  */
 export function requestMessage(request: AccessRequest, decisions: readonly RequestDecision[], requestUrl: string): MessageContent {
   const approvals = decisions.filter((d) => d.decision === "approve");
-  const sql = codeBlock(request.statements.map((s) => s.text).join(";\n"), SQL_PREVIEW_CHARS);
-  const what = `${request.kinds.join(", ")} on ${request.resource}`;
+  const access = request.kind === "access";
+  // A held statement shows its SQL; access asked for up front shows how long and why.
+  const what = access ? accessPhrase(request) : `${request.kinds.join(", ")} on ${request.resource}`;
+  const asks = access ? "asks for" : "asks to run";
   const blocks: types.KnownBlock[] = [
-    { type: "section", text: mrkdwn(`*${escapeMrkdwn(request.agentId)}* asks to run *${escapeMrkdwn(what)}* — ${link(requestUrl, `request ${request.id}`)}`) },
+    { type: "section", text: mrkdwn(`*${escapeMrkdwn(request.agentId)}* ${asks} *${escapeMrkdwn(what)}* — ${link(requestUrl, `request ${request.id}`)}`) },
     {
       type: "section",
       fields: [
@@ -32,17 +35,27 @@ export function requestMessage(request: AccessRequest, decisions: readonly Reque
         field("Resource", request.resource),
         field("Rule", request.rule),
         field("Kinds", request.kinds.join(", ")),
-        field("Tables", request.tables.join(", ") || "none"),
+        field("Tables", tablesPhrase(request)),
+        ...(access ? [field("Duration", durationPhrase(request.durationMs ?? 0))] : []),
         mrkdwn(`*Waiting since*\n${slackDate(request.createdAt)}`),
         field("Approvals", `${approvals.length} of ${request.requiredApprovals}`),
       ],
     },
-    { type: "section", text: mrkdwn(sql.clipped ? `${sql.text}\n_Shortened: ${link(requestUrl, "the full SQL is on the request page")}_` : sql.text) },
+    { type: "section", text: mrkdwn(access ? reasonText(request) : sqlText(request, requestUrl)) },
     { type: "context", elements: [mrkdwn(outcomeLine(request, decisions))] },
   ];
   if (request.status === "pending") blocks.push(decisionButtons(request));
-  const headline = request.status === "pending" ? `${request.agentId} asks to run ${what}` : `${request.agentId}'s ${what}: ${outcomeText(request, decisions)}`;
+  const headline = request.status === "pending" ? `${request.agentId} ${asks} ${what}` : `${request.agentId}'s ${what}: ${outcomeText(request, decisions)}`;
   return { text: escapeMrkdwn(`Airlock ${request.id}: ${headline}`), blocks };
+}
+
+function sqlText(request: AccessRequest, requestUrl: string): string {
+  const sql = codeBlock(request.statements.map((s) => s.text).join(";\n"), SQL_PREVIEW_CHARS);
+  return sql.clipped ? `${sql.text}\n_Shortened: ${link(requestUrl, "the full SQL is on the request page")}_` : sql.text;
+}
+
+function reasonText(request: AccessRequest): string {
+  return request.reason ? `*Reason*\n${clipEscaped(request.reason, SQL_PREVIEW_CHARS).text}` : "_No reason given_";
 }
 
 /** What became of the request, or how far it is, with who decided and when. */

@@ -3,12 +3,14 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { requirePerson } from "@/app/current-person";
+import { parseDuration } from "@/lib/policy/duration";
 import { getRuntime } from "@/lib/runtime";
 
-/** The pressed button says it all: "approve:once", "approve:<ms>" or "deny". */
+/** The pressed button says it all: "approve:once", "approve:<ms>", "approve:duration" (the length typed) or "deny". */
 const Input = z.object({
   requestId: z.string().regex(/^r_[0-9a-f]+$/),
-  decision: z.string().regex(/^(approve:(once|\d+)|deny)$/),
+  decision: z.string().regex(/^(approve:(once|duration|\d+)|deny)$/),
+  duration: z.string().max(20).optional(),
   reason: z.string().max(1000).optional(),
 });
 
@@ -22,13 +24,16 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   const person = await requirePerson();
   const input = Input.safeParse(Object.fromEntries(form));
   if (!input.success) return { ok: false, error: "that decision could not be read" };
-  const { requestId, decision, reason } = input.data;
-  const [action, grant] = decision.split(":") as ["approve" | "deny", string | undefined];
+  const { requestId, decision, duration, reason } = input.data;
+  const [action, choice] = decision.split(":") as ["approve" | "deny", string | undefined];
+  // Whether the length fits the request (no longer than asked) is the approvals service's to say.
+  const grant = choice === "duration" ? parseDuration(duration ?? "") : choice === undefined || choice === "once" ? "once" : Number(choice);
+  if (grant === undefined) return { ok: false, error: "a duration looks like 10m, 1h or 90s" };
   const result = getRuntime().approvals.decide({
     requestId,
     person: { email: person.email, groups: person.groups, role: person.role },
     action,
-    grant: grant === undefined || grant === "once" ? "once" : Number(grant),
+    grant,
     reason,
     via: "web",
   });

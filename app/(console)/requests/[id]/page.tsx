@@ -8,9 +8,12 @@ import { RecentStatementsTable } from "@/components/sessions/recent-statements-t
 import { PageTitle } from "@/components/ui/page-title";
 import { TimeAgo } from "@/components/ui/time-ago";
 import { recentStatements } from "@/lib/activity/queries";
-import { approveLabel, grantPhrase } from "@/lib/approvals/grant-label";
+import { AccessAsk } from "@/components/requests/access-ask";
+import { tablesPhrase } from "@/lib/access/label";
+import { approveLabel, durationPhrase, grantPhrase } from "@/lib/approvals/grant-label";
 import { whyNotDecider } from "@/lib/approvals/people";
 import type { AccessRequest } from "@/lib/db/schema";
+import { formatDuration } from "@/lib/policy/duration";
 import { explain, type StatementExplanation } from "@/lib/policy/explain";
 import { getRuntime } from "@/lib/runtime";
 import { SlackMessageStore } from "@/lib/slack/message-store";
@@ -51,6 +54,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             request.outcomeReason && <>— {request.outcomeReason}</>
           )}
         </p>
+        {request.kind === "access" && <AccessAsk request={request} />}
         {request.statements.map((s, i) => (
           <div key={i}>
             <pre>
@@ -72,7 +76,15 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <dt>Kinds</dt>
           <dd>{request.kinds.join(", ")}</dd>
           <dt>Tables</dt>
-          <dd>{request.tables.join(", ") || "none"}</dd>
+          <dd>{tablesPhrase(request)}</dd>
+          {request.kind === "access" && (
+            <>
+              <dt>Duration</dt>
+              <dd data-testid="asked-duration">{durationPhrase(request.durationMs ?? 0)}, from approval</dd>
+              <dt>Reason</dt>
+              <dd>{request.reason ?? <span className="muted">none given</span>}</dd>
+            </>
+          )}
           <dt>Rule</dt>
           <dd>
             <code>{request.rule}</code> — {request.why}
@@ -90,7 +102,14 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </dl>
         <SlackStatus mode={slackMode(config.slack)} message={slackMessage} />
       </section>
-      {mayDecide && <DecisionPanel requestId={request.id} approvals={request.grantOptions.map((o) => ({ value: `approve:${o}`, label: approveLabel(o) }))} action={decideRequest} />}
+      {mayDecide && (
+        <DecisionPanel
+          requestId={request.id}
+          approvals={request.grantOptions.map((o) => ({ value: `approve:${o}`, label: approveLabel(o) }))}
+          askedDuration={request.kind === "access" ? formatDuration(request.durationMs ?? 0) : undefined}
+          action={decideRequest}
+        />
+      )}
       <section className="section" aria-labelledby="activity-title">
         <h2 id="activity-title">{request.agentId}&apos;s recent statements</h2>
         {activity.length > 0 ? <RecentStatementsTable statements={activity} now={now} /> : <p className="muted">None recorded.</p>}
