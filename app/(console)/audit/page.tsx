@@ -1,14 +1,95 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { AuditFiltersForm } from "@/components/audit/audit-filters";
+import { AuditTable } from "@/components/audit/audit-table";
+import { ChainState } from "@/components/audit/chain-state";
+import { LiveRefresh } from "@/components/live/live-refresh";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
+import { whyNotAuditExporter } from "@/lib/audit/access";
+import { chainStatus, verifyChainNow } from "@/lib/audit/chain-status";
+import { loadAuditKey } from "@/lib/audit/checkpoints";
+import { AUDIT_DECISIONS, AUDIT_TYPE_FAMILIES, AUDIT_TYPES, auditQueryString, hasFilters, parseAuditQuery, type SearchParams } from "@/lib/audit/filters";
+import { auditSuggestions, listAuditRows } from "@/lib/audit/queries";
+import { getRuntime } from "@/lib/runtime";
+import { KINDS } from "@/lib/sql/types";
+import { requirePerson } from "../../current-person";
 
 export const metadata: Metadata = { title: "Audit" };
+export const dynamic = "force-dynamic";
 
-export default function AuditPage() {
+export default async function AuditPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const person = await requirePerson();
+  const params = await searchParams;
+  const { store, config, policy } = getRuntime();
+  const { filters, before, errors } = parseAuditQuery(params);
+  const here = auditQueryString(filters, { before });
+  const publicKeyPem = loadAuditKey(config.dataDir).publicKeyPem;
+  if (params.verify) {
+    verifyChainNow(store.db, publicKeyPem);
+    redirect(`/audit${here}`); // the walk is done; the address without `verify` is safe to reload
+  }
+  const chain = chainStatus(store.db, publicKeyPem);
+  const page = errors.length > 0 ? { rows: [] } : listAuditRows(store.db, filters, { before });
+  const suggestions = auditSuggestions(store.db);
+  const mayExport = !whyNotAuditExporter(person);
+  const exportQuery = (format: string) => auditQueryString({ from: filters.from, to: filters.to }, { format });
+
   return (
     <>
-      <PageTitle title="Audit" description="Every connection, statement and decision" />
-      <EmptyState title="Nothing recorded yet">Sessions, statements, requests and decisions are recorded here, in a tamper-evident chain.</EmptyState>
+      {before === undefined && <LiveRefresh on={["activity.recorded", "request.changed", "grant.changed", "policy.changed", "person.signed_in"]} />}
+      <PageTitle title="Audit" description="Every connection, statement and decision, in a tamper-evident chain" />
+      <section className="section audit-head" aria-label="Chain and export">
+        <ChainState status={chain} hidden={Object.fromEntries(new URLSearchParams(here))} />
+        <nav className="audit-links" aria-label="Audit views">
+          <Link href="/audit/overview">Overview charts</Link>
+          {mayExport && (
+            <span data-testid="audit-export">
+              Export{filters.from || filters.to ? " this time range" : ""}: <a href={`/api/audit/export${exportQuery("csv")}`}>CSV</a> ·{" "}
+              <a href={`/api/audit/export${exportQuery("jsonl")}`}>JSON lines</a>
+            </span>
+          )}
+        </nav>
+      </section>
+      <AuditFiltersForm
+        filters={filters}
+        choices={{
+          types: [...AUDIT_TYPES, ...AUDIT_TYPE_FAMILIES],
+          kinds: KINDS,
+          decisions: AUDIT_DECISIONS,
+          agents: suggestions.agents,
+          people: suggestions.people,
+          resources: [...policy.current.resources.keys()],
+        }}
+      />
+      {errors.length > 0 && (
+        <div className="alert" role="alert" data-testid="audit-filter-errors">
+          {errors.map((e) => (
+            <div key={e}>{e}</div>
+          ))}
+        </div>
+      )}
+      {page.rows.length === 0 ? (
+        errors.length === 0 && (
+          <EmptyState title={hasFilters(filters) || before ? "No rows match" : "Nothing recorded yet"}>
+            {hasFilters(filters) || before ? "Nothing in the log matches these filters." : "Sessions, statements, requests and decisions are recorded here as they happen."}
+          </EmptyState>
+        )
+      ) : (
+        <AuditTable rows={page.rows} label="Audit log" />
+      )}
+      <nav className="audit-pager" aria-label="Pages">
+        {before !== undefined && <Link href={`/audit${auditQueryString(filters)}`}>← Newest</Link>}
+        <span className="muted small">
+          {page.rows.length > 0 && `${page.rows.length} rows, newest first${before !== undefined ? `, older than row ${before}` : ""}`}
+        </span>
+        {page.olderBefore !== undefined && (
+          <Link href={`/audit${auditQueryString(filters, { before: page.olderBefore })}`} rel="next">
+            Older →
+          </Link>
+        )}
+      </nav>
     </>
   );
 }
