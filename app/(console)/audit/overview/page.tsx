@@ -1,0 +1,26 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { AuditOverview } from "@/components/audit/audit-overview";
+import { LiveRefresh } from "@/components/live/live-refresh";
+import { PageTitle } from "@/components/ui/page-title";
+import { requestsPerDay, statementsPerHour, topAgents, topTables } from "@/lib/audit/stats";
+import { getRuntime } from "@/lib/runtime";
+
+export const metadata: Metadata = { title: "Audit overview" };
+export const dynamic = "force-dynamic";
+
+/** Charts over the audit log; apart from the list, whose every refresh should stay cheap. */
+export default function AuditOverviewPage() {
+  const { db } = getRuntime().store;
+  const now = new Date();
+  return (
+    <>
+      <LiveRefresh on={["activity.recorded", "request.changed"]} />
+      <PageTitle title="Audit overview" description="What agents ran and how requests went" />
+      <nav className="audit-pager" aria-label="Audit views">
+        <Link href="/audit">← Audit log</Link>
+      </nav>
+      <AuditOverview hours={statementsPerHour(db, now)} days={requestsPerDay(db, now)} agents={topAgents(db, now)} tables={topTables(db, now)} />
+    </>
+  );
+}
