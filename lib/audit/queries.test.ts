@@ -4,7 +4,7 @@ import { makeTempDir } from "../../test/support/temp-dir";
 import { openStore } from "../db/client";
 import { auditQueryString, parseAuditQuery, parseUtc, type AuditFilters } from "./filters";
 import { AuditLog, type AuditEntry } from "./log";
-import { getAuditRow, LIST_SQL_CHARS, listAuditRows, relatedAuditRows } from "./queries";
+import { auditSuggestions, getAuditRow, LIST_SQL_CHARS, listAuditRows, relatedAuditRows } from "./queries";
 import { checkRow } from "./row-check";
 
 const dirs: Array<{ remove(): void }> = [];
@@ -166,4 +166,13 @@ test("times without a zone are UTC; impossible dates are refused", () => {
   assert.equal(parseUtc("2026-01-31T14:05:09+02:00")?.toISOString(), "2026-01-31T12:05:09.000Z");
   assert.equal(parseUtc("2026-01-31T14:05:09-0130")?.toISOString(), "2026-01-31T15:35:09.000Z");
   for (const bad of ["2026-02-31", "2026-13-01", "31/01/2026", "1", "2026-01-31T25:00", ""]) assert.equal(parseUtc(bad), undefined, bad);
+});
+
+test("the filters suggest agents of recent sessions and people who signed in, once each, sorted", () => {
+  const s = storeWith([]);
+  const session = s.db.$client.prepare("insert into agent_sessions (id, agent_id, groups, resource, started_at) values (?, ?, '[]', 'demo', ?)");
+  ["ops-agent", "reporting-agent", "ops-agent"].forEach((agent, i) => session.run(`s_${i}`, agent, T0 + i));
+  s.db.$client.prepare("insert into people (email, groups, role, last_sign_in_at) values ('bob@example.com', '[]', 'approver', 1), ('alice@example.com', '[]', 'approver', 2)").run();
+  assert.deepEqual(auditSuggestions(s.db), { agents: ["ops-agent", "reporting-agent"], people: ["alice@example.com", "bob@example.com"] });
+  s.close();
 });
