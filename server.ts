@@ -11,6 +11,7 @@ import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
 import { loadOrCreateIdpSecrets } from "./idp/secrets";
 import { findSeedPerson } from "./idp/seed";
+import { AccessService } from "./lib/access/service";
 import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
@@ -69,6 +70,15 @@ async function main(): Promise<void> {
     classifiers: proxy.classifiers,
     approvals: proxy.approvals,
     grants: proxy.grants,
+    access: new AccessService({
+      approvals: proxy.approvals,
+      grants: proxy.grants,
+      policy: () => policy.current,
+      verify: proxy.verify,
+      publicUrl,
+      proxy: { host: proxy.server.host, port: proxy.server.port },
+      waitsPerAgent: config.waitsPerAgent,
+    }),
   };
   setRuntime(runtime);
   const audit = startAudit({ config, db: store.db, bus, policyStatus: () => policy.status });

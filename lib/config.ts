@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { DEFAULT_WAITS_PER_AGENT } from "./access/waits";
 
 /** Everything Airlock reads from its environment, resolved once with working defaults. */
 export interface AirlockConfig {
@@ -26,6 +27,8 @@ export interface AirlockConfig {
   authSecret: string | undefined;
   /** Slack is on when botToken and signingSecret are set; appToken selects Socket Mode; apiUrl is for tests. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; appToken: string | undefined; apiUrl: string | undefined };
+  /** Long-polls (`?wait=`, MCP wait_for_approval) one agent may hold open at once; more are refused with 429. */
+  waitsPerAgent: number;
   /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
   audit: { days: number; checkpointHours: number };
 }
@@ -69,6 +72,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       appToken: env.SLACK_APP_TOKEN || undefined,
       apiUrl: env.SLACK_API_URL || undefined,
     },
+    waitsPerAgent: readPositive(env, "AIRLOCK_MAX_WAITS_PER_AGENT", DEFAULT_WAITS_PER_AGENT),
     audit: {
       days: readPositive(env, "AIRLOCK_AUDIT_DAYS", 365),
       checkpointHours: readPositive(env, "AIRLOCK_AUDIT_CHECKPOINT_HOURS", 24),

@@ -1,3 +1,4 @@
+import type { AccessService } from "./access/service";
 import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
 import type { LiveSessions } from "./activity/live-sessions";
@@ -31,6 +32,8 @@ export interface Runtime {
   classifiers: { forResource(resource: Resource): Promise<{ classify(text: string): Classification }> };
   approvals: ApprovalService;
   grants: GrantStore;
+  /** The agent HTTP API's core: access requests, their long-polls, the agent's grants. */
+  access: AccessService;
 }
 
 export interface SsoSettings {

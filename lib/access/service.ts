@@ -9,7 +9,7 @@ import { approvalChoices } from "./durations";
 import { accessTerms } from "./rules";
 import { describeScope } from "./scope";
 import { grantView, requestView, type GrantView, type RequestView } from "./view";
-import { MAX_WAIT_SECONDS, WaitLimiter } from "./waits";
+import { deadline, MAX_WAIT_SECONDS, WaitLimiter } from "./waits";
 
 /** A refusal, as the agent API answers it: `{"error":{"code","message"}}` with this status. */
 export interface ApiError {
@@ -31,6 +31,11 @@ export interface AccessServiceOptions {
   waitsPerAgent: number;
 }
 
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(authorization: string | null | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+}
+
 const fail = (status: ApiError["status"], code: string, message: string): ApiError => ({ ok: false, status, code, message });
 const NOT_FOUND = fail(404, "not_found", "no such request");
 
@@ -48,7 +53,7 @@ export class AccessService {
 
   /** The `Authorization: Bearer <token>` header, verified as the proxy verifies a password. */
   async authenticate(authorization: string | null | undefined): Promise<ApiResult<AgentIdentity>> {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+    const token = bearerToken(authorization);
     if (!token) return fail(401, "unauthorized", "send the agent's token as Authorization: Bearer <token>");
     try {
       return { ok: true, value: await this.options.verify(token) };
@@ -110,10 +115,11 @@ export class AccessService {
     if (request.status !== "pending" || wait.seconds <= 0) return { ok: true, value: this.#view(request) };
     const release = this.#waits.enter(agent.agentId);
     if (!release) return fail(429, "too_many_waits", `at most ${this.#waits.perAgent} waits at once per agent; wait for one to end`);
-    const giveUp = AbortSignal.any([AbortSignal.timeout(Math.min(wait.seconds, MAX_WAIT_SECONDS) * 1000), ...(wait.signal ? [wait.signal] : [])]);
+    const giveUp = deadline(Math.min(wait.seconds, MAX_WAIT_SECONDS) * 1000, wait.signal);
     try {
-      await this.options.approvals.outcome(id, giveUp);
+      await this.options.approvals.outcome(id, giveUp.signal);
     } finally {
+      giveUp.done();
       release();
     }
     return { ok: true, value: this.#view(this.options.approvals.get(id)!) };

@@ -30,8 +30,9 @@ export interface RequestView {
   /** Access requests: the length asked for, and why. */
   duration?: string;
   reason?: string;
-  /** Held statements: the SQL, so a caller can send it again. */
+  /** Held statements: the SQL and its parameters, so a caller can send it again. */
   sql?: string;
+  params?: Array<string | null>;
   url: string;
   created_at: string;
   /** While pending: when the request expires undecided. */
@@ -80,7 +81,7 @@ export function requestView(request: AccessRequest, ctx: ViewContext): RequestVi
     status: request.status,
     resource: request.resource,
     access: { kinds: request.kinds, tables: request.tables },
-    ...(request.kind === "access" ? { duration: formatDuration(request.durationMs ?? 0), ...(request.reason ? { reason: request.reason } : {}) } : { sql: request.statements.map((s) => s.text).join(";\n") }),
+    ...(request.kind === "access" ? { duration: formatDuration(request.durationMs ?? 0), ...(request.reason ? { reason: request.reason } : {}) } : statementOf(request)),
     url: ctx.url,
     created_at: request.createdAt.toISOString(),
     ...(request.status === "pending" ? { expires_at: request.expiresAt.toISOString() } : {}),
@@ -91,6 +92,12 @@ export function requestView(request: AccessRequest, ctx: ViewContext): RequestVi
     ...(next === "connect" ? { dsn: ctx.dsn } : {}),
     message,
   };
+}
+
+/** A held statement's SQL (one per request) and its bound parameters, if any. */
+function statementOf(request: AccessRequest): Pick<RequestView, "sql" | "params"> {
+  const [statement] = request.statements;
+  return statement ? { sql: statement.text, ...(statement.params ? { params: statement.params } : {}) } : {};
 }
 
 function nextStep(request: AccessRequest, grant: GrantView | null, { url, dsn }: ViewContext): { next: Next; message: string } {

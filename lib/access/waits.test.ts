@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_WAIT_SECONDS, parseWait, WaitLimiter } from "./waits";
+import { deadline, MAX_WAIT_SECONDS, parseWait, WaitLimiter } from "./waits";
 
 test("?wait= is seconds from 0, cut to MAX_WAIT_SECONDS", () => {
   assert.deepEqual(parseWait(null), { ok: true, seconds: 0 });
@@ -22,4 +22,19 @@ test("an agent holds at most the configured number of waits; releasing twice fre
   assert.equal(limiter.waiting("agent"), 1);
   assert.ok(limiter.enter("agent"));
   b();
+});
+
+test("a deadline aborts on time or with its outer signal, and done() stops it", async () => {
+  const timed = deadline(20);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(timed.signal.aborted, true);
+  const outer = new AbortController();
+  const early = deadline(10_000, outer.signal);
+  outer.abort();
+  assert.equal(early.signal.aborted, true);
+  early.done();
+  const stopped = deadline(20);
+  stopped.done();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(stopped.signal.aborted, false);
 });

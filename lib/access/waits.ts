@@ -39,3 +39,23 @@ export class WaitLimiter {
     return this.#waiting.get(agentId) ?? 0;
   }
 }
+
+/**
+ * A signal that aborts after `ms` or when `outer` does. Built from a timer and a controller, not
+ * AbortSignal.any(AbortSignal.timeout()): on Node 20 such a composite signal can be collected
+ * before its timeout fires, and the wait it guards would never end. Call `done` when finished.
+ */
+export function deadline(ms: number, outer?: AbortSignal): { signal: AbortSignal; done(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, ms);
+  outer?.addEventListener("abort", abort, { once: true });
+  if (outer?.aborted) abort();
+  return {
+    signal: controller.signal,
+    done() {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", abort);
+    },
+  };
+}

@@ -1,0 +1,7 @@
+import { getRuntime } from "@/lib/runtime";
+import { agentRoute, respond } from "../../agent-route";
+
+export const dynamic = "force-dynamic";
+
+/** Give a grant back before it ends. */
+export const DELETE = agentRoute<{ id: string }>((agent, _request, { id }) => respond(getRuntime().access.giveBack(agent, id)));

@@ -1,0 +1,7 @@
+import { getRuntime } from "@/lib/runtime";
+import { agentRoute, json } from "../agent-route";
+
+export const dynamic = "force-dynamic";
+
+/** The agent's grants in force now. */
+export const GET = agentRoute((agent) => json({ grants: getRuntime().access.grants(agent) }));
