@@ -1,5 +1,6 @@
 import { auditCommand } from "./audit";
 import { policyCommand } from "./policy";
+import { grantsCommand, requestCommand } from "./request";
 import { tokenCommand } from "./token";
 
 interface Command {
@@ -20,6 +21,20 @@ const COMMANDS: Record<string, Command> = {
     ],
     run: policyCommand,
   },
+  request: {
+    usage: [
+      ["airlock request --resource NAME --access write --for 30m [--reason TEXT] [--wait] [--json]", "ask for time-boxed access as an agent; with --wait, print the DSN once approved"],
+      ["airlock request status ID [--wait]", "where a request stands (exit 0 approved, 3 denied, 4 expired, 5 ended, 6 pending)"],
+    ],
+    run: requestCommand,
+  },
+  grants: {
+    usage: [
+      ["airlock grants [--json]", "the agent's grants in force"],
+      ["airlock grants return ID", "give a grant back before it ends"],
+    ],
+    run: grantsCommand,
+  },
   audit: {
     usage: [
       ["airlock audit verify", "walk the audit chain: exit 0 with the count, or 1 naming the first row edited, deleted or moved"],
@@ -39,7 +54,8 @@ export function helpText(): string {
     ...usages.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`),
     "",
     "Settings come from the same environment as the server (AIRLOCK_PORT, AIRLOCK_PUBLIC_URL,",
-    "AIRLOCK_DATA_DIR, AIRLOCK_POLICY, and .env in the current directory).",
+    "AIRLOCK_DATA_DIR, AIRLOCK_POLICY, and .env in the current directory). Agent commands (request,",
+    "grants, mcp) act as the agent whose token is in AIRLOCK_TOKEN, or --agent ID (development IdP).",
   ].join("\n");
 }
 

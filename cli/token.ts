@@ -11,6 +11,12 @@ export async function tokenCommand(args: string[]): Promise<number> {
     console.error(`usage: airlock token <agent>   (agents: ${SEED_AGENTS.map((a) => a.id).join(", ")})`);
     return 2;
   }
+  console.log(await developmentToken(agentId));
+  return 0;
+}
+
+/** A fresh token for a seeded agent from the running development IdP. */
+export async function developmentToken(agentId: string): Promise<string> {
   loadDotEnv();
   const config = loadConfig();
   if (config.oidc.issuer) throw new Error("tokens come from your identity provider: this command serves only the development IdP (OIDC_ISSUER is set)");
@@ -22,7 +28,5 @@ export async function tokenCommand(args: string[]): Promise<number> {
 
   // An explicit URL wins; otherwise the running server's own record of where it listens.
   const issuer = config.publicUrl ? `${config.publicUrl}/oidc` : (readServerInfo(config.dataDir)?.issuer ?? `http://localhost:${config.port}/oidc`);
-  const token = await requestClientCredentialsToken(issuer, agentId, secret);
-  console.log(token);
-  return 0;
+  return requestClientCredentialsToken(issuer, agentId, secret);
 }
