@@ -27,6 +27,7 @@ import { SLACK_EVENTS_PATH } from "./lib/slack/settings";
 import { startConfiguredProxy } from "./proxy/configured-proxy";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
+import { createMcpEndpoint, MCP_PATH } from "./server/mcp-endpoint";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const DEV_IDP_PATH = "/oidc";
@@ -108,8 +109,12 @@ async function main(): Promise<void> {
     roleGroups: config.roleGroups,
   });
 
+  const mcp = createMcpEndpoint({ access: runtime.access, proxy: runtime.proxy, version: runtime.version });
+
   handler = (req, res) => {
     if (devIdp && isUnder(req.url, devIdp.mountPath)) return devIdp.handle(req, res);
+    // Before Next.js: the MCP SDK's transport writes its own (streamed) responses.
+    if (isUnder(req.url, MCP_PATH)) return void mcp(req, res);
     // Before Next.js: Bolt verifies the signature over the raw body, which it must read itself.
     if (slack && isUnder(req.url, SLACK_EVENTS_PATH)) return slack.handle(req, res);
     void nextHandler(req, res);

@@ -1,4 +1,5 @@
 import { auditCommand } from "./audit";
+import { mcpCommand } from "./mcp";
 import { policyCommand } from "./policy";
 import { grantsCommand, requestCommand } from "./request";
 import { tokenCommand } from "./token";
@@ -34,6 +35,10 @@ const COMMANDS: Record<string, Command> = {
       ["airlock grants return ID", "give a grant back before it ends"],
     ],
     run: grantsCommand,
+  },
+  mcp: {
+    usage: [["airlock mcp [--agent ID]", "Airlock's MCP server on stdio, as the agent (for local MCP hosts)"]],
+    run: mcpCommand,
   },
   audit: {
     usage: [
