@@ -17,6 +17,12 @@ export class RequestsPage {
     return this.page.getByTestId("slack-status");
   }
 
+  /** Access asked for up front: approve for `duration` ("10m"), the length asked or shorter. */
+  async approveFor(duration: string): Promise<void> {
+    await this.page.getByLabel(/Duration/).fill(duration);
+    await this.page.getByRole("button", { name: "Approve", exact: true }).click();
+  }
+
   async decide(button: string | RegExp, reason?: string): Promise<void> {
     if (reason) await this.page.getByLabel(/Reason/).fill(reason);
     await this.page.getByRole("button", { name: button }).click();
