@@ -176,3 +176,21 @@ test("a wait given up leaves no waiter behind and resolves undefined", async () 
   service.decide({ requestId: r.id, person: alice, action: "deny", reason: "no", via: "web" });
   assert.equal((await next).status, "denied");
 });
+
+test("a restart cancels held statements but leaves access asked for up front pending, its expiry kept", async () => {
+  const held = request();
+  const asked = request({ kind: "access", statements: [], sessionId: null, durationMs: 60_000, grantOptions: [60_000], timeoutMs: 200 });
+  service.close(); // as after a restart: no timers
+  service = new ApprovalService(store.db, grants);
+  assert.equal(service.cancelOrphans(), 1);
+  assert.equal(service.get(held.id)!.status, "cancelled");
+  assert.equal(service.get(asked.id)!.status, "pending");
+  assert.equal((await service.outcome(asked.id)).status, "expired", "its expiry was re-armed");
+});
+
+test("a held statement approved while it waited is marked run, so return mode cannot run it again", () => {
+  const r = request();
+  service.decide({ requestId: r.id, person: alice, action: "approve", via: "web" });
+  service.markConsumed(r.id);
+  assert.equal(service.consumeApproved("reporting-agent", "demo", r.statements[0].text, undefined), undefined);
+});

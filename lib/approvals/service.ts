@@ -190,9 +190,7 @@ export class ApprovalService {
   #armExpiry(request: AccessRequest): void {
     // setTimeout holds at most ~24.8 days; longer timeouts are re-armed when that one fires.
     const delay = Math.min(Math.max(request.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1);
-    const timer = setTimeout(() => (request.expiresAt.getTime() <= Date.now() ? this.expire(request.id) : this.#armExpiry(request)), delay);
-    timer.unref();
-    this.#timers.set(request.id, timer);
+    this.#timers.set(request.id, setTimeout(() => (request.expiresAt.getTime() <= Date.now() ? this.expire(request.id) : this.#armExpiry(request)), delay));
   }
 
   #decideInTransaction(input: DecideInput): DecideResult {
