@@ -1,5 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import type { GrantView, RequestView } from "../../lib/access/view";
 import type { RunningAirlock } from "../support/airlock-server";
@@ -86,6 +88,18 @@ describe("asking for access over HTTP", () => {
     const others = await api<{ grants: GrantView[] }>(airlock, opsToken, "GET", "/api/v1/grants");
     assert.ok(!others.body.grants.some((g) => g.id === grant.id), "another agent does not see it");
     assert.equal((await api(airlock, token, "DELETE", `/api/v1/grants/${grant.id}`)).status, 200, "given back, so later tests start without it");
+
+    // The audit trail says what was asked, for how long and why, and who allowed how much.
+    const db = new Database(path.join(airlock.dataDir, "airlock.db"), { readonly: true });
+    try {
+      const rows = db.prepare("select type, person, data from audit_log where request_id = ? order by id").all(asked.body.id) as Array<{ type: string; person: string | null; data: string }>;
+      const opened = JSON.parse(rows.find((r) => r.type === "request.opened")!.data);
+      assert.deepEqual(opened.access, { durationMs: 15 * 60_000, reason: "refund backlog, ticket 4711" });
+      const decision = rows.find((r) => r.type === "request.decision")!;
+      assert.deepEqual([decision.person, JSON.parse(decision.data).grantMs], ["alice@example.com", 10 * 60_000]);
+    } finally {
+      db.close();
+    }
   });
 
   test("a short grant: writes run until it expires, the session is told, then they are held again", async () => {
