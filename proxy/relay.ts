@@ -1,18 +1,14 @@
 import type { Duplex } from "node:stream";
 import { strictest, type Decision, type Statement } from "../lib/decision/decide";
 import { mergeStatements } from "../lib/sql/merge";
-import type { Catalog, Classification, CopyFormat, StatementInfo } from "../lib/sql/types";
+import type { Classification, StatementInfo } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
 import { ExtendedState } from "./extended-state";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { MaskTally, planColumns, type ResultField } from "../lib/masking/column-plan";
-import { combineMasking, type ResultMasking, type StatementMasking } from "../lib/masking/masking";
-import type { Masker } from "../lib/masking/strategies";
-import type { MaskOptions } from "../lib/policy/policy-file";
-import { readBind, readCommandTag, readCopyOutResponse, readExecutePortal, readFields, readParse, readQuery, readRowDescription, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
-import { maskServerMessage } from "./message-masking";
-import { ResultMasker } from "./result-masker";
+import { combineMasking, type ResultMasking } from "../lib/masking/masking";
+import { readBind, readCommandTag, readExecutePortal, readFields, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { SessionMasking, type MaskingContext } from "./session-masking";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
@@ -34,20 +30,11 @@ export interface RelayContext {
   /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
   hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult>;
   onStatement(statement: PendingStatement, durationMs: number): void;
-  /** What masking needs of the resource: its catalog, and a masker for a rule's options. */
-  masking: { catalog: Catalog; masker(mask: MaskOptions): Masker };
+  masking: MaskingContext;
 }
 
-/**
- * Extended protocol: what was decided at Bind, for the Execute that runs the portal (and is the
- * statement recorded): the judgement, how its results are masked, the columns Describe showed.
- */
-interface BoundPortal {
-  statement: string;
-  judged: Pick<PendingStatement, "grantId" | "requestId" | "rule" | "kinds" | "tables" | "masking">;
-  resultFormats: number[];
-  fields?: ResultField[];
-}
+/** Extended protocol: what was decided at Bind, for the Execute that runs the portal (and is the statement recorded). */
+type Judged = Pick<PendingStatement, "grantId" | "requestId" | "rule" | "kinds" | "tables" | "masking">;
 
 export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId: string };
 
@@ -70,10 +57,9 @@ export class Relay {
   readonly #toServer = new OutputBatch();
   readonly #toClient = new OutputBatch();
   readonly #extended = new ExtendedState<string>();
-  readonly #portals = new Map<string, BoundPortal>();
-  /** Columns a Describe of a prepared statement showed, by statement name. */
-  readonly #described = new Map<string, ResultField[]>();
+  readonly #judged = new Map<string, Judged>();
   readonly #tracker: ResponseTracker;
+  readonly #masking: SessionMasking;
   #upstreamPaused = false;
   /** A held statement is waiting for people: the agent's later messages wait behind it. */
   #holding = false;
@@ -88,6 +74,7 @@ export class Relay {
     leftover: Buffer[] = [],
   ) {
     this.#tracker = new ResponseTracker((s) => ctx.onStatement(s, performance.now() - s.startedAt));
+    this.#masking = new SessionMasking(ctx.masking, () => this.#tracker.current());
     for (const chunk of leftover) this.#fromClient.push(chunk);
 
     client.on("data", (chunk: Buffer) => this.#onClientData(chunk));
@@ -151,7 +138,7 @@ export class Relay {
       case Frontend.Parse: {
         const parse = readParse(body);
         this.ctx.classify(parse.text, this.#prepared); // classified now (and cached); judged at Execute
-        this.#described.delete(parse.name);
+        this.#masking.parsed(parse.name);
         return this.#forward(raw, { kind: "parse", done: this.#extended.parse(parse.name, parse.text) });
       }
       case Frontend.Bind: {
@@ -164,7 +151,8 @@ export class Relay {
         return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) => {
           if (!allowed) return { kind: "bind", done: () => undefined, statement };
           const { grantId, requestId, rule, kinds, tables, masking } = statement;
-          this.#portals.set(bind.portal, { statement: bind.statement, judged: { grantId, requestId, rule, kinds, tables, masking }, resultFormats: bind.resultFormats });
+          this.#judged.set(bind.portal, { grantId, requestId, rule, kinds, tables, masking });
+          this.#masking.bound(bind.portal, bind.statement, bind.resultFormats);
           return { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) };
         });
       }
@@ -176,7 +164,8 @@ export class Relay {
         if (portal.candidates.length === 0) {
           return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
         }
-        this.#runPortal(statement, portalName);
+        Object.assign(statement, this.#judged.get(portalName));
+        this.#masking.executing(statement, portalName);
         return this.#forward(raw, { kind: "execute", statement });
       }
       case Frontend.Describe: {
@@ -185,8 +174,8 @@ export class Relay {
       }
       case Frontend.Close: {
         const target = readTarget(body);
-        if (target.kind === "statement") this.#described.delete(target.name);
-        else this.#portals.delete(target.name);
+        if (target.kind === "portal") this.#judged.delete(target.name);
+        this.#masking.closed(target.kind, target.name);
         return this.#forward(raw, { kind: "close", done: this.#extended.close(target.kind, target.name) });
       }
       case Frontend.Sync:
@@ -297,11 +286,11 @@ export class Relay {
     try {
       for (let message = this.#fromServer.next(); message; message = this.#fromServer.next()) {
         if (message.type === Backend.DataRow || message.type === Backend.CopyData) {
-          const result = this.#currentResult();
+          const result = this.#masking.result();
           this.#toClient.add(!result ? message.raw : message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
           continue;
         }
-        this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#maskedMessage(message));
+        this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#masking.message(message));
         this.#fromServerMessage(message);
       }
     } catch (err) {
@@ -322,74 +311,14 @@ export class Relay {
         if (body[0] === TxStatus.Idle) this.#extended.endOfTransaction();
         return this.#tracker.onServerMessage(type);
       case Backend.RowDescription:
-        this.#onRowDescription(body);
+        this.#masking.rowDescription(body);
         return this.#tracker.onServerMessage(type);
       case Backend.CopyOutResponse:
-        this.#onCopyOut(body);
+        this.#masking.copyOut(body);
         return this.#tracker.onServerMessage(type);
       default:
         return this.#tracker.onServerMessage(type);
     }
-  }
-
-  // --- masking ----------------------------------------------------------------------------
-
-  /** Errors and notices of a statement under masking may quote its data: they are masked too. */
-  #maskedMessage({ type, raw }: WireMessage): Buffer {
-    if (type !== Backend.ErrorResponse && type !== Backend.NoticeResponse) return raw;
-    const head = this.#tracker.current();
-    const statement = head && "statement" in head ? head.statement : undefined;
-    const mask = statement?.masking?.find((m) => m !== undefined)?.mask;
-    return mask ? maskServerMessage(raw, this.ctx.masking.masker(mask)) : raw;
-  }
-
-  #currentResult(): ResultMasker | undefined {
-    const head = this.#tracker.current();
-    return head && "statement" in head ? head.statement?.result : undefined;
-  }
-
-  /** A result starts (simple Query), or a Describe shows what a statement or portal returns. */
-  #onRowDescription(body: Buffer): void {
-    const head = this.#tracker.current();
-    if (head?.kind === "query") {
-      const masking = head.statement.masking?.[head.statement.resultIndex];
-      if (masking) head.statement.result = this.#resultMasker(head.statement, masking, () => readRowDescription(body));
-    } else if (head?.kind === "describe-portal") {
-      const portal = this.#portals.get(head.name);
-      if (portal) portal.fields = readRowDescription(body);
-    } else if (head?.kind === "describe-statement") this.#described.set(head.name, readRowDescription(body));
-  }
-
-  #onCopyOut(body: Buffer): void {
-    const head = this.#tracker.current();
-    if (head?.kind !== "query" && head?.kind !== "execute") return;
-    const masking = head.statement.masking?.[head.statement.resultIndex];
-    if (!masking) return;
-    const { format, columns } = readCopyOutResponse(body);
-    // Refused at the decision already; should a binary COPY still get here, its rows are not passed on unmasked.
-    if (format !== 0) throw PgWireError.fatal(SqlState.InsufficientPrivilege, "airlock: COPY in binary format cannot be masked");
-    const fields = Array.from({ length: columns }, (_, i): ResultField => ({ name: `column ${i + 1}`, tableOid: 0, column: 0, type: TEXT_OID, format: 0 }));
-    head.statement.result = this.#resultMasker(head.statement, masking, () => fields, masking.output.copy ?? DEFAULT_COPY);
-  }
-
-  /**
-   * An Execute is the portal's statement as judged at Bind (rule, grant or request, masking); its
-   * rows are masked with the columns a Describe showed, or the first row's width.
-   */
-  #runPortal(statement: PendingStatement, portalName: string): void {
-    const portal = this.#portals.get(portalName);
-    if (!portal) return;
-    Object.assign(statement, portal.judged);
-    const masking = portal.judged.masking?.[0];
-    if (!masking) return;
-    const described = this.#described.get(portal.statement);
-    statement.result = this.#resultMasker(statement, masking, (count) => portal.fields ?? withFormats(described ?? unknownFields(count), portal.resultFormats));
-  }
-
-  #resultMasker(statement: PendingStatement, masking: StatementMasking, fields: (count: number) => ResultField[], copy?: CopyFormat): ResultMasker {
-    const { catalog, masker } = this.ctx.masking;
-    statement.masked ??= new MaskTally();
-    return new ResultMasker((count) => planColumns(masking.mask, masking.output, fields(count), catalog), masker(masking.mask), masking.mask.detect, statement.masked, copy);
   }
 
   #flushToClient(): void {
@@ -459,19 +388,6 @@ function rememberPrepared(prepared: Map<string, StatementInfo>, classification: 
 
 function pending(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended"): PendingStatement {
   return { text, params, protocol, startedAt: performance.now(), rows: 0, outcome: "ok", resultIndex: 0 };
-}
-
-const TEXT_OID = 25;
-const DEFAULT_COPY: CopyFormat = { format: "text", delimiter: "\t", null: "\\N", quote: '"', escape: '"', header: false };
-
-/** Columns of a result Airlock was not shown: their types unknown, so masked values become NULL. */
-function unknownFields(count: number): ResultField[] {
-  return Array.from({ length: Math.max(count, 0) }, (_, i) => ({ name: `column ${i + 1}`, tableOid: 0, column: 0, type: 0, format: 0 }));
-}
-
-/** A Describe of the statement shows formats as text; Bind says which the rows come in. */
-function withFormats(fields: ResultField[], formats: number[]): ResultField[] {
-  return fields.map((f, i) => ({ ...f, format: formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : (formats[i] ?? 0) }));
 }
 
 function errorBytes(code: SqlStateCode, message: string): Buffer {
