@@ -7,19 +7,13 @@
  * (a user function, an unknown relation, a cursor) is `unknown`, never clean.
  */
 import { qualifiedName, type RelationRef } from "./collector";
+import { copyFormat } from "./copy-format";
+import { clean, commonNames, find, finish, merge, named, opaque, renamed, spreadOf, toLineage, unionAll, zipUnion, type Col } from "./lineage-columns";
 import { parseSql } from "./parser";
-import type { Catalog, ColumnLineage, CopyFormat, OutputLineage, StatementInfo } from "./types";
+import { stringOf, unwrap, type Obj } from "./tree";
+import type { Catalog, ColumnLineage, OutputLineage, StatementInfo } from "./types";
 
-type Obj = Record<string, unknown>;
 
-/** A column as a query sees it: its name and what may flow into it. */
-interface Col {
-  name: string;
-  sources: Set<string>;
-  unknown: boolean;
-  /** Stands for any number of columns (a `*` over something whose width is not known). */
-  spread?: boolean;
-}
 
 /** A FROM item: columns by name when known; `rest` answers for any other name (or all of them). */
 interface Rte {
@@ -47,8 +41,8 @@ const OPAQUE_FUNCTIONS = new Set([
 /** System views that show values of user tables (column statistics). */
 const SYSTEM_VIEWS_WITH_DATA = new Set(["pg_catalog.pg_stats", "pg_catalog.pg_stats_ext", "pg_catalog.pg_stats_ext_exprs", "pg_catalog.pg_statistic", "pg_catalog.pg_statistic_ext_data"]);
 
-const clean = (name = "?column?"): Col => ({ name, sources: new Set(), unknown: false });
-const opaque = (name = "?column?"): Col => ({ name, sources: new Set(), unknown: true });
+
+export { mergeOutputs } from "./lineage-columns";
 
 /** The result lineage of one parsed statement (`node` is a RawStmt's `stmt`). */
 export function outputLineage(node: unknown, catalog: Catalog, lookupPrepared: (name: string) => StatementInfo | undefined): OutputLineage {
@@ -376,65 +370,6 @@ class Lineage {
   }
 }
 
-/** What a name standing for either of two statements may return. */
-export function mergeOutputs(a: OutputLineage, b: OutputLineage): OutputLineage {
-  const one = (x: ColumnLineage, y: ColumnLineage): ColumnLineage => ({ ...(x.name ? { name: x.name } : {}), ...toLineage(merge(fromLineage(x), fromLineage(y))) });
-  const all = one(a.all, b.all);
-  if (!a.columns || !b.columns || a.columns.length !== b.columns.length) return { all };
-  return { columns: a.columns.map((c, i) => one(c, b.columns![i])), all };
-}
-
-function fromLineage(c: ColumnLineage): Col {
-  return { name: "", sources: new Set(c.sources), unknown: c.unknown === true };
-}
-
-function finish(cols: Col[]): OutputLineage {
-  const all = toLineage(unionAll(cols));
-  return cols.some((c) => c.spread) ? { all } : { columns: cols.map((c) => ({ name: c.name, ...toLineage(c) })), all };
-}
-
-function toLineage(c: Col): ColumnLineage {
-  const sources = [...c.sources].sort();
-  return c.unknown ? { sources, unknown: true } : { sources };
-}
-
-function merge(a: Col, b: Col): Col {
-  if (b.sources.size === 0 && !b.unknown) return a;
-  return { name: a.name, sources: new Set([...a.sources, ...b.sources]), unknown: a.unknown || b.unknown, spread: a.spread };
-}
-
-function unionAll(cols: Col[]): Col {
-  return cols.reduce((acc, c) => merge(acc, c), clean());
-}
-
-function named(name: string, c: Col): Col {
-  return { ...c, name, spread: false };
-}
-
-function spreadOf(c: Col): Col {
-  return { ...c, spread: true };
-}
-
-/** Set operations: column i carries what column i of either side does. */
-function zipUnion(a: Col[], b: Col[]): Col[] {
-  if (a.length !== b.length || a.some((c) => c.spread) || b.some((c) => c.spread)) return [spreadOf(unionAll([...a, ...b]))];
-  return a.map((c, i) => merge(c, b[i]));
-}
-
-function renamed(cols: Col[], names: string[] | undefined): Col[] {
-  if (!names || names.length === 0) return cols;
-  return cols.map((c, i) => (i < names.length && !c.spread ? named(names[i], c) : c));
-}
-
-function find(cols: Col[], name: string): Col | undefined {
-  return cols.find((c) => c.name === name);
-}
-
-function commonNames(a: Col[], b: Col[]): string[] | undefined {
-  if (a.some((c) => c.spread) || b.some((c) => c.spread)) return undefined;
-  return a.map((c) => c.name).filter((n) => b.some((c) => c.name === n));
-}
-
 /** `*` → [], `t.*` → ["t"]; undefined for anything else. */
 function starOf(node: unknown): string[] | undefined {
   const [type, body] = unwrap(node);
@@ -460,37 +395,4 @@ function aliasColumns(alias: unknown): string[] | undefined {
   return (alias as { colnames?: unknown[] } | undefined)?.colnames?.map(stringOf);
 }
 
-function stringOf(node: unknown): string {
-  return String((node as { String?: { sval?: string } } | undefined)?.String?.sval ?? "");
-}
 
-function unwrap(node: unknown): [string, Obj] {
-  if (node && typeof node === "object") {
-    const keys = Object.keys(node);
-    if (keys.length === 1) return [keys[0], (node as Obj)[keys[0]] as Obj];
-  }
-  return ["", {}];
-}
-
-/** COPY's row format, from its options (`FORMAT csv`, `DELIMITER`, `NULL`, `QUOTE`, `ESCAPE`, `HEADER`). */
-function copyFormat(options: unknown): CopyFormat {
-  const opts = new Map<string, unknown>();
-  for (const o of (options as unknown[] | undefined) ?? []) {
-    const d = unwrap(o)[1];
-    opts.set(String(d.defname), d.arg);
-  }
-  const text = (key: string): string | undefined => {
-    const arg = opts.get(key);
-    return arg === undefined ? undefined : stringOf(arg);
-  };
-  const format = (text("format") ?? "text").toLowerCase() as CopyFormat["format"];
-  const csv = format === "csv";
-  const quote = text("quote") ?? '"';
-  const header = opts.has("header") && !["false", "off", "0"].includes((text("header") || boolOf(opts.get("header"))).toLowerCase());
-  return { format, delimiter: text("delimiter") ?? (csv ? "," : "\t"), null: text("null") ?? (csv ? "" : "\\N"), quote, escape: text("escape") ?? quote, header };
-}
-
-function boolOf(arg: unknown): string {
-  const b = (arg as { Boolean?: { boolval?: boolean } } | undefined)?.Boolean;
-  return b === undefined ? "true" : String(Boolean(b.boolval));
-}

@@ -29,8 +29,8 @@ import { alterTable, drop, grant, rename, simple } from "./definitions";
 import { maintenance } from "./maintenance";
 import { PRIVILEGE_SETTINGS, SECURITY_SETTINGS } from "./statement-kinds";
 import { names, walkExecute, walkModify, walkNode, walkSelect, type Walk } from "./walk";
+import { unwrap, type Obj } from "./tree";
 
-type Obj = Record<string, unknown>;
 
 const DATA_MODIFYING = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 
@@ -118,13 +118,6 @@ export function classifyStatement(w: Walk, node: unknown): void {
 }
 
 /** `{ "SelectStmt": {…} }` → ["SelectStmt", {…}]. */
-export function unwrap(node: unknown): [string, Obj] {
-  if (node && typeof node === "object" && !Array.isArray(node)) {
-    const keys = Object.keys(node);
-    if (keys.length === 1) return [keys[0], ((node as Obj)[keys[0]] ?? {}) as Obj];
-  }
-  return ["(no statement)", {}];
-}
 
 function copy(w: Walk, stmt: CopyStmt): void {
   const out = w.out;
