@@ -32,6 +32,13 @@ test("the audit page lists an agent's statement with its decision; filters by ag
   await expect(audit.rows.last().getByTestId("audit-decision")).toHaveText("allowed");
   await expect(audit.rows.last()).toContainText("reporting-agent");
 
+  // Walking the chain again keeps the view; the address it lands on does not walk it again.
+  await Promise.all([page.waitForRequest((r) => r.url().includes("verify=1")), audit.chain.getByRole("button", { name: "Verify now" }).click()]);
+  await page.waitForURL((url) => url.pathname === "/audit" && !url.searchParams.has("verify"));
+  expect([...new URL(page.url()).searchParams.keys()]).toEqual(["q"]);
+  await expect(audit.chain).toContainText("Chain intact");
+  await expect(audit.rows).toHaveCount(2);
+
   await audit.filter({ Agent: "ops-agent" });
   await expect(page.getByText("No rows match")).toBeVisible();
   await audit.filter({ Agent: "reporting-agent", Decision: "masked" });
