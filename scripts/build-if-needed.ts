@@ -14,8 +14,11 @@ export function buildIfNeeded(): void {
   const newest = Math.max(...SOURCES.map(newestMtime));
   if (built > newest) return;
   console.log(built ? "[airlock] sources changed since the last build: building" : "[airlock] first start: building the dashboard");
+  const started = new Date();
   const result = spawnSync("npx", ["next", "build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (result.status !== 0) throw new Error("next build failed");
+  // The build is as new as the sources it read: a file edited while it ran is newer, and rebuilds next time.
+  fs.utimesSync(BUILD_ID, started, started);
 }
 
 function newestMtime(entry: string): number {

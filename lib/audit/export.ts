@@ -58,7 +58,8 @@ function csvField(value: string | number | null): string {
 export function parseRange(from: string | null | undefined, to: string | null | undefined): ExportRange {
   const read = (name: string, value: string | null | undefined) => {
     if (!value) return undefined;
-    const date = new Date(value);
+    // A time without a zone is UTC, as the audit log is: never the server's local time.
+    const date = new Date(/T[\d:.]+$/.test(value) ? `${value}Z` : value);
     if (Number.isNaN(date.getTime())) throw new Error(`${name} must be a date or time (ISO 8601), got "${value}"`);
     return date;
   };

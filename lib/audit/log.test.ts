@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import { openStore } from "../db/client";
 import { makeTempDir } from "../../test/support/temp-dir";
 import { checkpointIfDue, loadAuditKey } from "./checkpoints";
-import { exportLines } from "./export";
+import { exportLines, parseRange } from "./export";
 import { AuditLog, type AuditEntry } from "./log";
 import { pruneAudit } from "./retention";
 import { verifyChain } from "./verify";
@@ -140,3 +140,10 @@ function parseCsv(text: string): string[][] {
   }
   return records;
 }
+
+test("export ranges: a time without a zone is UTC; a bad one is named", () => {
+  assert.equal(parseRange("2026-01-01T10:00", undefined).from?.toISOString(), "2026-01-01T10:00:00.000Z");
+  assert.equal(parseRange(undefined, "2026-01-02").to?.toISOString(), "2026-01-02T00:00:00.000Z");
+  assert.equal(parseRange("2026-01-01T10:00:00+02:00", undefined).from?.toISOString(), "2026-01-01T08:00:00.000Z");
+  assert.throws(() => parseRange("yesterday", undefined), /from must be a date or time \(ISO 8601\), got "yesterday"/);
+});
