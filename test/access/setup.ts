@@ -1,10 +1,8 @@
-import fs from "node:fs";
-import path from "node:path";
 import { readIdpSecrets } from "../../idp/secrets";
 import { requestClientCredentialsToken } from "../../lib/identity/client-credentials";
-import { startAirlock, type RunningAirlock } from "../support/airlock-server";
-import { STAND_IN_SIGNING_SECRET } from "../support/slack-interactions";
-import { STAND_IN_BOT_TOKEN, type SlackStandIn } from "../support/slack-stand-in";
+import type { RunningAirlock } from "../support/airlock-server";
+import type { SlackStandIn } from "../support/slack-stand-in";
+import { startAirlockWithSlack } from "../slack/setup";
 
 /** Writes may be asked for up front (reason required, at most 4 h); ops-agent's deletes expire undecided in 1 s. */
 export const POLICY = `resources:
@@ -30,21 +28,8 @@ rules:
 export const WAITS_PER_AGENT = 2;
 
 /** Airlock as users start it, with Slack pointed at the stand-in and the policy above. */
-export async function startAccessAirlock(slack: SlackStandIn, dataDir: string): Promise<RunningAirlock> {
-  const policy = path.join(dataDir, "airlock.policy.yaml");
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(policy, POLICY);
-  return startAirlock({
-    dataDir,
-    env: {
-      AIRLOCK_POLICY: policy,
-      AIRLOCK_MAX_WAITS_PER_AGENT: String(WAITS_PER_AGENT),
-      SLACK_BOT_TOKEN: STAND_IN_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: STAND_IN_SIGNING_SECRET,
-      SLACK_CHANNEL: "#db-approvals",
-      SLACK_API_URL: slack.apiUrl,
-    },
-  });
+export function startAccessAirlock(slack: SlackStandIn, dataDir: string): Promise<RunningAirlock> {
+  return startAirlockWithSlack(slack, dataDir, { policy: POLICY, env: { AIRLOCK_MAX_WAITS_PER_AGENT: String(WAITS_PER_AGENT) } });
 }
 
 /** A real token for a seeded agent from the server's development IdP (client credentials). */

@@ -21,11 +21,11 @@ rules:
     review: { approvers: [db-approvers], count: 2, slack_channel: "#schema-reviews" }
 `;
 
-/** Airlock as users start it, with Slack pointed at the stand-in and the policy above. */
-export async function startAirlockWithSlack(slack: SlackStandIn, dataDir: string): Promise<RunningAirlock> {
+/** Airlock as users start it, with Slack pointed at the stand-in and a policy (by default the one above). */
+export async function startAirlockWithSlack(slack: SlackStandIn, dataDir: string, options: { policy?: string; env?: Record<string, string> } = {}): Promise<RunningAirlock> {
   const policy = path.join(dataDir, "airlock.policy.yaml");
   fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(policy, POLICY);
+  fs.writeFileSync(policy, options.policy ?? POLICY);
   return startAirlock({
     dataDir,
     env: {
@@ -34,6 +34,7 @@ export async function startAirlockWithSlack(slack: SlackStandIn, dataDir: string
       SLACK_SIGNING_SECRET: STAND_IN_SIGNING_SECRET,
       SLACK_CHANNEL: "#db-approvals",
       SLACK_API_URL: slack.apiUrl,
+      ...options.env,
     },
   });
 }
