@@ -190,6 +190,8 @@ export const auditLog = sqliteTable(
     index("audit_at").on(t.at),
     index("audit_agent").on(t.agentId, t.at),
     index("audit_request").on(t.requestId),
+    index("audit_grant").on(t.grantId),
+    index("audit_session").on(t.sessionId),
     uniqueIndex("audit_source").on(t.source),
   ],
 );
