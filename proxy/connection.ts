@@ -109,9 +109,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           masked: statement.masked && statement.masked.values > 0 ? { columns: statement.masked.columns, values: statement.masked.values } : undefined,
           agentId: identity.agentId,
           resource: resource.name,
-          rule: statement.rule,
-          kinds: statement.kinds,
-          tables: statement.tables,
+          verdict: statement.verdict,
         });
         if (statement.grantId && statement.outcome === "ok") {
           deps.grants.recordUse(statement.grantId);

@@ -34,7 +34,7 @@ export interface RelayContext {
 }
 
 /** Extended protocol: what was decided at Bind, for the Execute that runs the portal (and is the statement recorded). */
-type Judged = Pick<PendingStatement, "grantId" | "requestId" | "rule" | "kinds" | "tables" | "masking">;
+type Judged = Pick<PendingStatement, "grantId" | "requestId" | "verdict" | "masking">;
 
 export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId: string };
 
@@ -150,8 +150,8 @@ export class Relay {
         const statement = pending(candidates.at(-1) ?? "", params, "extended");
         return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) => {
           if (!allowed) return { kind: "bind", done: () => undefined, statement };
-          const { grantId, requestId, rule, kinds, tables, masking } = statement;
-          this.#judged.set(bind.portal, { grantId, requestId, rule, kinds, tables, masking });
+          const { grantId, requestId, verdict, masking } = statement;
+          this.#judged.set(bind.portal, { grantId, requestId, verdict, masking });
           this.#masking.bound(bind.portal, bind.statement, bind.resultFormats);
           return { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) };
         });
@@ -238,8 +238,7 @@ export class Relay {
    */
   #decideAndSend(statement: PendingStatement, texts: string[], raw: Buffer, substitute: Buffer, expected: (allowed: boolean) => Expected): Promise<void> | void {
     const decision = this.#judge(statement, texts);
-    const seen = decision.verdict.statements.map((v) => v.statement);
-    Object.assign(statement, { rule: decision.verdict.rule?.name, kinds: [...new Set(seen.flatMap((x) => x.kinds))], tables: [...new Set(seen.flatMap((x) => [...x.reads, ...x.writes]))].sort() });
+    statement.verdict = decision.verdict;
     if (decision.action !== "refuse") {
       statement.masking = decision.masking;
       statement.changesSchema = decision.verdict.statements.some((s) => s.statement.kinds.includes("ddl"));

@@ -1,4 +1,5 @@
 import type { MaskTally } from "../lib/masking/column-plan";
+import type { PolicyVerdict } from "../lib/policy/evaluate";
 import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
 import type { ResultMasker } from "./result-masker";
@@ -34,10 +35,8 @@ export interface PendingStatement {
   masked?: MaskTally;
   /** It changes the schema (DDL): the resource's catalog is read again after it runs. */
   changesSchema?: boolean;
-  /** How policy saw it, for the audit trail: the deciding rule, its kinds and tables. */
-  rule?: string;
-  kinds?: string[];
-  tables?: string[];
+  /** How policy saw it (rule, kinds, tables), for the audit trail: read when recorded, off this path. */
+  verdict?: PolicyVerdict;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import { agentSessions, statements } from "../db/schema";
 import type { AuditEntry, AuditLog } from "../audit/log";
 import type { EventBus } from "../events/bus";
+import type { PolicyVerdict } from "../policy/evaluate";
 
 export type SessionStart = typeof agentSessions.$inferInsert & { startedAt: Date };
 /** A statement as recorded; who ran it and how policy judged it go to the audit trail. */
@@ -9,9 +10,8 @@ export type StatementRecord = typeof statements.$inferInsert & {
   startedAt: Date;
   agentId?: string;
   resource?: string;
-  rule?: string;
-  kinds?: readonly string[];
-  tables?: readonly string[];
+  /** How policy saw it: the deciding rule, every statement's kinds and tables. */
+  verdict?: PolicyVerdict;
 };
 
 interface SessionEnd {
@@ -165,12 +165,12 @@ function auditEntry({ kind, row }: Pending): AuditEntry {
         grantId: row.grantId,
         decision: statementDecision(row),
         sql: row.text,
-        tables: row.tables,
+        tables: unique(row.verdict?.statements.flatMap((s) => [...s.statement.reads, ...s.statement.writes])).sort(),
         data: {
           params: row.params,
           protocol: row.protocol,
-          kinds: row.kinds,
-          rule: row.rule,
+          kinds: unique(row.verdict?.statements.flatMap((s) => s.statement.kinds)),
+          rule: row.verdict?.rule?.name,
           outcome: row.outcome,
           rows: row.rows,
           masked: row.masked,
@@ -179,4 +179,8 @@ function auditEntry({ kind, row }: Pending): AuditEntry {
         },
       };
   }
+}
+
+function unique<T>(items: T[] | undefined): T[] {
+  return [...new Set(items ?? [])];
 }
