@@ -24,7 +24,11 @@ interface SessionEnd {
 
 type Pending = { kind: "start"; row: SessionStart } | { kind: "statement"; row: StatementRecord } | { kind: "end"; row: SessionEnd };
 
-export const FLUSH_INTERVAL_MS = 100;
+/**
+ * How long records wait to be written. Short: the write (with the audit row's hash) blocks the
+ * event loop, and small batches keep each pause small; it is also what a crash may lose.
+ */
+export const FLUSH_INTERVAL_MS = 20;
 /** Beyond this many unwritten records (the store is failing), the oldest are dropped, loudly. */
 export const MAX_PENDING_RECORDS = 200_000;
 

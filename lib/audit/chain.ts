@@ -26,7 +26,16 @@ export interface ChainedRow {
 }
 
 export function rowHash(prevHash: string, row: ChainedRow): string {
-  return createHash("sha256").update(prevHash).update(canonicalJson(row)).digest("hex");
+  return createHash("sha256").update(prevHash).update(rowJson(row)).digest("hex");
+}
+
+/**
+ * canonicalJson(row) for the one shape hashed per statement, written out key by key in sorted
+ * order: the same text, without sorting and walking a generic object for every row.
+ */
+export function rowJson(r: ChainedRow): string {
+  const j = JSON.stringify;
+  return `{"agentId":${j(r.agentId)},"at":${j(r.at)},"data":${j(r.data)},"decision":${j(r.decision)},"grantId":${j(r.grantId)},"id":${j(r.id)},"person":${j(r.person)},"requestId":${j(r.requestId)},"resource":${j(r.resource)},"sessionId":${j(r.sessionId)},"source":${j(r.source)},"sql":${j(r.sql)},"tables":${j(r.tables)},"type":${j(r.type)}}`;
 }
 
 /** JSON with object keys sorted at every level: one text per value. */

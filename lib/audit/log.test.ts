@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { openStore } from "../db/client";
 import { makeTempDir } from "../../test/support/temp-dir";
+import { canonicalJson, rowJson } from "./chain";
 import { checkpointIfDue, loadAuditKey } from "./checkpoints";
 import { exportLines, parseRange } from "./export";
 import { AuditLog, type AuditEntry } from "./log";
@@ -146,4 +147,9 @@ test("export ranges: a time without a zone is UTC; a bad one is named", () => {
   assert.equal(parseRange(undefined, "2026-01-02").to?.toISOString(), "2026-01-02T00:00:00.000Z");
   assert.equal(parseRange("2026-01-01T10:00:00+02:00", undefined).from?.toISOString(), "2026-01-01T08:00:00.000Z");
   assert.throws(() => parseRange("yesterday", undefined), /from must be a date or time \(ISO 8601\), got "yesterday"/);
+});
+
+test("the row's JSON, written out for speed, is its canonical JSON", () => {
+  const row = { id: 7, at: 1_700_000_000_000, type: "statement", agentId: "a\"b", person: null, resource: "demo", sessionId: "s", requestId: null, grantId: "g", decision: "masked", sql: "select 'x'\n", tables: '["public.t"]', data: '{"rows":1}', source: null };
+  assert.equal(rowJson(row), canonicalJson(row));
 });

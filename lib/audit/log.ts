@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Db } from "../db/client";
-import { canonicalJson, GENESIS_HASH, rowHash, type ChainedRow } from "./chain";
+import { GENESIS_HASH, rowHash, type ChainedRow } from "./chain";
 
 /** What happened, as the audit log takes it; the log adds id and hashes. */
 export interface AuditEntry {
@@ -83,7 +83,8 @@ function toRow(id: number, e: AuditEntry): ChainedRow {
     decision: e.decision ?? null,
     sql: e.sql ?? null,
     tables: e.tables ? JSON.stringify(e.tables) : null,
-    data: canonicalJson(e.data ?? {}),
+    // Stored as written: the row's hash covers this text as it is (canonical JSON is for the row).
+    data: JSON.stringify(e.data ?? {}),
     source: e.source ?? null,
   };
 }

@@ -189,10 +189,11 @@ export const auditLog = sqliteTable(
   (t) => [
     index("audit_at").on(t.at),
     index("audit_agent").on(t.agentId, t.at),
-    index("audit_request").on(t.requestId),
-    index("audit_grant").on(t.grantId),
+    // Partial: most rows have no request, grant or source, and a statement's insert should not pay for them.
+    index("audit_request").on(t.requestId).where(sql`request_id is not null`),
+    index("audit_grant").on(t.grantId).where(sql`grant_id is not null`),
     index("audit_session").on(t.sessionId),
-    uniqueIndex("audit_source").on(t.source),
+    uniqueIndex("audit_source").on(t.source).where(sql`source is not null`),
   ],
 );
 export type AuditRow = typeof auditLog.$inferSelect;
