@@ -23,7 +23,7 @@ export interface McpEndpointOptions {
 export function createMcpEndpoint({ access, proxy, version }: McpEndpointOptions) {
   // The proxy is reached over loopback when it listens on every address.
   const proxyHost = proxy.host === "0.0.0.0" || proxy.host === "::" ? "127.0.0.1" : proxy.host;
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== "POST") return jsonRpcError(res, 405, -32000, "Airlock's MCP endpoint is stateless: POST only", { Allow: "POST" });
     const agent = await access.authenticate(req.headers.authorization);
     if (!agent.ok) {
@@ -49,14 +49,17 @@ export function createMcpEndpoint({ access, proxy, version }: McpEndpointOptions
       void transport.close();
       void server.close();
     });
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(req, res, message);
-    } catch (err) {
+    await server.connect(transport);
+    await transport.handleRequest(req, res, message);
+  };
+  // Whatever goes wrong — a client gone mid-body, a failing tool — ends this request, never the process.
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+    handle(req, res).catch((err: unknown) => {
+      if (req.destroyed || res.destroyed) return;
       console.error("[mcp] request failed:", err);
       if (!res.headersSent) jsonRpcError(res, 500, -32603, "airlock: internal error");
-    }
-  };
+      else res.destroy();
+    });
 }
 
 /** The body, or undefined once it passes MAX_MCP_BODY_BYTES (then the rest is not read). */
@@ -75,6 +78,9 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
     });
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("the client went away before the body was complete"));
+    });
   });
 }
 

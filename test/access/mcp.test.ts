@@ -1,3 +1,4 @@
+import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -40,6 +41,20 @@ async function call(mcp: Client, name: string, args: Record<string, unknown>, on
 }
 
 describe("Airlock's MCP server", () => {
+  test("a client that goes away in the middle of its message ends that request only", async () => {
+    const token = await agentToken(airlock);
+    for (let i = 0; i < 3; i++) {
+      const socket = net.connect(airlock.port, "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(`POST /api/mcp HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"jsonrpc":`);
+      await new Promise((r) => setTimeout(r, 100));
+      socket.destroy();
+    }
+    const health = await fetch(`${airlock.url}/api/health`);
+    assert.equal(health.status, 200);
+    assert.ok((await client.listTools()).tools.length > 0);
+  });
+
   test("lists its tools; reads come back masked and small; tables are described", async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), ["describe_table", "list_resources", "query", "request_access", "wait_for_approval"]);
