@@ -6,6 +6,7 @@ import { EventBus } from "../events/bus";
 import { GrantStore } from "./grants";
 import type { Decider } from "./people";
 import { ApprovalService, type NewRequest } from "./service";
+import { heldUpdate } from "./testing";
 
 const dir = makeTempDir("approvals");
 let store: Store;
@@ -32,22 +33,7 @@ const carol: Decider = { email: "carol@example.com", groups: ["engineering"], ro
 const dora: Decider = { email: "dora@example.com", groups: ["finance-approvers"], role: "approver" };
 
 function request(overrides: Partial<NewRequest> = {}) {
-  return service.open({
-    agentId: "reporting-agent",
-    groups: ["agents"],
-    resource: "demo",
-    sessionId: "s1",
-    statements: [{ text: "update orders set status = 'x' where id = 1", params: null }],
-    kinds: ["update"],
-    tables: ["public.orders"],
-    rule: "agents-write",
-    why: "update on public.orders",
-    approverGroups: ["db-approvers"],
-    requiredApprovals: 1,
-    grantOptions: ["once", 900_000, 3_600_000],
-    timeoutMs: 60_000,
-    ...overrides,
-  });
+  return service.open(heldUpdate(overrides));
 }
 
 test("one approval releases a count-1 request; whoever waits hears it", async () => {

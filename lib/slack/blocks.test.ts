@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { storedRequest } from "../approvals/testing";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { FIELD_CHARS, readButton, requestMessage, SQL_PREVIEW_CHARS } from "./blocks";
 import { denyModal, readDenial, REASON_MAX_CHARS } from "./deny-modal";
@@ -9,32 +10,7 @@ const URL = "http://airlock.test/requests/r_0a1b";
 const now = new Date("2025-03-01T10:00:00Z");
 
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
-  return {
-    id: "r_0a1b",
-    kind: "statement",
-    agentId: "reporting-agent",
-    groups: ["agents", "analytics"],
-    resource: "demo",
-    sessionId: "s1",
-    statements: [{ text: "update orders set status = 'paid' where id = 5", params: null }],
-    kinds: ["update"],
-    tables: ["public.orders"],
-    rule: "agents-write",
-    why: "update on public.orders",
-    approverGroups: ["db-approvers"],
-    requiredApprovals: 1,
-    grantOptions: ["once", 900_000, 3_600_000],
-    status: "pending",
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + 600_000),
-    decidedAt: null,
-    outcomeReason: null,
-    grantId: null,
-    consumedAt: null,
-    durationMs: null,
-    reason: null,
-    ...overrides,
-  };
+  return storedRequest(now, { groups: ["agents", "analytics"], statements: [{ text: "update orders set status = 'paid' where id = 5", params: null }], expiresAt: new Date(now.getTime() + 600_000), ...overrides });
 }
 
 function decision(personEmail: string, fields: Partial<RequestDecision> = {}): RequestDecision {

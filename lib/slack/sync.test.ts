@@ -6,6 +6,7 @@ import { makeTempDir } from "../../test/support/temp-dir";
 import { GrantStore } from "../approvals/grants";
 import type { Decider } from "../approvals/people";
 import { ApprovalService, type NewRequest } from "../approvals/service";
+import { heldUpdate } from "../approvals/testing";
 import { openStore, type Store } from "../db/client";
 import { EventBus } from "../events/bus";
 import { webClientOptions } from "./app";
@@ -56,22 +57,7 @@ function startSync(channel: string | undefined): SlackSync {
 
 /** A held statement; `marker` makes its calls easy to find and to fail on purpose. */
 function open(marker: string, overrides: Partial<NewRequest> = {}) {
-  return approvals.open({
-    agentId: "reporting-agent",
-    groups: ["agents"],
-    resource: "demo",
-    sessionId: "s1",
-    statements: [{ text: `update orders set note = '${marker}' where id = 1`, params: null }],
-    kinds: ["update"],
-    tables: ["public.orders"],
-    rule: "agents-write",
-    why: "update on public.orders",
-    approverGroups: ["db-approvers"],
-    requiredApprovals: 1,
-    grantOptions: ["once"],
-    timeoutMs: 60_000,
-    ...overrides,
-  });
+  return approvals.open(heldUpdate({ statements: [{ text: `update orders set note = '${marker}' where id = 1`, params: null }], grantOptions: ["once"], ...overrides }));
 }
 
 
