@@ -356,6 +356,7 @@ export class Relay {
   #end(reason: string, graceful = false): void {
     if (this.#step === RelayStep.Closed) return;
     this.#step = RelayStep.Closed;
+    this.#tracker.endOfSession(reason);
     this.upstream.close(!graceful);
     if (graceful) this.client.end();
     else if (!this.client.writableEnded) this.client.destroy();

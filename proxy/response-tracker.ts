@@ -100,6 +100,20 @@ export class ResponseTracker {
     }
   }
 
+  /**
+   * The session ends with statements still unanswered (the agent left between an error and its
+   * ReadyForQuery, or mid-statement): each is recorded as it stands, never dropped.
+   */
+  endOfSession(reason: string): void {
+    for (let item = this.#peek(); item; item = this.#peek()) {
+      this.#head++;
+      if (item.kind !== "query" && item.kind !== "execute") continue;
+      if (item.statement.outcome === "ok") failed(item.statement, { message: `the session ended before the statement completed (${reason})` });
+      this.finished(item.statement);
+    }
+    this.#compact();
+  }
+
   #onError(head: Expected, error?: { code?: string; message?: string }): void {
     if (head.kind === "query") return failed(head.statement, error); // ReadyForQuery still follows
     // Extended protocol: the server now skips to Sync; nothing before it will be answered, and
