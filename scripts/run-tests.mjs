@@ -22,5 +22,7 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+// Every test and hook has a time limit (scripts/test-limits.mjs): a hang fails and names itself.
+const limits = new URL("./test-limits.mjs", import.meta.url).href;
+const result = spawnSync(process.execPath, ["--import", "tsx", "--import", limits, "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);
