@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { AgentApiError } from "../lib/access/agent-api";
 import type { Ask } from "../lib/access/ask";
+import { scopePhrase } from "../lib/approvals/grant-label";
 import type { RequestView } from "../lib/access/view";
 import { agentContext } from "./agent-context";
 
@@ -110,7 +111,7 @@ export async function grantsCommand(args: string[]): Promise<number> {
     const grants = await api.grants();
     if (values.json) console.log(JSON.stringify(grants, null, 2));
     else if (grants.length === 0) console.log("no grants in force");
-    else for (const g of grants) console.log(`${g.id}  ${g.resource}  ${g.kinds.join(",")} on ${g.tables.join(",")}  until ${g.expires_at}  (approved by ${g.approved_by.join(", ")})`);
+    else for (const g of grants) console.log(`${g.id}  ${g.resource}  ${scopePhrase(g.scope)}  until ${g.expires_at}  (approved by ${g.approved_by.join(", ")})`);
     return EXIT.approved;
   } catch (err) {
     if (!(err instanceof AgentApiError)) throw err;

@@ -1,3 +1,4 @@
+import { scopePhrase } from "../lib/approvals/grant-label";
 import type { GrantStore } from "../lib/approvals/grants";
 import type { Grant } from "../lib/db/schema";
 import type { EventBus } from "../lib/events/bus";
@@ -60,7 +61,7 @@ export class GrantWatch {
   }
 
   #ended(grant: Grant, how: string): void {
-    this.options.notify(`airlock: grant ${grant.id} (${grant.kinds.join(", ")} on ${grant.resource}) ${how}; from now on policy alone decides, and statements it covered are held for review again`);
+    this.options.notify(`airlock: grant ${grant.id} (${scopePhrase(grant.scope)} on ${grant.resource}) ${how}; from now on policy alone decides, and statements it covered are held for review again`);
     if (this.#timers.size === 0) this.close();
   }
 }

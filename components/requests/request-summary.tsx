@@ -1,5 +1,6 @@
 import Link from "next/link";
-import { coversAllTables } from "@/lib/access/scope";
+import { scopePhrase } from "@/lib/approvals/grant-label";
+import { kindsOf } from "@/lib/approvals/grant-scope";
 import type { AccessRequest } from "@/lib/db/schema";
 import { AccessAsk } from "./access-ask";
 import { SqlSnippet } from "../ui/sql-snippet";
@@ -17,20 +18,12 @@ export function RequestSummary({ request, approvals, now }: { request: AccessReq
       </div>
       {request.kind === "access" ? <AccessAsk request={request} /> : <SqlSnippet sql={request.statements.map((s) => s.text).join("; ")} />}
       <div className="request-meta">
-        {request.kinds.map((k) => (
+        {kindsOf(request.scope).map((k) => (
           <span key={k} className={`kind kind-${k}`}>
             {k}
           </span>
         ))}
-        {coversAllTables(request) ? (
-          <span className="table-badge">every table</span>
-        ) : (
-          request.tables.map((t) => (
-            <span key={t} className="table-badge">
-              {t}
-            </span>
-          ))
-        )}
+        <span className="table-badge">{scopePhrase(request.scope)}</span>
         <span className="muted">rule {request.rule}</span>
         <span className="muted">
           {request.status === "pending" ? "waiting since " : "asked "}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ALL_TABLES } from "../approvals/grants";
+import { ALL_TABLES } from "../approvals/grant-scope";
 import { parseDuration } from "../policy/duration";
 import { ACCESS_LEVELS, ASKABLE_KINDS, qualifyTable, type AccessScope } from "./scope";
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ALL_TABLES } from "../approvals/grants";
+import { ALL_TABLES } from "../approvals/grant-scope";
 import { parsePolicy } from "../policy/policy-file";
 import type { Kind } from "../sql/types";
 import { accessTerms } from "./rules";

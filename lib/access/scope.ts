@@ -1,4 +1,4 @@
-import { ALL_TABLES } from "../approvals/grants";
+import { ALL_TABLES } from "../approvals/grant-scope";
 import { KINDS, type Kind } from "../sql/types";
 
 /** What the named access levels stand for, in statement kinds (see lib/sql/types.ts). */
@@ -34,11 +34,6 @@ export function qualifyTable(name: string): string | undefined {
 
 export function coversAllTables(scope: Pick<AccessScope, "tables">): boolean {
   return scope.tables.includes(ALL_TABLES);
-}
-
-/** "update, delete on public.orders", "select, insert on every table" */
-export function describeScope(scope: AccessScope): string {
-  return `${scope.kinds.join(", ")} on ${coversAllTables(scope) ? "every table" : scope.tables.join(", ")}`;
 }
 
 /** The level whose kinds these are exactly, for a shorter label ("write"); undefined otherwise. */

@@ -1,3 +1,5 @@
+import { scopePhrase } from "../approvals/grant-label";
+import { accessScope } from "../approvals/grant-scope";
 import type { GrantStore } from "../approvals/grants";
 import type { ApprovalService } from "../approvals/service";
 import type { AccessRequest } from "../db/schema";
@@ -7,7 +9,6 @@ import type { Policy } from "../policy/policy-file";
 import { parseAsk } from "./ask";
 import { approvalChoices } from "./durations";
 import { accessTerms } from "./rules";
-import { describeScope } from "./scope";
 import { grantView, requestView, type GrantView, type RequestView } from "./view";
 import { deadline, MAX_WAIT_SECONDS, WaitLimiter } from "./waits";
 
@@ -83,6 +84,7 @@ export class AccessService {
       return fail(403, "duration_too_long", `asked for ${formatDuration(durationMs)}; rule ${terms.rules.join(", ")} allows at most ${formatDuration(terms.maxMs)}`);
     }
     if (terms.reasonRequired && !reason) return fail(400, "reason_required", `rule ${terms.rules.join(", ")} requires a reason: say why you need this access`);
+    const pairs = accessScope(scope.kinds, scope.tables);
     const request = this.options.approvals.open({
       kind: "access",
       agentId: agent.agentId,
@@ -90,10 +92,9 @@ export class AccessService {
       resource,
       sessionId: null,
       statements: [],
-      kinds: scope.kinds,
-      tables: scope.tables,
+      scope: pairs,
       rule: terms.rules.join(", "),
-      why: `asks for ${describeScope(scope)} for ${formatDuration(durationMs)}`,
+      why: `asks for ${scopePhrase(pairs)} for ${formatDuration(durationMs)}`,
       approverGroups: terms.approvers,
       requiredApprovals: terms.count,
       grantOptions: approvalChoices(durationMs),

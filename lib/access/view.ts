@@ -1,3 +1,4 @@
+import { kindsOf, tablesOf, type ScopePair } from "../approvals/grant-scope";
 import type { AccessRequest, Grant, RequestDecision } from "../db/schema";
 import { formatDuration } from "../policy/duration";
 
@@ -8,12 +9,23 @@ import { formatDuration } from "../policy/duration";
  */
 export type Next = "wait" | "connect" | "retry" | "stop";
 
-export interface GrantView {
+/**
+ * What a grant or request covers: the (kind, table) pairs (`table` null: a statement on no table),
+ * and for a glance their kinds and their tables (schema-qualified names, or "*": every table).
+ */
+export interface ScopeView {
+  kinds: string[];
+  tables: string[];
+  scope: ScopePair[];
+}
+
+function scopeView(scope: ScopePair[]): ScopeView {
+  return { kinds: kindsOf(scope), tables: tablesOf(scope), scope };
+}
+
+export interface GrantView extends ScopeView {
   id: string;
   resource: string;
-  kinds: string[];
-  /** Schema-qualified names, or ["*"]: every table. */
-  tables: string[];
   status: "active" | "expired" | "revoked";
   created_at: string;
   expires_at: string;
@@ -26,7 +38,7 @@ export interface RequestView {
   kind: AccessRequest["kind"];
   status: AccessRequest["status"];
   resource: string;
-  access: { kinds: string[]; tables: string[] };
+  access: ScopeView;
   /** Access requests: the length asked for, and why. */
   duration?: string;
   reason?: string;
@@ -51,8 +63,7 @@ export function grantView(grant: Grant, now = new Date()): GrantView {
   return {
     id: grant.id,
     resource: grant.resource,
-    kinds: grant.kinds,
-    tables: grant.tables,
+    ...scopeView(grant.scope),
     status: grant.revokedAt ? "revoked" : grant.expiresAt <= now ? "expired" : "active",
     created_at: grant.createdAt.toISOString(),
     expires_at: grant.expiresAt.toISOString(),
@@ -80,7 +91,7 @@ export function requestView(request: AccessRequest, ctx: ViewContext): RequestVi
     kind: request.kind,
     status: request.status,
     resource: request.resource,
-    access: { kinds: request.kinds, tables: request.tables },
+    access: scopeView(request.scope),
     ...(request.kind === "access" ? { duration: formatDuration(request.durationMs ?? 0), ...(request.reason ? { reason: request.reason } : {}) } : statementOf(request)),
     url: ctx.url,
     created_at: request.createdAt.toISOString(),

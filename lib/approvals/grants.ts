@@ -3,23 +3,19 @@ import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { grants, type Grant } from "../db/schema";
 import type { EventBus } from "../events/bus";
+import { coversScope, type ScopePair } from "./grant-scope";
 
+/** What a statement does, and whose it is: what a grant must cover. */
 export interface Scope {
   agentId: string;
   resource: string;
-  kinds: readonly string[];
-  tables: readonly string[];
+  pairs: readonly ScopePair[];
 }
 
 /**
- * A grant's tables when it covers every table of the resource (access asked for without naming
- * tables). Classified table names are always schema-qualified, so no real table reads as this.
- */
-export const ALL_TABLES = "*";
-
-/**
- * Time-boxed access. A grant covers a statement of the same agent and resource whose kinds and
- * tables are all within the grant's; expiry and revocation take effect at the next statement.
+ * Time-boxed access. A grant covers a statement of the same agent and resource whose every
+ * (kind, table) pair is in the grant (see coversScope); expiry and revocation take effect at the
+ * next statement.
  */
 export class GrantStore {
   constructor(
@@ -41,7 +37,7 @@ export class GrantStore {
       .from(grants)
       .where(and(eq(grants.agentId, scope.agentId), eq(grants.resource, scope.resource), isNull(grants.revokedAt), gt(grants.expiresAt, now)))
       .all();
-    return active.find((g) => scope.kinds.every((k) => g.kinds.includes(k)) && (g.tables.includes(ALL_TABLES) || scope.tables.every((t) => g.tables.includes(t))));
+    return active.find((g) => coversScope(g.scope, scope.pairs));
   }
 
   get(id: string): Grant | undefined {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { makeTempDir } from "../../test/support/temp-dir";
 import { openStore, type Store } from "../db/client";
 import { EventBus } from "../events/bus";
+import { accessScope, ALL_TABLES } from "./grant-scope";
 import { GrantStore } from "./grants";
 import type { Decider } from "./people";
 import { ApprovalService, type NewRequest } from "./service";
@@ -100,15 +101,15 @@ test("approving for a duration creates a grant that covers the same scope, and o
   assert.equal(!service.decide({ requestId: r.id, person: alice, action: "approve", grant: 42, via: "web" }).ok && "invalid", "invalid");
   const result = service.decide({ requestId: r.id, person: alice, action: "approve", grant: 900_000, via: "web" });
   assert.ok(result.ok);
-  const grant = grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["update"], tables: ["public.orders"] });
+  const grant = grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "update", table: "public.orders" }] });
   assert.ok(grant);
   assert.equal(grant.id, service.get(r.id)!.grantId);
   assert.ok(Math.abs(grant.expiresAt.getTime() - Date.now() - 900_000) < 5_000);
-  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["delete"], tables: ["public.orders"] }), undefined);
-  assert.equal(grants.covering({ agentId: "ops-agent", resource: "demo", kinds: ["update"], tables: ["public.orders"] }), undefined);
-  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["update"], tables: ["public.customers"] }), undefined);
+  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "delete", table: "public.orders" }] }), undefined);
+  assert.equal(grants.covering({ agentId: "ops-agent", resource: "demo", pairs: [{ kind: "update", table: "public.orders" }] }), undefined);
+  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "update", table: "public.customers" }] }), undefined);
   grants.revoke(grant.id, "alice@example.com");
-  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["update"], tables: ["public.orders"] }), undefined);
+  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "update", table: "public.orders" }] }), undefined);
 });
 
 test("with a quorum, the shortest choice wins: anyone choosing once means once", () => {
@@ -136,7 +137,7 @@ test("cancelled requests and orphans after a restart end as cancelled, with the 
 });
 
 test("access asked for is approved for its length or shorter, never longer nor once; the grant's clock starts at approval", () => {
-  const ask = () => request({ kind: "access", statements: [], durationMs: 15 * 60_000, reason: "fix orders", kinds: ["select", "update"], tables: ["*"], grantOptions: [15 * 60_000], sessionId: null });
+  const ask = () => request({ kind: "access", statements: [], durationMs: 15 * 60_000, reason: "fix orders", scope: accessScope(["select", "update"], [ALL_TABLES]), grantOptions: [15 * 60_000], sessionId: null });
   const r = ask();
   const longer = service.decide({ requestId: r.id, person: alice, action: "approve", grant: 20 * 60_000, via: "web" });
   assert.equal(!longer.ok && longer.code, "invalid");
@@ -145,10 +146,13 @@ test("access asked for is approved for its length or shorter, never longer nor o
   const before = Date.now();
   assert.ok(service.decide({ requestId: r.id, person: alice, action: "approve", grant: 10 * 60_000, via: "web" }).ok);
   const grant = grants.get(service.get(r.id)!.grantId!)!;
-  assert.deepEqual([grant.kinds, grant.tables], [["select", "update"], ["*"]]);
+  assert.deepEqual(grant.scope, [
+    { kind: "select", table: "*" },
+    { kind: "update", table: "*" },
+  ]);
   assert.ok(grant.expiresAt.getTime() >= before + 10 * 60_000 && grant.expiresAt.getTime() <= Date.now() + 10 * 60_000);
-  assert.ok(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["update"], tables: ["public.anything"] }), "all tables");
-  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", kinds: ["delete"], tables: [] }), undefined, "not other kinds");
+  assert.ok(grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "update", table: "public.anything" }] }), "all tables");
+  assert.equal(grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "delete", table: null }] }), undefined, "not other kinds");
   assert.equal(grants.active(new Date(), "ops-agent").length, 0);
 });
 

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accessRequests, requestDecisions, type AccessRequest, type RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
+import { grantableScope } from "./grant-scope";
 import type { GrantStore } from "./grants";
 import { whyNotDecider, type Decider } from "./people";
 
@@ -219,12 +220,13 @@ export class ApprovalService {
     // The shortest choice wins: "once" (null) if anyone chose it.
     const durations = approvals.map((d) => d.grantMs);
     const grantFor = durations.includes(null) ? null : Math.min(...(durations as number[]));
-    if (grantFor !== null) {
+    // Only pairs on a table are granted; if none is left, the statement runs once and no grant is made.
+    const scope = grantableScope(request.scope);
+    if (grantFor !== null && scope.length > 0) {
       const grant = this.grants.create({
         agentId: request.agentId,
         resource: request.resource,
-        kinds: request.kinds,
-        tables: request.tables,
+        scope,
         rule: request.rule,
         requestId: request.id,
         approvedBy: approvals.map((d) => d.personEmail),

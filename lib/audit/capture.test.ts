@@ -28,7 +28,7 @@ test("policy loads (with their hash) and rejected edits, sign-ins, grants that r
   bus.publish({ type: "policy.changed", ok: false }); // the same state again: nothing new
 
   const grants = new GrantStore(store.db, bus);
-  const grant = grants.create({ agentId: "ops-agent", resource: "demo", kinds: ["update"], tables: ["public.orders"], rule: "agents-write", requestId: "r_1", approvedBy: ["alice@example.com"], createdAt: new Date(Date.now() - 60_000), expiresAt: new Date(Date.now() - 1) });
+  const grant = grants.create({ agentId: "ops-agent", resource: "demo", scope: [{ kind: "update", table: "public.orders" }], rule: "agents-write", requestId: "r_1", approvedBy: ["alice@example.com"], createdAt: new Date(Date.now() - 60_000), expiresAt: new Date(Date.now() - 1) });
   capture.catchUp();
   capture.catchUp();
   capture.close();

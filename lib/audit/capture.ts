@@ -5,6 +5,7 @@
  * (rows carry a source key), so a missed event is caught up by the next one or at start.
  */
 import { eq } from "drizzle-orm";
+import { kindsOf, tablesOf } from "../approvals/grant-scope";
 import type { Db } from "../db/client";
 import { accessRequests, grants, requestDecisions } from "../db/schema";
 import type { AirlockEvent, EventBus } from "../events/bus";
@@ -69,7 +70,7 @@ export class AuditCapture {
     const r = this.db.select().from(accessRequests).where(eq(accessRequests.id, id)).get();
     if (!r) return;
     const decisions = this.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(requestDecisions.id).all();
-    const about = { agentId: r.agentId, resource: r.resource, requestId: r.id, sessionId: r.sessionId, tables: r.tables };
+    const about = { agentId: r.agentId, resource: r.resource, requestId: r.id, sessionId: r.sessionId, tables: tablesOf(r.scope) };
     const entries: AuditEntry[] = [
       {
         ...about,
@@ -79,7 +80,8 @@ export class AuditCapture {
         sql: r.statements.map((s) => s.text).join(";\n"),
         data: {
           groups: r.groups,
-          kinds: r.kinds,
+          kinds: kindsOf(r.scope),
+          scope: r.scope,
           rule: r.rule,
           why: r.why,
           params: r.statements.map((s) => s.params),
@@ -102,9 +104,9 @@ export class AuditCapture {
   #grant(id: string): void {
     const g = this.db.select().from(grants).where(eq(grants.id, id)).get();
     if (!g) return;
-    const about = { agentId: g.agentId, resource: g.resource, grantId: g.id, requestId: g.requestId, tables: g.tables };
+    const about = { agentId: g.agentId, resource: g.resource, grantId: g.id, requestId: g.requestId, tables: tablesOf(g.scope) };
     const entries: AuditEntry[] = [
-      { ...about, at: g.createdAt, type: "grant.created", decision: "created", data: { kinds: g.kinds, rule: g.rule, approvedBy: g.approvedBy, expiresAt: g.expiresAt.toISOString() }, source: `grant:${g.id}:created` },
+      { ...about, at: g.createdAt, type: "grant.created", decision: "created", data: { kinds: kindsOf(g.scope), scope: g.scope, rule: g.rule, approvedBy: g.approvedBy, expiresAt: g.expiresAt.toISOString() }, source: `grant:${g.id}:created` },
     ];
     if (g.revokedAt) entries.push({ ...about, at: g.revokedAt, type: "grant.revoked", decision: "revoked", person: g.revokedBy, data: { uses: g.useCount }, source: `grant:${g.id}:revoked` });
     else if (g.expiresAt.getTime() <= Date.now()) entries.push({ ...about, at: g.expiresAt, type: "grant.expired", decision: "expired", data: { uses: g.useCount }, source: `grant:${g.id}:expired` });

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { ScopePair } from "../approvals/grant-scope";
 
 /** People who have signed in to the dashboard, as their identity provider last described them. */
 export const people = sqliteTable("people", {
@@ -61,8 +62,9 @@ export interface MaskedSummary {
 
 /**
  * What an agent waits on people for: a held statement (`kind` statement, its `statements`), or
- * time-boxed access it asked for up front (`kind` access: no statements; the scope is `kinds` and
- * `tables`, the length `durationMs`, the agent's `reason`).
+ * time-boxed access it asked for up front (`kind` access: no statements, the length `durationMs`,
+ * the agent's `reason`). `scope` is what the statements do, or the kinds asked for on each table
+ * asked for, as (kind, table) pairs: what an approval for a time grants (see grant-scope.ts).
  */
 export const accessRequests = sqliteTable(
   "access_requests",
@@ -74,8 +76,7 @@ export const accessRequests = sqliteTable(
     resource: text("resource").notNull(),
     sessionId: text("session_id"),
     statements: text("statements", { mode: "json" }).$type<Array<{ text: string; params: Array<string | null> | null }>>().notNull(),
-    kinds: text("kinds", { mode: "json" }).$type<string[]>().notNull(),
-    tables: text("tables", { mode: "json" }).$type<string[]>().notNull(),
+    scope: text("scope", { mode: "json" }).$type<ScopePair[]>().notNull(),
     rule: text("rule").notNull(),
     why: text("why").notNull(),
     approverGroups: text("approver_groups", { mode: "json" }).$type<string[]>().notNull(),
@@ -117,15 +118,14 @@ export const requestDecisions = sqliteTable(
 );
 export type RequestDecision = typeof requestDecisions.$inferSelect;
 
-/** Time-boxed access: the agent may run statements of this scope without review until it ends. */
+/** Time-boxed access: the agent may run statements whose every (kind, table) pair is in `scope`, without review, until it ends. */
 export const grants = sqliteTable(
   "grants",
   {
     id: text("id").primaryKey(),
     agentId: text("agent_id").notNull(),
     resource: text("resource").notNull(),
-    kinds: text("kinds", { mode: "json" }).$type<string[]>().notNull(),
-    tables: text("tables", { mode: "json" }).$type<string[]>().notNull(),
+    scope: text("scope", { mode: "json" }).$type<ScopePair[]>().notNull(),
     rule: text("rule").notNull(),
     requestId: text("request_id").notNull(),
     approvedBy: text("approved_by", { mode: "json" }).$type<string[]>().notNull(),

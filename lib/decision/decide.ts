@@ -1,8 +1,9 @@
+import { statementScope, type ScopePair } from "../approvals/grant-scope";
 import type { Scope } from "../approvals/grants";
 import { hasMasking, requesterMask, type ResultMasking } from "../masking/masking";
 import { evaluate, type PolicyVerdict, type StatementVerdict } from "../policy/evaluate";
 import type { MaskOptions, Policy, ReviewOptions, Rule } from "../policy/policy-file";
-import type { Classification, StatementInfo } from "../sql/types";
+import type { Classification } from "../sql/types";
 
 /** Who is asking: the verified agent behind one proxy session. */
 export interface SessionIdentity {
@@ -22,7 +23,7 @@ export interface Statement {
 
 export type Decision =
   | { action: "allow"; verdict: PolicyVerdict; grantId?: string; masking?: ResultMasking }
-  | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: Omit<Scope, "agentId" | "resource">; masking?: ResultMasking }
+  | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: ScopePair[]; masking?: ResultMasking }
   | { action: "refuse"; code: "42501"; message: string; verdict: PolicyVerdict };
 
 /** Active grants, looked up by what a statement does. */
@@ -44,11 +45,11 @@ export function decide(policy: Policy, session: SessionIdentity, statement: Stat
       return refuse(verdict, verdict.rule ? `airlock: denied by rule ${verdict.rule.name}: ${verdict.why}` : `airlock: ${verdict.why}`);
     case "review": {
       const held = verdict.statements.filter((s) => s.action === "review").map((s) => s.statement);
-      const scope = scopeOf(held);
+      const scope = statementScope(held);
       // Approval (or a grant) lets the statement run, never see more: it is masked as this agent's reads are.
       const mask = requesterMask(policy, session);
       const masking = maskingOf(verdict, () => mask);
-      const grant = grants?.covering({ agentId: session.agentId, resource: session.resource, ...scope });
+      const grant = grants?.covering({ agentId: session.agentId, resource: session.resource, pairs: scope });
       if (grant) return masked({ action: "allow", verdict, grantId: grant.id, masking });
       return masked({ action: "review", verdict, rule: verdict.rule as Rule & { review: ReviewOptions }, scope, masking });
     }
@@ -68,16 +69,6 @@ function maskingOf(verdict: PolicyVerdict, maskOf: (s: StatementVerdict) => Mask
 function masked(decision: Extract<Decision, { action: "allow" | "review" }>): Decision {
   if (!decision.masking?.some((m) => m?.output.copy?.format === "binary")) return decision;
   return refuse(decision.verdict, "airlock: COPY in binary format cannot be masked; use FORMAT text or csv");
-}
-
-function scopeOf(statements: StatementInfo[]): { kinds: string[]; tables: string[] } {
-  const kinds = new Set<string>();
-  const tables = new Set<string>();
-  for (const s of statements) {
-    for (const k of s.kinds) kinds.add(k);
-    for (const t of [...s.reads, ...s.writes]) tables.add(t);
-  }
-  return { kinds: [...kinds], tables: [...tables].sort() };
 }
 
 function refuse(verdict: PolicyVerdict, message: string): Decision {

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { ACCESS_LEVELS } from "../access/scope";
+import { accessScope, ALL_TABLES } from "../approvals/grant-scope";
 import { storedRequest } from "../approvals/testing";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { FIELD_CHARS, readButton, requestMessage, SQL_PREVIEW_CHARS } from "./blocks";
@@ -25,7 +27,7 @@ function shown(message: ReturnType<typeof requestMessage>): string {
 test("a pending request: who, where, what, rule, since when, how far, the SQL and the buttons", () => {
   const message = requestMessage(request(), [], URL);
   const text = shown(message);
-  for (const expected of ["reporting-agent (agents, analytics)", "*Resource*\\ndemo", "*Rule*\\nagents-write", "*Kinds*\\nupdate", "*Tables*\\npublic.orders", "*Approvals*\\n0 of 1", "<!date^1740823200^", `<${URL}|request r_0a1b>`]) {
+  for (const expected of ["reporting-agent (agents, analytics)", "*Resource*\\ndemo", "*Rule*\\nagents-write", "*Scope*\\nupdate orders", "*Approvals*\\n0 of 1", "<!date^1740823200^", `<${URL}|request r_0a1b>`]) {
     assert.ok(text.includes(expected), `${expected} in ${text}`);
   }
   assert.ok(text.includes("```\\nupdate orders set status = 'paid' where id = 5\\n```"));
@@ -40,7 +42,7 @@ test("a pending request: who, where, what, rule, since when, how far, the SQL an
       ["Deny", "airlock.deny", "r_0a1b"],
     ],
   );
-  assert.equal(message.text, "Airlock r_0a1b: reporting-agent asks to run update on demo");
+  assert.equal(message.text, "Airlock r_0a1b: reporting-agent asks to run update orders on demo");
 });
 
 test("decided: the outcome and who, no buttons", () => {
@@ -64,7 +66,7 @@ test("count 2: one approval shows 1 of 2 and who, the buttons stay", () => {
 
 test("agent text cannot mention, link or close the code block", () => {
   const sql = "update t set note = '<!channel> <@U0BOB> <https://evil.example|click> ``` *bold* & more' where id = 1";
-  const message = requestMessage(request({ statements: [{ text: sql, params: null }], tables: ['public."<!here>"'], agentId: "<!everyone>" }), [], URL);
+  const message = requestMessage(request({ statements: [{ text: sql, params: null }], scope: [{ kind: "update", table: 'public."<!here>"' }], agentId: "<!everyone>" }), [], URL);
   const text = shown(message);
   assert.ok(!/<!(channel|here|everyone)>|<@U|<https:\/\/evil/.test(text), text);
   assert.ok(text.includes("&lt;!channel&gt; &lt;@U0BOB&gt; &lt;https://evil.example|click&gt;"));
@@ -78,7 +80,7 @@ test("agent text cannot mention, link or close the code block", () => {
 
 test("long SQL is shortened within Slack's limit, with a link to the full request", () => {
   const sql = `update orders set note = '${"<".repeat(5_000)}' where id = 1`;
-  const message = requestMessage(request({ statements: [{ text: sql, params: null }], tables: Array.from({ length: 200 }, (_, i) => `public.table_${i}`) }), [], URL);
+  const message = requestMessage(request({ statements: [{ text: sql, params: null }], scope: Array.from({ length: 200 }, (_, i) => ({ kind: "update" as const, table: `public.table_${i}` })) }), [], URL);
   const section = message.blocks[2];
   assert.ok(section.type === "section" && section.text);
   assert.ok(section.text.text.length <= 3000, `${section.text.text.length} characters`);
@@ -116,13 +118,13 @@ test("the deny form carries the request; its reason is required and bounded", ()
 
 test("access asked for shows what, how long and why instead of SQL; buttons offer the length asked and shorter", () => {
   const message = requestMessage(
-    request({ kind: "access", statements: [], kinds: ["select", "session", "copy_out", "insert", "update", "delete", "merge", "copy_in"], tables: ["*"], durationMs: 900_000, reason: "fix <@U0BOB> orders", grantOptions: [900_000, 600_000, 300_000] }),
+    request({ kind: "access", statements: [], scope: accessScope(ACCESS_LEVELS.write, [ALL_TABLES]), durationMs: 900_000, reason: "fix <@U0BOB> orders", grantOptions: [900_000, 600_000, 300_000] }),
     [],
     URL,
   );
   const text = shown(message);
   assert.match(message.text, /reporting-agent asks for write access to demo for 15 min/);
-  assert.ok(text.includes("*Duration*\\n15 min") && text.includes("*Tables*\\nevery table"), text);
+  assert.ok(text.includes("*Duration*\\n15 min") && text.includes("*Scope*\\nread/session/copy out/insert/update/delete/merge/copy in every table"), text);
   assert.ok(text.includes("*Reason*\\nfix &lt;@U0BOB&gt; orders") && !text.includes("```"), text);
   const actions = message.blocks.find((b) => b.type === "actions");
   assert.deepEqual(actions?.type === "actions" && actions.elements.map((e) => (e.type === "button" ? e.text.text : "")), ["Approve for 15 min", "Approve for 10 min", "Approve for 5 min", "Deny"]);

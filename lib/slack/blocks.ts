@@ -1,6 +1,6 @@
 import type { types } from "@slack/bolt";
-import { accessPhrase, tablesPhrase } from "../access/label";
-import { approveLabel, durationPhrase, grantPhrase } from "../approvals/grant-label";
+import { accessPhrase } from "../access/label";
+import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "../approvals/grant-label";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { clipEscaped, codeBlock, escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
 
@@ -24,7 +24,8 @@ export function requestMessage(request: AccessRequest, decisions: readonly Reque
   const approvals = decisions.filter((d) => d.decision === "approve");
   const access = request.kind === "access";
   // A held statement shows its SQL; access asked for up front shows how long and why.
-  const what = access ? accessPhrase(request) : `${request.kinds.join(", ")} on ${request.resource}`;
+  const what = access ? accessPhrase(request) : `${scopePhrase(request.scope)} on ${request.resource}`;
+  const shortfall = access ? undefined : grantShortfall(request.scope);
   const asks = access ? "asks for" : "asks to run";
   const blocks: types.KnownBlock[] = [
     { type: "section", text: mrkdwn(`*${escapeMrkdwn(request.agentId)}* ${asks} *${escapeMrkdwn(what)}* — ${link(requestUrl, `request ${request.id}`)}`) },
@@ -34,8 +35,8 @@ export function requestMessage(request: AccessRequest, decisions: readonly Reque
         field("Agent", `${request.agentId} (${request.groups.join(", ")})`),
         field("Resource", request.resource),
         field("Rule", request.rule),
-        field("Kinds", request.kinds.join(", ")),
-        field("Tables", tablesPhrase(request)),
+        field("Scope", scopePhrase(request.scope)),
+        ...(shortfall ? [field("A grant", shortfall)] : []),
         ...(access ? [field("Duration", durationPhrase(request.durationMs ?? 0))] : []),
         mrkdwn(`*Waiting since*\n${slackDate(request.createdAt)}`),
         field("Approvals", `${approvals.length} of ${request.requiredApprovals}`),

@@ -76,7 +76,7 @@ describe("holding a statement until people decide", () => {
       assert.match(notices.join("\n"), new RegExp(`airlock: held for approval — request ${request.id}: http://airlock.test/requests/${request.id}`));
       assert.equal(await status(1), "new", "nothing runs before approval");
       assert.equal(request.rule, "agents-write");
-      assert.deepEqual(request.tables, ["public.orders"]);
+      assert.deepEqual(request.scope, [{ kind: "update", table: "public.orders" }]);
       assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
       const result = await running;
       assert.equal(result.rowCount, 1);

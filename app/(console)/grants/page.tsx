@@ -5,6 +5,7 @@ import { RevokeButton } from "@/components/grants/revoke-button";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
+import { scopePhrase } from "@/lib/approvals/grant-label";
 import { getRuntime } from "@/lib/runtime";
 import { requirePerson } from "../../current-person";
 import { revokeGrant } from "./actions";
@@ -42,8 +43,8 @@ export default async function GrantsPage() {
                     <Link href={`/requests/${g.requestId}`}>{g.requestId}</Link> · rule {g.rule}
                   </div>
                 </td>
-                <td className="small">
-                  {g.kinds.join(", ")} on {g.tables.join(", ") || "no tables"}
+                <td className="small" data-testid="grant-scope">
+                  {scopePhrase(g.scope)}
                 </td>
                 <td className="small">{g.approvedBy.join(", ")}</td>
                 <td>

@@ -9,8 +9,7 @@ import { PageTitle } from "@/components/ui/page-title";
 import { TimeAgo } from "@/components/ui/time-ago";
 import { recentStatements } from "@/lib/activity/queries";
 import { AccessAsk } from "@/components/requests/access-ask";
-import { tablesPhrase } from "@/lib/access/label";
-import { approveLabel, durationPhrase, grantPhrase } from "@/lib/approvals/grant-label";
+import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { whyNotDecider } from "@/lib/approvals/people";
 import type { AccessRequest } from "@/lib/db/schema";
 import { formatDuration } from "@/lib/policy/duration";
@@ -36,6 +35,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const now = new Date();
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
   const masking = await maskingOf(request);
+  const shortfall = grantShortfall(request.scope);
 
   return (
     <>
@@ -73,10 +73,11 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <dd>
             {request.agentId} <span className="muted">({request.groups.join(", ")})</span>
           </dd>
-          <dt>Kinds</dt>
-          <dd>{request.kinds.join(", ")}</dd>
-          <dt>Tables</dt>
-          <dd>{tablesPhrase(request)}</dd>
+          <dt>Scope</dt>
+          <dd data-testid="request-scope">
+            {scopePhrase(request.scope)}
+            {request.kind === "statement" && shortfall && <div className="muted small">{shortfall}</div>}
+          </dd>
           {request.kind === "access" && (
             <>
               <dt>Duration</dt>
