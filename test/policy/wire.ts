@@ -3,7 +3,7 @@
  * a reader of the answers up to ReadyForQuery.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-import { readFields } from "../../proxy/protocol/reader";
+import { readCommandTag, readFields } from "../../proxy/protocol/reader";
 import type { RawWireClient } from "../support/raw-wire-client";
 
 function message(type: string, ...parts: Buffer[]): Buffer {
@@ -27,6 +27,12 @@ export function writeBind(portal: string, statement: string): Buffer {
   return message("B", cstring(portal), cstring(statement), int16(0), int16(0), int16(0));
 }
 
+/** Bind with text parameters (NULL as null) and default (text) result formats. */
+export function writeBindText(portal: string, statement: string, params: ReadonlyArray<string | null>): Buffer {
+  const values = params.map((p) => (p === null ? int32(-1) : Buffer.concat([int32(Buffer.byteLength(p)), Buffer.from(p, "utf8")])));
+  return message("B", cstring(portal), cstring(statement), int16(0), int16(params.length), ...values, int16(0));
+}
+
 export function writeExecute(portal: string, maxRows = 0): Buffer {
   return message("E", cstring(portal), int32(maxRows));
 }
@@ -47,9 +53,11 @@ export function writeFunctionCall(oid: number): Buffer {
 export interface Answer {
   /** The message type letter: "1" ParseComplete, "2" BindComplete, "E" ErrorResponse, "Z"… */
   type: string;
-  /** ErrorResponse: SQLSTATE and message. */
+  /** ErrorResponse and NoticeResponse: SQLSTATE and message. */
   code?: string;
   message?: string;
+  /** CommandComplete: the command tag ("DELETE 3"). */
+  tag?: string;
 }
 
 /** Reads the server's answers until `syncs` ReadyForQuery messages have arrived. */
@@ -59,13 +67,23 @@ export async function answersUntilReady(raw: RawWireClient, syncs = 1): Promise<
     const m = await raw.next();
     if (!m) throw new Error(`the connection closed after ${JSON.stringify(answers)}`);
     const type = String.fromCharCode(m.type);
-    if (type === "E") {
+    if (type === "E" || type === "N") {
       const fields = readFields(m.body);
       answers.push({ type, code: fields.get("C"), message: fields.get("M") });
-    } else answers.push({ type });
+    } else if (type === "C") answers.push({ type, tag: readCommandTag(m.body) });
+    else answers.push({ type });
     if (type === "Z") ready++;
   }
   return answers;
 }
 
 export const errorsOf = (answers: Answer[]) => answers.filter((a) => a.type === "E");
+
+/**
+ * The answers as short tokens to compare with PostgreSQL's: the type letter, `E:`/`N:` with the
+ * SQLSTATE, `C:` with the command tag; a run of DataRows is one "D" (the tag gives the count).
+ */
+export function shapeOf(answers: Answer[]): string[] {
+  const tokens = answers.map((a) => (a.type === "E" || a.type === "N" ? `${a.type}:${a.code}` : a.type === "C" ? `C:${a.tag}` : a.type));
+  return tokens.filter((t, i) => t !== "D" || tokens[i - 1] !== "D");
+}
