@@ -92,7 +92,7 @@ test("approve for 15 minutes: the next matching UPDATE runs without a request; a
 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Grants" }).click();
     const grant = page.getByTestId("grant").filter({ hasText: "ops-agent" });
-    await expect(grant).toContainText("update on public.customers");
+    await expect(grant).toContainText("update customers");
     await expect(grant).toContainText("bob@example.com");
     await expect(grant.getByTestId("countdown")).toContainText(/1[45]:\d\d left/);
     await expect(grant.locator("td.num")).toHaveText("1");

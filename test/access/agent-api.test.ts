@@ -58,7 +58,7 @@ describe("asking for access over HTTP", () => {
 
     const posted = await slack.waitFor("chat.postMessage", succeeded(asked.body.id));
     const blocks = JSON.stringify(posted.args.blocks);
-    for (const expected of ["asks for *write access to demo for 15 min*", "*Duration*\\n15 min", "*Reason*\\nrefund backlog, ticket 4711", "*Tables*\\nevery table"]) assert.ok(blocks.includes(expected), `${expected} in ${blocks}`);
+    for (const expected of ["asks for *write access to demo for 15 min*", "*Duration*\\n15 min", "*Reason*\\nrefund backlog, ticket 4711", "*Scope*\\nread/session/copy out/insert/update/delete/merge/copy in every table"]) assert.ok(blocks.includes(expected), `${expected} in ${blocks}`);
 
     const waiting = poll(asked.body.id, 25).then((answer) => ({ ...answer, at: performance.now() }));
     await new Promise((r) => setTimeout(r, 300)); // the poll is waiting by now
@@ -113,7 +113,7 @@ describe("asking for access over HTTP", () => {
       assert.equal((await client.query("update orders set status = 'paid' where id = 12")).rowCount, 1);
       await assert.rejects(client.query("delete from orders where id = 12"), /approval required/, "only the kinds granted");
       for (let i = 0; i < 100 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(notices.join("\n"), new RegExp(`grant ${answer.body.grant!.id} \\(update on demo\\) has expired`));
+      assert.match(notices.join("\n"), new RegExp(`grant ${answer.body.grant!.id} \\(update orders on demo\\) has expired`));
       await assert.rejects(client.query("update orders set status = 'shipped' where id = 12"), /approval required/);
     } finally {
       await client.end();

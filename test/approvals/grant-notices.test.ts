@@ -65,7 +65,7 @@ describe("a session working under a grant is told when it ends", () => {
       assert.equal(notices.length, 0);
       await until(() => notices.length > 0);
       const told = Date.now() - grant.expiresAt.getTime();
-      assert.match(notices[0], new RegExp(`^airlock: grant ${grant.id} \\(update on pg\\) has expired; from now on policy alone decides`));
+      assert.match(notices[0], new RegExp(`^airlock: grant ${grant.id} \\(update counters on pg\\) has expired; from now on policy alone decides`));
       assert.ok(told < 500, `told ${told} ms after expiry`);
       await assert.rejects(client.query("update counters set n = n + 1 where id = 3"), /approval required/);
       assert.equal((await client.query("select 1 as one")).rows[0].one, 1, "the session goes on");
@@ -84,7 +84,7 @@ describe("a session working under a grant is told when it ends", () => {
       harness.grants.revoke(grant.id, "alice@example.com");
       await until(() => notices.length > 0, 1000); // idle: nothing asked, yet it hears
       assert.ok(Date.now() - revokedAt < 200, `told ${Date.now() - revokedAt} ms after the revocation`);
-      assert.match(notices.join("\n"), new RegExp(`grant ${grant.id} \\(update on pg\\) was revoked by alice@example.com`));
+      assert.match(notices.join("\n"), new RegExp(`grant ${grant.id} \\(update counters on pg\\) was revoked by alice@example.com`));
       await assert.rejects(client.query("update counters set n = n + 1 where id = 6"), /approval required/);
       await bystander.client.query("select 1");
       assert.deepEqual(bystander.notices, []);

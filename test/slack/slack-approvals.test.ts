@@ -52,9 +52,9 @@ describe("approving from Slack", () => {
     const { running, posted } = await hold("update orders set status = 'paid' where id = 1 /* slack-approve */", "slack-approve");
     const request = store.request("slack-approve")!;
     assert.equal(posted.args.channel, "#db-approvals");
-    assert.match(posted.args.text, new RegExp(`Airlock ${request.id}: reporting-agent asks to run update on demo`));
+    assert.match(posted.args.text, new RegExp(`Airlock ${request.id}: reporting-agent asks to run update orders on demo`));
     const blocks = blocksOf(posted);
-    for (const expected of ["*reporting-agent* asks to run *update on demo*", `<${airlock.url}/requests/${request.id}|request ${request.id}>`, "reporting-agent (agents, analytics)", "*Rule*\\nagents-write", "*Tables*\\npublic.orders", "*Approvals*\\n0 of 1", "*Waiting since*\\n<!date^", "```\\nupdate orders set status = 'paid' where id = 1 /* slack-approve */\\n```"]) {
+    for (const expected of ["*reporting-agent* asks to run *update orders on demo*", `<${airlock.url}/requests/${request.id}|request ${request.id}>`, "reporting-agent (agents, analytics)", "*Rule*\\nagents-write", "*Scope*\\nupdate orders", "*Approvals*\\n0 of 1", "*Waiting since*\\n<!date^", "```\\nupdate orders set status = 'paid' where id = 1 /* slack-approve */\\n```"]) {
       assert.ok(blocks.includes(expected), `${expected} in ${blocks}`);
     }
     for (const label of ["Approve once", "Approve for 15 min", "Approve for 1 h", "Deny"]) assert.equal(buttonIn(posted, label).value, request.id);
