@@ -38,9 +38,10 @@ const OUT_OF_SCOPE = /[\\$]|\/\*|u&|explain|execute/i;
 /**
  * Left to right, the first of: a '…' string ('' inside), a "…" identifier ("" inside), a -- comment,
  * a number that does not continue an identifier (digits with attached letters, dots, exponent),
- * a semicolon.
+ * a semicolon. Quoted text is matched as runs (`[^']*(?:''[^']*)*`), not one alternation per
+ * character, which overflows the regular-expression stack on a literal of some megabytes.
  */
-const TOKEN = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|(?<![A-Za-z0-9_\u0080-\uffff])\d[A-Za-z0-9_.]*|;/g;
+const TOKEN = /'[^']*(?:''[^']*)*'|"[^"]*(?:""[^"]*)*"|--[^\n]*|(?<![A-Za-z0-9_\u0080-\uffff])\d[A-Za-z0-9_.]*|;/g;
 
 /** Strings and identifiers; once they are taken out, a quote left over was never closed. */
-const QUOTED = /'(?:[^']|'')*'|"(?:[^"]|"")*"/g;
+const QUOTED = /'[^']*(?:''[^']*)*'|"[^"]*(?:""[^"]*)*"/g;
