@@ -1,6 +1,35 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DEFAULT_WAITS_PER_AGENT } from "./access/waits";
+import { parseDuration } from "./policy/duration";
+
+/**
+ * A connection that has not logged in after this long is closed. PostgreSQL allows 60 s
+ * (authentication_timeout) for people typing passwords; an agent's login is one token check, and
+ * 15 s still covers a slow TLS handshake plus a cold JWKS fetch while bounding how long a
+ * connection that never logs in holds a slot.
+ */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 15_000;
+/**
+ * A logged-in session that sends nothing (no statement running or held) for this long is ended.
+ * Longer than connection pools keep idle connections between bursts (usually minutes), short
+ * enough that an abandoned session gives back its slot and its database connection.
+ */
+export const DEFAULT_IDLE_SESSION_TIMEOUT_MS = 10 * 60_000;
+/** Sessions one agent may hold: several pools of common default sizes (5–10 each). */
+export const DEFAULT_MAX_CONNECTIONS_PER_AGENT = 50;
+/**
+ * Connections in all, logged in or not. Each session against PostgreSQL uses two file descriptors
+ * (agent and database); 400 stays under the common soft limit of 1024 with room for the rest.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 400;
+/** One Query or Parse message: far above hand-written or generated SQL, far below PostgreSQL's 1 GiB. */
+export const DEFAULT_MAX_STATEMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes the proxy holds for one agent's unfinished messages, over all its connections; also the
+ * largest Bind or CopyData it may send. Bounds memory at agents × this, whatever they send.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT = 64 * 1024 * 1024;
 
 /** Everything Airlock reads from its environment, resolved once with working defaults. */
 export interface AirlockConfig {
@@ -31,6 +60,18 @@ export interface AirlockConfig {
   waitsPerAgent: number;
   /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
   audit: { days: number; checkpointHours: number };
+  proxyLimits: ProxyLimits;
+}
+
+/** What one agent, or all of them, may hold of the proxy. */
+export interface ProxyLimits {
+  startupTimeoutMs: number;
+  /** 0: sessions may stay idle for ever. */
+  idleSessionTimeoutMs: number;
+  maxConnectionsPerAgent: number;
+  maxConnections: number;
+  maxStatementBytes: number;
+  maxBufferedBytesPerAgent: number;
 }
 
 export interface RoleGroups {
@@ -77,6 +118,14 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       days: readPositive(env, "AIRLOCK_AUDIT_DAYS", 365),
       checkpointHours: readPositive(env, "AIRLOCK_AUDIT_CHECKPOINT_HOURS", 24),
     },
+    proxyLimits: {
+      startupTimeoutMs: readSeconds(env, "AIRLOCK_STARTUP_TIMEOUT", DEFAULT_STARTUP_TIMEOUT_MS, false),
+      idleSessionTimeoutMs: readSeconds(env, "AIRLOCK_IDLE_SESSION_TIMEOUT", DEFAULT_IDLE_SESSION_TIMEOUT_MS, true),
+      maxConnectionsPerAgent: readCount(env, "AIRLOCK_MAX_CONNECTIONS_PER_AGENT", DEFAULT_MAX_CONNECTIONS_PER_AGENT),
+      maxConnections: readCount(env, "AIRLOCK_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+      maxStatementBytes: readBytes(env, "AIRLOCK_MAX_STATEMENT_BYTES", DEFAULT_MAX_STATEMENT_BYTES),
+      maxBufferedBytesPerAgent: readBytes(env, "AIRLOCK_MAX_BUFFERED_BYTES_PER_AGENT", DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT),
+    },
   };
 }
 
@@ -86,6 +135,35 @@ function readPositive(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
   return value;
+}
+
+/** Seconds ("15", "0.5") or a duration ("30s", "10m"), in milliseconds; `0` only where it means "off". */
+function readSeconds(env: Env, name: string, fallback: number, zeroIsOff: boolean): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const ms = /^\d+(\.\d+)?$/.test(raw) ? Math.round(Number(raw) * 1000) : parseDuration(raw);
+  if (ms === undefined || (ms === 0 && !(zeroIsOff && Number(raw) === 0))) {
+    throw new ConfigError(`${name} must be seconds (e.g. 15) or a duration (30s, 10m)${zeroIsOff ? ", or 0 for none" : ""}, got "${raw}"`);
+  }
+  return ms;
+}
+
+function readCount(env: Env, name: string, fallback: number): number {
+  const value = readPositive(env, name, fallback);
+  if (!Number.isInteger(value)) throw new ConfigError(`${name} must be a whole number, got "${env[name]}"`);
+  return value;
+}
+
+const BYTE_UNITS: Record<string, number> = { "": 1, B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+/** Bytes, plain or with PostgreSQL's units (kB, MB, GB: multiples of 1024). */
+function readBytes(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const match = /^(\d+)\s*(B|kB|MB|GB)?$/.exec(raw);
+  const bytes = match ? Number(match[1]) * BYTE_UNITS[match[2] ?? ""] : 0;
+  if (bytes <= 0) throw new ConfigError(`${name} must be a number of bytes (e.g. 4194304 or 4MB), got "${raw}"`);
+  return bytes;
 }
 
 function readPort(env: Env, name: string, fallback: number): number {

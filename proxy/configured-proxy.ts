@@ -68,6 +68,7 @@ export async function startConfiguredProxy(options: {
     bus: options.bus,
     maskers: new Maskers(loadMaskKey(config.dataDir)),
     publicUrl: () => options.publicUrl,
+    limits: config.proxyLimits,
   });
   return {
     server,

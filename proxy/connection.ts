@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { decide } from "../lib/decision/decide";
+import { AgentMessages, agentMessageLimit } from "./agent-messages";
 import { authorizeAgent } from "./authorize";
 import type { CancelKeys } from "./cancel-keys";
+import type { ConnectionSlots } from "./connection-slots";
 import { Auth, TxStatus } from "./protocol/message-codes";
 import { StreamClosedError } from "./protocol/socket-reader";
 import { writeAuthentication, writeBackendKeyData, writeNoticeResponse, writeParameterStatus, writeReadyForQuery } from "./protocol/writer";
@@ -11,14 +13,19 @@ import type { ProxyDeps } from "./proxy-deps";
 import { GrantWatch } from "./grant-watch";
 import { SessionHolds } from "./holds";
 import { Relay } from "./relay";
+import { IdleWatch, ReadyForQueryCounter, StartupDeadline } from "./session-timeouts";
 import { PgWireError, SqlState } from "./wire-error";
 
 /** One agent connection, from the first byte to the last. */
-export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys): Promise<void> {
+export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys, slots: ConnectionSlots): Promise<void> {
   let client: Duplex = socket;
+  // Counted from the first byte; given back however the connection ends.
+  const slot = slots.open();
+  let messages: AgentMessages | undefined;
+  const deadline = new StartupDeadline(deps.limits.startupTimeoutMs);
   try {
     // Startup: TLS if asked and configured, or a cancel request for another session.
-    const startup = await deps.negotiateStartup(socket);
+    const startup = await deadline.within(deps.negotiateStartup(socket));
     if (startup.kind === "cancel") {
       await keys.cancel(startup.processId, startup.secretKey);
       socket.destroy();
@@ -26,9 +33,15 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     }
     client = startup.socket;
     if (startup.negotiate) client.write(startup.negotiate);
+    // Over the cap: refused now, where the agent reads an answer (as PostgreSQL's "too many clients").
+    slot.admit();
 
     // Authenticate: the token is the password; the database names a resource of the policy.
-    const { identity, resource } = await authorizeAgent(client, startup.reader, startup.params, deps.verify, deps.policy().resources);
+    const { identity, resource } = await deadline.within(authorizeAgent(client, startup.reader, startup.params, deps.verify, deps.policy().resources));
+    deadline.clear();
+    // The agent's share: its sessions are capped, and its unfinished messages share one budget.
+    const budget = slot.claimAgent(identity.agentId);
+    messages = new AgentMessages(agentMessageLimit(deps.limits.maxStatementBytes, deps.limits.maxBufferedBytesPerAgent), budget);
 
     // Connect upstream with the resource's own credentials, which the agent never sees.
     // Its catalog too: whether a function only reads is the target's to say.
@@ -85,6 +98,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     // Relay until either side ends; each statement passes the decision point and is recorded.
     startup.reader.detach();
     const relay = new Relay(client, upstream, {
+      clientMessages: messages,
       tokenExpiresAt: identity.expiresAt,
       classify: (text, prepared) => classifier.classify(text, prepared),
       decide: (statement) => decide(deps.policy(), session, statement, deps.grants),
@@ -118,7 +132,13 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
         if (statement.changesSchema && statement.outcome === "ok") deps.classifiers.refresh(resource);
       },
     }, startup.reader.buffer.drain());
-    const reason = await relay.done;
+    // Idle: nothing sent, nothing running or held (after the relay, so it sees the server's bytes second).
+    const clientMessages = messages;
+    const idle = deps.limits.idleSessionTimeoutMs > 0 ? new IdleWatch({ timeoutMs: deps.limits.idleSessionTimeoutMs, client, syncPoints: () => clientMessages.syncPoints, ready: new ReadyForQueryCounter() }) : undefined;
+    if (idle) upstream.onData((chunk) => idle.serverData(chunk));
+    const ended = await relay.done;
+    idle?.close();
+    const reason = idle?.ended?.message ?? ended;
     holds.cancel("the agent disconnected");
     grantWatch.close();
 
@@ -128,6 +148,10 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     deps.recorder.sessionEnded(sessionId, reason, { agentId: identity.agentId, resource: resource.name });
   } catch (err) {
     refuse(client, err);
+  } finally {
+    deadline.clear();
+    messages?.release();
+    slot.release();
   }
 }
 

@@ -4,6 +4,7 @@ import type { ActivityRecorder } from "../lib/activity/recorder";
 import type { GrantStore } from "../lib/approvals/grants";
 import type { ApprovalService } from "../lib/approvals/service";
 import type { Maskers } from "../lib/masking/maskers";
+import type { ProxyLimits } from "../lib/config";
 import type { EventBus } from "../lib/events/bus";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy, Resource } from "../lib/policy/policy-file";
@@ -28,4 +29,6 @@ export interface ProxyDeps {
   live: LiveSessions;
   maskers: Maskers;
   upstreams: { connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> };
+  /** Timeouts, connection caps and message sizes (AIRLOCK_MAX_CONNECTIONS…). */
+  limits: ProxyLimits;
 }

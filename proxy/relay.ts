@@ -15,12 +15,12 @@ import { ResponseTracker, type Expected, type PendingStatement } from "./respons
 import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
 
-/** Largest message an authenticated agent may send (PostgreSQL's own limit is 1 GiB). */
-export const MAX_CLIENT_MESSAGE_BYTES = 256 * 1024 * 1024;
 /** Server messages are trusted but still bounded, so a broken upstream cannot exhaust memory. */
 export const MAX_SERVER_MESSAGE_BYTES = 1024 * 1024 * 1024 + 5;
 
 export interface RelayContext {
+  /** The agent's messages arrive here, framed under its limits (per type, and its agent's budget). */
+  clientMessages: MessageBuffer;
   /** Seconds since the epoch when the agent's token expires. */
   tokenExpiresAt: number;
   /** Classification against the resource's catalog (cached by text). */
@@ -52,7 +52,7 @@ export class Relay {
   #step: RelayStep = RelayStep.Relaying;
   /** SQL-level PREPAREs of this session: EXECUTE is judged by the prepared body. */
   readonly #prepared = new Map<string, StatementInfo>();
-  readonly #fromClient = new MessageBuffer(MAX_CLIENT_MESSAGE_BYTES);
+  get #fromClient(): MessageBuffer { return this.ctx.clientMessages; } // prettier-ignore
   readonly #fromServer = new MessageBuffer(MAX_SERVER_MESSAGE_BYTES);
   readonly #toServer = new OutputBatch();
   readonly #toClient = new OutputBatch();

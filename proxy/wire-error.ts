@@ -11,9 +11,12 @@ export const SqlState = {
   QueryCanceled: "57014",
   InsufficientPrivilege: "42501",
   ProgramLimitExceeded: "54000",
+  TooManyConnections: "53300",
   FeatureNotSupported: "0A000",
   InternalError: "XX000",
   InFailedTransaction: "25P02",
+  IdleInTransactionTimeout: "25P03",
+  IdleSessionTimeout: "57P05",
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 

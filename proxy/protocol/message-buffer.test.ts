@@ -85,3 +85,47 @@ test("a message spanning three chunks is copied once; what follows it stays a vi
   assert.equal(second.raw.buffer, tail.buffer, "not copied");
   assert.equal(buffer.bufferedBytes, 0);
 });
+
+/** A budget shared by buffers, as one agent's connections share theirs. */
+function budget(max: number) {
+  return {
+    bytes: 0,
+    add(n: number) {
+      this.bytes += n;
+    },
+    get exceeded() {
+      return this.bytes > max;
+    },
+    refusal: () => "over budget",
+  };
+}
+
+const BY_TYPE = { maxBytes: (type: number) => (type === 0x51 ? 100 : 1000), refusal: (type: number, bytes: number, max: number) => `${String.fromCharCode(type)} ${bytes} > ${max}` };
+
+test("the limit depends on the type: a Query is refused at its header where a Bind as large is not", () => {
+  const query = new MessageBuffer(BY_TYPE);
+  query.push(Buffer.from([0x51, 0, 0, 0, 200]));
+  assert.throws(() => query.next(), (err: unknown) => err instanceof PgWireError && err.code === "54000" && err.message === "Q 201 > 100");
+  const bind = new MessageBuffer(BY_TYPE);
+  bind.push(Buffer.from([0x42, 0, 0, 0, 200]));
+  assert.equal(bind.next(), undefined, "waits for the rest");
+});
+
+test("a budget counts a message whole from its length word, over several buffers, and gets it back", () => {
+  const shared = budget(1000);
+  const first = new MessageBuffer(BY_TYPE, shared);
+  const second = new MessageBuffer(BY_TYPE, shared);
+  first.push(Buffer.from([0x42, 0, 0, 0x02, 0x57])); // a 600-byte Bind: its header alone arrived
+  assert.equal(first.next(), undefined);
+  assert.equal(shared.bytes, 600, "counted before its body is buffered");
+  second.push(Buffer.from([0x42, 0, 0, 0x02, 0x57]));
+  assert.throws(() => second.next(), (err: unknown) => err instanceof PgWireError && err.code === "54000" && err.message === "over budget");
+  second.release();
+  assert.equal(shared.bytes, 600);
+  first.push(Buffer.alloc(595));
+  assert.equal(first.next()?.raw.length, 600);
+  assert.equal(shared.bytes, 0, "given back once taken");
+  first.push(Buffer.from("abc"));
+  first.release();
+  assert.equal(shared.bytes, 0, "and on release");
+});

@@ -12,6 +12,24 @@ export interface WireMessage {
 /** PostgreSQL's own cap on a startup packet (MAX_STARTUP_PACKET_LENGTH). */
 export const MAX_STARTUP_PACKET_BYTES = 10_000;
 
+/** A size limit that depends on the message's type (a statement may be smaller than a Bind). */
+export interface MessageLimit {
+  /** The largest message of this type, its type byte included. */
+  maxBytes(type: number): number;
+  /** What the agent is told when a message of `bytes` (type byte included) is over `max`. */
+  refusal(type: number, bytes: number, max: number): string;
+}
+
+/**
+ * Memory shared by several buffers (one agent's connections). A buffer counts what it holds and,
+ * from a message's length word, the whole message before its body arrives.
+ */
+export interface ByteBudget {
+  add(bytes: number): void;
+  readonly exceeded: boolean;
+  refusal(): string;
+}
+
 /**
  * Splits a byte stream into protocol messages. Chunks are kept as received; a message inside one
  * chunk is a view into it, and only a message that spans chunks is copied, once. The length is
@@ -20,11 +38,19 @@ export const MAX_STARTUP_PACKET_BYTES = 10_000;
 export class MessageBuffer {
   #chunks: Buffer[] = [];
   #length = 0;
+  /** The head message's whole size once its length word is read, until it is taken. */
+  #announced = 0;
+  /** What this buffer has counted against the budget: what it holds, or the head message's size. */
+  #counted = 0;
+  #released = false;
 
-  constructor(private maxMessageBytes: number) {}
+  constructor(
+    private maxMessageBytes: number | MessageLimit,
+    private readonly budget?: ByteBudget,
+  ) {}
 
   /** Raises or lowers the limit, e.g. once the peer has authenticated. */
-  setLimit(maxMessageBytes: number): void {
+  setLimit(maxMessageBytes: number | MessageLimit): void {
     this.maxMessageBytes = maxMessageBytes;
   }
 
@@ -32,6 +58,14 @@ export class MessageBuffer {
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#length += chunk.length;
+    this.#count();
+  }
+
+  /** Gives back to the budget everything counted, for good (the connection is over). */
+  release(): void {
+    this.#released = true;
+    this.budget?.add(-this.#counted);
+    this.#counted = 0;
   }
 
   get bufferedBytes(): number {
@@ -44,12 +78,33 @@ export class MessageBuffer {
     if (!head) return undefined;
     const length = head.readInt32BE(1);
     if (length < 4) throw new PgWireError(SqlState.ProtocolViolation, `invalid message length ${length}`, "FATAL");
-    if (length + 1 > this.maxMessageBytes) {
-      throw new PgWireError(SqlState.ProgramLimitExceeded, `message of ${length} bytes exceeds the limit of ${this.maxMessageBytes}`, "FATAL");
-    }
+    this.#check(head[0], length + 1);
     const raw = this.#take(length + 1);
     if (!raw) return undefined;
+    this.#announced = 0;
+    this.#count();
     return { type: raw[0], body: raw.subarray(5), raw };
+  }
+
+  /** From the length word alone: the type's limit, then the budget with the whole message counted. */
+  #check(type: number, bytes: number): void {
+    const limit = this.maxMessageBytes;
+    const max = typeof limit === "number" ? limit : limit.maxBytes(type);
+    if (bytes > max) {
+      const message = typeof limit === "number" ? `message of ${bytes - 1} bytes exceeds the limit of ${limit}` : limit.refusal(type, bytes, max);
+      throw new PgWireError(SqlState.ProgramLimitExceeded, message, "FATAL");
+    }
+    if (!this.budget || this.#announced === bytes) return;
+    this.#announced = bytes;
+    this.#count();
+    if (this.budget.exceeded) throw new PgWireError(SqlState.ProgramLimitExceeded, this.budget.refusal(), "FATAL");
+  }
+
+  #count(): void {
+    if (!this.budget || this.#released) return;
+    const held = Math.max(this.#length, this.#announced);
+    this.budget.add(held - this.#counted);
+    this.#counted = held;
   }
 
   /**
@@ -73,6 +128,8 @@ export class MessageBuffer {
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#length = 0;
+    this.#announced = 0;
+    this.#count();
     return chunks;
   }
 

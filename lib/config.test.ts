@@ -1,0 +1,64 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ConfigError,
+  DEFAULT_IDLE_SESSION_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_AGENT,
+  DEFAULT_MAX_STATEMENT_BYTES,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  loadConfig,
+} from "./config";
+
+test("the proxy's limits default to the named constants", () => {
+  assert.deepEqual(loadConfig({}).proxyLimits, {
+    startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
+    idleSessionTimeoutMs: DEFAULT_IDLE_SESSION_TIMEOUT_MS,
+    maxConnectionsPerAgent: DEFAULT_MAX_CONNECTIONS_PER_AGENT,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    maxStatementBytes: DEFAULT_MAX_STATEMENT_BYTES,
+    maxBufferedBytesPerAgent: DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT,
+  });
+  assert.equal(DEFAULT_STARTUP_TIMEOUT_MS, 15_000);
+  assert.equal(DEFAULT_MAX_STATEMENT_BYTES, 4 * 1024 * 1024);
+});
+
+test("each limit is read from its setting", () => {
+  const limits = loadConfig({
+    AIRLOCK_STARTUP_TIMEOUT: "0.5",
+    AIRLOCK_IDLE_SESSION_TIMEOUT: "10m",
+    AIRLOCK_MAX_CONNECTIONS_PER_AGENT: "3",
+    AIRLOCK_MAX_CONNECTIONS: "7",
+    AIRLOCK_MAX_STATEMENT_BYTES: "64kB",
+    AIRLOCK_MAX_BUFFERED_BYTES_PER_AGENT: "1048576",
+  }).proxyLimits;
+  assert.deepEqual(limits, {
+    startupTimeoutMs: 500,
+    idleSessionTimeoutMs: 600_000,
+    maxConnectionsPerAgent: 3,
+    maxConnections: 7,
+    maxStatementBytes: 65_536,
+    maxBufferedBytesPerAgent: 1_048_576,
+  });
+  assert.equal(loadConfig({ AIRLOCK_STARTUP_TIMEOUT: "30s" }).proxyLimits.startupTimeoutMs, 30_000);
+  assert.equal(loadConfig({ AIRLOCK_MAX_STATEMENT_BYTES: "2MB" }).proxyLimits.maxStatementBytes, 2 * 1024 * 1024);
+});
+
+test("0 turns the idle-session timeout off, and only that one", () => {
+  assert.equal(loadConfig({ AIRLOCK_IDLE_SESSION_TIMEOUT: "0" }).proxyLimits.idleSessionTimeoutMs, 0);
+  assert.throws(() => loadConfig({ AIRLOCK_STARTUP_TIMEOUT: "0" }), ConfigError);
+  assert.throws(() => loadConfig({ AIRLOCK_MAX_CONNECTIONS: "0" }), ConfigError);
+});
+
+test("nonsense is refused with the setting's name", () => {
+  for (const [name, value] of [
+    ["AIRLOCK_STARTUP_TIMEOUT", "soon"],
+    ["AIRLOCK_IDLE_SESSION_TIMEOUT", "-1"],
+    ["AIRLOCK_MAX_CONNECTIONS_PER_AGENT", "2.5"],
+    ["AIRLOCK_MAX_STATEMENT_BYTES", "4 megs"],
+    ["AIRLOCK_MAX_BUFFERED_BYTES_PER_AGENT", "0"],
+  ]) {
+    assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.startsWith(name), `${name}=${value}`);
+  }
+});
