@@ -106,8 +106,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },
       onStatement(statement, durationMs) {
         live.statementCount++;
-        live.lastStatement = { text: statement.text, at: new Date() };
-        deps.recorder.statement({
+        const stored = deps.recorder.statement({
           sessionId,
           text: statement.text,
           params: statement.params,
@@ -125,6 +124,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           resource: resource.name,
           verdict: statement.verdict,
         });
+        live.lastStatement = { ...stored, at: new Date() };
         if (statement.grantId && statement.outcome === "ok") {
           deps.grants.recordUse(statement.grantId);
           grantWatch.used(statement.grantId);

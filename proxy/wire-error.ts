@@ -17,8 +17,6 @@ export const SqlState = {
   InFailedTransaction: "25P02",
   IdleInTransactionTimeout: "25P03",
   IdleSessionTimeout: "57P05",
-  IdleInTransactionTimeout: "25P03",
-  IdleSessionTimeout: "57P05",
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
 

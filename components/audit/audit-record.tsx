@@ -5,6 +5,7 @@ import { formatUtc } from "./format";
 
 /** Everything one audit row holds, with links to what it belongs to. */
 export function AuditRecord({ row, tables }: { row: AuditRow; tables: string[] }) {
+  const whole = sqlFull(row.data);
   return (
     <>
       <dl className="facts audit-facts">
@@ -62,6 +63,11 @@ export function AuditRecord({ row, tables }: { row: AuditRow; tables: string[] }
           <pre className="audit-pre" data-testid="audit-sql">
             <code>{row.sql}</code>
           </pre>
+          {whole && (
+            <p className="muted small" data-testid="audit-sql-cut">
+              … {whole.bytes.toLocaleString("en-US")} bytes in all, sha256 <span className="mono">{whole.sha256}</span>: the row keeps the statement&apos;s first 16 KiB
+            </p>
+          )}
         </>
       )}
       <h2 className="audit-subtitle">Data</h2>
@@ -91,6 +97,18 @@ function Fact({ label, value, href }: { label: string; value: string | null; hre
       <dd>{href ? <Link href={href}>{value}</Link> : value}</dd>
     </>
   );
+}
+
+/** A statement cut to its prefix carries its whole length and hash in `data.sqlFull` (lib/audit/log.ts). */
+function sqlFull(data: string): { bytes: number; sha256: string } | undefined {
+  try {
+    const full: unknown = (JSON.parse(data) as { sqlFull?: unknown }).sqlFull;
+    if (typeof full !== "object" || full === null) return undefined;
+    const { bytes, sha256 } = full as Record<string, unknown>;
+    return typeof bytes === "number" && typeof sha256 === "string" ? { bytes, sha256 } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `data` is canonical JSON (keys sorted, no spaces); people read it indented. */

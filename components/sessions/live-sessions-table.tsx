@@ -28,7 +28,7 @@ export function LiveSessionsTable({ sessions, now }: { sessions: LiveSession[]; 
               <TimeAgo at={s.startedAt} now={now} />
             </td>
             <td className="num">{s.statementCount}</td>
-            <td>{s.lastStatement ? <SqlSnippet sql={s.lastStatement.text} /> : <span className="muted">none yet</span>}</td>
+            <td>{s.lastStatement ? <SqlSnippet sql={s.lastStatement.text} whole={s.lastStatement} /> : <span className="muted">none yet</span>}</td>
           </tr>
         ))}
       </tbody>

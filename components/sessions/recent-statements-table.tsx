@@ -27,7 +27,7 @@ export function RecentStatementsTable({ statements, now }: { statements: RecentS
             <td>{s.agentId}</td>
             <td>{s.resource}</td>
             <td>
-              <SqlSnippet sql={s.text} />
+              <SqlSnippet sql={s.text} whole={{ bytes: s.textBytes, sha256: s.textSha256 }} />
             </td>
             <td>
               <span className={`outcome outcome-${s.outcome}`} title={s.errorCode ?? undefined}>

@@ -1,4 +1,5 @@
 import type { EventBus } from "../events/bus";
+import type { BoundedText } from "./statement-text";
 
 /** An agent connection open right now, as the Sessions page shows it. */
 export interface LiveSession {
@@ -9,7 +10,8 @@ export interface LiveSession {
   clientAddress: string | undefined;
   startedAt: Date;
   statementCount: number;
-  lastStatement: { text: string; at: Date } | undefined;
+  /** As stored: at most a prefix, with the whole length and hash when cut. */
+  lastStatement: (BoundedText & { at: Date }) | undefined;
 }
 
 /** The proxy's open sessions, in memory; the store keeps the history. */

@@ -6,7 +6,10 @@ export interface RecentStatement {
   id: number;
   agentId: string;
   resource: string;
+  /** At most the stored prefix; `textSha256` is set when the statement was longer (then `textBytes` is its length). */
   text: string;
+  textBytes: number | null;
+  textSha256: string | null;
   outcome: "ok" | "error" | "refused";
   errorCode: string | null;
   rows: number;
@@ -20,6 +23,8 @@ const RECENT = {
   agentId: agentSessions.agentId,
   resource: agentSessions.resource,
   text: statements.text,
+  textBytes: statements.textBytes,
+  textSha256: statements.textSha256,
   outcome: statements.outcome,
   errorCode: statements.errorCode,
   rows: statements.rows,

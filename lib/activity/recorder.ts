@@ -3,6 +3,7 @@ import { agentSessions, statements } from "../db/schema";
 import type { AuditEntry, AuditLog } from "../audit/log";
 import type { EventBus } from "../events/bus";
 import type { PolicyVerdict } from "../policy/evaluate";
+import { boundText, type BoundedText } from "./statement-text";
 
 export type SessionStart = typeof agentSessions.$inferInsert & { startedAt: Date };
 /** A statement as recorded; who ran it and how policy judged it go to the audit trail. */
@@ -53,8 +54,14 @@ export class ActivityRecorder {
     this.#add({ kind: "start", row });
   }
 
-  statement(row: StatementRecord): void {
-    this.#add({ kind: "statement", row });
+  /**
+   * The text is cut to its prefix here, so a huge statement is not kept until the write either;
+   * the text as stored is returned, for showing it elsewhere without hashing it again.
+   */
+  statement(row: StatementRecord): BoundedText {
+    const bounded = boundText(row.text);
+    this.#add({ kind: "statement", row: { ...row, text: bounded.text, textBytes: bounded.bytes, textSha256: bounded.sha256 } });
+    return bounded;
   }
 
   sessionEnded(id: string, reason: string, who: { agentId?: string; resource?: string } = {}): void {
@@ -109,8 +116,8 @@ export class ActivityRecorder {
 function prepare(db: Db, audit?: AuditLog) {
   const sqlite = db.$client;
   const insertStatement = sqlite.prepare(
-    `insert into statements (session_id, text, params, protocol, outcome, error_code, error_message, rows, duration_ms, started_at, request_id, grant_id, masked)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `insert into statements (session_id, text, text_bytes, text_sha256, params, protocol, outcome, error_code, error_message, rows, duration_ms, started_at, request_id, grant_id, masked)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertSession = sqlite.prepare(
     `insert into agent_sessions (id, agent_id, groups, resource, client_address, application_name, started_at)
@@ -122,7 +129,7 @@ function prepare(db: Db, audit?: AuditLog) {
     for (const { kind, row } of batch) {
       if (kind === "statement") {
         insertStatement.run(
-          row.sessionId, row.text, row.params ? JSON.stringify(row.params) : null, row.protocol, row.outcome,
+          row.sessionId, row.text, row.textBytes ?? null, row.textSha256 ?? null, row.params ? JSON.stringify(row.params) : null, row.protocol, row.outcome,
           row.errorCode ?? null, row.errorMessage ?? null, row.rows ?? 0, row.durationMs, row.startedAt.getTime(),
           row.requestId ?? null, row.grantId ?? null, row.masked ? JSON.stringify(row.masked) : null,
         );
@@ -171,6 +178,8 @@ function auditEntry({ kind, row }: Pending): AuditEntry {
         sql: row.text,
         tables: unique(row.verdict?.statements.flatMap((s) => [...s.statement.reads, ...s.statement.writes])).sort(),
         data: {
+          // `sql` is the stored prefix: the whole statement's length and hash go with it.
+          sqlFull: row.textSha256 ? { bytes: row.textBytes, sha256: row.textSha256 } : undefined,
           params: row.params,
           protocol: row.protocol,
           kinds: unique(row.verdict?.statements.flatMap((s) => s.statement.kinds)),

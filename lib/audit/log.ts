@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { boundText } from "../activity/statement-text";
 import type { Db } from "../db/client";
 import { GENESIS_HASH, rowHash, type ChainedRow } from "./chain";
 
@@ -70,6 +71,9 @@ export class AuditLog {
 }
 
 function toRow(id: number, e: AuditEntry): ChainedRow {
+  // A row keeps at most a statement's prefix; when cut here, its whole length and hash go in data.
+  const sql = e.sql == null ? undefined : boundText(e.sql);
+  const data = sql?.sha256 ? { ...e.data, sqlFull: { bytes: sql.bytes, sha256: sql.sha256 } } : e.data;
   return {
     id,
     at: e.at.getTime(),
@@ -81,10 +85,10 @@ function toRow(id: number, e: AuditEntry): ChainedRow {
     requestId: e.requestId ?? null,
     grantId: e.grantId ?? null,
     decision: e.decision ?? null,
-    sql: e.sql ?? null,
+    sql: sql?.text ?? null,
     tables: e.tables ? JSON.stringify(e.tables) : null,
     // Stored as written: the row's hash covers this text as it is (canonical JSON is for the row).
-    data: JSON.stringify(e.data ?? {}),
+    data: JSON.stringify(data ?? {}),
     source: e.source ?? null,
   };
 }

@@ -37,7 +37,12 @@ export const statements = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     sessionId: text("session_id").notNull(),
+    /** At most the first 16 KiB of the statement (lib/activity/statement-text.ts): a huge one is stored once, cut. */
     text: text("text").notNull(),
+    /** The whole statement's length in UTF-8 bytes (null on rows older than this column). */
+    textBytes: integer("text_bytes"),
+    /** SHA-256 (hex) of the whole statement, set when `text` is only its prefix. */
+    textSha256: text("text_sha256"),
     params: text("params", { mode: "json" }).$type<Array<string | null>>(),
     protocol: text("protocol", { enum: ["simple", "extended"] }).notNull(),
     outcome: text("outcome", { enum: ["ok", "error", "refused"] }).notNull(),
