@@ -56,6 +56,11 @@ export interface AirlockConfig {
   authSecret: string | undefined;
   /** Slack is on when botToken and signingSecret are set; appToken selects Socket Mode; apiUrl is for tests. */
   slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; appToken: string | undefined; apiUrl: string | undefined };
+  /**
+   * A session on an embedded (pglite://) database idle in a transaction this long, or keeping the
+   * engine from a waiting connection, is ended: every other session on it waits meanwhile.
+   */
+  pgliteIdleInTransactionTimeoutMs: number;
   /** Long-polls (`?wait=`, MCP wait_for_approval) one agent may hold open at once; more are refused with 429. */
   waitsPerAgent: number;
   /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
@@ -113,6 +118,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       appToken: env.SLACK_APP_TOKEN || undefined,
       apiUrl: env.SLACK_API_URL || undefined,
     },
+    pgliteIdleInTransactionTimeoutMs: Math.round(readPositive(env, "AIRLOCK_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT", DEFAULT_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT_S) * 1000),
     waitsPerAgent: readPositive(env, "AIRLOCK_MAX_WAITS_PER_AGENT", DEFAULT_WAITS_PER_AGENT),
     audit: {
       days: readPositive(env, "AIRLOCK_AUDIT_DAYS", 365),
@@ -128,6 +134,13 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     },
   };
 }
+
+/**
+ * Seconds. While one session on an embedded database is idle in a transaction, every other one
+ * waits: 30 s covers a person typing in psql between statements and bounds how long one agent
+ * can stall all the others.
+ */
+export const DEFAULT_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT_S = 30;
 
 function readPositive(env: Env, name: string, fallback: number): number {
   const raw = env[name];

@@ -48,7 +48,7 @@ export async function startConfiguredProxy(options: {
   // No connection survived the last run: requests still pending then cannot be answered now.
   const orphans = approvals.cancelOrphans();
   if (orphans > 0) console.log(`[approvals] cancelled ${orphans} request(s) left pending by the previous run`);
-  const upstreams = new Upstreams(config.dataDir);
+  const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
   upstreams.warm(options.policy().resources.values()).catch((err: unknown) => console.error("[proxy]", err));

@@ -343,7 +343,8 @@ export class Relay {
     // The cause may name the target's address: it goes to the log, not to the agent.
     if (err) console.error("[proxy] upstream connection lost:", err.message);
     this.#flushToClient();
-    this.#fatal(PgWireError.fatal(SqlState.ConnectionFailure, "airlock: the connection to the database was lost"));
+    // A PgWireError is the upstream's own word to the agent (PGlite's idle-in-transaction timeout).
+    this.#fatal(err instanceof PgWireError ? err : PgWireError.fatal(SqlState.ConnectionFailure, "airlock: the connection to the database was lost"));
   }
 
   #fatal(err: unknown): void {

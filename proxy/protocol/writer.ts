@@ -99,9 +99,26 @@ export function writeQuery(sql: string): Buffer {
   return message(Frontend.Query, cstring(sql));
 }
 
-/** Parse with no parameter types. */
-export function writeParse(name: string, sql: string): Buffer {
-  return message(Frontend.Parse, Buffer.concat([cstring(name), cstring(sql), Buffer.from([0, 0])]));
+/** Parse, with the parameter types by OID when they are known (none: the server infers them). */
+export function writeParse(name: string, sql: string, paramTypes: readonly number[] = []): Buffer {
+  const types = Buffer.allocUnsafe(2 + 4 * paramTypes.length);
+  types.writeInt16BE(paramTypes.length, 0);
+  paramTypes.forEach((oid, i) => types.writeUInt32BE(oid, 2 + 4 * i));
+  return message(Frontend.Parse, Buffer.concat([cstring(name), cstring(sql), types]));
+}
+
+/** Bind with no parameters and text results. */
+export function writeBind(portal: string, statement: string): Buffer {
+  return message(Frontend.Bind, Buffer.concat([cstring(portal), cstring(statement), Buffer.alloc(6)]));
+}
+
+/** Execute to the end (no row limit). */
+export function writeExecute(portal: string): Buffer {
+  return message(Frontend.Execute, Buffer.concat([cstring(portal), int32(0)]));
+}
+
+export function writeCloseStatement(name: string): Buffer {
+  return message(Frontend.Close, Buffer.concat([Buffer.from("S"), cstring(name)]));
 }
 
 export function writeCopyData(data: Buffer): Buffer {

@@ -1,5 +1,5 @@
 import type { Resource } from "../../lib/policy/policy-file";
-import { PgliteHost } from "./pglite-host";
+import { PgliteHost, type PgliteHostOptions } from "./pglite-host";
 import { connectPostgres } from "./postgres";
 import type { Upstream } from "./upstream";
 
@@ -7,7 +7,10 @@ import type { Upstream } from "./upstream";
 export class Upstreams {
   readonly #pglite = new Map<string, PgliteHost>();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly pglite: PgliteHostOptions,
+  ) {}
 
   connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> {
     if (resource.url.startsWith("pglite://")) return this.#pgliteHost(resource.url).connect(params);
@@ -27,7 +30,7 @@ export class Upstreams {
   #pgliteHost(url: string): PgliteHost {
     const name = url.slice("pglite://".length);
     let host = this.#pglite.get(name);
-    if (!host) this.#pglite.set(name, (host = new PgliteHost(this.dataDir, name)));
+    if (!host) this.#pglite.set(name, (host = new PgliteHost(this.dataDir, name, this.pglite)));
     return host;
   }
 }

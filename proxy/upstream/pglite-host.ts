@@ -1,206 +1,191 @@
-import path from "node:path";
-import { Worker } from "node:worker_threads";
-import { Backend, TxStatus } from "../protocol/message-codes";
+import { loadSqlParser } from "../../lib/sql/parser";
 import { SYNC, writeQuery } from "../protocol/writer";
-import { PgliteCopyIn } from "./pglite-copy-in";
-import type { FromWorker, PgliteWorkerData } from "./pglite-worker";
-import type { Upstream } from "./upstream";
+import { PgWireError, SqlState } from "../wire-error";
+import { PgliteEngine, ownedBytes } from "./pglite-engine";
+import { CAPTURE_BATCH, readCapture, restoreBatch, type Capture, type SessionState } from "./pglite-handover";
+import { PgliteSession, type EngineTurns } from "./pglite-session";
+import { forwardedParams, type Upstream } from "./upstream";
+
+export interface PgliteHostOptions {
+  /** How long a session may keep the engine while idle in a transaction (or pinned) before it is ended. */
+  idleInTransactionTimeoutMs: number;
+}
 
 /**
  * One embedded PGlite database shared by every agent session on it. PGlite is a single backend
- * session, so a session that is inside a transaction (or an unfinished extended-protocol batch)
- * holds it until it is idle again; the others queue. A session that goes away mid-transaction is
- * rolled back before anyone else runs.
+ * session, so sessions take turns: a session inside a transaction (or an unfinished
+ * extended-protocol batch) keeps the engine until it is idle again, bounded by the
+ * idle-in-transaction timeout; the others queue. When the engine passes to another session, the
+ * one leaving is captured and the engine reset and given the next one's state (pglite-handover.ts),
+ * so no session sees or uses another's statements, settings or LISTENs.
  */
-export class PgliteHost {
+export class PgliteHost implements EngineTurns {
   readonly ready: Promise<void>;
-  #worker: Worker;
-  #parameters = new Map<string, string>();
-  #nextId = 1;
+  readonly #engine: PgliteEngine;
+  readonly #options: PgliteHostOptions;
+  /** The session whose turn it is: only its bytes go to the engine. */
   #owner: PgliteSession | undefined;
+  /** The session whose state is on the engine; if it has gone, the engine only needs a reset. */
+  #loaded: PgliteSession | undefined;
+  /** A change of hands is being prepared (the leaving session is being captured). */
+  #switching = false;
   readonly #waiting: PgliteSession[] = [];
-  readonly #running = new Map<number, PgliteSession>();
-  #failure: Error | undefined;
+  #holdTimer: NodeJS.Timeout | undefined;
+  #closed = false;
 
-  constructor(dataDir: string, readonly name: string) {
-    const workerData: PgliteWorkerData = { dataDir: path.join(dataDir, name), seedDemo: name === "demo" };
-    this.#worker = new Worker(new URL("./pglite-worker-entry.mjs", import.meta.url), { workerData });
-    this.ready = new Promise((resolve, reject) => {
-      this.#worker.on("message", (message: FromWorker) => {
-        if (message.type === "ready") {
-          this.#parameters = new Map(Object.entries(message.parameters));
-          resolve();
-        } else if (message.type === "failed") reject(new Error(`PGlite "${name}" failed to start: ${message.message}`));
-        else this.#onResult(message);
-      });
-      this.#worker.on("error", (err) => this.#fail(err, reject));
-      this.#worker.on("exit", (code) => this.#fail(new Error(`PGlite "${name}" worker exited with ${code}`), reject));
-    });
+  constructor(dataDir: string, name: string, options: PgliteHostOptions) {
+    this.#engine = new PgliteEngine(dataDir, name);
+    this.#options = options;
+    // The parser cuts a SQL-level PREPARE out of the string it came in (see readCapture).
+    this.ready = Promise.all([this.#engine.ready, loadSqlParser()]).then(() => undefined);
     this.ready.catch(() => undefined); // reported to whoever connects
   }
 
   async connect(params: ReadonlyMap<string, string>): Promise<Upstream> {
     await this.ready;
-    if (this.#failure) throw this.#failure;
-    const parameters = new Map(this.#parameters);
-    parameters.set("application_name", params.get("application_name") ?? "");
-    return new PgliteSession(this, parameters);
+    if (this.#engine.failure) throw this.#engine.failure;
+    // The agent's startup parameters become settings of its own session, applied in its first turn.
+    const settings = Object.entries(forwardedParams(params)).filter(([name]) => name !== "client_encoding");
+    const parameters = new Map(this.#engine.parameters);
+    parameters.set("application_name", "");
+    for (const [name, value] of settings) if (parameters.has(name)) parameters.set(name, value);
+    return new PgliteSession(this, parameters, { statements: [], settings, channels: [] });
   }
 
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    this.#closed = true;
+    this.#clearHold();
+    await this.#engine.close();
   }
 
-  /** A session has bytes to run: now if the engine is free or already its, else in turn. */
   schedule(session: PgliteSession): void {
-    if (this.#owner === undefined) this.#owner = session;
-    if (this.#owner === session) this.#runNext(session);
-    else if (!this.#waiting.includes(session)) this.#waiting.push(session);
+    if (this.#owner === session) return this.#run(session);
+    if (!this.#waiting.includes(session)) this.#waiting.push(session);
+    if (this.#owner === undefined && !this.#switching) this.#next();
   }
 
-  owns(session: PgliteSession): boolean {
-    return this.#owner === session;
-  }
-
-  /** The session is idle and has nothing queued: let the next one in. */
-  release(session: PgliteSession): void {
-    if (this.#owner !== session) {
-      const i = this.#waiting.indexOf(session);
-      if (i >= 0) this.#waiting.splice(i, 1);
-      return;
-    }
+  leave(session: PgliteSession): void {
+    const i = this.#waiting.indexOf(session);
+    if (i >= 0) this.#waiting.splice(i, 1);
+    if (this.#owner !== session || this.#switching) return; // a change of hands in progress sees it closed
+    this.#clearHold();
+    // Leave the engine as PostgreSQL would a dropped connection: any batch finished, any transaction undone.
+    if (session.busy || !session.idle) this.#internal([SYNC, writeQuery("ROLLBACK")]);
     this.#owner = undefined;
-    const next = this.#waiting.shift();
-    if (next) this.schedule(next);
+    this.#next();
   }
 
-  #runNext(session: PgliteSession): void {
+  /** The engine is free: the first in line gets it, at no cost if its state is already there. */
+  #next(): void {
+    const session = this.#waiting.shift();
+    if (!session) return;
+    this.#owner = session;
+    if (this.#loaded === session) this.#run(session);
+    else void this.#handOver(session);
+  }
+
+  async #handOver(to: PgliteSession): Promise<void> {
+    const from = this.#loaded;
+    if (from && !from.closed) {
+      this.#switching = true;
+      const capture = await this.#capture(from);
+      this.#switching = false;
+      if (!from.closed) {
+        if (capture?.pinned) return this.#keep(from, to);
+        from.saved = capture?.state ?? FRESH;
+      }
+    }
+    // Queued before the next session's bytes, and the engine runs batches in order.
+    this.#loaded = to;
+    this.#internal(restoreBatch(to.saved));
+    if (!to.closed) return this.#run(to);
+    this.#owner = undefined;
+    this.#next();
+  }
+
+  /** The leaving session holds what cannot be carried over: it keeps the engine, as a transaction would. */
+  #keep(from: PgliteSession, to: PgliteSession): void {
+    this.#owner = from;
+    const i = this.#waiting.indexOf(from);
+    if (i >= 0) this.#waiting.splice(i, 1);
+    if (!to.closed) this.#waiting.unshift(to);
+    if (from.hasQueued()) this.#run(from);
+    else if (this.#waiting.length > 0) this.#armHold();
+    else this.#owner = undefined;
+  }
+
+  async #capture(session: PgliteSession): Promise<Capture | undefined> {
+    try {
+      return readCapture(await this.#engine.answer(ownedBytes(CAPTURE_BATCH)));
+    } catch (err) {
+      // The other session must not see this one's state either way: it is reset, and starts afresh.
+      console.error(`[pglite] a session's state could not be captured; it starts afresh (${session.parameters.get("application_name")}):`, err);
+      return undefined;
+    }
+  }
+
+  #run(session: PgliteSession): void {
     if (session.busy) return;
     const bytes = session.takeQueued();
     if (!bytes) return;
-    if (this.#failure) return session.fail(this.#failure);
-    const id = this.#nextId++;
+    this.#clearHold();
     session.busy = true;
-    this.#running.set(id, session);
-    this.#worker.postMessage({ id, bytes }, [bytes.buffer]);
+    this.#engine
+      .run(bytes, (chunk) => session.deliver(chunk))
+      .then(
+        () => {
+          session.busy = false;
+          this.#afterBatch(session);
+        },
+        (err: Error) => {
+          session.busy = false;
+          session.fail(err);
+        },
+      );
   }
 
-  #onResult(message: Extract<FromWorker, { id: number }>): void {
-    const session = this.#running.get(message.id);
-    if (!session) return;
-    if (message.type === "data") return session.deliver(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
-    this.#running.delete(message.id);
-    session.busy = false;
-    if (message.error) return session.fail(new Error(message.error));
-    if (session.hasQueued()) this.#runNext(session);
-    else if (session.idle) this.release(session);
+  #afterBatch(session: PgliteSession): void {
+    if (this.#owner !== session || session.closed) return;
+    if (session.hasQueued()) return this.#run(session);
+    if (!session.idle) return this.#armHold();
+    this.#owner = undefined;
+    this.#next();
   }
 
-  #fail(err: Error, reject: (err: Error) => void): void {
-    this.#failure ??= err;
-    reject(err);
-    for (const session of this.#running.values()) session.fail(err);
+  /** Airlock's own batch: queued in order with the sessions' batches, its answer never delivered. */
+  #internal(parts: Buffer[]): void {
+    this.#engine.answer(ownedBytes(parts)).catch((err: unknown) => {
+      if (!this.#closed) console.error("[pglite] internal batch failed:", err);
+    });
+  }
+
+  /** The owner is idle in a transaction, or pinned with others waiting: its hold is bounded. */
+  #armHold(): void {
+    const owner = this.#owner;
+    if (!owner || owner.busy || this.#holdTimer) return;
+    this.#holdTimer = setTimeout(() => this.#expire(owner), this.#options.idleInTransactionTimeoutMs);
+    this.#holdTimer.unref();
+  }
+
+  #clearHold(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+  }
+
+  /** Ends the session as PostgreSQL ends one past its idle timeout; leave() rolls it back and passes the engine on. */
+  #expire(owner: PgliteSession): void {
+    this.#holdTimer = undefined;
+    if (this.#owner !== owner || owner.busy || owner.closed) return;
+    if (!owner.idle) return owner.fail(PgWireError.fatal(SqlState.IdleInTransactionTimeout, "terminating connection due to idle-in-transaction timeout"));
+    if (this.#waiting.length === 0) {
+      this.#owner = undefined; // pinned, but nobody waits for the engine any more
+      return;
+    }
+    owner.fail(PgWireError.fatal(SqlState.IdleSessionTimeout, "terminating connection due to idle-session timeout", PINNED_DETAIL));
   }
 }
 
-class PgliteSession implements Upstream {
-  busy = false;
-  /** Idle: the last batch ended with ReadyForQuery outside a transaction. */
-  idle = true;
-  #queued: Buffer[] = [];
-  #closed = false;
-  #lastBytes = Buffer.alloc(0);
-  readonly #copyIn = new PgliteCopyIn();
-  readonly #data: Array<(chunk: Buffer) => void> = [];
-  readonly #closeListeners: Array<(err?: Error) => void> = [];
+const FRESH: SessionState = { statements: [], settings: [], channels: [] };
 
-  constructor(
-    private readonly host: PgliteHost,
-    readonly parameters: ReadonlyMap<string, string>,
-  ) {}
-
-  write(data: Buffer): boolean {
-    if (this.#closed) return false;
-    const ready = this.#copyIn.outgoing(data, (reply) => this.deliver(reply));
-    if (ready.length === 0) return true;
-    this.#queued.push(...ready);
-    this.idle = false;
-    this.host.schedule(this);
-    return true;
-  }
-
-  takeQueued(): Uint8Array<ArrayBuffer> | undefined {
-    if (this.#queued.length === 0) return undefined;
-    // Copied into memory of its own (never Node's shared pool), which is handed to the worker.
-    const bytes = new Uint8Array(this.#queued.reduce((n, b) => n + b.length, 0));
-    let offset = 0;
-    for (const part of this.#queued) {
-      bytes.set(part, offset);
-      offset += part.length;
-    }
-    this.#queued = [];
-    return bytes;
-  }
-
-  hasQueued(): boolean {
-    return this.#queued.length > 0;
-  }
-
-  deliver(raw: Buffer): void {
-    const chunk = this.#copyIn.incoming(raw);
-    this.#trackIdle(chunk);
-    if (!this.#closed) for (const listener of this.#data) listener(chunk);
-  }
-
-  fail(err: Error): void {
-    this.#finish(err);
-  }
-
-  onData(listener: (chunk: Buffer) => void): void {
-    this.#data.push(listener);
-  }
-
-  onDrain(): void {
-    // Results arrive whole from the engine; there is nothing upstream to slow down.
-  }
-
-  onClose(listener: (err?: Error) => void): void {
-    this.#closeListeners.push(listener);
-  }
-
-  pause(): void {}
-
-  resume(): void {}
-
-  /** A statement running inside the engine cannot be interrupted (one WebAssembly thread): nothing to do. */
-  async cancel(): Promise<void> {}
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.host.owns(this) && !(this.idle && !this.busy)) {
-      // Leave the shared session as we found it: finish any batch, undo any open transaction.
-      this.#queued = [SYNC, writeQuery("ROLLBACK")];
-      this.host.schedule(this);
-    } else {
-      this.#queued = [];
-      this.host.release(this);
-    }
-    for (const listener of this.#closeListeners) listener();
-  }
-
-  /** Watches for ReadyForQuery at the end of a response to know when the session is idle. */
-  #trackIdle(chunk: Buffer): void {
-    const tail = Buffer.concat([this.#lastBytes, chunk]).subarray(-6);
-    this.#lastBytes = tail;
-    if (tail.length === 6 && tail[0] === Backend.ReadyForQuery && tail.readInt32BE(1) === 5) this.idle = tail[5] === TxStatus.Idle;
-    else this.idle = false;
-  }
-
-  #finish(err?: Error): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.host.release(this);
-    for (const listener of this.#closeListeners) listener(err);
-  }
-}
+const PINNED_DETAIL =
+  "airlock: on the shared embedded database, a session holding temporary tables, WITH HOLD cursors or advisory locks keeps the engine; another connection waited for it too long";

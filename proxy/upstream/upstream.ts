@@ -2,11 +2,16 @@
 export interface Upstream {
   /** ParameterStatus values the server reported at startup; the agent sees them as its own. */
   readonly parameters: ReadonlyMap<string, string>;
+  /**
+   * True when other connections take turns on the same backend session (embedded PGlite): while
+   * this one is in a transaction, the others wait.
+   */
+  readonly shared?: boolean;
   /** Sends protocol bytes; false means "stop until drain" (backpressure). */
   write(data: Buffer): boolean;
   onData(listener: (chunk: Buffer) => void): void;
   onDrain(listener: () => void): void;
-  /** Fires once, when the connection is gone for any reason. */
+  /** Fires once, when the connection is gone for any reason; a PgWireError is the server's own word to the agent. */
   onClose(listener: (err?: Error) => void): void;
   pause(): void;
   resume(): void;
