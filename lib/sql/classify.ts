@@ -8,14 +8,14 @@ import { Collector, strictest } from "./collector";
 import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./parser";
 import { outputLineage } from "./lineage";
 import { classifyStatement } from "./statements";
-import type { Catalog, Classification, Kind, StatementInfo } from "./types";
+import type { Catalog, Classification, Kind, PreparedLookup, StatementInfo } from "./types";
 
 /**
  * Classifies every statement of `text`. `prepared` holds the session's earlier SQL-level
  * PREPAREs (name → the PREPARE's StatementInfo), for EXECUTE; PREPARE and DEALLOCATE earlier in
  * the same text count too.
  */
-export function classify(text: string, catalog: Catalog, prepared?: ReadonlyMap<string, StatementInfo>): Classification {
+export function classify(text: string, catalog: Catalog, prepared?: PreparedLookup): Classification {
   return classifyTracked(text, catalog, prepared).result;
 }
 
@@ -25,7 +25,7 @@ interface Tracked {
   lookups: Map<string, StatementInfo | undefined>;
 }
 
-function classifyTracked(text: string, catalog: Catalog, prepared: ReadonlyMap<string, StatementInfo> | undefined): Tracked {
+function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLookup | undefined): Tracked {
   const lookups = new Map<string, StatementInfo | undefined>();
   let parsed: ParseResult;
   try {
@@ -88,7 +88,7 @@ export const MAX_VARIANTS_PER_TEXT = 8;
 export interface Classifier {
   /** The catalog it judges with. */
   readonly catalog: Catalog;
-  classify(text: string, prepared?: ReadonlyMap<string, StatementInfo>): Classification;
+  classify(text: string, prepared?: PreparedLookup): Classification;
   stats(): { size: number; hits: number; misses: number };
 }
 

@@ -49,6 +49,9 @@ export class Collector {
   prepares?: string;
   executes?: string;
   deallocates?: string;
+  declares?: { name: string; holdable: boolean };
+  fetches?: string;
+  closes?: string;
 
   constructor(readonly catalog: Catalog) {}
 
@@ -123,6 +126,9 @@ export class Collector {
     if (this.prepares !== undefined) info.prepares = this.prepares;
     if (this.executes !== undefined) info.executes = this.executes;
     if (this.deallocates !== undefined) info.deallocates = this.deallocates;
+    if (this.declares !== undefined) info.declares = this.declares;
+    if (this.fetches !== undefined) info.fetches = this.fetches;
+    if (this.closes !== undefined) info.closes = this.closes;
     return info;
   }
 }

@@ -6,6 +6,7 @@
 import type {
   AlterTableStmt,
   CallStmt,
+  ClosePortalStmt,
   CopyStmt,
   CreateTableAsStmt,
   DeallocateStmt,
@@ -14,6 +15,7 @@ import type {
   DropStmt,
   ExecuteStmt,
   ExplainStmt,
+  FetchStmt,
   GrantStmt,
   LockStmt,
   NotifyStmt,
@@ -31,6 +33,8 @@ import { PRIVILEGE_SETTINGS, SECURITY_SETTINGS } from "./statement-kinds";
 import { names, walkExecute, walkModify, walkNode, walkSelect, type Walk } from "./walk";
 import { unwrap, type Obj } from "./tree";
 
+/** DECLARE … WITH HOLD (PostgreSQL's parsenodes.h): the cursor outlives the transaction that made it. */
+const CURSOR_OPT_HOLD = 0x0020;
 
 const DATA_MODIFYING = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 
@@ -49,10 +53,16 @@ export function classifyStatement(w: Walk, node: unknown): void {
       return copy(w, body as CopyStmt);
     case "ExplainStmt":
       return explain(w, body as ExplainStmt);
-    case "DeclareCursorStmt":
-      return classifyStatement(w, (body as DeclareCursorStmt).query);
+    case "DeclareCursorStmt": {
+      const stmt = body as DeclareCursorStmt;
+      out.declares = { name: stmt.portalname ?? "", holdable: ((stmt.options ?? 0) & CURSOR_OPT_HOLD) !== 0 };
+      return classifyStatement(w, stmt.query);
+    }
     case "FetchStmt":
+      out.fetches = (body as FetchStmt).portalname ?? "";
+      return out.add("select");
     case "ClosePortalStmt":
+      out.closes = (body as ClosePortalStmt).portalname ?? "*";
       return out.add("select");
     case "PrepareStmt": {
       const stmt = body as PrepareStmt;
@@ -91,7 +101,10 @@ export function classifyStatement(w: Walk, node: unknown): void {
       return transaction(w, body as TransactionStmt);
     case "DiscardStmt": {
       const target = (body as DiscardStmt).target ?? "DISCARD_ALL";
-      if (target === "DISCARD_ALL") out.deallocates = "*";
+      if (target === "DISCARD_ALL") {
+        out.deallocates = "*";
+        out.closes = "*";
+      }
       return out.add("session", `DISCARD ${target.slice("DISCARD_".length)} resets session state`);
     }
     case "DeallocateStmt": {

@@ -43,6 +43,12 @@ export interface StatementInfo {
   executes?: string;
   /** `DEALLOCATE name` / `DEALLOCATE ALL` / `DISCARD ALL` ("*"). */
   deallocates?: string;
+  /** `DECLARE name CURSOR …`: the cursor (a portal, in the same namespace as the protocol's); WITH HOLD outlives its transaction. */
+  declares?: { name: string; holdable: boolean };
+  /** `FETCH`/`MOVE … name`: the cursor it reads. */
+  fetches?: string;
+  /** `CLOSE name` / `CLOSE ALL` / `DISCARD ALL` ("*"). */
+  closes?: string;
   /** Where the columns of the rows it returns come from (for PREPARE: of the body, for EXECUTE). */
   output?: OutputLineage;
 }
@@ -72,6 +78,11 @@ export interface CopyFormat {
   quote: string;
   escape: string;
   header: boolean;
+}
+
+/** The session's prepared statements by name, as `EXECUTE` finds them (a Map will do). */
+export interface PreparedLookup {
+  get(name: string): StatementInfo | undefined;
 }
 
 /** A table's or view's columns in order (`type`: the type's OID); a view keeps its definition's SQL. */
