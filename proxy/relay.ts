@@ -1,14 +1,13 @@
 import type { Duplex } from "node:stream";
-import { strictest, type Decision, type Statement } from "../lib/decision/decide";
+import type { Decision, Statement } from "../lib/decision/decide";
 import { mergeStatements } from "../lib/sql/merge";
-import type { Classification, StatementInfo } from "../lib/sql/types";
+import type { Classification, PreparedLookup, StatementInfo } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
-import { ExtendedState } from "./extended-state";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { combineMasking, type ResultMasking } from "../lib/masking/masking";
 import { readBind, readCommandTag, readExecutePortal, readFields, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
-import { SessionMasking, type MaskingContext } from "./session-masking";
+import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
+import { ALL, SessionNames, type PreparedName, type Settle } from "./session-names";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
@@ -24,7 +23,7 @@ export interface RelayContext {
   /** Seconds since the epoch when the agent's token expires. */
   tokenExpiresAt: number;
   /** Classification against the resource's catalog (cached by text). */
-  classify(text: string, prepared: ReadonlyMap<string, StatementInfo>): Classification;
+  classify(text: string, prepared: PreparedLookup): Classification;
   /** The decision point, for this session's agent and resource under the current policy. */
   decide(statement: Statement): Decision;
   /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
@@ -33,8 +32,14 @@ export interface RelayContext {
   masking: MaskingContext;
 }
 
-/** Extended protocol: what was decided at Bind, for the Execute that runs the portal (and is the statement recorded). */
-type Judged = Pick<PendingStatement, "grantId" | "requestId" | "verdict" | "masking">;
+/** Extended protocol: a portal as Bind judged it, for the Execute that runs it (and is the statement recorded). */
+interface Judged extends Pick<PendingStatement, "text" | "params" | "grantId" | "requestId" | "verdict" | "masking" | "changesSchema"> {
+  /** Prepared statements its text runs by name (SQL EXECUTE inside it), as they were when it was bound. */
+  executes: ReadonlyMap<string, PreparedName>;
+  /** Its one statement, for what running it does to the session's names. */
+  info: StatementInfo | undefined;
+  columns: PortalColumns;
+}
 
 export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId: string };
 
@@ -44,25 +49,41 @@ export const MAX_BUFFERED_WHILE_HELD = 64 * 1024 * 1024;
 export const RelayStep = { Relaying: "relaying", Closed: "closed" } as const;
 export type RelayStep = (typeof RelayStep)[keyof typeof RelayStep];
 
+/** A message that cannot be judged until the server has answered what came before it. */
+const WAIT = Symbol("wait for the server's answers");
+/** The same, keeping what is queued for the server unsent meanwhile (see #sharedHold). */
+const WAIT_QUIETLY = Symbol("wait for the server's answers, sending nothing more");
+
+/** A statement's classification and decision; `executes`: the prepared statements it runs by name, as found. */
+interface Judgement {
+  decision: Decision;
+  classification: Classification;
+  executes: ReadonlyMap<string, PreparedName>;
+}
+
 /**
  * The session loop after login: agent messages pass the decision point on their way to the
  * database; the database's answers stream back unchanged, with backpressure both ways.
  */
 export class Relay {
   #step: RelayStep = RelayStep.Relaying;
-  /** SQL-level PREPAREs of this session: EXECUTE is judged by the prepared body. */
-  readonly #prepared = new Map<string, StatementInfo>();
-  get #fromClient(): MessageBuffer { return this.ctx.clientMessages; } // prettier-ignore
+  readonly #fromClient: MessageBuffer;
   readonly #fromServer = new MessageBuffer(MAX_SERVER_MESSAGE_BYTES);
   readonly #toServer = new OutputBatch();
   readonly #toClient = new OutputBatch();
-  readonly #extended = new ExtendedState<string>();
-  readonly #judged = new Map<string, Judged>();
+  /** Prepared statements and portals, as the server will have them at each message. */
+  readonly #names = new SessionNames<Judged>();
   readonly #tracker: ResponseTracker;
   readonly #masking: SessionMasking;
   #upstreamPaused = false;
   /** A held statement is waiting for people: the agent's later messages wait behind it. */
   #holding = false;
+  /** A message put back until the server answers what came before it (see WAIT). */
+  #deferred: WireMessage | undefined;
+  /** Requests queued for the server since the last write to it: not yet in flight. */
+  #unsent = 0;
+  /** The server's last ReadyForQuery status, or undefined once more has been sent after it. */
+  #ready: number | undefined = TxStatus.Idle;
   #resolveDone!: (reason: string) => void;
   /** Resolves with the reason once the session is over. */
   readonly done = new Promise<string>((resolve) => (this.#resolveDone = resolve));
@@ -75,6 +96,7 @@ export class Relay {
   ) {
     this.#tracker = new ResponseTracker((s) => ctx.onStatement(s, performance.now() - s.startedAt));
     this.#masking = new SessionMasking(ctx.masking, () => this.#tracker.current());
+    this.#fromClient = ctx.clientMessages;
     for (const chunk of leftover) this.#fromClient.push(chunk);
 
     client.on("data", (chunk: Buffer) => this.#onClientData(chunk));
@@ -92,7 +114,7 @@ export class Relay {
 
   #onClientData(chunk: Buffer): void {
     this.#fromClient.push(chunk);
-    if (this.#holding && this.#fromClient.bufferedBytes > MAX_BUFFERED_WHILE_HELD) {
+    if ((this.#holding || this.#deferred) && this.#fromClient.bufferedBytes > MAX_BUFFERED_WHILE_HELD) {
       return this.#fatal(PgWireError.fatal(SqlState.ProgramLimitExceeded, "airlock: too much sent while a statement was held for approval"));
     }
     this.#pump();
@@ -101,10 +123,17 @@ export class Relay {
   #pump(): void {
     if (this.#holding) return;
     try {
-      for (let message = this.#fromClient.next(); message; message = this.#fromClient.next()) {
-        const held = this.#fromClientMessage(message);
+      for (let message = this.#takeMessage(); message; message = this.#takeMessage()) {
+        const outcome = this.#fromClientMessage(message);
         if (this.#step === RelayStep.Closed) return;
-        if (held) return this.#awaitHold(held);
+        if (outcome === WAIT || outcome === WAIT_QUIETLY) {
+          // Retried as the server's answers arrive (#onServerData); what came before goes now, or
+          // (quietly) stays until the held statement is decided.
+          this.#deferred = message;
+          if (outcome === WAIT) break;
+          return this.#flushToClient();
+        }
+        if (outcome) return this.#awaitHold(outcome);
       }
     } catch (err) {
       return this.#fatal(err);
@@ -113,10 +142,20 @@ export class Relay {
     this.#flushToClient();
   }
 
-  /** Everything before the held statement goes out now; everything after waits for its outcome. */
+  #takeMessage(): WireMessage | undefined {
+    const deferred = this.#deferred;
+    this.#deferred = undefined;
+    return deferred ?? this.#fromClient.next();
+  }
+
+  /**
+   * Everything before the held statement goes out now; everything after waits for its outcome.
+   * On a shared upstream (the embedded PGlite) nothing goes out while people decide: a half-sent
+   * batch would keep the one engine from every other agent for the whole wait.
+   */
   #awaitHold(held: Promise<void>): void {
     this.#holding = true;
-    this.#flushToServer();
+    if (!this.upstream.shared) this.#flushToServer();
     this.#flushToClient();
     held.then(
       () => {
@@ -127,60 +166,64 @@ export class Relay {
     );
   }
 
-  #fromClientMessage(message: WireMessage): Promise<void> | void {
+  #fromClientMessage(message: WireMessage): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
     const { type, body, raw } = message;
+    const group = this.#names.group;
     switch (type) {
       case Frontend.Query: {
         const text = readQuery(body);
         const statement = pending(text, undefined, "simple");
-        return this.#decideAndSend(statement, [text], raw, REFUSED_QUERY, () => ({ kind: "query", statement }));
+        const outcome = this.#decideAndSend(statement, text, raw, REFUSED_QUERY, (allowed, judged) => {
+          // Each statement of the text that completes changes the names it makes or drops.
+          if (allowed && judged) statement.settles = judged.classification.statements.map((info, i) => this.#nameChanges(info, group, () => cursorOf(statement, info, i)));
+          // A failing Query does not skip what follows it: its changes are another group's.
+          this.#names.endOfGroup();
+          return { kind: "query", statement };
+        });
+        if (outcome === undefined) this.#endOfGroupSent();
+        return outcome;
       }
       case Frontend.Parse: {
         const parse = readParse(body);
-        this.ctx.classify(parse.text, this.#prepared); // classified now (and cached); judged at Execute
-        this.#masking.parsed(parse.name);
-        return this.#forward(raw, { kind: "parse", done: this.#extended.parse(parse.name, parse.text) });
+        const entry: PreparedName = { text: parse.text, info: preparedInfo(parse.text, this.ctx.classify(parse.text, this.#names.lookups())), described: {} };
+        return this.#forward(raw, { kind: "parse", done: this.#names.statements.set(parse.name, entry, group) });
       }
       case Frontend.Bind: {
         // Decided here, not at Execute: the server plans the statement at Bind, and planning can
         // already run functions (constant folding), so a refused statement must never be bound.
         const bind = readBind(body);
-        const candidates = this.#extended.statement(bind.statement);
-        const params = bindParams(bind);
-        const statement = pending(candidates.at(-1) ?? "", params, "extended");
-        return this.#decideAndSend(statement, candidates, raw, REFUSED_PARSE, (allowed) => {
-          if (!allowed) return { kind: "bind", done: () => undefined, statement };
-          const { grantId, requestId, verdict, masking } = statement;
-          this.#judged.set(bind.portal, { grantId, requestId, verdict, masking });
-          this.#masking.bound(bind.portal, bind.statement, bind.resultFormats);
-          return { kind: "bind", done: this.#extended.bind(bind.portal, candidates, params) };
+        const prepared = this.#names.statements.lookup(bind.statement, group);
+        if (prepared.state === "unsettled") return WAIT;
+        const entry = prepared.state === "known" ? prepared.value : undefined;
+        const statement = pending(entry?.text ?? "", bindParams(bind), "extended");
+        return this.#decideAndSend(statement, entry?.text, raw, REFUSED_PARSE, (allowed, judged) => {
+          if (!allowed || !entry || !judged) return { kind: "bind", done: () => undefined, statement };
+          const { text, params, grantId, requestId, verdict, masking, changesSchema } = statement;
+          const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
+          const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, executes: judged.executes, info: judged.classification.statements[0], columns };
+          return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
         });
       }
-      case Frontend.Execute: {
-        this.#checkToken();
-        const portalName = readExecutePortal(body);
-        const portal = this.#extended.portal(portalName);
-        const statement = pending(portal.candidates.at(-1) ?? "", portal.params, "extended");
-        if (portal.candidates.length === 0) {
-          return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: no rule allows this: executes a portal Airlock did not see bound", REFUSED_PARSE, { kind: "execute", statement });
-        }
-        Object.assign(statement, this.#judged.get(portalName));
-        this.#masking.executing(statement, portalName);
-        return this.#forward(raw, { kind: "execute", statement });
-      }
+      case Frontend.Execute:
+        return this.#execute(readExecutePortal(body), raw, group);
       case Frontend.Describe: {
         const target = readTarget(body);
-        return this.#forward(raw, { kind: target.kind === "statement" ? "describe-statement" : "describe-portal", name: target.name });
+        if (target.kind === "statement") {
+          const found = this.#names.statements.lookup(target.name, group);
+          return this.#forward(raw, { kind: "describe-statement", described: found.state === "known" ? found.value.described : undefined });
+        }
+        const found = this.#names.portals.lookup(target.name, group);
+        return this.#forward(raw, { kind: "describe-portal", described: found.state === "known" ? found.value.judged.columns.portal : undefined });
       }
       case Frontend.Close: {
         const target = readTarget(body);
-        if (target.kind === "portal") this.#judged.delete(target.name);
-        this.#masking.closed(target.kind, target.name);
-        return this.#forward(raw, { kind: "close", done: this.#extended.close(target.kind, target.name) });
+        const names = target.kind === "statement" ? this.#names.statements : this.#names.portals;
+        return this.#forward(raw, { kind: "close", done: names.drop(target.name, group) });
       }
       case Frontend.Sync:
-        this.#extended.sync();
-        return this.#forward(raw, { kind: "sync" });
+        this.#names.endOfGroup();
+        this.#forward(raw, { kind: "sync" });
+        return this.#endOfGroupSent();
       case Frontend.Flush:
       case Frontend.CopyData:
       case Frontend.CopyDone:
@@ -189,6 +232,7 @@ export class Relay {
       case Frontend.FunctionCall: {
         // The fast-path call names a function by OID with no SQL to judge: never let it through.
         const statement = pending("<fast-path function call>", undefined, "simple");
+        this.#names.endOfGroup();
         return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
       }
       case Frontend.Terminate:
@@ -199,22 +243,61 @@ export class Relay {
   }
 
   /**
-   * Every statement, simple or extended, passes here before the server sees it: the identity must
-   * still be valid, then each SQL text the statement may stand for is classified and decided; the
-   * strictest decision holds.
+   * Execute runs what its portal was bound to (or a cursor was declared for), as judged then. A
+   * portal Airlock did not see made, or one whose `EXECUTE name` now names another body than when
+   * it was bound, is refused.
    */
-  #judge(statement: PendingStatement, texts: string[]): Decision {
+  #execute(portalName: string, raw: Buffer, group: number): typeof WAIT | void {
     this.#checkToken();
-    const classifications = texts.length > 0 ? texts.map((t) => this.ctx.classify(t, this.#prepared)) : [unknownClassification("", "binds a statement Airlock did not see prepared")];
-    const decisions = classifications.map((classification) => this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification }));
-    const decision = strictest(decisions);
-    if (decision.action === "refuse") return decision;
-    for (const c of classifications) rememberPrepared(this.#prepared, c);
-    // The server runs one of the texts: its result is masked as any of them would be.
-    if (decisions.length === 1) return decision;
-    return { ...decision, masking: decisions.reduce<ResultMasking | undefined>((m, d) => (d.action === "refuse" ? m : combineMasking(m, d.masking)), undefined) };
+    const found = this.#names.portals.lookup(portalName, group);
+    if (found.state === "unsettled") return WAIT;
+    const portal = found.state === "known" ? found.value.judged : undefined;
+    const statement = pending(portal?.text ?? "", portal?.params, "extended");
+    const refuse = (why: string) => this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: no rule allows this: ${why}`, REFUSED_PARSE, { kind: "execute", statement });
+    if (!portal) return refuse("executes a portal Airlock did not see bound");
+    for (const [name, was] of portal.executes) {
+      const now = this.#names.statements.lookup(name, group);
+      if (now.state === "unsettled") return WAIT;
+      if (now.state !== "known" || now.value !== was) return refuse(`prepared statement "${name}" changed after the portal that EXECUTEs it was bound`);
+    }
+    const { grantId, requestId, verdict, masking, changesSchema } = portal;
+    Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema });
+    statement.prepared = [...portal.executes].map(([name, p]) => ({ name, text: p.text }));
+    const { info } = portal;
+    if (info) statement.settles = [this.#nameChanges(info, group, () => cursorOf(statement, info, 0))];
+    this.#masking.executing(statement, portal.columns);
+    return this.#forward(raw, { kind: "execute", statement });
   }
 
+  /** What a statement that completes does to the session's names: PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD ALL. */
+  #nameChanges(info: StatementInfo, group: number, cursor: () => Judged): Settle | undefined {
+    const { statements, portals } = this.#names;
+    const settles: Settle[] = [];
+    // "*" from the classifier is ALL, and also a quoted name "*": dropping more than the server did is the safe side.
+    if (info.prepares !== undefined) settles.push(statements.set(info.prepares, { text: info.text, info, described: {} }, group));
+    if (info.deallocates !== undefined) settles.push(statements.drop(info.deallocates === "*" ? ALL : info.deallocates, group));
+    if (info.declares) settles.push(portals.set(info.declares.name, { judged: cursor(), holdable: info.declares.holdable }, group));
+    if (info.closes !== undefined) settles.push(portals.drop(info.closes === "*" ? ALL : info.closes, group));
+    if (settles.length === 0) return undefined;
+    return (ok) => {
+      for (const settle of settles) settle(ok);
+    };
+  }
+
+  /**
+   * Every statement, simple or extended, passes here before the server sees it: the identity must
+   * still be valid, then its text is classified against the session's prepared statements as
+   * the server will have them, and decided. WAIT when a name it runs is not settled yet.
+   */
+  #judge(statement: PendingStatement, text: string | undefined): Judgement | typeof WAIT {
+    this.#checkToken();
+    const lookups = this.#names.lookups();
+    const classification = text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups);
+    if (lookups.unsettled) return WAIT;
+    statement.prepared = [...lookups.found].map(([name, p]) => ({ name, text: p.text }));
+    const decision = this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification });
+    return { decision, classification, executes: lookups.found };
+  }
   #checkToken(): void {
     if (Date.now() / 1000 >= this.ctx.tokenExpiresAt) {
       throw PgWireError.fatal(SqlState.InvalidPassword, "airlock: token expired; reconnect with a fresh token");
@@ -236,8 +319,16 @@ export class Relay {
    * statement; held waits for people, and the session's later messages wait behind it.
    * `expected` is made when the statement goes (a Bind changes portal state only then).
    */
-  #decideAndSend(statement: PendingStatement, texts: string[], raw: Buffer, substitute: Buffer, expected: (allowed: boolean) => Expected): Promise<void> | void {
-    const decision = this.#judge(statement, texts);
+  #decideAndSend(
+    statement: PendingStatement,
+    text: string | undefined,
+    raw: Buffer,
+    substitute: Buffer,
+    expected: (allowed: boolean, judged?: Judgement) => Expected,
+  ): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
+    const judged = this.#judge(statement, text);
+    if (judged === WAIT) return WAIT;
+    const { decision } = judged;
     statement.verdict = decision.verdict;
     if (decision.action !== "refuse") {
       statement.masking = decision.masking;
@@ -246,20 +337,46 @@ export class Relay {
     switch (decision.action) {
       case "allow":
         statement.grantId = decision.grantId;
-        return this.#forward(raw, expected(true));
+        return this.#forward(raw, expected(true, judged));
       case "refuse":
         return this.#refuse(statement, SqlState.InsufficientPrivilege, decision.message, substitute, expected(false));
-      case "review":
+      case "review": {
+        const shared = this.#sharedHold();
+        if (shared === WAIT_QUIETLY) return WAIT_QUIETLY;
+        if (shared) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: rule ${decision.rule.name} needs approval, ${shared}`, substitute, expected(false));
         return this.ctx.hold(statement, decision).then((result) => {
           statement.requestId = result.requestId;
-          if (result.action === "run") this.#forward(raw, expected(true));
+          if (result.action === "run") this.#forward(raw, expected(true, judged));
           else this.#refuse(statement, result.code, result.message, substitute, expected(false));
         });
+      }
     }
+  }
+
+  /**
+   * On a shared upstream (the embedded PGlite: one engine for every agent) a statement may wait
+   * for people only while this session holds nothing of the engine: all it sent is answered and
+   * it is outside a transaction. Otherwise every other agent would wait as long. Returns why not,
+   * or WAIT_QUIETLY until what is in flight is answered.
+   */
+  #sharedHold(): string | typeof WAIT_QUIETLY | undefined {
+    if (!this.upstream.shared) return undefined;
+    if (this.#tracker.size > this.#unsent) return WAIT_QUIETLY;
+    if (this.#ready === TxStatus.Idle) return undefined;
+    return "and on this shared embedded database a statement cannot wait for approval inside a transaction (it would hold the database from every other agent); run it outside a transaction";
+  }
+
+  /**
+   * A Sync or a Query went on. On a shared upstream each group goes at once: what is left unsent
+   * is then never more than one unfinished group, which is all a held statement keeps back.
+   */
+  #endOfGroupSent(): void {
+    if (this.upstream.shared) this.#flushToServer();
   }
 
   #forward(raw: Buffer, expected: Expected): void {
     this.#tracker.expect(expected);
+    this.#unsent++;
     this.#toServer.add(raw);
   }
 
@@ -275,7 +392,10 @@ export class Relay {
 
   #flushToServer(): void {
     const bytes = this.#toServer.take();
-    if (bytes && !this.upstream.write(bytes)) this.client.pause();
+    if (!bytes) return;
+    this.#unsent = 0;
+    this.#ready = undefined;
+    if (!this.upstream.write(bytes)) this.client.pause();
   }
 
   // --- database → agent -------------------------------------------------------------------
@@ -296,6 +416,8 @@ export class Relay {
       return this.#fatal(err);
     }
     this.#flushToClient();
+    // A message waiting on these answers may be judged now.
+    if (this.#deferred && !this.#holding) this.#pump();
   }
 
   #fromServerMessage({ type, body }: WireMessage): void {
@@ -307,8 +429,11 @@ export class Relay {
         return this.#tracker.onServerMessage(type, undefined, { code: fields.get("C"), message: fields.get("M") });
       }
       case Backend.ReadyForQuery:
-        if (body[0] === TxStatus.Idle) this.#extended.endOfTransaction();
-        return this.#tracker.onServerMessage(type);
+        this.#tracker.onServerMessage(type);
+        if (body[0] === TxStatus.Idle) this.#names.endOfTransaction();
+        // Only a ReadyForQuery with nothing sent after it tells where the session stands.
+        if (this.#tracker.size === this.#unsent) this.#ready = body[0];
+        return;
       case Backend.RowDescription:
         this.#masking.rowDescription(body);
         return this.#tracker.onServerMessage(type);
@@ -378,13 +503,32 @@ function bindParams(bind: BindMessage): Array<string | null> {
   });
 }
 
-/** PREPARE adds its body under the name (every body ever prepared under it: the server may have refused a later one); DEALLOCATE removes. */
-function rememberPrepared(prepared: Map<string, StatementInfo>, classification: Classification): void {
-  for (const s of classification.statements) {
-    if (s.prepares) prepared.set(s.prepares, mergeStatements(prepared.get(s.prepares), s));
-    if (s.deallocates === "*") prepared.clear();
-    else if (s.deallocates) prepared.delete(s.deallocates);
-  }
+/**
+ * What a Parse makes, as SQL `EXECUTE name` would run it. A text that itself EXECUTEs another
+ * prepared statement runs whatever that name means at the time, so it is not understood here.
+ */
+function preparedInfo(text: string, classification: Classification): StatementInfo {
+  const [first, ...rest] = classification.statements;
+  const info = rest.reduce<StatementInfo>((merged, s) => mergeStatements(merged, s), first ?? unknownClassification(text, "an empty statement").statements[0]);
+  if (!classification.statements.some((s) => s.executes !== undefined)) return info;
+  return { ...info, kinds: [...info.kinds.filter((k) => k !== "unknown"), "unknown"], reasons: [...info.reasons, "it EXECUTEs another prepared statement, whatever that name means when it runs"] };
+}
+
+/** A cursor DECLAREd by statement `index` of a text runs as that statement was judged (Execute or FETCH of it). */
+function cursorOf(statement: PendingStatement, info: StatementInfo, index: number): Judged {
+  const { params, grantId, requestId, verdict } = statement;
+  const masking = statement.masking?.[index];
+  return {
+    text: info.text,
+    params,
+    grantId,
+    requestId,
+    verdict,
+    masking: masking ? [masking] : undefined,
+    executes: new Map(),
+    info: undefined,
+    columns: { resultFormats: [], portal: {}, statement: {} },
+  };
 }
 
 function pending(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended"): PendingStatement {

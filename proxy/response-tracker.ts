@@ -2,14 +2,21 @@ import type { MaskTally } from "../lib/masking/column-plan";
 import type { PolicyVerdict } from "../lib/policy/evaluate";
 import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
+import type { ResultField } from "../lib/masking/column-plan";
 import type { ResultMasker } from "./result-masker";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
   | { kind: "query" | "execute"; statement: PendingStatement }
   | { kind: "parse" | "bind" | "close"; done: (ok: boolean) => void; statement?: PendingStatement }
-  | { kind: "describe-statement" | "describe-portal"; name: string }
+  | { kind: "describe-statement"; described?: Described }
+  | { kind: "describe-portal"; described?: Described }
   | { kind: "sync" };
+
+/** Where the columns a Describe shows are kept: on the statement or portal it described, as the server had it. */
+export interface Described {
+  fields?: ResultField[];
+}
 
 export interface PendingStatement {
   text: string;
@@ -37,6 +44,10 @@ export interface PendingStatement {
   changesSchema?: boolean;
   /** How policy saw it (rule, kinds, tables), for the audit trail: read when recorded, off this path. */
   verdict?: PolicyVerdict;
+  /** Prepared statements it runs by name (SQL EXECUTE), with the text each stood for when judged. */
+  prepared?: Array<{ name: string; text: string }>;
+  /** Per statement of the text: what its success does to the session's names (PREPARE, DECLARE, DEALLOCATE…). */
+  settles?: Array<((ok: boolean) => void) | undefined>;
 }
 
 /**
@@ -109,7 +120,7 @@ export class ResponseTracker {
       this.#head++;
       if (item.kind !== "query" && item.kind !== "execute") continue;
       if (item.statement.outcome === "ok") failed(item.statement, { message: `the session ended before the statement completed (${reason})` });
-      this.finished(item.statement);
+      this.#finish(item.statement);
     }
     this.#compact();
   }
@@ -120,7 +131,7 @@ export class ResponseTracker {
     // what it skips never ran, so only the failed step itself is recorded.
     if ("statement" in head && head.statement) {
       failed(head.statement, error);
-      this.finished(head.statement);
+      this.#finish(head.statement);
     }
     for (let item = this.#peek(); item && item.kind !== "sync"; item = this.#peek()) {
       this.#head++;
@@ -135,9 +146,20 @@ export class ResponseTracker {
 
   #complete(): void {
     const done = this.#queue[this.#head++];
-    if (done.kind === "query" || done.kind === "execute") this.finished(done.statement);
+    if (done.kind === "query" || done.kind === "execute") this.#finish(done.statement);
     else if (done.kind === "parse" || done.kind === "bind" || done.kind === "close") done.done(true);
     this.#compact();
+  }
+
+  /** A statement is over: those of its statements that did not complete changed no names. */
+  #finish(statement: PendingStatement): void {
+    if (statement.settles) for (const settle of statement.settles) settle?.(false);
+    this.finished(statement);
+  }
+
+  /** Requests not yet answered (sent or about to be). */
+  get size(): number {
+    return this.#queue.length - this.#head;
   }
 
   #peek(): Expected | undefined {
@@ -157,6 +179,7 @@ export class ResponseTracker {
 
 /** One statement of the text is done: its rows count, and the next result starts afresh. */
 function nextResult(statement: PendingStatement, rows = 0): void {
+  statement.settles?.[statement.resultIndex]?.(true);
   statement.rows += rows;
   statement.resultIndex++;
   statement.result = undefined;

@@ -7,7 +7,7 @@ import { maskServerMessage } from "./message-masking";
 import { Backend } from "./protocol/message-codes";
 import type { WireMessage } from "./protocol/message-buffer";
 import { readCopyOutResponse, readRowDescription } from "./protocol/reader";
-import type { Expected, PendingStatement } from "./response-tracker";
+import type { Described, Expected, PendingStatement } from "./response-tracker";
 import { ResultMasker } from "./result-masker";
 import { PgWireError, SqlState } from "./wire-error";
 
@@ -17,11 +17,13 @@ export interface MaskingContext {
   masker(mask: MaskOptions): Masker;
 }
 
-/** Extended protocol: a bound portal's prepared statement, result formats and described columns. */
-interface PortalColumns {
-  statement: string;
+/** Extended protocol: what masking needs of a bound portal (kept with the portal in the session's names). */
+export interface PortalColumns {
   resultFormats: number[];
-  fields?: ResultField[];
+  /** Columns a Describe of the portal showed. */
+  portal: Described;
+  /** Columns a Describe of its prepared statement showed (formats as text). */
+  statement: Described;
 }
 
 /**
@@ -31,35 +33,19 @@ interface PortalColumns {
  * is answering now.
  */
 export class SessionMasking {
-  readonly #portals = new Map<string, PortalColumns>();
-  /** Columns a Describe of a prepared statement showed, by statement name. */
-  readonly #described = new Map<string, ResultField[]>();
-
   constructor(
     private readonly ctx: MaskingContext,
     private readonly current: () => Expected | undefined,
   ) {}
 
-  parsed(name: string): void {
-    this.#described.delete(name);
-  }
-
-  bound(portal: string, statement: string, resultFormats: number[]): void {
-    this.#portals.set(portal, { statement, resultFormats });
-  }
-
-  closed(kind: "statement" | "portal", name: string): void {
-    if (kind === "statement") this.#described.delete(name);
-    else this.#portals.delete(name);
-  }
-
-  /** An Execute's rows are masked with the columns a Describe showed, or the first row's width. */
-  executing(statement: PendingStatement, portalName: string): void {
+  /**
+   * An Execute's rows are masked with the columns a Describe showed, or else the first row's
+   * width with types unknown (so masked values become NULL): never passed on unmasked.
+   */
+  executing(statement: PendingStatement, portal: PortalColumns): void {
     const masking = statement.masking?.[0];
-    const portal = this.#portals.get(portalName);
-    if (!masking || !portal) return;
-    const described = this.#described.get(portal.statement);
-    statement.result = this.#resultMasker(statement, masking, (count) => portal.fields ?? withFormats(described ?? unknownFields(count), portal.resultFormats));
+    if (!masking) return;
+    statement.result = this.#resultMasker(statement, masking, (count) => portal.portal.fields ?? withFormats(portal.statement.fields ?? unknownFields(count), portal.resultFormats));
   }
 
   /** The masker of the result streaming now, if it is masked. */
@@ -74,10 +60,9 @@ export class SessionMasking {
     if (head?.kind === "query") {
       const masking = head.statement.masking?.[head.statement.resultIndex];
       if (masking) head.statement.result = this.#resultMasker(head.statement, masking, () => readRowDescription(body));
-    } else if (head?.kind === "describe-portal") {
-      const portal = this.#portals.get(head.name);
-      if (portal) portal.fields = readRowDescription(body);
-    } else if (head?.kind === "describe-statement") this.#described.set(head.name, readRowDescription(body));
+    } else if ((head?.kind === "describe-portal" || head?.kind === "describe-statement") && head.described) {
+      head.described.fields = readRowDescription(body);
+    }
   }
 
   copyOut(body: Buffer): void {
