@@ -1,5 +1,6 @@
 import type { ApprovalService, Outcome } from "../lib/approvals/service";
 import type { Decision, SessionIdentity } from "../lib/decision/decide";
+import { heldStatements } from "../lib/approvals/held-statements";
 import { summary } from "../lib/policy/evaluate";
 import { writeNoticeResponse } from "./protocol/writer";
 import type { HoldResult } from "./relay";
@@ -34,8 +35,10 @@ export class SessionHolds {
   async hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult> {
     const { approvals, session } = this.options;
     const returnMode = this.options.returnMode || decision.rule.review.mode === "return";
+    // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies.
+    const statements = heldStatements(statement.text, statement.params, statement.prepared);
     if (returnMode) {
-      const approved = approvals.consumeApproved(session.agentId, session.resource, statement.text, statement.params);
+      const approved = approvals.consumeApproved(session.agentId, session.resource, statements);
       if (approved) return { action: "run", requestId: approved.id };
     }
     const request = approvals.open({
@@ -43,7 +46,7 @@ export class SessionHolds {
       groups: [...session.groups],
       resource: session.resource,
       sessionId: session.sessionId,
-      statements: [{ text: statement.text, params: statement.params ?? null }],
+      statements,
       scope: [...decision.scope],
       rule: decision.rule.name,
       why: decision.verdict.why || summary(decision.verdict.statement),

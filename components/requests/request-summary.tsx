@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { scopePhrase } from "@/lib/approvals/grant-label";
 import { kindsOf } from "@/lib/approvals/grant-scope";
+import { heldSql } from "@/lib/approvals/held-statements";
 import type { AccessRequest } from "@/lib/db/schema";
 import { AccessAsk } from "./access-ask";
 import { SqlSnippet } from "../ui/sql-snippet";
@@ -16,7 +17,7 @@ export function RequestSummary({ request, approvals, now }: { request: AccessReq
         </Link>
         <span className={`status status-${request.status}`}>{request.status}</span>
       </div>
-      {request.kind === "access" ? <AccessAsk request={request} /> : <SqlSnippet sql={request.statements.map((s) => s.text).join("; ")} />}
+      {request.kind === "access" ? <AccessAsk request={request} /> : <SqlSnippet sql={heldSql(request.statements)} />}
       <div className="request-meta">
         {kindsOf(request.scope).map((k) => (
           <span key={k} className={`kind kind-${k}`}>

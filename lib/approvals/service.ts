@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { accessRequests, requestDecisions, type AccessRequest, type RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import { grantableScope } from "./grant-scope";
+import { canonicalHeld, type HeldStatement } from "./held-statements";
 import type { GrantStore } from "./grants";
 import { whyNotDecider, type Decider } from "./people";
 
@@ -163,18 +164,18 @@ export class ApprovalService {
   }
 
   /**
-   * Return mode: an approved request for exactly this statement (same text and parameters) that
-   * has not run yet is used up and returned; it runs once.
+   * Return mode: an approved request for exactly these statements (same texts, parameters and
+   * prepared bodies) that has not run yet is used up and returned; it runs once.
    */
-  consumeApproved(agentId: string, resource: string, text: string, params: ReadonlyArray<string | null> | undefined): AccessRequest | undefined {
-    const wanted = JSON.stringify({ text, params: params ?? null });
+  consumeApproved(agentId: string, resource: string, statements: ReadonlyArray<HeldStatement>): AccessRequest | undefined {
+    const wanted = JSON.stringify(statements.map(canonicalHeld));
     const run = this.db.$client.transaction(() => {
       const candidates = this.db
         .select()
         .from(accessRequests)
         .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.resource, resource), eq(accessRequests.status, "approved"), isNull(accessRequests.consumedAt)))
         .all();
-      const match = candidates.find((r) => r.statements.length === 1 && JSON.stringify(r.statements[0]) === wanted);
+      const match = candidates.find((r) => r.kind === "statement" && JSON.stringify(r.statements.map(canonicalHeld)) === wanted);
       if (!match) return undefined;
       this.db.update(accessRequests).set({ consumedAt: new Date() }).where(eq(accessRequests.id, match.id)).run();
       return match;

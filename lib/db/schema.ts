@@ -80,7 +80,8 @@ export const accessRequests = sqliteTable(
     groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
     resource: text("resource").notNull(),
     sessionId: text("session_id"),
-    statements: text("statements", { mode: "json" }).$type<Array<{ text: string; params: Array<string | null> | null }>>().notNull(),
+    // `prepared`: the body of a prepared statement the ones before it run by name (what EXECUTE really runs).
+    statements: text("statements", { mode: "json" }).$type<Array<{ text: string; params: Array<string | null> | null; prepared?: string }>>().notNull(),
     scope: text("scope", { mode: "json" }).$type<ScopePair[]>().notNull(),
     rule: text("rule").notNull(),
     why: text("why").notNull(),

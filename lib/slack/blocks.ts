@@ -1,6 +1,7 @@
 import type { types } from "@slack/bolt";
 import { accessPhrase } from "../access/label";
 import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "../approvals/grant-label";
+import { heldSql } from "../approvals/held-statements";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { clipEscaped, codeBlock, escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
 
@@ -51,7 +52,7 @@ export function requestMessage(request: AccessRequest, decisions: readonly Reque
 }
 
 function sqlText(request: AccessRequest, requestUrl: string): string {
-  const sql = codeBlock(request.statements.map((s) => s.text).join(";\n"), SQL_PREVIEW_CHARS);
+  const sql = codeBlock(heldSql(request.statements), SQL_PREVIEW_CHARS);
   return sql.clipped ? `${sql.text}\n_Shortened: ${link(requestUrl, "the full SQL is on the request page")}_` : sql.text;
 }
 

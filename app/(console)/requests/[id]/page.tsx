@@ -57,6 +57,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         {request.kind === "access" && <AccessAsk request={request} />}
         {request.statements.map((s, i) => (
           <div key={i}>
+            {s.prepared !== undefined && <p className="muted small">Prepared statement {s.prepared}, which it runs:</p>}
             <pre>
               <code>{s.text}</code>
             </pre>
