@@ -5,17 +5,47 @@ export interface Decider {
   email: string;
   groups: readonly string[];
   role: Role;
+  /** Who their identity provider says they are (issuer and subject), when the session carries it. */
+  identity?: { issuer: string; subject: string };
+}
+
+/**
+ * The one form in which people's emails are compared: the same address arrives as "Bob@…" from an
+ * IdP and "bob@…" from Slack. Decisions keep the address as given; every comparison goes through here.
+ */
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function sameEmail(a: string, b: string): boolean {
+  return emailKey(a) === emailKey(b);
+}
+
+/** Whether the person already decided, among these decisions. */
+export function hasDecided(decisions: ReadonlyArray<{ personEmail: string }>, person: Pick<Decider, "email">): boolean {
+  return decisions.some((d) => sameEmail(d.personEmail, person.email));
+}
+
+/**
+ * Whether the person is the requester, an agent known by its subject at the agent issuer (one per
+ * deployment): the same identity (issuer and subject) when the person's is known, or an agent
+ * named by the person's email (a token whose subject is an address).
+ */
+export function isRequester(person: Decider, agentId: string, agentIssuer: string | undefined): boolean {
+  if (sameEmail(person.email, agentId)) return true;
+  const { identity } = person;
+  return !!identity && identity.issuer === agentIssuer && identity.subject === agentId;
 }
 
 /**
  * Who may decide a request: a person (never an agent) with the approver or admin role who is in
- * one of the rule's approver groups. Returns why not, or undefined when they may.
+ * one of the rule's approver groups, and not its requester. Returns why not, or undefined when they may.
  */
-export function whyNotDecider(person: Decider, request: { approverGroups: readonly string[]; agentId: string }): string | undefined {
+export function whyNotDecider(person: Decider, request: { approverGroups: readonly string[]; agentId: string }, agentIssuer?: string): string | undefined {
   if (person.role === "viewer") return "viewers cannot decide requests";
   if (!person.groups.some((g) => request.approverGroups.includes(g))) {
     return `only members of ${request.approverGroups.join(", ")} decide this request`;
   }
-  if (person.email === request.agentId) return "the requester cannot decide its own request";
+  if (isRequester(person, request.agentId, agentIssuer)) return "the requester cannot decide its own request";
   return undefined;
 }

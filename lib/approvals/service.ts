@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accessRequests, requestDecisions, type AccessRequest, type RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import { grantableScope } from "./grant-scope";
 import { canonicalHeld, type HeldStatement } from "./held-statements";
 import type { GrantStore } from "./grants";
-import { whyNotDecider, type Decider } from "./people";
+import { DEFAULT_MAX_PENDING_PER_AGENT, TooManyPendingError } from "./pending-cap";
+import { hasDecided, whyNotDecider, type Decider } from "./people";
 
 export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason"> &
   Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason">> & {
@@ -24,6 +25,19 @@ export type DecideResult =
   | { ok: false; code: "not_found" | "forbidden" | "already_decided" | "duplicate" | "invalid"; message: string };
 
 export type Refusal = Extract<DecideResult, { ok: false }>;
+
+/** Requests of one agent or one resource. */
+export interface RequestFilter {
+  agentId?: string;
+  resource?: string;
+}
+
+export interface ApprovalOptions {
+  /** Pending requests one agent may have at once; open() refuses more (TooManyPendingError). */
+  maxPendingPerAgent?: number;
+  /** The issuer of agents' tokens: a person with that issuer and the agent's subject is its requester. */
+  agentIssuer?: string;
+}
 
 export interface DecideInput {
   requestId: string;
@@ -48,8 +62,10 @@ export class ApprovalService {
     private readonly db: Db,
     private readonly grants: GrantStore,
     private readonly bus?: EventBus,
+    private readonly options: ApprovalOptions = {},
   ) {}
 
+  /** Opens a pending request; throws TooManyPendingError when the agent already has its most. */
   open(input: NewRequest): AccessRequest {
     const now = new Date();
     const { timeoutMs, ...fields } = input;
@@ -67,10 +83,27 @@ export class ApprovalService {
       grantId: null,
       consumedAt: null,
     };
-    this.db.insert(accessRequests).values(request).run();
+    // IMMEDIATE: counting and inserting are one step, also for proxies in other processes.
+    const insert = this.db.$client.transaction(() => {
+      const limit = this.options.maxPendingPerAgent ?? DEFAULT_MAX_PENDING_PER_AGENT;
+      if (this.#pendingOf({ agentId: request.agentId }, now) >= limit) throw new TooManyPendingError(request.agentId, limit);
+      this.db.insert(accessRequests).values(request).run();
+    });
+    insert.immediate();
     this.#armExpiry(request);
     this.#changed(request);
     return request;
+  }
+
+  /** How many requests are waiting, of one agent or resource or all: the queue's true count, however long. */
+  pendingCount(filter: RequestFilter = {}): number {
+    return this.#pendingOf(filter, new Date());
+  }
+
+  #pendingOf(filter: RequestFilter, now: Date): number {
+    // One whose time ran out is no longer waiting for anyone, even before its timer marks it.
+    const conditions = [eq(accessRequests.status, "pending"), gt(accessRequests.expiresAt, now), ...filterConditions(filter)];
+    return this.db.select({ n: count() }).from(accessRequests).where(and(...conditions)).get()?.n ?? 0;
   }
 
   get(id: string): AccessRequest | undefined {
@@ -81,14 +114,10 @@ export class ApprovalService {
     return this.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(asc(requestDecisions.id)).all();
   }
 
-  /** Newest first, optionally only those of one status, agent or resource. */
-  list(status?: AccessRequest["status"], limit = 100, filter: { agentId?: string; resource?: string } = {}): AccessRequest[] {
-    const conditions = [
-      status && eq(accessRequests.status, status),
-      filter.agentId && eq(accessRequests.agentId, filter.agentId),
-      filter.resource && eq(accessRequests.resource, filter.resource),
-    ].filter((c) => !!c);
-    return this.db.select().from(accessRequests).where(and(...conditions)).orderBy(desc(accessRequests.createdAt)).limit(limit).all();
+  /** Newest first, optionally only those of one status, agent or resource; `offset` skips as many (pages). */
+  list(status?: AccessRequest["status"], limit = 100, filter: RequestFilter & { offset?: number } = {}): AccessRequest[] {
+    const conditions = [status && eq(accessRequests.status, status), ...filterConditions(filter)];
+    return this.db.select().from(accessRequests).where(and(...conditions)).orderBy(desc(accessRequests.createdAt)).limit(limit).offset(filter.offset ?? 0).all();
   }
 
   /**
@@ -242,9 +271,9 @@ export class ApprovalService {
 
   #refusal(request: AccessRequest, person: Decider): Refusal | undefined {
     if (request.status !== "pending") return { ok: false, code: "already_decided", message: this.#alreadyDecided(request) };
-    const forbidden = whyNotDecider(person, request);
+    const forbidden = whyNotDecider(person, request, this.options.agentIssuer);
     if (forbidden) return { ok: false, code: "forbidden", message: forbidden };
-    if (this.decisions(request.id).some((d) => d.personEmail === person.email)) {
+    if (hasDecided(this.decisions(request.id), person)) {
       return { ok: false, code: "duplicate", message: "you have already decided on this request; another approver must decide" };
     }
     return undefined;
@@ -303,6 +332,10 @@ export class ApprovalService {
   #changed(request: AccessRequest): void {
     this.bus?.publish({ type: "request.changed", requestId: request.id, status: request.status });
   }
+}
+
+function filterConditions(filter: RequestFilter) {
+  return [filter.agentId ? eq(accessRequests.agentId, filter.agentId) : undefined, filter.resource ? eq(accessRequests.resource, filter.resource) : undefined];
 }
 
 /**
