@@ -10,11 +10,13 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
 import { loadOrCreateIdpSecrets } from "./idp/secrets";
-import { findSeedPerson } from "./idp/seed";
+import { findSeedPerson, SEED_AGENTS } from "./idp/seed";
 import { AccessService } from "./lib/access/service";
 import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
+import { preparePrivateDataDir } from "./lib/data-dir";
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
+import { agentClientIds } from "./lib/identity/agent-clients";
 import { findPerson } from "./lib/identity/people";
 import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
   const dev = process.argv.includes("--dev");
   loadDotEnv();
   const config = loadConfig();
+  // Private before anything writes there: statements, parameters and keys are for this account only.
+  preparePrivateDataDir(config.dataDir);
 
   // The store and the policy first: without either there is nothing safe to serve.
   const store = openStore(config.dataDir, path.join(root, "drizzle"));
@@ -54,7 +58,13 @@ async function main(): Promise<void> {
 
   // The proxy: agents' connections, each statement through the one decision point, recorded.
   const agentIssuer = config.agentIssuer ?? sso.issuer;
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, publicUrl, bus });
+  const agentClients = agentClientIds({
+    agentIssuer,
+    peopleIssuer: sso.issuer,
+    configured: config.agentClientIds,
+    fallback: devIdp && agentIssuer === devIdp.issuer ? SEED_AGENTS.map((a) => a.id) : undefined,
+  });
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus });
 
   const runtime: Runtime = {
     version: readVersion(),
@@ -129,6 +139,7 @@ async function main(): Promise<void> {
     publicUrl,
     issuer: sso.issuer,
     developmentIdp: sso.development,
+    agentClientIds: agentClients,
     proxy: runtime.proxy,
   });
   console.log(renderBanner(runtime, port));

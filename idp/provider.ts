@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import Provider, { type Configuration, type KoaContextWithOIDC } from "oidc-provider";
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 import { handleInteraction } from "./interactions";
 import { renderIdpError } from "./login-page";
 import { DASHBOARD_CLIENT_ID, SEED_AGENTS, findSeedAgent, findSeedPerson } from "./seed";
@@ -97,13 +97,18 @@ function configuration(options: DevIdpOptions, mountPath: string): Configuration
         defaultResource: (ctx: KoaContextWithOIDC) =>
           findSeedAgent(ctx.oidc.client?.clientId ?? "") ? AGENT_RESOURCE : undefined!,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
-          scope: "",
-          audience: options.audience,
-          accessTokenTTL: AGENT_TOKEN_TTL_SECONDS,
-          accessTokenFormat: "jwt",
-          jwt: { sign: { alg: "RS256" } },
-        }),
+        // Only an agent's client gets a token for the agents' audience: a person's token for it
+        // (the dashboard client asking with resource=…) would let them act as an agent.
+        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string, client: { clientId: string }) => {
+          if (resource !== AGENT_RESOURCE || !findSeedAgent(client.clientId)) throw new errors.InvalidTarget("only Airlock's agents get tokens for Airlock");
+          return {
+            scope: "",
+            audience: options.audience,
+            accessTokenTTL: AGENT_TOKEN_TTL_SECONDS,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: "RS256" } },
+          };
+        },
       },
     },
     extraTokenClaims: (_ctx, token) => {

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DEFAULT_WAITS_PER_AGENT } from "./access/waits";
+import { DEFAULT_MAX_PENDING_PER_AGENT } from "./approvals/pending-cap";
 import { parseDuration } from "./policy/duration";
 
 /**
@@ -49,6 +50,8 @@ export interface AirlockConfig {
   /** Agent tokens; defaults to the human issuer (or the development one). */
   agentIssuer: string | undefined;
   agentAudience: string;
+  /** OAuth client ids whose tokens are agents' (`client_id`/`azp`); required when agents and people share an issuer. */
+  agentClientIds: string[] | undefined;
   groupsClaim: string;
   /** Scopes asked of the human IdP; some (Google) reject "groups". */
   oidcScopes: string;
@@ -63,6 +66,8 @@ export interface AirlockConfig {
   pgliteIdleInTransactionTimeoutMs: number;
   /** Long-polls (`?wait=`, MCP wait_for_approval) one agent may hold open at once; more are refused with 429. */
   waitsPerAgent: number;
+  /** Requests (held statements and access asked for) one agent may have pending at once; more: 429 or SQLSTATE 53400. */
+  maxPendingPerAgent: number;
   /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
   audit: { days: number; checkpointHours: number };
   proxyLimits: ProxyLimits;
@@ -104,6 +109,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     },
     agentIssuer: env.AGENT_OIDC_ISSUER ? trimSlash(env.AGENT_OIDC_ISSUER) : undefined,
     agentAudience: env.AGENT_AUDIENCE || "airlock",
+    agentClientIds: env.AGENT_CLIENT_IDS ? readList(env.AGENT_CLIENT_IDS, []) : undefined,
     groupsClaim: env.OIDC_GROUPS_CLAIM || "groups",
     oidcScopes: env.OIDC_SCOPES || "openid email profile groups",
     roleGroups: {
@@ -120,6 +126,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     },
     pgliteIdleInTransactionTimeoutMs: Math.round(readPositive(env, "AIRLOCK_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT", DEFAULT_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT_S) * 1000),
     waitsPerAgent: readPositive(env, "AIRLOCK_MAX_WAITS_PER_AGENT", DEFAULT_WAITS_PER_AGENT),
+    maxPendingPerAgent: readCount(env, "AIRLOCK_MAX_PENDING_PER_AGENT", DEFAULT_MAX_PENDING_PER_AGENT),
     audit: {
       days: readPositive(env, "AIRLOCK_AUDIT_DAYS", 365),
       checkpointHours: readPositive(env, "AIRLOCK_AUDIT_CHECKPOINT_HOURS", 24),

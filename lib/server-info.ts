@@ -11,6 +11,8 @@ export interface ServerInfo {
   publicUrl: string;
   issuer: string;
   developmentIdp: boolean;
+  /** The agent clients the server accepts, for a standalone proxy verifying tokens of the same issuer. */
+  agentClientIds?: readonly string[];
   proxy: { host: string; port: number };
 }
 

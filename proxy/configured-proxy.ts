@@ -36,6 +36,8 @@ export async function startConfiguredProxy(options: {
   db: Db;
   policy: () => Policy;
   agentIssuer: string;
+  /** Clients whose tokens are agents' (lib/identity/agent-clients); undefined: any client of agentIssuer. */
+  agentClientIds?: readonly string[];
   /** The dashboard's URL as people reach it, for links to requests. */
   publicUrl: string;
   bus?: EventBus;
@@ -44,7 +46,7 @@ export async function startConfiguredProxy(options: {
   const recorder = new ActivityRecorder(options.db, options.bus, new AuditLog(options.db));
   const liveSessions = new LiveSessions(options.bus);
   const grants = new GrantStore(options.db, options.bus);
-  const approvals = new ApprovalService(options.db, grants, options.bus);
+  const approvals = new ApprovalService(options.db, grants, options.bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer });
   // No connection survived the last run: requests still pending then cannot be answered now.
   const orphans = approvals.cancelOrphans();
   if (orphans > 0) console.log(`[approvals] cancelled ${orphans} request(s) left pending by the previous run`);
@@ -52,7 +54,7 @@ export async function startConfiguredProxy(options: {
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
   upstreams.warm(options.policy().resources.values()).catch((err: unknown) => console.error("[proxy]", err));
-  const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim });
+  const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim, clientIds: options.agentClientIds });
   const server = await startProxyServer({
     host: config.host,
     port: config.proxyPort,

@@ -6,7 +6,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig, loadDotEnv } from "../lib/config";
+import { preparePrivateDataDir } from "../lib/data-dir";
 import { openStore } from "../lib/db/client";
+import { agentClientIds } from "../lib/identity/agent-clients";
 import { PolicySource } from "../lib/policy/source";
 import { PolicyError } from "../lib/policy/policy-file";
 import { readServerInfo } from "../lib/server-info";
@@ -15,13 +17,23 @@ import { startConfiguredProxy } from "./configured-proxy";
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
-  const issuer = config.agentIssuer ?? config.oidc.issuer ?? readServerInfo(config.dataDir)?.issuer;
+  const server = readServerInfo(config.dataDir);
+  const issuer = config.agentIssuer ?? config.oidc.issuer ?? server?.issuer;
   if (!issuer) throw new ConfigError("set AGENT_OIDC_ISSUER, or start Airlock first so its issuer is known");
+  // The same agent clients as the Airlock whose issuer this is (its development IdP's seeded agents).
+  const clientIds = agentClientIds({
+    agentIssuer: issuer,
+    peopleIssuer: config.oidc.issuer ?? server?.issuer,
+    configured: config.agentClientIds,
+    fallback: issuer === server?.issuer ? server.agentClientIds : undefined,
+  });
+  // Private before the store and the embedded databases write there (as server.ts does).
+  preparePrivateDataDir(config.dataDir);
 
   const store = openStore(config.dataDir, path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle"));
   const policy = new PolicySource(config.policyPath).watch();
-  const publicUrl = config.publicUrl ?? readServerInfo(config.dataDir)?.publicUrl ?? `http://localhost:${config.port}`;
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, publicUrl });
+  const publicUrl = config.publicUrl ?? server?.publicUrl ?? `http://localhost:${config.port}`;
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl });
   console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer})`);
 
   const shutdown = async () => {

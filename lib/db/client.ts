@@ -1,8 +1,8 @@
-import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { ensurePrivateDir } from "../data-dir";
 import * as schema from "./schema";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -14,9 +14,12 @@ export interface Store {
 
 export const STORE_FILE = "airlock.db";
 
-/** Opens the embedded store in the data dir: WAL so readers never wait on the writer. */
+/**
+ * Opens the embedded store in the data dir: WAL so readers never wait on the writer. The dir is
+ * made private here too, for callers (the CLI) that did not prepare it at their start.
+ */
 export function openStore(dataDir: string, migrationsFolder?: string): Store {
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const sqlite = new Database(path.join(dataDir, STORE_FILE));
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");

@@ -104,3 +104,60 @@ test("an unreachable issuer is reported as unavailable, not as a bad token", asy
     return true;
   });
 });
+
+describe("agents are the agent clients' tokens, not any token for the audience", () => {
+  let idp: TestIdp;
+  before(async () => {
+    idp = await startTestIdp();
+  });
+  after(() => idp.close());
+
+  const agentsOnly = () => createAgentTokenVerifier({ issuer: idp.issuer, audience: idp.audience, clientIds: ["reporting-agent", "ops-agent"] });
+
+  /** What a person's access token for the agents' audience looks like from an IdP that issues one: the dashboard client, the person's subject. */
+  async function personToken(claims: Record<string, unknown>) {
+    const jwk = idp.secrets.signingKey as JWK;
+    return new SignJWT({ groups: ["db-approvers"], ...claims })
+      .setProtectedHeader({ alg: "RS256", kid: jwk.kid, typ: "at+jwt" })
+      .setSubject("alice@example.com")
+      .setIssuer(idp.issuer)
+      .setAudience(idp.audience)
+      .setExpirationTime("10m")
+      .sign(await importJWK(jwk, "RS256"));
+  }
+
+  test("the seeded agents' real tokens pass, carrying their client id", async () => {
+    const verify = agentsOnly();
+    assert.equal((await verify(await idp.token("reporting-agent"))).agentId, "reporting-agent");
+    assert.equal((await verify(await idp.token("ops-agent"))).agentId, "ops-agent");
+  });
+
+  for (const [name, claims] of [
+    ["the dashboard's client_id", { client_id: "airlock-dashboard" }],
+    ["the dashboard as azp", { azp: "airlock-dashboard" }],
+    ["no client id at all", {}],
+    ["a client id that is not a string", { client_id: ["reporting-agent"] }],
+  ] as const) {
+    test(`a person's token for the audience is refused: ${name}`, async () => {
+      await assert.rejects(agentsOnly()(await personToken(claims)), (err: unknown) => err instanceof TokenError && err.problem === "client");
+    });
+  }
+
+  test("without a list (a separate agent issuer), any client of the issuer is an agent", async () => {
+    const verify = createAgentTokenVerifier({ issuer: idp.issuer, audience: idp.audience });
+    assert.equal((await verify(await personToken({ client_id: "some-service" }))).agentId, "alice@example.com");
+  });
+
+  test("the development IdP gives the agents' audience to agents only: the dashboard asking for it is refused", async () => {
+    const callback = `${new URL(idp.issuer).origin}/api/auth/callback/sso`;
+    const authorize = (extra: Record<string, string>) =>
+      fetch(`${idp.issuer}/auth?${new URLSearchParams({ client_id: "airlock-dashboard", response_type: "code", redirect_uri: callback, scope: "openid", state: "s", nonce: "n", ...extra })}`, { redirect: "manual" });
+    const asked = await authorize({ resource: "urn:airlock:agents" });
+    const location = new URL(asked.headers.get("location") ?? "", idp.issuer);
+    assert.equal(`${location.origin}${location.pathname}`, callback);
+    assert.equal(location.searchParams.get("error"), "invalid_target");
+    // The same request without it goes on to the sign-in page.
+    const plain = await authorize({});
+    assert.match(plain.headers.get("location") ?? "", /\/interaction\//);
+  });
+});

@@ -10,7 +10,7 @@ export interface AgentIdentity {
   expiresAt: number;
 }
 
-export type TokenProblem = "malformed" | "signature" | "expired" | "not-yet-valid" | "issuer" | "audience" | "claims" | "unavailable";
+export type TokenProblem = "malformed" | "signature" | "expired" | "not-yet-valid" | "issuer" | "audience" | "client" | "claims" | "unavailable";
 
 /** A refused token, with a reason that is safe to show the agent (no token material). */
 export class TokenError extends Error {
@@ -30,6 +30,11 @@ export interface AgentTokenVerifierOptions {
   issuer: string;
   audience: string;
   groupsClaim?: string;
+  /**
+   * The OAuth clients whose tokens are agents' (see agentClientIds): the token's `client_id`
+   * (RFC 9068) or `azp` must be one of them. Undefined: any client of this issuer.
+   */
+  clientIds?: readonly string[];
   /** Key source; defaults to the issuer's JWKS found through OIDC discovery. */
   keys?: JWTVerifyGetKey;
 }
@@ -52,6 +57,9 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
     } catch (err) {
       throw explain(err, options);
     }
+    if (options.clientIds && !options.clientIds.includes(clientIdOf(payload) ?? "")) {
+      throw new TokenError("client", "token was not issued to an agent's client (AGENT_CLIENT_IDS)");
+    }
     return {
       agentId: payload.sub as string,
       groups: readGroupsClaim(payload[groupsClaim]),
@@ -59,6 +67,11 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
       expiresAt: payload.exp as number,
     };
   };
+}
+
+function clientIdOf(payload: JWTPayload): string | undefined {
+  const id = payload.client_id ?? payload.azp;
+  return typeof id === "string" ? id : undefined;
 }
 
 function explain(err: unknown, options: AgentTokenVerifierOptions): TokenError {
