@@ -1,6 +1,8 @@
-import type { ApprovalService, Outcome } from "../lib/approvals/service";
+import type { ApprovalService, NewRequest, Outcome } from "../lib/approvals/service";
+import { TooManyPendingError } from "../lib/approvals/pending-cap";
+import type { AccessRequest } from "../lib/db/schema";
 import type { Decision, SessionIdentity } from "../lib/decision/decide";
-import { heldStatements } from "../lib/approvals/held-statements";
+import { heldStatements, type HeldStatement } from "../lib/approvals/held-statements";
 import { summary } from "../lib/policy/evaluate";
 import { writeNoticeResponse } from "./protocol/writer";
 import type { HoldResult } from "./relay";
@@ -41,20 +43,15 @@ export class SessionHolds {
       const approved = approvals.consumeApproved(session.agentId, session.resource, statements);
       if (approved) return { action: "run", requestId: approved.id };
     }
-    const request = approvals.open({
-      agentId: session.agentId,
-      groups: [...session.groups],
-      resource: session.resource,
-      sessionId: session.sessionId,
-      statements,
-      scope: [...decision.scope],
-      rule: decision.rule.name,
-      why: decision.verdict.why || summary(decision.verdict.statement),
-      approverGroups: [...decision.rule.review.approvers],
-      requiredApprovals: decision.rule.review.count,
-      grantOptions: [...decision.rule.review.grants],
-      timeoutMs: decision.rule.review.timeoutMs,
-    });
+    let request: AccessRequest;
+    try {
+      request = approvals.open(this.#newRequest(statements, decision));
+    } catch (err) {
+      if (!(err instanceof TooManyPendingError)) throw err;
+      // PostgreSQL's class 53 is "insufficient resources"; 53400 is the one for a limit set in
+      // configuration (max_locks_per_transaction, max_pred_locks…), as AIRLOCK_MAX_PENDING_PER_AGENT is.
+      return { action: "refuse", code: SqlState.ConfigurationLimitExceeded, message: err.message };
+    }
     const url = `${this.options.publicUrl}/requests/${request.id}`;
     if (returnMode) {
       const message = `airlock: approval required by rule ${request.rule} — request ${request.id}: ${url} (once approved, send the same statement again)`;
@@ -70,6 +67,24 @@ export class SessionHolds {
     } finally {
       this.#waiting = undefined;
     }
+  }
+
+  #newRequest(statements: HeldStatement[], decision: Extract<Decision, { action: "review" }>): NewRequest {
+    const { session } = this.options;
+    return {
+      agentId: session.agentId,
+      groups: [...session.groups],
+      resource: session.resource,
+      sessionId: session.sessionId,
+      statements,
+      scope: [...decision.scope],
+      rule: decision.rule.name,
+      why: decision.verdict.why || summary(decision.verdict.statement),
+      approverGroups: [...decision.rule.review.approvers],
+      requiredApprovals: decision.rule.review.count,
+      grantOptions: [...decision.rule.review.grants],
+      timeoutMs: decision.rule.review.timeoutMs,
+    };
   }
 
   /** The agent cancelled the statement (CancelRequest) or went away: the request ends with it. */

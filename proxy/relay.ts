@@ -41,7 +41,7 @@ interface Judged extends Pick<PendingStatement, "text" | "params" | "grantId" | 
   columns: PortalColumns;
 }
 
-export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId: string };
+export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
 
 /** While a statement is held the agent may go on sending; this much is kept, then the session ends. */
 export const MAX_BUFFERED_WHILE_HELD = 64 * 1024 * 1024;
@@ -346,6 +346,8 @@ export class Relay {
         if (shared) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: rule ${decision.rule.name} needs approval, ${shared}`, substitute, expected(false));
         return this.ctx.hold(statement, decision).then((result) => {
           statement.requestId = result.requestId;
+          // People may take longer than the token lasts: an approval never outlives the identity.
+          if (result.action === "run") this.#checkToken();
           if (result.action === "run") this.#forward(raw, expected(true, judged));
           else this.#refuse(statement, result.code, result.message, substitute, expected(false));
         });

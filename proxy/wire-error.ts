@@ -12,6 +12,7 @@ export const SqlState = {
   InsufficientPrivilege: "42501",
   ProgramLimitExceeded: "54000",
   TooManyConnections: "53300",
+  ConfigurationLimitExceeded: "53400",
   FeatureNotSupported: "0A000",
   InternalError: "XX000",
   InFailedTransaction: "25P02",

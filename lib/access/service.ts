@@ -1,7 +1,8 @@
 import { scopePhrase } from "../approvals/grant-label";
 import { accessScope } from "../approvals/grant-scope";
 import type { GrantStore } from "../approvals/grants";
-import type { ApprovalService } from "../approvals/service";
+import { TooManyPendingError } from "../approvals/pending-cap";
+import type { ApprovalService, NewRequest } from "../approvals/service";
 import type { AccessRequest } from "../db/schema";
 import type { AgentIdentity, AgentTokenVerifier } from "../identity/agent-token";
 import { formatDuration } from "../policy/duration";
@@ -85,7 +86,7 @@ export class AccessService {
     }
     if (terms.reasonRequired && !reason) return fail(400, "reason_required", `rule ${terms.rules.join(", ")} requires a reason: say why you need this access`);
     const pairs = accessScope(scope.kinds, scope.tables);
-    const request = this.options.approvals.open({
+    const opened = this.#open({
       kind: "access",
       agentId: agent.agentId,
       groups: [...agent.groups],
@@ -102,7 +103,17 @@ export class AccessService {
       reason: reason ?? null,
       timeoutMs: terms.timeoutMs,
     });
-    return { ok: true, value: this.#view(request) };
+    return opened.ok ? { ok: true, value: this.#view(opened.value) } : opened;
+  }
+
+  /** Opens the request, or 429 when the agent already has as many pending as it may. */
+  #open(request: NewRequest): ApiResult<AccessRequest> {
+    try {
+      return { ok: true, value: this.options.approvals.open(request) };
+    } catch (err) {
+      if (err instanceof TooManyPendingError) return fail(429, "too_many_pending", err.message);
+      throw err;
+    }
   }
 
   /**
