@@ -11,6 +11,17 @@ const config = [
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  // Console pages, layouts and actions reach the services only through the session check
+  // (app/current-person.ts), so one that forgets the check has no data to show.
+  {
+    files: ["app/(console)/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { paths: [{ name: "@/lib/runtime", message: "take the services from requirePerson() or personForAction()", allowTypeImports: true }] },
+      ],
+    },
+  },
   // Playwright fixtures call their callback `use`, which is not React's hook.
   { files: ["e2e/**"], rules: { "react-hooks/rules-of-hooks": "off" } },
 ];

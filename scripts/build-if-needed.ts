@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-const SOURCES = ["app", "components", "lib", "idp", "auth.ts", "next.config.ts", "package-lock.json", "tsconfig.json"];
+const SOURCES = ["app", "components", "lib", "idp", "auth.ts", "proxy.ts", "next.config.ts", "package-lock.json", "tsconfig.json"];
 const BUILD_ID = path.join(".next", "BUILD_ID");
 
 export function buildIfNeeded(): void {

@@ -4,7 +4,7 @@ import { requirePerson } from "../current-person";
 import { signOutAction } from "./actions";
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
-  const person = await requirePerson();
+  const { person } = await requirePerson();
   return (
     <>
       <a className="skip-link" href="#content">Skip to content</a>

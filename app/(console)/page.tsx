@@ -6,7 +6,7 @@ import { RequestSummary } from "@/components/requests/request-summary";
 import { knownAgents } from "@/lib/activity/queries";
 import type { AccessRequest } from "@/lib/db/schema";
 import { PageTitle } from "@/components/ui/page-title";
-import { getRuntime } from "@/lib/runtime";
+import { requirePerson } from "../current-person";
 
 export const metadata: Metadata = { title: "Requests" };
 export const dynamic = "force-dynamic";
@@ -15,8 +15,9 @@ type Filters = { status?: string; agent?: string; resource?: string };
 const DECIDED = new Set(["approved", "denied", "expired", "cancelled"]);
 
 export default async function RequestsPage({ searchParams }: { searchParams: Promise<Filters> }) {
+  const { rt } = await requirePerson();
   const filters = await searchParams;
-  const { proxy, sso, approvals, policy, store } = getRuntime();
+  const { proxy, sso, approvals, policy, store } = rt;
   const scope = { agentId: filters.agent || undefined, resource: filters.resource || undefined };
   const pending = approvals.list("pending", 200, scope);
   const status = DECIDED.has(filters.status ?? "") ? (filters.status as AccessRequest["status"]) : undefined;

@@ -7,12 +7,11 @@ import { ChainState } from "@/components/audit/chain-state";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
-import { whyNotAuditExporter } from "@/lib/audit/access";
 import { chainStatus, verifyChainNow } from "@/lib/audit/chain-status";
 import { loadAuditKey } from "@/lib/audit/checkpoints";
 import { AUDIT_DECISIONS, AUDIT_TYPE_FAMILIES, AUDIT_TYPES, auditQueryString, hasFilters, parseAuditQuery, type SearchParams } from "@/lib/audit/filters";
 import { auditSuggestions, listAuditRows } from "@/lib/audit/queries";
-import { getRuntime } from "@/lib/runtime";
+import { whyNot } from "@/lib/identity/permissions";
 import { KINDS } from "@/lib/sql/types";
 import { requirePerson } from "../../current-person";
 
@@ -20,9 +19,9 @@ export const metadata: Metadata = { title: "Audit" };
 export const dynamic = "force-dynamic";
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  const person = await requirePerson();
+  const { person, rt } = await requirePerson();
   const params = await searchParams;
-  const { store, config, policy } = getRuntime();
+  const { store, config, policy } = rt;
   const { filters, before, errors } = parseAuditQuery(params);
   const here = auditQueryString(filters, { before });
   const publicKeyPem = loadAuditKey(config.dataDir).publicKeyPem;
@@ -33,7 +32,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const chain = chainStatus(store.db, publicKeyPem);
   const page = errors.length > 0 ? { rows: [] } : listAuditRows(store.db, filters, { before });
   const suggestions = auditSuggestions(store.db);
-  const mayExport = !whyNotAuditExporter(person);
+  const mayExport = !whyNot(person, "audit.export");
   const exportQuery = (format: string) => auditQueryString({ from: filters.from, to: filters.to }, { format });
 
   return (

@@ -6,7 +6,7 @@ import { LiveRefresh } from "@/components/live/live-refresh";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
 import { scopePhrase } from "@/lib/approvals/grant-label";
-import { getRuntime } from "@/lib/runtime";
+import { whyNot } from "@/lib/identity/permissions";
 import { requirePerson } from "../../current-person";
 import { revokeGrant } from "./actions";
 
@@ -14,8 +14,9 @@ export const metadata: Metadata = { title: "Grants" };
 export const dynamic = "force-dynamic";
 
 export default async function GrantsPage() {
-  const person = await requirePerson();
-  const grants = getRuntime().grants.active();
+  const { person, rt } = await requirePerson();
+  const grants = rt.grants.active();
+  const mayRevoke = !whyNot(person, "grants.revoke");
   return (
     <>
       <LiveRefresh on={["grant.changed", "activity.recorded"]} />
@@ -51,7 +52,7 @@ export default async function GrantsPage() {
                   <Countdown until={g.expiresAt.toISOString()} />
                 </td>
                 <td className="num">{g.useCount}</td>
-                <td>{person.role !== "viewer" && <RevokeButton grantId={g.id} action={revokeGrant} />}</td>
+                <td>{mayRevoke && <RevokeButton grantId={g.id} action={revokeGrant} />}</td>
               </tr>
             ))}
           </tbody>

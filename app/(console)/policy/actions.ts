@@ -1,9 +1,8 @@
 "use server";
 
 import { z } from "zod";
-import { requirePerson } from "@/app/current-person";
+import { personForAction } from "@/app/current-person";
 import { explain, type Explanation } from "@/lib/policy/explain";
-import { getRuntime } from "@/lib/runtime";
 
 const Input = z.object({
   agent: z.string().trim().min(1, "name an agent"),
@@ -16,11 +15,12 @@ export type ExplainResult = { ok: true; explanation: Explanation } | { ok: false
 
 /** The Policy page's explain box: which rule would decide this agent's statement, and why. */
 export async function explainStatement(_previous: ExplainResult | undefined, form: FormData): Promise<ExplainResult> {
-  await requirePerson();
+  const asker = await personForAction("console.read");
+  if (!("person" in asker)) return asker;
   const input = Input.safeParse(Object.fromEntries(form));
   if (!input.success) return { ok: false, error: input.error.issues.map((i) => i.message).join("; ") };
   const { agent, groups, resource: name, sql } = input.data;
-  const rt = getRuntime();
+  const { rt } = asker;
   const policy = rt.policy.current;
   const resource = policy.resources.get(name);
   if (!resource) return { ok: false, error: `the policy has no resource "${name}"` };

@@ -7,14 +7,14 @@ import { PageTitle } from "@/components/ui/page-title";
 import { TimeAgo } from "@/components/ui/time-ago";
 import { SEED_AGENTS } from "@/idp/seed";
 import { knownAgents } from "@/lib/activity/queries";
-import { getRuntime } from "@/lib/runtime";
+import { requirePerson } from "../../current-person";
 import { explainStatement } from "./actions";
 
 export const metadata: Metadata = { title: "Policy" };
 export const dynamic = "force-dynamic";
 
-export default function PolicyPage() {
-  const rt = getRuntime();
+export default async function PolicyPage() {
+  const { rt } = await requirePerson();
   const { status, current } = { status: rt.policy.status, current: rt.policy.current };
   const seen = knownAgents(rt.store.db);
   const agents = rt.sso.development ? [...SEED_AGENTS.filter((a) => !seen.some((s) => s.id === a.id)), ...seen] : seen;

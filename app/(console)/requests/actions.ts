@@ -2,9 +2,8 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { requirePerson } from "@/app/current-person";
+import { personForAction } from "@/app/current-person";
 import { parseDuration } from "@/lib/policy/duration";
-import { getRuntime } from "@/lib/runtime";
 
 /** The pressed button says it all: "approve:once", "approve:<ms>", "approve:duration" (the length typed) or "deny". */
 const Input = z.object({
@@ -21,7 +20,9 @@ export type DecisionResult = { ok: true; message: string } | { ok: false; error:
  * service from the signed-in session, never from the form: a forged post changes nothing.
  */
 export async function decideRequest(_previous: DecisionResult | undefined, form: FormData): Promise<DecisionResult> {
-  const person = await requirePerson();
+  const asker = await personForAction("requests.decide");
+  if (!("person" in asker)) return asker;
+  const { person, rt } = asker;
   const input = Input.safeParse(Object.fromEntries(form));
   if (!input.success) return { ok: false, error: "that decision could not be read" };
   const { requestId, decision, duration, reason } = input.data;
@@ -29,7 +30,7 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   // Whether the length fits the request (no longer than asked) is the approvals service's to say.
   const grant = choice === "duration" ? parseDuration(duration ?? "") : choice === undefined || choice === "once" ? "once" : Number(choice);
   if (grant === undefined) return { ok: false, error: "a duration looks like 10m, 1h or 90s" };
-  const result = getRuntime().approvals.decide({
+  const result = rt.approvals.decide({
     requestId,
     person: { email: person.email, groups: person.groups, role: person.role },
     action,

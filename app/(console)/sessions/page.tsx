@@ -5,13 +5,13 @@ import { RecentStatementsTable } from "@/components/sessions/recent-statements-t
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
 import { recentStatements } from "@/lib/activity/queries";
-import { getRuntime } from "@/lib/runtime";
+import { requirePerson } from "../../current-person";
 
 export const metadata: Metadata = { title: "Sessions" };
 export const dynamic = "force-dynamic";
 
-export default function SessionsPage() {
-  const rt = getRuntime();
+export default async function SessionsPage() {
+  const { rt } = await requirePerson();
   const sessions = rt.liveSessions.list();
   const statements = recentStatements(rt.store.db, 50);
   const now = new Date();

@@ -7,15 +7,16 @@ import { RowCheckNote } from "@/components/audit/row-check-note";
 import { PageTitle } from "@/components/ui/page-title";
 import { getAuditRow, parseTables, relatedAuditRows } from "@/lib/audit/queries";
 import { checkRow } from "@/lib/audit/row-check";
-import { getRuntime } from "@/lib/runtime";
+import { requirePerson } from "../../../current-person";
 
 export const metadata: Metadata = { title: "Audit row" };
 export const dynamic = "force-dynamic";
 
 export default async function AuditRowPage({ params }: { params: Promise<{ id: string }> }) {
+  const { rt } = await requirePerson();
   const { id } = await params;
   if (!/^[1-9]\d{0,15}$/.test(id)) notFound();
-  const { db } = getRuntime().store;
+  const { db } = rt.store;
   const row = getAuditRow(db, Number(id));
   if (!row) notFound();
   const check = checkRow(db, row);

@@ -4,14 +4,14 @@ import { AuditOverview } from "@/components/audit/audit-overview";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { PageTitle } from "@/components/ui/page-title";
 import { requestsPerDay, statementsPerHour, topAgents, topTables } from "@/lib/audit/stats";
-import { getRuntime } from "@/lib/runtime";
+import { requirePerson } from "../../../current-person";
 
 export const metadata: Metadata = { title: "Audit overview" };
 export const dynamic = "force-dynamic";
 
 /** Charts over the audit log; apart from the list, whose every refresh should stay cheap. */
-export default function AuditOverviewPage() {
-  const { db } = getRuntime().store;
+export default async function AuditOverviewPage() {
+  const { db } = (await requirePerson()).rt.store;
   const now = new Date();
   return (
     <>

@@ -14,7 +14,7 @@ import { whyNotDecider } from "@/lib/approvals/people";
 import type { AccessRequest } from "@/lib/db/schema";
 import { formatDuration } from "@/lib/policy/duration";
 import { explain, type StatementExplanation } from "@/lib/policy/explain";
-import { getRuntime } from "@/lib/runtime";
+import type { Runtime } from "@/lib/runtime";
 import { SlackMessageStore } from "@/lib/slack/message-store";
 import { slackMode } from "@/lib/slack/settings";
 import { requirePerson } from "../../../current-person";
@@ -24,9 +24,9 @@ export const metadata: Metadata = { title: "Request" };
 export const dynamic = "force-dynamic";
 
 export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+  const { person, rt } = await requirePerson();
   const { id } = await params;
-  const person = await requirePerson();
-  const { approvals, store, config } = getRuntime();
+  const { approvals, store, config } = rt;
   const request = approvals.get(id);
   if (!request) notFound();
   const decisions = approvals.decisions(id);
@@ -34,7 +34,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const slackMessage = new SlackMessageStore(store.db).get(id);
   const now = new Date();
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
-  const masking = await maskingOf(request);
+  const masking = await maskingOf(rt, request);
   const shortfall = grantShortfall(request.scope);
 
   return (
@@ -140,8 +140,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
  * What each statement's result would have masked, under the policy in force now (approval never
  * lifts masking); nothing when the resource's catalog cannot be read.
  */
-async function maskingOf(request: AccessRequest): Promise<Array<Array<NonNullable<StatementExplanation["masking"]>>>> {
-  const { policy, classifiers } = getRuntime();
+async function maskingOf({ policy, classifiers }: Runtime, request: AccessRequest): Promise<Array<Array<NonNullable<StatementExplanation["masking"]>>>> {
   const resource = policy.current.resources.get(request.resource);
   if (!resource) return [];
   try {

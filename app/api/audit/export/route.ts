@@ -1,9 +1,7 @@
-import { auth } from "@/auth";
-import { whyNotAuditExporter } from "@/lib/audit/access";
+import { personForRoute } from "@/app/current-person";
 import { parseRange, type ExportRange } from "@/lib/audit/export";
 import { auditExportStream } from "@/lib/audit/export-stream";
 import { openStoreReader } from "@/lib/db/client";
-import { getRuntime } from "@/lib/runtime";
 
 export const dynamic = "force-dynamic";
 
@@ -14,10 +12,8 @@ const FORMATS = {
 
 /** The audit log as a download, streamed: `?format=jsonl|csv&from=&to=` (ISO dates or times). Admins only. */
 export async function GET(request: Request) {
-  const session = await auth();
-  const why = whyNotAuditExporter(session?.user?.email ? session.user : undefined);
-  if (why === "signed-out") return error(401, "unauthenticated", "sign in to export the audit log");
-  if (why) return error(403, "forbidden", "only admins export the audit log");
+  const asker = await personForRoute("audit.export");
+  if (asker instanceof Response) return asker;
 
   const params = new URL(request.url).searchParams;
   const format = params.get("format") ?? "jsonl";
@@ -29,7 +25,7 @@ export async function GET(request: Request) {
     return error(400, "bad_date", (err as Error).message);
   }
 
-  const stream = auditExportStream(openStoreReader(getRuntime().config.dataDir), format, range);
+  const stream = auditExportStream(openStoreReader(asker.rt.config.dataDir), format, range);
   const { contentType, ext } = FORMATS[format];
   return new Response(stream, {
     headers: {
