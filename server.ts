@@ -117,6 +117,7 @@ async function main(): Promise<void> {
     authSecret: runtime.authSecret,
     secureCookies: publicUrl.startsWith("https:"),
     roleGroups: config.roleGroups,
+    origin: new URL(publicUrl).origin,
   });
 
   const mcp = createMcpEndpoint({ access: runtime.access, proxy: runtime.proxy, version: runtime.version });

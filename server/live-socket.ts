@@ -16,6 +16,8 @@ export interface LiveSocketOptions {
   authSecret: string;
   secureCookies: boolean;
   roleGroups: RoleGroups;
+  /** The dashboard's origin (from AIRLOCK_PUBLIC_URL): the only page whose scripts may open the socket. */
+  origin: string;
 }
 
 /**
@@ -31,6 +33,12 @@ export function createLiveSocket(options: LiveSocketOptions) {
   ping.unref();
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // The browser sends the session cookie whichever site's script opens the socket: without this,
+    // any page a signed-in person visits could read the live events (cross-site websocket hijacking).
+    if (req.headers.origin !== options.origin) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
     const person = await readSessionCookie(req, options.authSecret, options.secureCookies);
     if (!person) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

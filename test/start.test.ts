@@ -86,7 +86,7 @@ test("the live websocket refuses a browser without a session", async () => {
   const server = await startAirlock();
   try {
     const status = await new Promise<number>((resolve, reject) => {
-      const ws = new WebSocket(`ws://localhost:${server.port}/api/live`);
+      const ws = new WebSocket(`ws://localhost:${server.port}/api/live`, { origin: server.url });
       ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
       ws.on("open", () => reject(new Error("opened without a session")));
       ws.on("error", () => undefined);
