@@ -1,9 +1,7 @@
 import type { AgentIdentity } from "@/lib/identity/agent-token";
+import { readJsonBody } from "@/lib/access/json-body";
 import type { ApiError, ApiResult } from "@/lib/access/service";
 import { getRuntime } from "@/lib/runtime";
-
-/** Request bodies larger than this are refused before they are parsed. */
-export const MAX_BODY_BYTES = 16 * 1024;
 
 type Handler<P> = (agent: AgentIdentity, request: Request, params: P) => Promise<Response> | Response;
 
@@ -39,15 +37,8 @@ export function errorResponse(error: Omit<ApiError, "status"> & { status: number
   return json({ error: { code: error.code, message: error.message } }, error.status, headers);
 }
 
-/** A JSON body of bounded size, or a 400 answer saying what is wrong with it. */
+/** A JSON body of bounded size (lib/access/json-body), or the answer saying what is wrong with it. */
 export async function readJson(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
-  const bad = (message: string) => ({ ok: false as const, response: errorResponse({ ok: false, status: 400, code: "invalid_request", message }) });
-  if (!(request.headers.get("content-type") ?? "").toLowerCase().includes("application/json")) return bad("send JSON with Content-Type: application/json");
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return bad(`the body is larger than ${MAX_BODY_BYTES} bytes`);
-  try {
-    return { ok: true, body: JSON.parse(text) };
-  } catch {
-    return bad("the body is not valid JSON");
-  }
+  const read = await readJsonBody(request);
+  return read.ok ? read : { ok: false, response: errorResponse(read) };
 }
