@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 
 /**
  * The data dir holds every recorded statement with its parameters, the store, the embedded
@@ -25,4 +26,18 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void = 
   if ((mode & 0o077) === 0) return;
   warn(`[airlock] data dir ${dir} was ${mode.toString(8).padStart(4, "0")}, readable by other users: changing it to 0700`);
   fs.chmodSync(dir, DATA_DIR_MODE);
+}
+
+/**
+ * Takes group and world bits off everything under `dir`. PGlite (Emscripten's NODEFS) chmods the
+ * files it creates to 0666 whatever the umask; the 0700 data dir keeps others from reaching them,
+ * and this makes the files themselves private once the engine has made them.
+ */
+export function tightenTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isSymbolicLink()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    const mode = fs.statSync(full).mode & 0o777;
+    if (mode & 0o077) fs.chmodSync(full, mode & 0o700);
+  }
 }

@@ -6,6 +6,7 @@ import { AuditLog } from "../lib/audit/log";
 import { GrantStore } from "../lib/approvals/grants";
 import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
+import { tightenTree } from "../lib/data-dir";
 import type { Db } from "../lib/db/client";
 import { loadMaskKey } from "../lib/masking/mask-key";
 import { Maskers } from "../lib/masking/maskers";
@@ -53,7 +54,10 @@ export async function startConfiguredProxy(options: {
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
-  upstreams.warm(options.policy().resources.values()).catch((err: unknown) => console.error("[proxy]", err));
+  upstreams
+    .warm(options.policy().resources.values())
+    .then(() => tightenTree(config.dataDir))
+    .catch((err: unknown) => console.error("[proxy]", err));
   const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim, clientIds: options.agentClientIds });
   const server = await startProxyServer({
     host: config.host,

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { ensurePrivateDir } from "../lib/data-dir";
+import { readServerInfo } from "../lib/server-info";
 import { agentToken } from "./access/setup";
 import { startAirlock } from "./support/airlock-server";
 import { makeTempDir } from "./support/temp-dir";
@@ -27,7 +28,7 @@ test("a real start in a data dir others could read tightens it to 0700 and creat
   const airlock = await startAirlock({ dataDir });
   try {
     // A statement through the proxy: the store has recorded it and the embedded demo database has written its files.
-    const { proxy } = (await (await fetch(`${airlock.url}/api/health`)).json()) as { proxy: { host: string; port: number } };
+    const { proxy } = readServerInfo(dataDir)!;
     const client = new pg.Client({ ...proxy, user: "reporting-agent", password: await agentToken(airlock), database: "demo" });
     await client.connect();
     await client.query("select count(*) from orders");
