@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { ConnectAgentGuide } from "@/components/requests/connect-agent-guide";
+import { QueuePager } from "@/components/requests/queue-pager";
 import { RequestFilters } from "@/components/requests/request-filters";
 import { RequestSummary } from "@/components/requests/request-summary";
 import { knownAgents } from "@/lib/activity/queries";
@@ -11,7 +12,9 @@ import { requirePerson } from "../current-person";
 export const metadata: Metadata = { title: "Requests" };
 export const dynamic = "force-dynamic";
 
-type Filters = { status?: string; agent?: string; resource?: string };
+type Filters = { status?: string; agent?: string; resource?: string; page?: string };
+/** Waiting requests per page: however many there are, the count says it and the pages reach them all. */
+const PAGE_SIZE = 50;
 const DECIDED = new Set(["approved", "denied", "expired", "cancelled"]);
 
 export default async function RequestsPage({ searchParams }: { searchParams: Promise<Filters> }) {
@@ -19,19 +22,23 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   const filters = await searchParams;
   const { proxy, sso, approvals, policy, store } = rt;
   const scope = { agentId: filters.agent || undefined, resource: filters.resource || undefined };
-  const pending = approvals.list("pending", 200, scope);
+  const waiting = approvals.pendingCount(scope);
+  const pages = Math.max(1, Math.ceil(waiting / PAGE_SIZE));
+  const page = Math.min(pages, Math.max(1, Math.floor(Number(filters.page)) || 1));
+  const pending = approvals.list("pending", PAGE_SIZE, { ...scope, offset: (page - 1) * PAGE_SIZE });
   const status = DECIDED.has(filters.status ?? "") ? (filters.status as AccessRequest["status"]) : undefined;
   const past = approvals.list(status, 50, scope).filter((r) => r.status !== "pending");
   const now = new Date();
   const approvalsOf = (id: string) => approvals.decisions(id).filter((d) => d.decision === "approve").length;
   return (
     <>
-      <LiveRefresh on={["request.changed"]} title={`${pending.length > 0 ? `(${pending.length}) ` : ""}Requests · Airlock`} />
+      <LiveRefresh on={["request.changed"]} title={`${waiting > 0 ? `(${waiting}) ` : ""}Requests · Airlock`} />
       <PageTitle title="Requests" description="Statements and access waiting for a decision" />
       <section className="section" aria-labelledby="pending-title">
         <h2 id="pending-title">
-          Waiting <span className="count">{pending.length}</span>
+          Waiting <span className="count">{waiting}</span>
         </h2>
+        <QueuePager page={page} pages={pages} params={{ status: filters.status, agent: filters.agent, resource: filters.resource }} />
         {pending.length > 0 ? (
           <ul className="requests" aria-label="Pending requests">
             {pending.map((r) => (
