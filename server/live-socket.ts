@@ -1,15 +1,21 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { sameEmail } from "../lib/approvals/people";
 import type { EventBus } from "../lib/events/bus";
+import { liveView } from "../lib/events/live-view";
 import type { RoleGroups } from "../lib/config";
-import { roleForGroups } from "../lib/identity/roles";
-import { readSessionCookie } from "./session-cookie";
+import { roleForGroups, type Role } from "../lib/identity/roles";
+import { readSessionCookie, type CookiePerson } from "./session-cookie";
 
 export const LIVE_PATH = "/api/live";
 /** A browser that stops reading must not make the server buffer without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
+/** The close code a browser sees when the session that opened its socket has ended. */
+export const SESSION_ENDED = 4401;
+/** setTimeout's ceiling; a session longer than this is re-checked by reconnecting. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LiveSocketOptions {
   bus: EventBus;
@@ -44,17 +50,29 @@ export function createLiveSocket(options: LiveSocketOptions) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, person.email, roleForGroups(person.groups, options.roleGroups)));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, person, roleForGroups(person.groups, options.roleGroups)));
   }
 
-  function serve(ws: WebSocket, email: string, role: string): void {
+  function serve(ws: WebSocket, person: CookiePerson, role: Role): void {
+    const { email } = person;
     const send = (message: unknown) => {
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.terminate();
       ws.send(JSON.stringify(message));
     };
-    const unsubscribe = options.bus.subscribe((event) => send({ type: "event", event }));
-    ws.on("close", unsubscribe);
-    ws.on("error", unsubscribe);
+    // The socket lives no longer than the session that opened it: its expiry or a sign-out ends it
+    // (a browser still signed in reconnects with its fresh cookie; one signed out is refused).
+    const expiry = setTimeout(() => ws.close(SESSION_ENDED, "session expired"), Math.min(Math.max(0, person.expiresAt - Date.now()), MAX_TIMER_MS));
+    const unsubscribe = options.bus.subscribe((event) => {
+      if (event.type === "person.signed_out" && sameEmail(event.email, email)) return ws.close(SESSION_ENDED, "signed out");
+      const view = liveView(event, { role });
+      if (view) send({ type: "event", event: view });
+    });
+    const end = () => {
+      unsubscribe();
+      clearTimeout(expiry);
+    };
+    ws.on("close", end);
+    ws.on("error", end);
     // Browsers only listen; anything they send is ignored rather than interpreted.
     ws.on("message", () => undefined);
     send({ type: "hello", email, role });

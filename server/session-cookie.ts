@@ -5,6 +5,8 @@ import { readGroupsClaim } from "../lib/identity/roles";
 export interface CookiePerson {
   email: string;
   groups: string[];
+  /** When the session ends (epoch ms), unless the browser is given a fresh cookie before then. */
+  expiresAt: number;
 }
 
 /**
@@ -16,8 +18,8 @@ export async function readSessionCookie(req: IncomingMessage, secret: string, se
   if (req.headers.cookie) headers.set("cookie", req.headers.cookie);
   try {
     const token = await getToken({ req: { headers }, secret, secureCookie: secure });
-    if (!token?.email) return undefined;
-    return { email: token.email, groups: readGroupsClaim(token.groups) };
+    if (!token?.email || typeof token.exp !== "number") return undefined;
+    return { email: token.email, groups: readGroupsClaim(token.groups), expiresAt: token.exp * 1000 };
   } catch {
     return undefined;
   }

@@ -3,6 +3,8 @@ import type { Role } from "../identity/roles";
 /** Everything that changes what someone watching the dashboard should see. Grows per feature. */
 export type AirlockEvent =
   | { type: "person.signed_in"; email: string; role: Role; at: string }
+  /** Ends that person's live sockets (server/live-socket.ts); never sent to a browser. */
+  | { type: "person.signed_out"; email: string }
   | { type: "session.opened" | "session.closed"; sessionId: string; agentId: string; resource: string }
   | { type: "activity.recorded"; sessions: number; statements: number }
   | { type: "policy.changed"; ok: boolean }
