@@ -2,7 +2,8 @@
  * Sign-in for people: next-auth (v5) against the configured OIDC issuer, or the development IdP.
  * Settings come from the runtime server.ts created, so issuer and URLs follow the real port.
  */
-import NextAuth from "next-auth";
+import NextAuth, { customFetch, type NextAuthConfig } from "next-auth";
+import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref } from "@/lib/public-url";
 import { readGroupsClaim, roleForGroups, type Role } from "@/lib/identity/roles";
 import { recordSignIn } from "@/lib/identity/people";
 import { getRuntime } from "@/lib/runtime";
@@ -15,14 +16,25 @@ declare module "next-auth" {
 
 const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
 
-export const { handlers, auth, signIn, signOut } = NextAuth(() => {
+/**
+ * Every URL next-auth makes follows AIRLOCK_PUBLIC_URL: the base path carries its prefix, and the
+ * origin comes from AUTH_URL (server.ts sets it) in server actions and from the request the route
+ * handler rebuilds on the public URL (app/api/auth). `trustHost` only stops next-auth refusing a
+ * request whose Host it was not told about; no URL is built from that header.
+ */
+export function authConfig(): NextAuthConfig {
   const rt = getRuntime();
   const { sso, config } = rt;
+  const pub = parsePublicUrl(rt.publicUrl);
+  if (typeof pub === "string") throw new Error(`public URL: ${pub}`);
   return {
     secret: rt.authSecret,
     trustHost: true,
+    basePath: `${pub.prefix}${AUTH_PATH}`,
+    // From the public URL, not the request's protocol: behind a TLS proxy Airlock itself sees http.
+    useSecureCookies: pub.secure,
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
-    pages: { signIn: "/signin", error: "/signin" },
+    pages: { signIn: `${pub.prefix}/signin`, error: `${pub.prefix}/signin` },
     providers: [
       {
         id: "sso",
@@ -34,9 +46,15 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
         // The development IdP always asks, so switching between seeded people is one sign-out away.
         authorization: { params: { scope: config.oidcScopes, ...(sso.development ? { prompt: "login" } : {}) } },
         checks: ["pkce", "state", "nonce"],
+        ...(sso.development ? { [customFetch]: loopbackFetch(sso.issuer, `${rt.internalUrl}${DEV_IDP_PATH}`) } : {}),
       },
     ],
     callbacks: {
+      // Relative targets are under the public URL, prefix included; other sites are refused.
+      redirect({ url }) {
+        if (url.startsWith("/") && !url.startsWith("//")) return publicHref(pub, url);
+        return url === pub.href || url.startsWith(`${pub.href}/`) ? url : pub.href;
+      },
       jwt({ token, profile }) {
         if (profile) {
           token.email = typeof profile.email === "string" ? profile.email : (profile.sub ?? token.email);
@@ -60,4 +78,22 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => {
       },
     },
   };
-});
+}
+
+// Route handlers: app/api/auth builds its request on the public URL and calls Auth.js itself.
+export const { auth, signIn, signOut } = NextAuth(authConfig);
+
+/**
+ * The development IdP runs in this process under the public issuer URL, which may not resolve
+ * from here (a name only browsers know) or may lead through a TLS proxy; the server's own calls to
+ * it (discovery, token, JWKS) go to its loopback listener instead. The IdP answers with the public
+ * URLs whatever address it was called on (idp/provider.ts).
+ */
+function loopbackFetch(publicIssuer: string, internalIssuer: string): typeof fetch {
+  return (input, init) => {
+    const url = input instanceof Request ? input.url : input.toString();
+    if (url !== publicIssuer && !url.startsWith(`${publicIssuer}/`)) return fetch(input, init);
+    const target = `${internalIssuer}${url.slice(publicIssuer.length)}`;
+    return fetch(input instanceof Request ? new Request(target, input) : target, init);
+  };
+}

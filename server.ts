@@ -22,6 +22,7 @@ import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
+import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref, type PublicUrl } from "./lib/public-url";
 import { loadOrCreateSecret } from "./lib/secret-file";
 import { removeServerInfo, writeServerInfo } from "./lib/server-info";
 import { startSlack } from "./lib/slack/app";
@@ -30,9 +31,9 @@ import { startConfiguredProxy } from "./proxy/configured-proxy";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
 import { createMcpEndpoint, MCP_PATH } from "./server/mcp-endpoint";
+import { securityHeaders } from "./server/security-headers";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const DEV_IDP_PATH = "/oidc";
 
 async function main(): Promise<void> {
   const dev = process.argv.includes("--dev");
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   const http = createServer((req, res) => handler(req, res));
   const port = await listen(http, config.port, config.host);
   const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
+  const pub = parsePublicUrl(publicUrl) as PublicUrl; // loadConfig checked AIRLOCK_PUBLIC_URL
+  const internalUrl = `http://${loopbackHost(config.host)}:${port}`;
 
   // People sign in through the configured IdP, or the built-in development one.
   const devIdp = config.oidc.issuer ? undefined : await startDevIdp(config, publicUrl);
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     version: readVersion(),
     config,
     publicUrl,
+    internalUrl,
     store,
     bus,
     authSecret: config.authSecret ?? loadOrCreateSecret(config.dataDir, "auth-secret"),
@@ -93,7 +97,8 @@ async function main(): Promise<void> {
   };
   setRuntime(runtime);
   const audit = startAudit({ config, db: store.db, bus, policyStatus: () => policy.status });
-  process.env.AUTH_URL = `${publicUrl}/api/auth`;
+  // next-auth's server actions (sign-in, sign-out, session) build their URLs from AUTH_URL.
+  process.env.AUTH_URL = publicHref(pub, AUTH_PATH);
 
   // Slack, when configured: a message per request, kept in step; clicks decide through the same service.
   // People are who the IdP said at their last sign-in; the development IdP's seeded people also before that.
@@ -122,12 +127,23 @@ async function main(): Promise<void> {
 
   const mcp = createMcpEndpoint({ access: runtime.access, proxy: runtime.proxy, version: runtime.version });
 
-  handler = (req, res) => {
-    if (devIdp && isUnder(req.url, devIdp.mountPath)) return devIdp.handle(req, res);
+  const besideNext = (url: string | undefined): ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined => {
+    if (devIdp && isUnder(url, devIdp.mountPath)) return devIdp.handle;
     // Before Next.js: the MCP SDK's transport writes its own (streamed) responses.
-    if (isUnder(req.url, MCP_PATH)) return void mcp(req, res);
+    if (isUnder(url, MCP_PATH)) return mcp;
     // Before Next.js: Bolt verifies the signature over the raw body, which it must read itself.
-    if (slack && isUnder(req.url, SLACK_EVENTS_PATH)) return slack.handle(req, res);
+    if (slack && isUnder(url, SLACK_EVENTS_PATH)) return slack.handle;
+    return undefined;
+  };
+  const headers = securityHeaders({ pub, dev, formTargets: externalOrigins(sso.issuer, pub) });
+  handler = (req, res) => {
+    const own = besideNext(req.url);
+    if (own) {
+      headers.forOther(res);
+      void own(req, res);
+      return;
+    }
+    headers.forNext(req, res);
     void nextHandler(req, res);
   };
   http.on("upgrade", (req, socket, head) => {
@@ -165,6 +181,7 @@ async function main(): Promise<void> {
 async function startDevIdp(config: AirlockConfig, publicUrl: string): Promise<DevIdp> {
   return createDevIdp({
     issuer: `${publicUrl}${DEV_IDP_PATH}`,
+    mountPath: DEV_IDP_PATH,
     audience: config.agentAudience,
     dashboardRedirectUri: `${publicUrl}/api/auth/callback/sso`,
     postLogoutRedirectUri: `${publicUrl}/signin`,
@@ -192,6 +209,19 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** The listener's own address as this host can call it: a wildcard bind is reached on loopback. */
+function loopbackHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** An external IdP's origin, for the dashboard's form-action; the development one is Airlock's own. */
+function externalOrigins(issuer: string, pub: PublicUrl): string[] {
+  const origin = new URL(issuer).origin;
+  return origin === pub.origin ? [] : [origin];
 }
 
 function notReady(_req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Provider from "oidc-provider";
-import { renderLoginPage } from "./login-page";
+import { IDP_PAGE_CSP, renderLoginPage } from "./login-page";
 import { verifyPerson } from "./passwords";
 
 const MAX_FORM_BYTES = 8 * 1024;
@@ -11,9 +11,10 @@ export async function handleInteraction(
   req: IncomingMessage,
   res: ServerResponse,
   innerPath: string,
+  publicMountPath: string,
 ): Promise<void> {
   const details = await provider.interactionDetails(req, res);
-  const action = `${req.url?.split("?")[0].replace(/\/login$/, "")}/login`;
+  const action = `${publicMountPath}${innerPath.split("?")[0].replace(/\/login$/, "")}/login`;
   const clientName = "Airlock";
 
   if (req.method === "POST" && innerPath.endsWith("/login")) {
@@ -39,7 +40,7 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "content-security-policy": IDP_PAGE_CSP,
   });
   res.end(html);
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { DEV_PASSWORD, SEED_PEOPLE } from "./seed";
 
 /** The development IdP's sign-in form: plain HTML, no scripts, no external assets. */
@@ -35,7 +36,10 @@ function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>
+<style>${STYLE}</style></head><body>${body}</body></html>`;
+}
+
+const STYLE = `
 :root{color-scheme:light dark;--fg:#111827;--bg:#f8fafc;--card:#fff;--muted:#6b7280;--line:#e5e7eb;--accent:#2563eb;--err:#b91c1c}
 @media (prefers-color-scheme:dark){:root{--fg:#e5e7eb;--bg:#0b1120;--card:#111827;--muted:#9ca3af;--line:#1f2937;--accent:#60a5fa;--err:#f87171}}
 body{margin:0;font:15px/1.5 system-ui,sans-serif;background:var(--bg);color:var(--fg);display:grid;place-items:center;min-height:100vh}
@@ -48,8 +52,19 @@ button{margin-top:16px;width:100%;padding:9px;border:0;border-radius:6px;backgro
 .error{color:var(--err);font-weight:600}
 aside{margin-top:20px;padding-top:12px;border-top:1px solid var(--line);font-size:13px;color:var(--muted)}
 aside ul{padding-left:18px;margin:6px 0 0}aside span{opacity:.8}
-</style></head><body>${body}</body></html>`;
-}
+`;
+
+/**
+ * The IdP's pages: no script at all, the one style block by its hash (not 'unsafe-inline'), and
+ * the form may post only back to the IdP, which then redirects to the dashboard's callback.
+ */
+export const IDP_PAGE_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`,
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
 
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 import { handleInteraction } from "./interactions";
-import { renderIdpError } from "./login-page";
+import { IDP_PAGE_CSP, renderIdpError } from "./login-page";
 import { DASHBOARD_CLIENT_ID, SEED_AGENTS, findSeedAgent, findSeedPerson } from "./seed";
 import type { IdpSecrets } from "./secrets";
 
@@ -11,8 +11,13 @@ const AGENT_RESOURCE = "urn:airlock:agents";
 const PERSON_SESSION_TTL_SECONDS = 8 * 60 * 60;
 
 export interface DevIdpOptions {
-  /** Absolute issuer URL; its path is where the IdP is mounted, e.g. http://localhost:3000/oidc. */
+  /** Absolute public issuer URL, e.g. https://airlock.example.com/db/oidc; every URL it hands out starts so. */
   issuer: string;
+  /**
+   * Where requests for it reach this server, e.g. /oidc: the issuer's path minus the prefix a
+   * proxy strips. By default the issuer's path (no prefix).
+   */
+  mountPath?: string;
   audience: string;
   dashboardRedirectUri: string;
   postLogoutRedirectUri: string;
@@ -30,9 +35,14 @@ export interface DevIdp {
 
 /** The development OpenID Provider: real OIDC for the seeded people and agents. */
 export function createDevIdp(options: DevIdpOptions): DevIdp {
-  const mountPath = new URL(options.issuer).pathname.replace(/\/$/, "");
-  const provider = new Provider(options.issuer, configuration(options, mountPath));
-  provider.proxy = true; // honour X-Forwarded-Proto when Airlock runs behind TLS termination
+  const issuer = new URL(options.issuer);
+  const publicMountPath = issuer.pathname.replace(/\/$/, "");
+  const mountPath = options.mountPath ?? publicMountPath;
+  const provider = new Provider(options.issuer, configuration(options, publicMountPath));
+  // oidc-provider builds its endpoints' URLs from the request's host and protocol; `handle` sets
+  // both from the issuer, so they match it whatever address the request came in on (the browser
+  // through a proxy, or Airlock's own back channel on loopback) and whatever headers it carried.
+  provider.proxy = true;
   const callback = provider.callback();
 
   return {
@@ -46,21 +56,24 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
         res.writeHead(204).end();
         return;
       }
-      // oidc-provider derives its mount path from originalUrl minus url, as under Express.
-      const original = req.url ?? "/";
-      const inner = original.slice(mountPath.length) || "/";
+      req.headers.host = issuer.host;
+      req.headers["x-forwarded-host"] = issuer.host;
+      req.headers["x-forwarded-proto"] = issuer.protocol.slice(0, -1);
+      const inner = (req.url ?? "/").slice(mountPath.length) || "/";
       if (inner.startsWith("/interaction/")) {
-        handleInteraction(provider, req, res, inner).catch((err: unknown) => failInteraction(req, res, err));
+        handleInteraction(provider, req, res, inner, publicMountPath).catch((err: unknown) => failInteraction(req, res, err));
         return;
       }
-      Object.assign(req, { originalUrl: original });
+      // oidc-provider derives its mount path from originalUrl minus url, as under Express: the
+      // public one, so its links and cookie paths carry the prefix the browser sees.
+      Object.assign(req, { originalUrl: `${publicMountPath}${inner}` });
       req.url = inner;
       callback(req, res);
     },
   };
 }
 
-function configuration(options: DevIdpOptions, mountPath: string): Configuration {
+function configuration(options: DevIdpOptions, publicMountPath: string): Configuration {
   const { secrets } = options;
   return {
     clients: [
@@ -136,7 +149,7 @@ function configuration(options: DevIdpOptions, mountPath: string): Configuration
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${publicMountPath}/interaction/${interaction.uid}` },
     ttl: {
       Session: PERSON_SESSION_TTL_SECONDS,
       Grant: PERSON_SESSION_TTL_SECONDS,
@@ -148,6 +161,7 @@ function configuration(options: DevIdpOptions, mountPath: string): Configuration
     },
     renderError(ctx, out) {
       ctx.type = "html";
+      ctx.set("content-security-policy", IDP_PAGE_CSP);
       ctx.body = renderIdpError("Sign-in failed", `${out.error}: ${out.error_description ?? ""}`);
     },
   };
@@ -159,6 +173,6 @@ function failInteraction(req: IncomingMessage, res: ServerResponse, err: unknown
     res.end();
     return;
   }
-  res.writeHead(400, { "content-type": "text/html; charset=utf-8" });
+  res.writeHead(400, { "content-type": "text/html; charset=utf-8", "content-security-policy": IDP_PAGE_CSP });
   res.end(renderIdpError("Sign-in failed", "This sign-in attempt expired or is invalid. Go back to Airlock and start again."));
 }

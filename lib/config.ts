@@ -3,6 +3,7 @@ import path from "node:path";
 import { DEFAULT_WAITS_PER_AGENT } from "./access/waits";
 import { DEFAULT_MAX_PENDING_PER_AGENT } from "./approvals/pending-cap";
 import { parseDuration } from "./policy/duration";
+import { parsePublicUrl } from "./public-url";
 
 /**
  * A connection that has not logged in after this long is closed. PostgreSQL allows 60 s
@@ -42,7 +43,10 @@ export interface AirlockConfig {
   /** PEM files for TLS on the proxy; without them agents connect in plain text (use loopback). */
   proxyTls: { certFile: string; keyFile: string } | undefined;
   dataDir: string;
-  /** Base URL people and agents use to reach the dashboard; derived from the port when unset. */
+  /**
+   * Base URL people and agents use to reach the dashboard (scheme, host, port, and the prefix a
+   * proxy serves it under), without a trailing slash; derived from the port when unset.
+   */
   publicUrl: string | undefined;
   policyPath: string;
   /** Human SSO; undefined issuer means the built-in development identity provider. */
@@ -100,7 +104,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     proxyPort: readPort(env, "AIRLOCK_PROXY_PORT", 6432),
     proxyTls: readTls(env),
     dataDir: path.resolve(env.AIRLOCK_DATA_DIR || "./data"),
-    publicUrl: env.AIRLOCK_PUBLIC_URL ? trimSlash(env.AIRLOCK_PUBLIC_URL) : undefined,
+    publicUrl: readPublicUrl(env.AIRLOCK_PUBLIC_URL),
     policyPath: path.resolve(env.AIRLOCK_POLICY || "./airlock.policy.yaml"),
     oidc: {
       issuer: env.OIDC_ISSUER ? trimSlash(env.OIDC_ISSUER) : undefined,
@@ -202,6 +206,13 @@ function readTls(env: Env): AirlockConfig["proxyTls"] {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new ConfigError("AIRLOCK_PROXY_TLS_CERT and AIRLOCK_PROXY_TLS_KEY go together");
   return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
+}
+
+function readPublicUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const parsed = parsePublicUrl(raw);
+  if (typeof parsed === "string") throw new ConfigError(`AIRLOCK_PUBLIC_URL: ${parsed}`);
+  return parsed.href;
 }
 
 function readList(raw: string | undefined, fallback: string[]): string[] {

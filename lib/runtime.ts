@@ -16,8 +16,14 @@ import type { Classification } from "./sql/types";
 export interface Runtime {
   version: string;
   config: AirlockConfig;
-  /** The dashboard's URL as people reach it. */
+  /** The dashboard's URL as people reach it (AIRLOCK_PUBLIC_URL, prefix included). */
   publicUrl: string;
+  /**
+   * This process's own HTTP listener on loopback, `http://127.0.0.1:3000`: the server's calls to
+   * itself (the development IdP's back channel) go here, since the public host name may not
+   * resolve, or may lead to a TLS proxy, from where Airlock runs.
+   */
+  internalUrl: string;
   store: Store;
   bus: EventBus;
   /** Encrypts session cookies; from AUTH_SECRET or made once and kept in the data dir. */
