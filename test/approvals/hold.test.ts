@@ -213,4 +213,21 @@ describe("holding a statement until people decide", () => {
       await client.end();
     }
   });
+
+  test("a statement approved after the agent's token expired does not run: the session ends with 28P01", async () => {
+    const { token, expiresAt } = await harness.idp.shortLivedToken("reporting-agent", 3);
+    const client = new pg.Client({ host: "127.0.0.1", port: harness.proxy.port, user: "reporting-agent", password: token, database: "pg" });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      const held = client.query("update orders set status = 'late' where id = 11");
+      const request = await pendingRequest("update orders set status = 'late' where id = 11");
+      await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 500));
+      assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
+      await assert.rejects(held, (err: { code?: string; severity?: string }) => err.code === "28P01" && err.severity === "FATAL");
+      assert.equal(await status(11), "new", "SECURITY: it ran for an identity that had expired");
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
 });

@@ -1,7 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
-import { importJWK, SignJWT, type JWK } from "jose";
 import pg from "pg";
 import postgres from "postgres";
 import { agentSessions, statements } from "../../lib/db/schema";
@@ -14,16 +13,25 @@ const env = withProxy();
 describe("cancel", () => {
   test("a CancelRequest from another connection stops a running pg_sleep (PostgreSQL)", async () => {
     const sql = postgres(await env().harness.url("pg"), { max: 1 });
+    const admin = new pg.Client({ connectionString: env().postgres.url });
+    await admin.connect();
     try {
+      // Connected first: postgres.js cancelling a query whose connection is still being made leaves
+      // that connection stuck for good (its queued queries never run), which hung this test under load.
+      await sql`select 1`;
       const started = Date.now();
-      const sleeping = sql`select pg_sleep(30)`;
-      const cancel = setTimeout(() => void sleeping.cancel(), 300);
+      const sleeping = sql`select pg_sleep(30)`.execute();
+      // Cancelled once PostgreSQL is running it, not after a guessed delay.
+      while ((await admin.query("select count(*)::int as n from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'")).rows[0].n === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await sleeping.cancel();
       await assert.rejects(sleeping, (err: { code?: string }) => err.code === "57014");
-      clearTimeout(cancel);
       assert.ok(Date.now() - started < 10_000, "cancelled long before the sleep ended");
       const [{ ok }] = await sql`select 'usable' as ok`;
       assert.equal(ok, "usable");
     } finally {
+      await admin.end();
       await sql.end();
     }
   });
@@ -48,15 +56,7 @@ for (const { resource, kind } of RESOURCES) {
   describe(`a session on ${kind}`, () => {
     test("ends at its next statement once the agent's token expires", async () => {
       const { idp, proxy } = env().harness;
-      const jwk = idp.secrets.signingKey as JWK;
-      const expiresAt = Math.floor(Date.now() / 1000) + 5;
-      const token = await new SignJWT({ groups: ["agents"] })
-        .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
-        .setSubject("reporting-agent")
-        .setIssuer(idp.issuer)
-        .setAudience(idp.audience)
-        .setExpirationTime(expiresAt)
-        .sign(await importJWK(jwk, "RS256"));
+      const { token, expiresAt } = await idp.shortLivedToken("reporting-agent", 5);
       const client = new pg.Client({ host: "127.0.0.1", port: proxy.port, user: "reporting-agent", password: token, database: resource });
       client.on("error", () => undefined);
       await client.connect();

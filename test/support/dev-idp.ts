@@ -1,4 +1,5 @@
 import { createServer } from "node:http";
+import { importJWK, SignJWT, type JWK } from "jose";
 import type { AddressInfo } from "node:net";
 import { createDevIdp } from "../../idp/provider";
 import { loadOrCreateIdpSecrets, type IdpSecrets } from "../../idp/secrets";
@@ -11,6 +12,8 @@ export interface TestIdp {
   secrets: IdpSecrets;
   /** A real access token for a seeded agent, by the client-credentials grant. */
   token(agentId: string): Promise<string>;
+  /** A token as the IdP would issue it for a seeded agent, signed with its key, but expiring in `seconds`. */
+  shortLivedToken(agentId: string, seconds: number): Promise<{ token: string; expiresAt: number }>;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,18 @@ export async function startTestIdp(dataDir?: string): Promise<TestIdp> {
     audience,
     secrets,
     token: (agentId) => requestClientCredentialsToken(idp.issuer, agentId, secrets.agentSecrets[agentId]),
+    async shortLivedToken(agentId, seconds) {
+      const jwk = secrets.signingKey as JWK;
+      const expiresAt = Math.floor(Date.now() / 1000) + seconds;
+      const token = await new SignJWT({ groups: ["agents"], client_id: agentId })
+        .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
+        .setSubject(agentId)
+        .setIssuer(idp.issuer)
+        .setAudience(audience)
+        .setExpirationTime(expiresAt)
+        .sign(await importJWK(jwk, "RS256"));
+      return { token, expiresAt };
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
