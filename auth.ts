@@ -6,11 +6,13 @@ import NextAuth, { customFetch, type NextAuthConfig } from "next-auth";
 import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref } from "@/lib/public-url";
 import { readGroupsClaim, roleForGroups, type Role } from "@/lib/identity/roles";
 import { recordSignIn } from "@/lib/identity/people";
+import { identityFromProfile, identityFromToken, type PersonIdentity } from "@/lib/identity/person-identity";
 import { getRuntime } from "@/lib/runtime";
 
 declare module "next-auth" {
   interface Session {
-    user: { email: string; name?: string | null; groups: string[]; role: Role };
+    /** `identity`: issuer and subject, so decisions compare who a person is, not only their email. */
+    user: { email: string; name?: string | null; groups: string[]; role: Role; identity?: PersonIdentity };
   }
 }
 
@@ -60,13 +62,16 @@ export function authConfig(): NextAuthConfig {
           token.email = typeof profile.email === "string" ? profile.email : (profile.sub ?? token.email);
           token.name = typeof profile.name === "string" ? profile.name : token.name;
           token.groups = readGroupsClaim(profile[config.groupsClaim]);
+          const identity = identityFromProfile(profile, sso.issuer);
+          token.sub = identity?.subject;
+          token.issuer = identity?.issuer;
         }
         return token;
       },
       session({ session, token }) {
         const groups = readGroupsClaim(token.groups);
         // The role follows today's mapping, not the one in force when the person signed in.
-        session.user = { ...session.user, email: token.email ?? "", groups, role: roleForGroups(groups, config.roleGroups) };
+        session.user = { ...session.user, email: token.email ?? "", groups, role: roleForGroups(groups, config.roleGroups), identity: identityFromToken(token) };
         return session;
       },
     },

@@ -1,3 +1,4 @@
+import type { PersonIdentity } from "../identity/person-identity";
 import type { Role } from "../identity/roles";
 
 /** A person deciding, as their session (web) or Slack profile (mapped to the IdP) says. */
@@ -6,7 +7,7 @@ export interface Decider {
   groups: readonly string[];
   role: Role;
   /** Who their identity provider says they are (issuer and subject), when the session carries it. */
-  identity?: { issuer: string; subject: string };
+  identity?: PersonIdentity;
 }
 
 /**

@@ -32,7 +32,7 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   if (grant === undefined) return { ok: false, error: "a duration looks like 10m, 1h or 90s" };
   const result = rt.approvals.decide({
     requestId,
-    person: { email: person.email, groups: person.groups, role: person.role },
+    person: { email: person.email, groups: person.groups, role: person.role, identity: person.identity },
     action,
     grant,
     reason,

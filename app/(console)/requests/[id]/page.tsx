@@ -10,7 +10,7 @@ import { TimeAgo } from "@/components/ui/time-ago";
 import { recentStatements } from "@/lib/activity/queries";
 import { AccessAsk } from "@/components/requests/access-ask";
 import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
-import { whyNotDecider } from "@/lib/approvals/people";
+import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
 import type { AccessRequest } from "@/lib/db/schema";
 import { formatDuration } from "@/lib/policy/duration";
 import { explain, type StatementExplanation } from "@/lib/policy/explain";
@@ -33,7 +33,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const activity = recentStatements(store.db, 10, request.agentId);
   const slackMessage = new SlackMessageStore(store.db).get(id);
   const now = new Date();
-  const mayDecide = request.status === "pending" && !whyNotDecider(person, request) && !decisions.some((d) => d.personEmail === person.email);
+  // The same checks as the approvals service, so the buttons show exactly when a decision would count.
+  const mayDecide = request.status === "pending" && !whyNotDecider(person, request, rt.agentIssuer) && !hasDecided(decisions, person);
   const masking = await maskingOf(rt, request);
   const shortfall = grantShortfall(request.scope);
 
