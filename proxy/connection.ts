@@ -14,7 +14,9 @@ import { GrantWatch } from "./grant-watch";
 import { SessionHolds } from "./holds";
 import { Relay } from "./relay";
 import { IdleWatch, ReadyForQueryCounter, StartupDeadline } from "./session-timeouts";
-import { PgWireError, SqlState } from "./wire-error";
+import { forwardedParams } from "./upstream/upstream";
+import { UpstreamError } from "./upstream/postgres";
+import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
 
 /** One agent connection, from the first byte to the last. */
 export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys, slots: ConnectionSlots): Promise<void> {
@@ -43,11 +45,15 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     const budget = slot.claimAgent(identity.agentId);
     messages = new AgentMessages(agentMessageLimit(deps.limits.maxStatementBytes, deps.limits.maxBufferedBytesPerAgent), budget);
 
+    // Its settings (startup parameters, `options`): what cannot be passed on is refused now, in words.
+    forwardedParams(startup.params);
+
     // Connect upstream with the resource's own credentials, which the agent never sees.
     // Its catalog too: whether a function only reads is the target's to say.
     const [connected, catalog] = await Promise.allSettled([deps.upstreams.connect(resource, startup.params), deps.classifiers.forResource(resource)]);
     if (connected.status === "rejected" || catalog.status === "rejected") {
       if (connected.status === "fulfilled") connected.value.close(true);
+      if (connected.status === "rejected") throwIfAgentsOwn(connected.reason);
       console.error(`[proxy] resource "${resource.name}" unreachable:`, connected.status === "rejected" ? connected.reason : (catalog as PromiseRejectedResult).reason);
       throw PgWireError.fatal(SqlState.ConnectionFailure, `airlock: resource "${resource.name}" is unreachable`);
     }
@@ -152,6 +158,15 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     deadline.clear();
     messages?.release();
     slot.release();
+  }
+}
+
+/** Settings the server rejected (a bad TimeZone, an unknown parameter) are the agent's to hear, as PostgreSQL says them. */
+const AGENTS_OWN_STARTUP_ERRORS = new Set(["22023", "42704", "42501", "22P02", "0A000"]);
+
+function throwIfAgentsOwn(err: unknown): void {
+  if (err instanceof UpstreamError && err.code && AGENTS_OWN_STARTUP_ERRORS.has(err.code) && err.serverMessage) {
+    throw PgWireError.fatal(err.code as SqlStateCode, err.serverMessage);
   }
 }
 

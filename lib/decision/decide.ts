@@ -74,10 +74,3 @@ function masked(decision: Extract<Decision, { action: "allow" | "review" }>): De
 function refuse(verdict: PolicyVerdict, message: string): Decision {
   return { action: "refuse", code: "42501", message, verdict };
 }
-
-const STRICTNESS = { allow: 0, review: 1, refuse: 2 } as const;
-
-/** Of several possible decisions (a name the server may resolve either way), the strictest. */
-export function strictest(decisions: Decision[]): Decision {
-  return decisions.reduce((a, b) => (STRICTNESS[b.action] > STRICTNESS[a.action] ? b : a));
-}

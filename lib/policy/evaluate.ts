@@ -25,12 +25,16 @@ export interface PolicyVerdict extends StatementVerdict {
 
 const STRICTNESS: Record<RuleAction, number> = { allow: 0, review: 1, deny: 2 };
 
+const EMPTY_STATEMENT: StatementInfo = { text: "", kinds: ["session"], reads: [], writes: [], functions: [], reasons: ["an empty query runs nothing"] };
+
 /**
  * Decides a classified SQL string: each statement gets the first rule that matches it (no match
  * denies), and the strictest statement decides for the whole string.
  */
 export function evaluate(policy: Policy, who: Requester, classification: Classification): PolicyVerdict {
   const statements = classification.statements.map((statement) => evaluateStatement(policy, who, statement));
+  // An empty query (`;`, a comment, "") runs nothing: PostgreSQL answers EmptyQueryResponse.
+  if (statements.length === 0) return { statement: EMPTY_STATEMENT, action: "allow", why: "an empty query runs nothing", statements };
   const decisive = statements.reduce((a, b) => (STRICTNESS[b.action] > STRICTNESS[a.action] ? b : a));
   return { ...decisive, statements };
 }

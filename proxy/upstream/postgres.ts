@@ -20,7 +20,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_STARTUP_REPLY_BYTES = 1024 * 1024;
 
 /** Why an upstream could not be reached; logged in full, never shown to the agent. */
-export class UpstreamError extends Error {}
+export class UpstreamError extends Error {
+  /** The server's SQLSTATE, when it refused the connection itself. */
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly serverMessage?: string,
+  ) {
+    super(message);
+  }
+}
 
 interface Target {
   host: string;
@@ -106,7 +115,7 @@ async function authenticate(socket: net.Socket, reader: SocketReader, target: Ta
         return { parameters, key };
       case Backend.ErrorResponse: {
         const fields = readFields(body);
-        throw new UpstreamError(`${fields.get("C")}: ${fields.get("M")}`);
+        throw new UpstreamError(`${fields.get("C")}: ${fields.get("M")}`, fields.get("C"), fields.get("M"));
       }
       default:
         break; // NoticeResponse, NegotiateProtocolVersion: nothing to do before ready

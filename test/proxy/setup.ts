@@ -33,13 +33,14 @@ export function withProxy(): () => ProxyTestEnv {
 }
 
 /**
- * psql, as an agent would run it: -X (no psqlrc), unaligned, tuples only, stop on error. Run
- * asynchronously: the proxy under test lives in this same process.
+ * psql, as an agent would run it: -X (no psqlrc), unaligned, tuples only, stop on error; `env`
+ * adds libpq's variables (PGTZ, PGOPTIONS…). Run asynchronously: the proxy under test lives in
+ * this same process.
  */
-export function psql(url: string, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function psql(url: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn("psql", [url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", ...args], {
-      env: { ...process.env, PGSSLMODE: "disable", PGCONNECT_TIMEOUT: "10" },
+      env: { ...process.env, PGSSLMODE: "disable", PGCONNECT_TIMEOUT: "20", ...env },
       timeout: 60_000,
     });
     let stdout = "";
