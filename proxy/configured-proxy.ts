@@ -18,6 +18,16 @@ import { ResourceClassifiers } from "./classifiers";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
 
+/**
+ * Airlock's own connection for reading a resource's catalog: it gives up on a lock at once
+ * (pg_get_viewdef locks the view it reads) rather than wait behind, or deadlock with, an agent's
+ * DDL; the refresh is tried again a little later.
+ */
+const CATALOG_CONNECTION = new Map([
+  ["application_name", "airlock catalog"],
+  ["options", "-c lock_timeout=100ms -c statement_timeout=60s"],
+]);
+
 export interface ConfiguredProxy {
   server: ProxyServer;
   classifiers: ResourceClassifiers;
@@ -52,7 +62,7 @@ export async function startConfiguredProxy(options: {
   const orphans = approvals.cancelOrphans();
   if (orphans > 0) console.log(`[approvals] cancelled ${orphans} request(s) left pending by the previous run`);
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
-  const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, new Map([["application_name", "airlock catalog"]])), loadClassifier);
+  const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
   upstreams
     .warm(options.policy().resources.values())

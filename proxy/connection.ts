@@ -110,6 +110,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       decide: (statement) => decide(deps.policy(), session, statement, deps.grants),
       hold: (statement, decision) => holds.hold(statement, decision),
       masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },
+      schemaChanged: () => deps.classifiers.refresh(resource),
       onStatement(statement, durationMs) {
         live.statementCount++;
         const stored = deps.recorder.statement({
@@ -135,7 +136,6 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           deps.grants.recordUse(statement.grantId);
           grantWatch.used(statement.grantId);
         }
-        if (statement.changesSchema && statement.outcome === "ok") deps.classifiers.refresh(resource);
       },
     }, startup.reader.buffer.drain());
     // Idle: nothing sent, nothing running or held (after the relay, so it sees the server's bytes second).

@@ -29,6 +29,8 @@ export interface RelayContext {
   /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
   hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult>;
   onStatement(statement: PendingStatement, durationMs: number): void;
+  /** DDL ran and its session is now idle (committed or rolled back): the catalog may have changed. */
+  schemaChanged(): void;
   masking: MaskingContext;
 }
 
@@ -82,6 +84,8 @@ export class Relay {
   #deferred: WireMessage | undefined;
   /** Requests queued for the server since the last write to it: not yet in flight. */
   #unsent = 0;
+  /** DDL completed since the session was last idle. */
+  #schemaChanged = false;
   /** The server's last ReadyForQuery status, or undefined once more has been sent after it. */
   #ready: number | undefined = TxStatus.Idle;
   #resolveDone!: (reason: string) => void;
@@ -94,7 +98,10 @@ export class Relay {
     private readonly ctx: RelayContext,
     leftover: Buffer[] = [],
   ) {
-    this.#tracker = new ResponseTracker((s) => ctx.onStatement(s, performance.now() - s.startedAt));
+    this.#tracker = new ResponseTracker((s) => {
+      if (s.changesSchema && s.outcome === "ok") this.#schemaChanged = true;
+      ctx.onStatement(s, performance.now() - s.startedAt);
+    });
     this.#masking = new SessionMasking(ctx.masking, () => this.#tracker.current());
     this.#fromClient = ctx.clientMessages;
     for (const chunk of leftover) this.#fromClient.push(chunk);
@@ -432,7 +439,7 @@ export class Relay {
       }
       case Backend.ReadyForQuery:
         this.#tracker.onServerMessage(type);
-        if (body[0] === TxStatus.Idle) this.#names.endOfTransaction();
+        if (body[0] === TxStatus.Idle) this.#idle();
         // Only a ReadyForQuery with nothing sent after it tells where the session stands.
         if (this.#tracker.size === this.#unsent) this.#ready = body[0];
         return;
@@ -445,6 +452,17 @@ export class Relay {
       default:
         return this.#tracker.onServerMessage(type);
     }
+  }
+
+  /**
+   * Out of any transaction: its portals are gone, and DDL it ran is committed (or undone), so the
+   * catalog is read again now — not while the DDL's locks are held, where reading would wait.
+   */
+  #idle(): void {
+    this.#names.endOfTransaction();
+    if (!this.#schemaChanged) return;
+    this.#schemaChanged = false;
+    this.ctx.schemaChanged();
   }
 
   #flushToClient(): void {

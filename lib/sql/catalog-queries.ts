@@ -98,11 +98,13 @@ order by 1, 2`;
 
 /**
  * Every user table, view, materialized view, foreign and partitioned table with its columns in
- * order (name and type OID) and, for views, the definition's SQL: what masking traces results to.
+ * order (name and type OID) and, for views, a version of the definition (its rewrite rule's row):
+ * what masking traces results to. No relation is locked: definitions are read apart (below).
  */
 export const RELATIONS_SQL = `
 select n.nspname || '.' || c.relname as relation, c.oid::text as oid,
-       case when c.relkind in ('v', 'm') then pg_catalog.pg_get_viewdef(c.oid) end as definition,
+       (select r.oid::text || ':' || r.xmin::text from pg_catalog.pg_rewrite r
+         where r.ev_class = c.oid and r.rulename = '_RETURN') as version,
        coalesce((select json_agg(json_build_array(a.attname, a.atttypid::int8) order by a.attnum)
                  from pg_catalog.pg_attribute a
                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::text as columns
@@ -111,13 +113,23 @@ join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'v', 'm', 'f', 'p')
   and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'`;
 
+/**
+ * The SQL of the given views. pg_get_viewdef locks each view it reads, so only new or changed
+ * views are read, never a sweep of all of them under agents' feet (and the catalog connection
+ * gives up on a lock quickly: see proxy/configured-proxy.ts).
+ */
+export function viewDefinitionsSql(oids: readonly number[]): string {
+  return `select c.oid::text as oid, pg_catalog.pg_get_viewdef(c.oid) as definition
+from pg_catalog.pg_class c where c.oid = any('{${oids.map((oid) => Math.trunc(oid)).join(",")}}'::pg_catalog.oid[])`;
+}
+
 export interface CatalogRows {
   functions: Array<{ name: string; builtin: boolean; readonly: boolean }>;
   operators: string[];
   types: string[];
   viewDeps: Array<{ view: string; relation: string }>;
   viewFunctions: Array<{ view: string; function: string; readonly: boolean; builtin: boolean }>;
-  relations?: Array<{ relation: string; oid: string; definition: string | null; columns: string }>;
+  relations?: Array<{ relation: string; oid: string; version?: string | null; definition: string | null; columns: string }>;
 }
 
 /** The Catalog from the rows of the four queries above. */
@@ -151,7 +163,7 @@ export function buildCatalog(rows: CatalogRows): Catalog {
   const relationsByOid = new Map<number, string>();
   for (const r of rows.relations ?? []) {
     const columns = (JSON.parse(r.columns) as Array<[string, number]>).map(([name, type]) => ({ name, type: Number(type) }));
-    relations.set(r.relation, { oid: Number(r.oid), columns, ...(r.definition !== null ? { definition: r.definition } : {}) });
+    relations.set(r.relation, { oid: Number(r.oid), columns, ...(r.definition !== null ? { definition: r.definition } : {}), ...(r.version ? { version: r.version } : {}) });
     relationsByOid.set(Number(r.oid), r.relation);
   }
 
@@ -159,14 +171,23 @@ export function buildCatalog(rows: CatalogRows): Catalog {
 }
 
 /** Runs the queries through `query` (any client: pg, PGlite…) and builds the Catalog. */
-export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>): Promise<Catalog> {
+export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previous?: Catalog): Promise<Catalog> {
   const [functions, operators, types, viewDeps, viewFunctions, relations] = await Promise.all([
     query<CatalogRows["functions"][number]>(FUNCTIONS_SQL),
     query<{ name: string }>(OPERATORS_SQL),
     query<{ name: string }>(USER_TYPES_SQL),
     query<CatalogRows["viewDeps"][number]>(VIEW_DEPS_SQL),
     query<CatalogRows["viewFunctions"][number]>(VIEW_FUNCTIONS_SQL),
-    query<NonNullable<CatalogRows["relations"]>[number]>(RELATIONS_SQL),
+    query<Omit<NonNullable<CatalogRows["relations"]>[number], "definition">>(RELATIONS_SQL),
   ]);
-  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions, relations });
+  // A view's definition is read again only when its rule is new or was replaced.
+  const known = (r: (typeof relations)[number]) => {
+    const before = previous?.relations.get(r.relation);
+    return before && before.version === r.version && before.oid === Number(r.oid) ? before.definition : undefined;
+  };
+  const unread = relations.filter((r) => r.version && known(r) === undefined).map((r) => Number(r.oid));
+  const read = unread.length === 0 ? [] : await query<{ oid: string; definition: string | null }>(viewDefinitionsSql(unread));
+  const definitions = new Map(read.map((d) => [Number(d.oid), d.definition]));
+  const withDefinitions = relations.map((r) => ({ ...r, definition: r.version ? (known(r) ?? definitions.get(Number(r.oid)) ?? null) : null }));
+  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions, relations: withDefinitions });
 }

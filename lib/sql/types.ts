@@ -90,6 +90,8 @@ export interface RelationInfo {
   oid: number;
   columns: ReadonlyArray<{ name: string; type: number }>;
   definition?: string;
+  /** Which version of a view's definition this is (its rewrite rule's row), so an unchanged one is not read again. */
+  version?: string;
 }
 
 export interface Classification {
