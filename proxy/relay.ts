@@ -299,12 +299,23 @@ export class Relay {
   #judge(statement: PendingStatement, text: string | undefined): Judgement | typeof WAIT {
     this.#checkToken();
     const lookups = this.#names.lookups();
-    const classification = text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups);
-    if (lookups.unsettled) return WAIT;
-    statement.prepared = [...lookups.found].map(([name, p]) => ({ name, text: p.text }));
-    const decision = this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification });
-    return { decision, classification, executes: lookups.found };
+    try {
+      const classification = text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups);
+      if (lookups.unsettled) return WAIT;
+      statement.prepared = [...lookups.found].map(([name, p]) => ({ name, text: p.text }));
+      const decision = this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification });
+      return { decision, classification, executes: lookups.found };
+    } catch (err) {
+      // A fault of Airlock's own while judging: this statement is refused, the session goes on.
+      console.error("[proxy] judging a statement failed:", err);
+      const classification = unknownClassification(statement.text, "Airlock failed to judge it");
+      const [info] = classification.statements;
+      const why = "Airlock failed to judge this statement (the fault is logged); it was not run";
+      const verdict = { statement: info, action: "deny" as const, why, statements: [{ statement: info, action: "deny" as const, why }] };
+      return { decision: { action: "refuse", code: "42501", message: `airlock: ${why}`, verdict }, classification, executes: new Map() };
+    }
   }
+
   #checkToken(): void {
     if (Date.now() / 1000 >= this.ctx.tokenExpiresAt) {
       throw PgWireError.fatal(SqlState.InvalidPassword, "airlock: token expired; reconnect with a fresh token");
