@@ -214,7 +214,9 @@ describe("findings together", () => {
     for (const text of inputs) {
       const began = performance.now();
       findPii(text, ALL);
-      assert.ok(performance.now() - began < 2000, `${JSON.stringify(text.slice(0, 12))}… took too long`);
+      // Not a budget (bench/ measures those): quadratic scanning of 100,000 repeats takes minutes,
+      // linear well under a second, so a generous bound tells them apart even on a loaded machine.
+      assert.ok(performance.now() - began < 20_000, `${JSON.stringify(text.slice(0, 12))}… took too long`);
     }
   });
 });
