@@ -7,6 +7,7 @@ import { SlackStatus } from "@/components/requests/slack-status";
 import { RecentStatementsTable } from "@/components/sessions/recent-statements-table";
 import { PageTitle } from "@/components/ui/page-title";
 import { TimeAgo } from "@/components/ui/time-ago";
+import { boundText } from "@/lib/activity/statement-text";
 import { recentStatements } from "@/lib/activity/queries";
 import { AccessAsk } from "@/components/requests/access-ask";
 import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
@@ -59,12 +60,10 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         {request.statements.map((s, i) => (
           <div key={i}>
             {s.prepared !== undefined && <p className="muted small">Prepared statement {s.prepared}, which it runs:</p>}
-            <pre>
-              <code>{s.text}</code>
-            </pre>
+            <HeldText text={s.text} />
             {s.params && s.params.length > 0 && (
               <p className="muted small">
-                Parameters: {s.params.map((p, j) => <code key={j}>${j + 1} = {p === null ? "NULL" : JSON.stringify(p)} </code>)}
+                Parameters: {s.params.map((p, j) => <code key={j}>${j + 1} = {p === null ? "NULL" : JSON.stringify(boundText(p, MAX_PARAM_BYTES).text)} </code>)}
               </p>
             )}
             {(request.status === "pending" || request.status === "approved") && masking[i]?.map((m, j) => <MaskingPreview key={j} masking={m} held={request.status === "pending"} />)}
@@ -151,4 +150,23 @@ async function maskingOf({ policy, classifiers }: Runtime, request: AccessReques
   } catch {
     return [];
   }
+}
+
+/** A parameter is shown up to this much; the statement up to its stored prefix (a held one may be megabytes). */
+const MAX_PARAM_BYTES = 1024;
+
+function HeldText({ text }: { text: string }) {
+  const shown = boundText(text);
+  return (
+    <>
+      <pre>
+        <code>{shown.text}</code>
+      </pre>
+      {shown.sha256 && (
+        <p className="muted small" data-testid="sql-cut">
+          … {shown.bytes.toLocaleString("en-US")} bytes in all, sha256 {shown.sha256}: approving approves the whole text.
+        </p>
+      )}
+    </>
+  );
 }
