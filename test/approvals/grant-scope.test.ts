@@ -11,6 +11,7 @@ import type { Decider } from "../../lib/approvals/people";
 import { demoData } from "../../lib/demo/seed-data";
 import { demoInsertSql, demoSchemaSql } from "../../lib/demo/seed-sql";
 import { startPostgres, type TestPostgres } from "../support/postgres";
+import { pendingRequest } from "../support/pending-request";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
 
 // Reads of customers are reviewed, so that the grant's read of customers is what lets them run.
@@ -57,21 +58,11 @@ for (const backend of ["postgresql", "pglite"] as const) {
       await server?.stop();
     });
 
-    /** The request a statement is waiting on, once it exists. */
-    async function pendingRequest(text: string) {
-      for (let i = 0; i < 100; i++) {
-        const request = harness.approvals.list("pending").find((r) => r.statements[0].text === text);
-        if (request) return request;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no request was opened for ${text}`);
-    }
-
     const frenchCustomers = async () => Number((await agent.query("select count(*) as n from customers where country = 'FR'")).rows[0].n);
 
     test("approved for 15 minutes: orders may be updated and customers read, customers never updated", async () => {
       const running = agent.query(APPROVED);
-      const request = await pendingRequest(APPROVED);
+      const request = await pendingRequest(harness.approvals, APPROVED);
       assert.deepEqual(request.scope, [
         { kind: "select", table: "public.customers" },
         { kind: "update", table: "public.orders" },
@@ -85,7 +76,7 @@ for (const backend of ["postgresql", "pglite"] as const) {
       const before = await frenchCustomers();
       const widening = "UPDATE customers SET country = 'FR'";
       const held = agent.query(widening);
-      const request2 = await pendingRequest(widening);
+      const request2 = await pendingRequest(harness.approvals, widening);
       assert.deepEqual(request2.scope, [{ kind: "update", table: "public.customers" }]);
       harness.approvals.decide({ requestId: request2.id, person: alice, action: "deny", reason: "not in the grant", via: "web" });
       await assert.rejects(held, /denied by alice@example\.com/);

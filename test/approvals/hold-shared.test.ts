@@ -2,6 +2,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import type { Decider } from "../../lib/approvals/people";
+import { pendingRequest } from "../support/pending-request";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
 
 /**
@@ -34,14 +35,6 @@ async function agent(name = "reporting-agent"): Promise<pg.Client> {
   return client;
 }
 
-async function pendingRequest(text: string) {
-  for (let i = 0; i < 250; i++) {
-    const request = harness.approvals.list("pending").find((r) => r.statements[0].text === text);
-    if (request) return request;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("no request was opened");
-}
 
 test("a statement held outside a transaction keeps nothing of the engine: another agent works meanwhile, then it runs on approval", async () => {
   const [writer, reader] = [await agent(), await agent("ops-agent")];
@@ -49,7 +42,7 @@ test("a statement held outside a transaction keeps nothing of the engine: anothe
     for (const [protocol, status] of [["simple", "shipped"], ["extended", "cancelled"]] as const) {
       const text = `update orders set status = '${status}' where id = 1`;
       const held = protocol === "simple" ? writer.query(text) : writer.query({ text: "update orders set status = $1 where id = 1", values: [status] });
-      const request = await pendingRequest(protocol === "simple" ? text : "update orders set status = $1 where id = 1");
+      const request = await pendingRequest(harness.approvals, protocol === "simple" ? text : "update orders set status = $1 where id = 1");
       const started = Date.now();
       assert.equal((await reader.query("select count(*)::int as n from orders")).rows[0].n > 0, true);
       assert.ok(Date.now() - started < 5000, "another agent was not kept waiting by the held statement");

@@ -4,6 +4,7 @@ import pg from "pg";
 import postgres from "postgres";
 import type { Decider } from "../../lib/approvals/people";
 import { startPostgres, type TestPostgres } from "../support/postgres";
+import { pendingRequest } from "../support/pending-request";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
 
 const RULES = `rules:
@@ -52,15 +53,6 @@ async function agent(applicationName = "hold-test") {
   return { client, notices };
 }
 
-/** The request a statement is waiting on, once it exists. */
-async function pendingRequest(text: string) {
-  for (let i = 0; i < 100; i++) {
-    const request = harness.approvals.list("pending").find((r) => r.statements[0].text === text);
-    if (request) return request;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("no request was opened");
-}
 
 async function status(id: number): Promise<string> {
   return (await admin.query("select status from orders where id = $1", [id])).rows[0].status;
@@ -71,7 +63,7 @@ describe("holding a statement until people decide", () => {
     const { client, notices } = await agent();
     try {
       const running = client.query("update orders set status = 'shipped' where id = 1");
-      const request = await pendingRequest("update orders set status = 'shipped' where id = 1");
+      const request = await pendingRequest(harness.approvals, "update orders set status = 'shipped' where id = 1");
       await new Promise((r) => setTimeout(r, 50));
       assert.match(notices.join("\n"), new RegExp(`airlock: held for approval — request ${request.id}: http://airlock.test/requests/${request.id}`));
       assert.equal(await status(1), "new", "nothing runs before approval");
@@ -91,7 +83,7 @@ describe("holding a statement until people decide", () => {
     const { client } = await agent();
     try {
       const running = client.query("update orders set status = 'gone' where id = 2");
-      const request = await pendingRequest("update orders set status = 'gone' where id = 2");
+      const request = await pendingRequest(harness.approvals, "update orders set status = 'gone' where id = 2");
       harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "not before the audit", via: "web" });
       await assert.rejects(running, (err: { code?: string; message: string }) => {
         assert.equal(err.code, "42501");
@@ -108,7 +100,7 @@ describe("holding a statement until people decide", () => {
     const { client } = await agent();
     try {
       const running = client.query("truncate archive");
-      const request = await pendingRequest("truncate archive");
+      const request = await pendingRequest(harness.approvals, "truncate archive");
       harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       const again = harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       assert.equal(!again.ok && again.code, "duplicate");
@@ -139,7 +131,7 @@ describe("holding a statement until people decide", () => {
     const sql = postgres(await harness.url("pg"), { max: 1, onnotice: () => undefined });
     const held = sql`update orders set status = 'cancelled?' where id = 3`;
     held.catch(() => undefined);
-    const request = await pendingRequest("update orders set status = 'cancelled?' where id = 3");
+    const request = await pendingRequest(harness.approvals, "update orders set status = 'cancelled?' where id = 3");
     await held.cancel();
     await assert.rejects(held, (err: { code?: string }) => err.code === "57014");
     assert.equal(harness.approvals.get(request.id)!.status, "cancelled");
@@ -147,7 +139,7 @@ describe("holding a statement until people decide", () => {
 
     const { client } = await agent();
     client.query("update orders set status = 'left' where id = 4").catch(() => undefined);
-    const second = await pendingRequest("update orders set status = 'left' where id = 4");
+    const second = await pendingRequest(harness.approvals, "update orders set status = 'left' where id = 4");
     await client.end();
     for (let i = 0; i < 50 && harness.approvals.get(second.id)!.status === "pending"; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(harness.approvals.get(second.id)!.status, "cancelled");
@@ -160,7 +152,7 @@ describe("holding a statement until people decide", () => {
     const { client } = await agent();
     try {
       const first = client.query("update orders set status = 'a' where id = 5");
-      const request = await pendingRequest("update orders set status = 'a' where id = 5");
+      const request = await pendingRequest(harness.approvals, "update orders set status = 'a' where id = 5");
       harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" });
       await first;
       const grantId = harness.approvals.get(request.id)!.grantId!;
@@ -170,7 +162,7 @@ describe("holding a statement until people decide", () => {
       assert.equal(await status(6), "b");
       harness.grants.revoke(grantId, "alice@example.com");
       const held = client.query("update orders set status = 'c' where id = 7");
-      const again = await pendingRequest("update orders set status = 'c' where id = 7");
+      const again = await pendingRequest(harness.approvals, "update orders set status = 'c' where id = 7");
       harness.approvals.decide({ requestId: again.id, person: bob, action: "deny", via: "web" });
       await assert.rejects(held, /denied by bob@example\.com/);
     } finally {
@@ -187,7 +179,7 @@ describe("holding a statement until people decide", () => {
         assert.match(err.message, /request r_[0-9a-f]+: http:\/\/airlock\.test\/requests\/r_/);
         return true;
       });
-      const request = await pendingRequest(text);
+      const request = await pendingRequest(harness.approvals, text);
       harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       await assert.rejects(client.query(text, [9]), /approval required/, "other parameters are another statement");
       assert.equal((await client.query(text, [8])).rowCount, 1);
@@ -204,7 +196,7 @@ describe("holding a statement until people decide", () => {
       await client.query("begin");
       await client.query("select count(*) from orders");
       const held = client.query("update orders set status = 'tx' where id = 10");
-      const request = await pendingRequest("update orders set status = 'tx' where id = 10");
+      const request = await pendingRequest(harness.approvals, "update orders set status = 'tx' where id = 10");
       harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       await held;
       await client.query("commit");
@@ -221,7 +213,7 @@ describe("holding a statement until people decide", () => {
     await client.connect();
     try {
       const held = client.query("update orders set status = 'late' where id = 11");
-      const request = await pendingRequest("update orders set status = 'late' where id = 11");
+      const request = await pendingRequest(harness.approvals, "update orders set status = 'late' where id = 11");
       await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 500));
       assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
       await assert.rejects(held, (err: { code?: string; severity?: string }) => err.code === "28P01" && err.severity === "FATAL");

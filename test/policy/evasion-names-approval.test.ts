@@ -5,6 +5,7 @@ import type { AccessRequest } from "../../lib/db/schema";
 import { demoData } from "../../lib/demo/seed-data";
 import { SYNC, writeParse as parse, writeQuery as query } from "../../proxy/protocol/writer";
 import { REFUSED, RESOURCES, SHOP_FIXTURE, WireSession, assertAnswers, count, endsGroup, type Resource } from "./evasion-names-support";
+import { pendingRequest } from "../support/pending-request";
 import { withPolicyProxy } from "./setup";
 import { writeBind as bind, writeBindText as bindText, writeClose, writeExecute as execute, type Answer } from "./wire";
 
@@ -39,16 +40,6 @@ function split(groups: Answer[][]): { groups: Answer[][]; held: Answer[] } {
   return { groups: groups.map((g) => g.filter((a) => !isHold(a))), held: groups.flat().filter(isHold) };
 }
 
-/** The request a statement on `resource` is waiting on, once the proxy has opened it. */
-/** The request for `text` (every pending one without): return mode leaves earlier tests' requests pending. */
-async function pendingOn(resource: Resource, text?: string): Promise<AccessRequest> {
-  for (let i = 0; i < 250; i++) {
-    const request = env().harness.approvals.list("pending", 100, { resource }).find((r) => text === undefined || r.statements.some((s) => s.text.includes(text)));
-    if (request) return request;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no request was opened on ${resource}`);
-}
 
 function approve(request: AccessRequest): void {
   const decided = env().harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
@@ -158,7 +149,7 @@ for (const resource of RESOURCES) {
       const session = await WireSession.open(env(), resource);
       try {
         session.raw.socket.write(Buffer.concat([parse("s1", real), SYNC, parse("s1", decoy), SYNC, bind("", "s1"), execute(""), SYNC]));
-        const request = await pendingOn(resource, real);
+        const request = await pendingRequest(env().harness.approvals, real, resource);
         assertShows(request, real, decoy);
         assert.equal(await countRefunds(resource), before, "SECURITY: it ran before approval");
         approve(request);
@@ -205,7 +196,7 @@ for (const resource of RESOURCES) {
       try {
         const prepared = session.send([query(`PREPARE w1 AS ${body}`)]);
         prepared.catch(() => undefined); // awaited below; if no request opens, the test fails there instead
-        approve(await pendingOn(resource, `PREPARE w1 AS ${body}`));
+        approve(await pendingRequest(env().harness.approvals, `PREPARE w1 AS ${body}`, resource));
         assertAnswers(split(await prepared).groups, [["C:PREPARE", "Z"]]);
         const before = await countOrders(resource);
 
