@@ -19,6 +19,8 @@ function describe(mode: SlackMode, message: SlackMessage | undefined): string {
       return `Slack: posted to ${message.channel}, up to date.`;
     case "failed":
       return `Slack: ${message.error}. Decide here.`;
+    case "rolled_up":
+      return `Slack: one of a burst from this agent, counted in its summary message in ${message.channel}, not posted on its own. Decide here.`;
     case "sending":
       return message.error ? `Slack: ${message.error}; retrying (attempt ${message.attempts}). Decide here meanwhile.` : "Slack: sending…";
   }

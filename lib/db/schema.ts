@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ScopePair } from "../approvals/grant-scope";
 
 /** People who have signed in to the dashboard, as their identity provider last described them. */
@@ -101,6 +101,8 @@ export const accessRequests = sqliteTable(
     /** An access request: how long the agent asked for (approvers may shorten it), and why it asks. */
     durationMs: integer("duration_ms"),
     reason: text("reason"),
+    /** A held statement: the instance (process run, lib/events/instance.ts) whose connection waits on it; it alone may cancel it as orphaned. */
+    heldBy: text("held_by"),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
 );
@@ -152,8 +154,11 @@ export const slackMessages = sqliteTable("slack_messages", {
   channel: text("channel").notNull(),
   /** The message's timestamp, Slack's id for it; null until the post succeeds. */
   ts: text("ts"),
-  /** "sending": a call is under way or waiting to be retried; "sent": the message is current; "failed": gave up. */
-  state: text("state", { enum: ["sending", "sent", "failed"] }).notNull(),
+  /**
+   * "sending": a call is under way or waiting to be retried; "sent": the message is current; "failed": gave up;
+   * "rolled_up": one of a burst from its agent, counted in the agent's summary (slackRollups), never posted on its own.
+   */
+  state: text("state", { enum: ["sending", "sent", "failed", "rolled_up"] }).notNull(),
   /** What the message shows (status and decisions), to know when it is out of date. */
   shown: text("shown"),
   /** The last failure, cleared once a call succeeds. */
@@ -162,6 +167,24 @@ export const slackMessages = sqliteTable("slack_messages", {
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
 export type SlackMessage = typeof slackMessages.$inferSelect;
+
+/** One agent's summary message in one channel: "and 17 more requests from ops-agent — open the queue" (lib/slack/throttle). */
+export const slackRollups = sqliteTable(
+  "slack_rollups",
+  {
+    /** The channel as configured, which rolled-up requests' slack_messages rows also keep. */
+    channel: text("channel").notNull(),
+    agentId: text("agent_id").notNull(),
+    /** The channel id and timestamp Slack answered with; null until the first post succeeds. */
+    postedChannel: text("posted_channel"),
+    ts: text("ts"),
+    /** How many requests the message says are waiting, to know when it is out of date. */
+    shown: text("shown"),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.agentId] })],
+);
+export type SlackRollup = typeof slackRollups.$inferSelect;
 
 /**
  * The audit trail: append-only, each row chained to the one before by `hash = sha256(prev_hash ‖
@@ -215,3 +238,31 @@ export const auditAnchors = sqliteTable("audit_anchors", {
   /** checkpoint: Ed25519 signature of "airlock-audit:<rowId>:<hash>:<at>", base64. */
   signature: text("signature"),
 });
+
+/**
+ * The event bus across processes on one SQLite store (lib/events/store-transport.ts): each
+ * published event, read by every other instance by id; pruned after a few minutes.
+ */
+export const events = sqliteTable("events", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** The publishing instance's id, so it skips its own. */
+  origin: text("origin").notNull(),
+  /** The AirlockEvent as JSON. */
+  payload: text("payload").notNull(),
+  at: integer("at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Airlock processes on this store, each beating every second, with its live agent sessions (lib/events/instances.ts). */
+export const instances = sqliteTable("instances", {
+  /** Per process run: a restart is a new instance. */
+  id: text("id").primaryKey(),
+  /** AIRLOCK_INSTANCE_NAME, or host:pid. */
+  name: text("name").notNull(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+  seenAt: integer("seen_at", { mode: "timestamp_ms" }).notNull(),
+  /** Its open agent sessions as the Sessions page shows them, JSON. */
+  sessions: text("sessions").notNull().default("[]"),
+});
+export type InstanceRow = typeof instances.$inferSelect;

@@ -9,6 +9,7 @@ import { handleInteractions } from "./interactions";
 import { SlackMessageStore } from "./message-store";
 import { SlackPeople, type Directory } from "./people";
 import { describeSlackError } from "./retry";
+import { SlackRollupStore } from "./rollup-store";
 import { SLACK_EVENTS_PATH, slackMode, type SlackMode } from "./settings";
 import { SlackSync } from "./sync";
 
@@ -55,10 +56,12 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
   const sync = new SlackSync({
     client,
     messages: new SlackMessageStore(options.db),
+    rollups: new SlackRollupStore(options.db),
     approvals,
     bus: options.bus,
     channelFor: (request) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel,
     requestUrl: (id) => `${options.publicUrl}/requests/${id}`,
+    queueUrl: (agentId) => `${options.publicUrl}/?${new URLSearchParams({ agent: agentId })}`,
   }).start();
   // A Socket Mode connection that fails is logged and retried by Bolt; Airlock starts regardless.
   if (mode === "socket") app.start().catch((err: unknown) => console.error("[slack] Socket Mode did not connect:", err));

@@ -4,6 +4,7 @@ import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase 
 import { heldSql } from "../approvals/held-statements";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { clipEscaped, codeBlock, escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
+import { OWN_AT_ONCE, POST_INTERVAL_MS } from "./throttle";
 
 /** A section's text holds 3,000 characters; the SQL gets most of it, the rest is on the request page. */
 export const SQL_PREVIEW_CHARS = 2_500;
@@ -127,4 +128,24 @@ export function readButton(actionId: string, value: string | undefined): Button 
   if (grant === "once") return { requestId: value, action: "approve", grant };
   if (grant && /^[1-9]\d{0,12}$/.test(grant)) return { requestId: value, action: "approve", grant: Number(grant) };
   return undefined;
+}
+
+/**
+ * An agent's summary of a burst (lib/slack/throttle): how many of its requests wait unposted, and
+ * the queue, where each can be decided. No buttons: one click must never decide many requests.
+ */
+export function rollupMessage(agentId: string, waiting: number, queueUrl: string): MessageContent {
+  const agent = escapeMrkdwn(agentId);
+  const requests = `${waiting} more request${waiting === 1 ? "" : "s"}`;
+  const text =
+    waiting > 0
+      ? `…and *${requests}* from *${agent}* — ${link(queueUrl, "open the queue")} to decide them`
+      : `No more of *${agent}*'s rolled-up requests are waiting: each was decided, expired or was cancelled — ${link(queueUrl, "the queue")}`;
+  return {
+    text: escapeMrkdwn(waiting > 0 ? `Airlock: and ${requests} from ${agentId}` : `Airlock: no more rolled-up requests from ${agentId}`),
+    blocks: [
+      { type: "section", text: mrkdwn(text) },
+      { type: "context", elements: [mrkdwn(`With ${OWN_AT_ONCE} or more of an agent's requests waiting, Airlock posts at most one more of them every ${POST_INTERVAL_MS / 1000} s; the rest are counted here as they come and go.`)] },
+    ],
+  };
 }

@@ -1,6 +1,7 @@
-import { and, eq, isNotNull, ne, or, sql } from "drizzle-orm";
+import { and, count, eq, inArray, isNotNull, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accessRequests, slackMessages, type SlackMessage } from "../db/schema";
+import type { Waiting } from "./throttle";
 
 /**
  * Where each request's Slack message is and how its last call went. Kept in the store, so after a
@@ -47,6 +48,34 @@ export class SlackMessageStore {
       .values({ requestId, channel: "", state: "failed", error, updatedAt: new Date() })
       .onConflictDoUpdate({ target: slackMessages.requestId, set: { state: "failed", error, updatedAt: new Date() } })
       .run();
+  }
+
+  /** One of a burst: counted in its agent's summary in `channel` (as configured), not posted on its own. */
+  rolledUp(requestId: string, channel: string): void {
+    this.db.insert(slackMessages).values({ requestId, channel, state: "rolled_up", updatedAt: new Date() }).run();
+  }
+
+  /** The agent's other pending requests, as the throttle weighs them for a new one in `channel`. */
+  waiting(agentId: string, channel: string, exceptRequestId: string): Waiting {
+    return {
+      own: this.#pendingOf(agentId, exceptRequestId, inArray(slackMessages.state, ["sending", "sent"])),
+      rolledUp: this.rolledUpPending(agentId, channel),
+    };
+  }
+
+  /** The agent's requests rolled up into its summary in `channel` that are still pending. */
+  rolledUpPending(agentId: string, channel: string): number {
+    return this.#pendingOf(agentId, undefined, and(eq(slackMessages.state, "rolled_up"), eq(slackMessages.channel, channel)));
+  }
+
+  #pendingOf(agentId: string, exceptRequestId: string | undefined, which: SQL | undefined): number {
+    const row = this.db
+      .select({ n: count() })
+      .from(slackMessages)
+      .innerJoin(accessRequests, eq(accessRequests.id, slackMessages.requestId))
+      .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.status, "pending"), exceptRequestId ? ne(slackMessages.requestId, exceptRequestId) : undefined, which))
+      .get();
+    return row?.n ?? 0;
   }
 
   /**

@@ -11,7 +11,9 @@ import { openStore, type Store } from "../db/client";
 import { EventBus } from "../events/bus";
 import { webClientOptions } from "./app";
 import { SlackMessageStore } from "./message-store";
+import { SlackRollupStore } from "./rollup-store";
 import { SlackSync } from "./sync";
+import { OWN_AT_ONCE } from "./throttle";
 
 const dir = makeTempDir("slack-sync");
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
@@ -48,10 +50,12 @@ function startSync(channel: string | undefined): SlackSync {
   return new SlackSync({
     client: new webApi.WebClient(STAND_IN_BOT_TOKEN, webClientOptions(slack.apiUrl)),
     messages,
+    rollups: new SlackRollupStore(store.db),
     approvals,
     bus,
     channelFor: () => channel,
     requestUrl: (id) => `http://airlock.test/requests/${id}`,
+    queueUrl: (agentId) => `http://airlock.test/?agent=${agentId}`,
   }).start();
 }
 
@@ -140,4 +144,54 @@ test("after a restart, a message whose request changed meanwhile is updated in p
   assert.match(JSON.stringify(updated.args.blocks), /Cancelled\* at .*Airlock restarted/);
   await sync.idle();
   assert.equal(messages.get(request.id)!.shown, "cancelled:0");
+});
+
+test("a burst from one agent: OWN_AT_ONCE messages of their own and one summary counting the rest, updated as they go; another agent's request is posted at once", async () => {
+  const posts = async () => (await slack.calls("chat.postMessage")).filter((c) => c.args.text.includes("burst-agent"));
+  const burst = Array.from({ length: 10 }, (_, i) => open(`sync-burst-${i}-`, { agentId: "burst-agent" }));
+  const calmOpened = Date.now();
+  open("sync-calm", { agentId: "calm-agent" });
+  burst.push(...Array.from({ length: 10 }, (_, i) => open(`sync-burst-${10 + i}-`, { agentId: "burst-agent" })));
+  const calm = await slack.waitFor("chat.postMessage", succeeded("sync-calm"));
+  assert.ok(calm.at - calmOpened < 1_000, `the other agent's request is not held back (${calm.at - calmOpened} ms)`);
+  await sync.idle();
+
+  const all = await posts();
+  assert.equal(all.length, OWN_AT_ONCE + 1, "twenty requests, four posts");
+  const own = all.slice(0, OWN_AT_ONCE);
+  const summary = all[OWN_AT_ONCE];
+  assert.deepEqual(own.map((c) => [0, 1, 2].find((i) => about(`sync-burst-${i}-`)(c))), [0, 1, 2], "the first of the burst have messages of their own");
+  assert.equal(summary.args.text, "Airlock: and 17 more requests from burst-agent");
+  assert.match(JSON.stringify(summary.args.blocks), /…and \*17 more requests\* from \*burst-agent\* — <http:\/\/airlock.test\/\?agent=burst-agent\|open the queue>/);
+  assert.ok(!JSON.stringify(summary.args.blocks).includes('"actions"'), "no buttons: one click never decides many");
+  assert.deepEqual({ state: messages.get(burst[7].id)!.state, channel: messages.get(burst[7].id)!.channel }, { state: "rolled_up", channel: "#approvals" });
+
+  // As they come and go, the summary is updated in place; a late one while it counts joins it.
+  for (const r of burst.slice(3, 6)) approvals.cancel(r.id, "withdrawn");
+  approvals.decide({ requestId: burst[6].id, person: alice, action: "approve", via: "web" });
+  open("sync-burst-late", { agentId: "burst-agent" });
+  await sync.idle();
+  const updates = (await slack.calls("chat.update")).filter((c) => c.args.ts === summary.ts);
+  assert.equal(updates.at(-1)!.args.text, "Airlock: and 14 more requests from burst-agent");
+  assert.equal((await posts()).length, OWN_AT_ONCE + 1, "no new post");
+
+  // Once none is waiting the summary says so, and the agent's next request has a message of its own again.
+  for (const r of [...burst.slice(0, 3), ...burst.slice(7)]) approvals.cancel(r.id, "withdrawn");
+  approvals.cancel(approvals.list("pending", 10, { agentId: "burst-agent" })[0].id, "withdrawn");
+  await sync.idle();
+  assert.match((await slack.calls("chat.update")).filter((c) => c.args.ts === summary.ts).at(-1)!.args.text, /no more rolled-up requests from burst-agent/);
+  open("sync-burst-after", { agentId: "burst-agent" });
+  await slack.waitFor("chat.postMessage", succeeded("sync-burst-after"));
+  await sync.idle();
+  assert.equal((await posts()).length, OWN_AT_ONCE + 2);
+});
+
+test("after a restart, a summary whose requests ended meanwhile is updated in place", async () => {
+  for (let i = 0; i < OWN_AT_ONCE + 2; i++) open(`sync-rollup-restart-${i}-`, { agentId: "restart-agent" });
+  await sync.idle();
+  const summary = await slack.waitFor("chat.postMessage", (c) => c.args.text === "Airlock: and 2 more requests from restart-agent");
+  sync.close();
+  approvals.cancelOrphans();
+  sync = startSync("#approvals");
+  await slack.waitFor("chat.update", (c) => c.args.ts === summary.ts && /no more rolled-up requests/.test(c.args.text));
 });

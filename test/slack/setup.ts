@@ -15,6 +15,7 @@ rules:
     match: { groups: [agents], kinds: [insert, update, delete] }
     action: review
     review: { approvers: [db-approvers], count: 1, timeout: 10m, grants: [once, 15m, 1h] }
+    access: { max: 1h }
   - name: schema-changes
     match: { groups: [agents], kinds: [ddl] }
     action: review

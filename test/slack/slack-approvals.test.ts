@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type pg from "pg";
+import { OWN_AT_ONCE } from "../../lib/slack/throttle";
+import { agentToken, api } from "../access/setup";
 import type { RunningAirlock } from "../support/airlock-server";
 import { buttonClick, buttonIn, denySubmission, postInteraction, postSigned } from "../support/slack-interactions";
 import { about, SLACK_USERS, startSlackStandIn, succeeded, type SlackCall, type SlackStandIn } from "../support/slack-stand-in";
@@ -158,6 +160,27 @@ describe("approving from Slack", () => {
     const attempts = (await slack.calls("chat.postMessage")).filter(about("slack-outage"));
     assert.deepEqual(attempts.map((c) => c.status), [500, 429, 200]);
     assert.ok(attempts[2].at - attempts[1].at >= 1_000, "Retry-After honoured");
+    await click(posted, SLACK_USERS.bob, "Approve once");
+    assert.equal((await running).rowCount, 1);
+  });
+
+  test("a burst of 20 access requests from ops-agent: a few messages and one summary; reporting-agent's statement meanwhile is posted at once", async () => {
+    const ops = await agentToken(airlock, "ops-agent");
+    const asks = await Promise.all(Array.from({ length: 20 }, (_, n) => api(airlock, ops, "POST", "/api/v1/access-requests", { resource: "demo", access: "write", duration: "1h", reason: `slack-burst ${n}` })));
+    assert.deepEqual(asks.map((a) => a.status), Array(20).fill(201));
+    const started = performance.now();
+    const { running, posted } = await hold("update orders set status = 'paid' where id = 6 /* slack-burst-other */", "slack-burst-other");
+    assert.ok(performance.now() - started < 2_000, "another agent's request is not held back");
+
+    const summaryOf = (n: number) => (c: SlackCall) => c.args.text === `Airlock: and ${n} more requests from ops-agent`;
+    const summary = await slack.waitFor("chat.postMessage", (c) => /^Airlock: and \d+ more requests? from ops-agent$/.test(c.args.text));
+    if (!summaryOf(20 - OWN_AT_ONCE)(summary)) await slack.waitFor("chat.update", (c) => c.args.ts === summary.ts && summaryOf(20 - OWN_AT_ONCE)(c));
+    assert.ok(blocksOf(summary).includes(`<${airlock.url}/?agent=ops-agent|open the queue>`), blocksOf(summary));
+    assert.equal((await slack.calls("chat.postMessage")).filter((c) => c.args.text.includes("ops-agent")).length, OWN_AT_ONCE + 1);
+
+    // Withdrawn, they leave the summary saying none are waiting; the other agent is decided as usual.
+    for (const ask of asks) assert.equal((await api(airlock, ops, "DELETE", `/api/v1/access-requests/${String(ask.body.id)}`)).status, 200);
+    await slack.waitFor("chat.update", (c) => c.args.ts === summary.ts && /no more rolled-up requests from ops-agent/.test(c.args.text));
     await click(posted, SLACK_USERS.bob, "Approve once");
     assert.equal((await running).rowCount, 1);
   });
