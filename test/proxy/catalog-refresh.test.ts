@@ -1,8 +1,7 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
-import { startPostgres, type TestPostgres } from "../support/postgres";
-import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { withPolicyProxy } from "../policy/setup";
 
 /**
  * The catalog after DDL through Airlock (issue 15): read again once the DDL's session is idle, so
@@ -20,24 +19,10 @@ const RULES = `rules:
 
 const EMAILS = ["ada@example.com", "bo@example.com"];
 
-let server: TestPostgres;
-let harness: ProxyHarness;
-
-before(async () => {
-  server = await startPostgres();
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query("create table customers (id int primary key, email text); insert into customers values (1, 'ada@example.com'), (2, 'bo@example.com')");
-  await admin.end();
-  harness = await startProxyHarness({ pg: server.url }, { rules: RULES });
-});
-after(async () => {
-  await harness?.close();
-  await server?.stop();
-});
+const env = withPolicyProxy({ rules: RULES, fixture: "create table customers (id int primary key, email text); insert into customers values (1, 'ada@example.com'), (2, 'bo@example.com')" });
 
 async function agent(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: await harness.url("pg") });
+  const client = new pg.Client({ connectionString: await env().harness.url("pg") });
   client.on("error", () => undefined);
   await client.connect();
   return client;
