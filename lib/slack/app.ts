@@ -8,6 +8,7 @@ import type { Policy } from "../policy/policy-file";
 import { handleInteractions } from "./interactions";
 import { SlackMessageStore } from "./message-store";
 import { SlackPeople, type Directory } from "./people";
+import { ReplayGuard, screenRequest } from "./replays";
 import { describeSlackError } from "./retry";
 import { SlackRollupStore } from "./rollup-store";
 import { SLACK_EVENTS_PATH, slackMode, type SlackMode } from "./settings";
@@ -18,7 +19,7 @@ export const CALL_TIMEOUT_MS = 10_000;
 
 export interface SlackIntegration {
   mode: Exclude<SlackMode, "off">;
-  /** Serves SLACK_EVENTS_PATH (HTTP mode): Bolt reads the raw body itself to check its signature. */
+  /** Serves SLACK_EVENTS_PATH (HTTP mode): a replay is refused (409), anything else goes to Bolt, which checks the signature. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
 }
@@ -71,16 +72,28 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
     .then((who) => console.log(`[slack] ${mode === "socket" ? "Socket Mode" : `HTTP at ${options.publicUrl}${SLACK_EVENTS_PATH}`}, as ${who.user ?? "?"} in ${who.team ?? "?"}`))
     .catch((err: unknown) => console.error(`[slack] the bot token does not work: ${describeSlackError(err)}`));
 
+  const replays = new ReplayGuard();
+  const toBolt: SlackIntegration["handle"] = (req, res) => {
+    try {
+      receiver!.requestListener(req, res);
+    } catch {
+      // Bolt takes only POSTs to the endpoint; it throws for anything else.
+      answer(res, 405, "Slack posts its requests here\n");
+    }
+  };
+
   return {
     mode,
     handle(req, res) {
       if (!receiver) return answer(res, 404, "Slack reaches this Airlock through Socket Mode\n");
-      try {
-        receiver.requestListener(req, res);
-      } catch {
-        // Bolt takes only POSTs to the endpoint; it throws for anything else.
-        answer(res, 405, "Slack posts its requests here\n");
-      }
+      if (req.method !== "POST") return toBolt(req, res);
+      // Bolt alone accepts the same signed request again for its five minutes; a replay must be told apart and change nothing.
+      screenRequest(req, replays, signingSecret!)
+        .then((refusal) => (refusal ? answer(res, refusal.status, refusal.text) : toBolt(req, res)))
+        .catch((err: unknown) => {
+          console.error("[slack] reading a request failed:", err);
+          if (!res.headersSent) answer(res, 500, "Airlock could not read this request\n");
+        });
     },
     async close() {
       sync.close();

@@ -164,6 +164,25 @@ describe("approving from Slack", () => {
     assert.equal((await running).rowCount, 1);
   });
 
+  test("a signed approve click sent twice decides once; the second answer says it was a replay, as does the click signed anew", async () => {
+    const { running, posted } = await hold("update orders set status = 'paid' where id = 5 /* slack-replay */", "slack-replay");
+    const request = store.request("slack-replay")!;
+    const approve = buttonClick(posted, SLACK_USERS.bob.id, buttonIn(posted, "Approve once"));
+    const timestamp = Math.floor(Date.now() / 1000);
+    // Side by side, as a replay racing the original would arrive.
+    const answers = await Promise.all([postInteraction(airlock.url, approve, { timestamp }), postInteraction(airlock.url, approve, { timestamp })]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409]);
+    assert.match(await answers.find((a) => a.status === 409)!.text(), /^replayed request: .*nothing was changed/);
+    const resigned = await postInteraction(airlock.url, approve, { timestamp: timestamp - 1 });
+    assert.equal(resigned.status, 409, "the same interaction (trigger id) signed at another time");
+
+    assert.equal((await running).rowCount, 1);
+    await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts && /Approved/.test(blocksOf(c)));
+    assert.deepEqual(store.decisions(request.id), [{ person: "bob@example.com", decision: "approve", via: "slack" }]);
+    const toBob = (await slack.calls("chat.postEphemeral")).filter((c) => c.args.user === SLACK_USERS.bob.id && c.args.text.startsWith(request.id));
+    assert.deepEqual(toBob, [], "a replay never reaches the approvals service, so not even 'already approved' is said");
+  });
+
   test("a burst of 20 access requests from ops-agent: a few messages and one summary; reporting-agent's statement meanwhile is posted at once", async () => {
     const ops = await agentToken(airlock, "ops-agent");
     const asks = await Promise.all(Array.from({ length: 20 }, (_, n) => api(airlock, ops, "POST", "/api/v1/access-requests", { resource: "demo", access: "write", duration: "1h", reason: `slack-burst ${n}` })));
