@@ -117,6 +117,16 @@ export class Relay {
     if (leftover.length > 0) this.#onClientData(Buffer.alloc(0));
   }
 
+  /** A statement is running, queued for the server or held: a graceful shutdown waits for it. */
+  get busy(): boolean {
+    return this.#holding || this.#deferred !== undefined || this.#tracker.size > 0;
+  }
+
+  /** Ends the session from outside (shutdown): the agent reads `err` as its last message. */
+  terminate(err: PgWireError): void {
+    this.#fatal(err);
+  }
+
   // --- agent → database -------------------------------------------------------------------
 
   #onClientData(chunk: Buffer): void {
@@ -240,7 +250,8 @@ export class Relay {
         // The fast-path call names a function by OID with no SQL to judge: never let it through.
         const statement = pending("<fast-path function call>", undefined, "simple");
         this.#names.endOfGroup();
-        return this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
+        this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
+        return this.#endOfGroupSent();
       }
       case Frontend.Terminate:
         return this.#end("client terminated", true);
