@@ -9,7 +9,7 @@ import type { GrantStore } from "./grants";
 import { DEFAULT_MAX_PENDING_PER_AGENT, TooManyPendingError } from "./pending-cap";
 import { hasDecided, whyNotDecider, type Decider } from "./people";
 
-export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason"> &
+export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason" | "heldBy"> &
   Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason">> & {
     timeoutMs: number;
   };
@@ -37,6 +37,8 @@ export interface ApprovalOptions {
   maxPendingPerAgent?: number;
   /** The issuer of agents' tokens: a person with that issuer and the agent's subject is its requester. */
   agentIssuer?: string;
+  /** This process's instance id (lib/events/instances.ts), kept on the statements it holds. */
+  instanceId?: string;
 }
 
 export interface DecideInput {
@@ -57,13 +59,22 @@ export interface DecideInput {
 export class ApprovalService {
   readonly #waiters = new Map<string, Array<(outcome: Outcome) => void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly grants: GrantStore,
     private readonly bus?: EventBus,
     private readonly options: ApprovalOptions = {},
-  ) {}
+  ) {
+    // Decided, expired or cancelled in another process (the bus carries it): whoever waits here hears it.
+    this.#unsubscribe = bus?.subscribe((event) => {
+      if (event.type !== "request.changed" || event.status === "pending") return;
+      if (!this.#waiters.has(event.requestId) && !this.#timers.has(event.requestId)) return;
+      const request = this.get(event.requestId);
+      if (request && request.status !== "pending") this.#finish(request);
+    });
+  }
 
   /** Opens a pending request; throws TooManyPendingError when the agent already has its most. */
   open(input: NewRequest): AccessRequest {
@@ -82,6 +93,7 @@ export class ApprovalService {
       outcomeReason: null,
       grantId: null,
       consumedAt: null,
+      heldBy: fields.kind === "access" ? null : (this.options.instanceId ?? null),
     };
     // IMMEDIATE: counting and inserting are one step, also for proxies in other processes.
     const insert = this.db.$client.transaction(() => {
@@ -177,11 +189,13 @@ export class ApprovalService {
 
   /**
    * After a restart no connection is waiting: pending held statements are cancelled, with the
-   * reason. Access asked for up front waits on no connection: it stays pending, its expiry re-armed.
+   * reason; with `orphaned`, only those it picks (the ones whose holding process is gone). Access
+   * asked for up front waits on no connection: it stays pending, its expiry re-armed (however many
+   * processes re-arm it, one ends it: see #end).
    */
-  cancelOrphans(reason = "Airlock restarted while the agent was waiting"): number {
+  cancelOrphans(reason = "Airlock restarted while the agent was waiting", orphaned: (request: AccessRequest) => boolean = () => true): number {
     const pending = this.list("pending", 10_000);
-    const held = pending.filter((r) => r.kind === "statement");
+    const held = pending.filter((r) => r.kind === "statement" && orphaned(r));
     for (const request of held) this.cancel(request.id, reason);
     for (const request of pending) if (request.kind === "access" && !this.#timers.has(request.id)) this.#armExpiry(request);
     return held.length;
@@ -216,6 +230,7 @@ export class ApprovalService {
   close(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#unsubscribe?.();
   }
 
   #armExpiry(request: AccessRequest): void {
@@ -288,12 +303,21 @@ export class ApprovalService {
       .run();
   }
 
+  /**
+   * Ends a request if it is still pending; only the process whose update ends it tells the others,
+   * so an expiry armed in two processes fires once. Either way, waiters here hear how it ended (it
+   * may have been decided or expired by another process whose event has not arrived yet).
+   */
   #end(id: string, status: "expired" | "cancelled", reason: string): void {
-    const request = this.get(id);
-    if (!request || request.status !== "pending") return;
-    this.#setStatus(request, status, reason, new Date());
-    this.#changed(request);
-    this.#finish(request);
+    const [ended] = this.db
+      .update(accessRequests)
+      .set({ status, decidedAt: new Date(), outcomeReason: reason })
+      .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "pending")))
+      .returning()
+      .all();
+    if (ended) this.#changed(ended);
+    const request = ended ?? this.get(id);
+    if (request && request.status !== "pending") this.#finish(request);
   }
 
   #finish(request: AccessRequest): void {

@@ -37,6 +37,7 @@ export function storedRequest(createdAt: Date, overrides: Partial<AccessRequest>
     consumedAt: null,
     durationMs: null,
     reason: null,
+    heldBy: null,
     ...overrides,
   };
 }

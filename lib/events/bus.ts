@@ -15,11 +15,30 @@ export type AirlockEvent =
 export type Listener = (event: AirlockEvent) => void;
 
 /**
- * In-process publish/subscribe. A failing listener is logged and skipped: one broken browser
- * socket must never stop an event reaching the others, nor the code that published it.
+ * Carries events between the processes sharing one store. Today the events table on SQLite
+ * (store-transport.ts); with a PostgreSQL store, LISTEN/NOTIFY behind this same interface, so no
+ * caller of the bus changes. An event is delivered everywhere at most once per process; where it
+ * came from does not matter to a listener, and every listener reads what it needs from the store.
+ */
+export interface EventTransport {
+  /** Begins handing other processes' events to `deliver`. */
+  start(deliver: (event: AirlockEvent) => void): void;
+  /** Passes one of this process's events on to the others. */
+  send(event: AirlockEvent): void;
+  close(): void;
+}
+
+/**
+ * Publish/subscribe within the process and, with a transport, across the processes on one store.
+ * A failing listener is logged and skipped: one broken browser socket must never stop an event
+ * reaching the others, nor the code that published it.
  */
 export class EventBus {
   readonly #listeners = new Set<Listener>();
+
+  constructor(private readonly transport?: EventTransport) {
+    transport?.start((event) => this.#deliver(event));
+  }
 
   subscribe(listener: Listener): () => void {
     this.#listeners.add(listener);
@@ -27,6 +46,24 @@ export class EventBus {
   }
 
   publish(event: AirlockEvent): void {
+    // Here first: a listener that writes what others will read back (a session snapshot) is done before they hear.
+    this.#deliver(event);
+    try {
+      this.transport?.send(event);
+    } catch (err) {
+      console.error("[events] could not pass an event to other processes:", err);
+    }
+  }
+
+  close(): void {
+    this.transport?.close();
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+
+  #deliver(event: AirlockEvent): void {
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -34,9 +71,5 @@ export class EventBus {
         console.error("[events] listener failed:", err);
       }
     }
-  }
-
-  get size(): number {
-    return this.#listeners.size;
   }
 }

@@ -1,0 +1,66 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { makeTempDir } from "../../test/support/temp-dir";
+import { openStore } from "../db/client";
+import { events } from "../db/schema";
+import { EventBus, type AirlockEvent } from "./bus";
+import { currentInstance } from "./instances";
+import { EVENT_KEEP_MS, StoreEventTransport } from "./store-transport";
+
+const dir = makeTempDir("events");
+after(() => dir.remove());
+
+/** A process's bus on the shared store: its own connection, its own instance. */
+function processOnStore() {
+  const store = openStore(dir.path, "drizzle");
+  const transport = new StoreEventTransport(store.db, currentInstance(), 10);
+  const bus = new EventBus(transport);
+  const heard: AirlockEvent[] = [];
+  bus.subscribe((e) => heard.push(e));
+  return { store, bus, heard, close: () => (bus.close(), store.close()) };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (const start = Date.now(); !check(); await new Promise((r) => setTimeout(r, 5))) {
+    if (Date.now() - start > 2000) throw new Error("timed out");
+  }
+}
+
+test("an event published in one process reaches the other once, in order, and its own process once", async () => {
+  const a = processOnStore();
+  const b = processOnStore();
+  try {
+    const first: AirlockEvent = { type: "grant.changed", grantId: "g_1" };
+    const second: AirlockEvent = { type: "request.changed", requestId: "r_1", status: "approved" };
+    a.bus.publish(first);
+    a.bus.publish(second);
+    await until(() => b.heard.length === 2);
+    assert.deepEqual(b.heard, [first, second]);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(a.heard, [first, second], "the publisher hears its own at once, never again from the table");
+    assert.equal(b.heard.length, 2);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("a process that starts later hears only what is published after; old rows are pruned", async () => {
+  const a = processOnStore();
+  a.bus.publish({ type: "policy.changed", ok: true });
+  const b = processOnStore();
+  try {
+    a.bus.publish({ type: "slack.changed", requestId: "r_2" });
+    await until(() => b.heard.length === 1);
+    assert.deepEqual(b.heard, [{ type: "slack.changed", requestId: "r_2" }]);
+
+    a.store.db.update(events).set({ at: new Date(Date.now() - EVENT_KEEP_MS - 1) }).run();
+    const c = processOnStore(); // its first poll prunes
+    await new Promise((r) => setTimeout(r, 50));
+    c.close();
+    assert.equal(a.store.db.select().from(events).all().length, 0);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
