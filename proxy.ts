@@ -19,7 +19,7 @@ export function proxy(request: NextRequest): NextResponse | undefined {
 /** next-auth's session cookie, plain or `__Secure-`, whole or in chunks (`.0`, `.1`…). */
 const SESSION_COOKIE = /^(__Secure-)?authjs\.session-token(\.\d+)?$/;
 
-/** Open to the signed-out: sign-in itself, health, the agents' bearer-token API and Next.js's own assets. */
+/** Open to the signed-out: sign-in itself, health and readiness, the agents' bearer-token API and Next.js's own assets. */
 export const config = {
-  matcher: ["/((?!signin|api/auth/|api/health|api/v1/|_next/|favicon\\.ico).*)"],
+  matcher: ["/((?!signin|api/auth/|api/health|api/ready|api/v1/|_next/|favicon\\.ico).*)"],
 };

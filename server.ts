@@ -16,8 +16,12 @@ import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/c
 import { preparePrivateDataDir } from "./lib/data-dir";
 import { openStore } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
+import { currentInstance } from "./lib/events/instances";
+import { StoreEventTransport } from "./lib/events/store-transport";
 import { agentClientIds } from "./lib/identity/agent-clients";
 import { findPerson } from "./lib/identity/people";
+import { configureLogs, installConsole, logger, readLogSettings } from "./lib/log";
+import { checkReadiness } from "./lib/ops/readiness";
 import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
@@ -34,17 +38,23 @@ import { createMcpEndpoint, MCP_PATH } from "./server/mcp-endpoint";
 import { securityHeaders } from "./server/security-headers";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
+const log = logger("airlock");
 
 async function main(): Promise<void> {
   const dev = process.argv.includes("--dev");
   loadDotEnv();
+  // Logs first: with AIRLOCK_LOG_FORMAT=json every later line, Next.js's too, is JSON.
+  configureLogs(readLogSettings());
+  installConsole();
   const config = loadConfig();
   // Private before anything writes there: statements, parameters and keys are for this account only.
   preparePrivateDataDir(config.dataDir);
 
   // The store and the policy first: without either there is nothing safe to serve.
   const store = openStore(config.dataDir, path.join(root, "drizzle"));
-  const bus = new EventBus();
+  // The bus reaches every process on this store (`npm run proxy` beside this one): see lib/events/store-transport.ts.
+  const instance = currentInstance();
+  const bus = new EventBus(new StoreEventTransport(store.db, instance));
   const policy = new PolicySource(config.policyPath, bus).watch();
 
   // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.
@@ -67,7 +77,8 @@ async function main(): Promise<void> {
     configured: config.agentClientIds,
     fallback: devIdp && agentIssuer === devIdp.issuer ? SEED_AGENTS.map((a) => a.id) : undefined,
   });
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus });
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus, instance });
+  if (!proxy.instances) throw new Error("the proxy was started without its instance");
 
   const runtime: Runtime = {
     version: readVersion(),
@@ -81,6 +92,7 @@ async function main(): Promise<void> {
     agentIssuer,
     proxy: { host: proxy.server.host, port: proxy.server.port },
     liveSessions: proxy.liveSessions,
+    instances: proxy.instances,
     policy,
     classifiers: proxy.classifiers,
     approvals: proxy.approvals,
@@ -94,6 +106,7 @@ async function main(): Promise<void> {
       proxy: { host: proxy.server.host, port: proxy.server.port },
       waitsPerAgent: config.waitsPerAgent,
     }),
+    readiness: () => checkReadiness({ db: store.db, policy: () => policy.status, proxy: () => proxy.server }),
   };
   setRuntime(runtime);
   const audit = startAudit({ config, db: store.db, bus, policyStatus: () => policy.status });
@@ -136,7 +149,9 @@ async function main(): Promise<void> {
     return undefined;
   };
   const headers = securityHeaders({ pub, dev, formTargets: externalOrigins(sso.issuer, pub) });
+  let draining = false;
   handler = (req, res) => {
+    if (draining) return shuttingDown(res);
     const own = besideNext(req.url);
     if (own) {
       headers.forOther(res);
@@ -147,6 +162,7 @@ async function main(): Promise<void> {
     void nextHandler(req, res);
   };
   http.on("upgrade", (req, socket, head) => {
+    if (draining) return void socket.destroy();
     if (isUnder(req.url, LIVE_PATH)) return void live.upgrade(req, socket, head);
     void nextUpgrade(req, socket, head);
   });
@@ -161,21 +177,46 @@ async function main(): Promise<void> {
   });
   console.log(renderBanner(runtime, port));
 
+  // A graceful stop, as orchestrators send it: no new work, running statements finish (up to
+  // AIRLOCK_DRAIN_SECONDS), held ones end with the reason, everything recorded is written.
   const shutdown = async (signal: string) => {
-    console.log(`[airlock] ${signal}: shutting down`);
+    if (draining) return; // npm passes the signal on too: one shutdown
+    draining = true;
+    const { drainMs } = config.operations;
+    log.info(`${signal}: shutting down; running statements get up to ${drainMs / 1000} s`, { signal, drainMs });
+    forceExitAfter(drainMs + FORCE_EXIT_GRACE_MS);
+    http.closeIdleConnections();
+    await proxy.close(drainMs);
     live.close();
     await slack?.close();
     http.close();
     http.closeAllConnections();
-    await proxy.close();
     audit.close();
     policy.close();
+    bus.close();
     store.close();
     removeServerInfo(config.dataDir);
+    log.info("shut down");
     process.exit(0);
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+/** Beyond the drain limit, what is left to close (writes, embedded databases) gets this long. */
+const FORCE_EXIT_GRACE_MS = 10_000;
+
+/** A shutdown that hangs must still end: exit 1, so the supervisor sees it was not clean. */
+function forceExitAfter(ms: number): void {
+  setTimeout(() => {
+    log.error(`shutdown did not finish within ${ms} ms; exiting`);
+    process.exit(1);
+  }, ms).unref();
+}
+
+function shuttingDown(res: ServerResponse): void {
+  res.writeHead(503, { "content-type": "application/json", connection: "close", "retry-after": "5" });
+  res.end(JSON.stringify({ error: { code: "shutting_down", message: "Airlock is shutting down" } }));
 }
 
 async function startDevIdp(config: AirlockConfig, publicUrl: string): Promise<DevIdp> {

@@ -33,6 +33,12 @@ export const DEFAULT_MAX_STATEMENT_BYTES = 4 * 1024 * 1024;
  */
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT = 64 * 1024 * 1024;
 
+/**
+ * Time running statements get to finish at shutdown: longer than most interactive statements,
+ * within the 30 s an orchestrator (Kubernetes' terminationGracePeriodSeconds) waits by default.
+ */
+export const DEFAULT_DRAIN_MS = 30_000;
+
 /** Everything Airlock reads from its environment, resolved once with working defaults. */
 export interface AirlockConfig {
   /** Address the dashboard and the proxy bind to. */
@@ -75,6 +81,17 @@ export interface AirlockConfig {
   /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
   audit: { days: number; checkpointHours: number };
   proxyLimits: ProxyLimits;
+  operations: Operations;
+}
+
+/** How Airlock is run beside other services: shutdown and metrics. */
+export interface Operations {
+  /** On SIGTERM/SIGINT, running statements get this long to finish before sessions are ended. */
+  drainMs: number;
+  /** `/metrics` on a port of its own (0: a free one); undefined: on the dashboard port, behind metricsToken. */
+  metricsPort: number | undefined;
+  /** Bearer token for `/metrics` on the dashboard port; with neither setting, `/metrics` is not served. */
+  metricsToken: string | undefined;
 }
 
 /** What one agent, or all of them, may hold of the proxy. */
@@ -142,6 +159,11 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       maxConnections: readCount(env, "AIRLOCK_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
       maxStatementBytes: readBytes(env, "AIRLOCK_MAX_STATEMENT_BYTES", DEFAULT_MAX_STATEMENT_BYTES),
       maxBufferedBytesPerAgent: readBytes(env, "AIRLOCK_MAX_BUFFERED_BYTES_PER_AGENT", DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT),
+    },
+    operations: {
+      drainMs: readSeconds(env, "AIRLOCK_DRAIN_SECONDS", DEFAULT_DRAIN_MS, true),
+      metricsPort: env.AIRLOCK_METRICS_PORT ? readPort(env, "AIRLOCK_METRICS_PORT", 0) : undefined,
+      metricsToken: env.AIRLOCK_METRICS_TOKEN || undefined,
     },
   };
 }

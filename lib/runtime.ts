@@ -2,9 +2,11 @@ import type { AccessService } from "./access/service";
 import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
 import type { LiveSessions } from "./activity/live-sessions";
+import type { Readiness } from "./ops/readiness";
 import type { GrantStore } from "./approvals/grants";
 import type { ApprovalService } from "./approvals/service";
 import type { EventBus } from "./events/bus";
+import type { InstanceRegistry } from "./events/instances";
 import type { Resource } from "./policy/policy-file";
 import type { PolicySource } from "./policy/source";
 import type { Classification } from "./sql/types";
@@ -33,6 +35,8 @@ export interface Runtime {
   proxy: { host: string; port: number };
   /** Agent sessions open on this process's proxy. */
   liveSessions: LiveSessions;
+  /** The processes sharing the store (this one, `npm run proxy`), with every one's agent sessions. */
+  instances: InstanceRegistry;
   policy: PolicySource;
   /** Per-resource classifiers on each database's own catalog (shared with the proxy). */
   classifiers: { forResource(resource: Resource): Promise<{ classify(text: string): Classification }> };
@@ -40,6 +44,8 @@ export interface Runtime {
   grants: GrantStore;
   /** The agent HTTP API's core: access requests, their long-polls, the agent's grants. */
   access: AccessService;
+  /** Whether this instance should get traffic now (`GET /api/ready`). */
+  readiness(): Readiness;
 }
 
 export interface SsoSettings {

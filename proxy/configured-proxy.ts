@@ -11,12 +11,16 @@ import type { Db } from "../lib/db/client";
 import { loadMaskKey } from "../lib/masking/mask-key";
 import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
+import { InstanceRegistry, type Instance } from "../lib/events/instances";
 import { createAgentTokenVerifier, type AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { Policy } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
+
+/** Why a request still pending at shutdown was cancelled (its agent reads this too). */
+export const SHUTTING_DOWN = "Airlock is shutting down";
 
 /**
  * Airlock's own connection for reading a resource's catalog: it gives up on a lock at once
@@ -34,11 +38,17 @@ export interface ConfiguredProxy {
   approvals: ApprovalService;
   grants: GrantStore;
   liveSessions: LiveSessions;
+  /** With an instance and a bus: the processes on this store, and every one's sessions. */
+  instances: InstanceRegistry | undefined;
   recorder: ActivityRecorder;
   /** The agent token check the proxy uses, for the agent HTTP API to use alike. */
   verify: AgentTokenVerifier;
-  /** Stops accepting, ends sessions, writes what is pending, stops embedded databases. */
-  close(): Promise<void>;
+  /**
+   * Shuts down: new connections are refused, held statements end (their requests cancelled),
+   * running ones get up to `drainMs` to finish, then sessions end, what is pending is written and
+   * embedded databases stop.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** The proxy as Airlock's configuration describes it, wired to the store and the policy. */
@@ -52,14 +62,20 @@ export async function startConfiguredProxy(options: {
   /** The dashboard's URL as people reach it, for links to requests. */
   publicUrl: string;
   bus?: EventBus;
+  /** This process, when others may share the store (lib/events/instances.ts). */
+  instance?: Instance;
 }): Promise<ConfiguredProxy> {
   const { config } = options;
   const recorder = new ActivityRecorder(options.db, options.bus, new AuditLog(options.db));
   const liveSessions = new LiveSessions(options.bus);
   const grants = new GrantStore(options.db, options.bus);
-  const approvals = new ApprovalService(options.db, grants, options.bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer });
-  // No connection survived the last run: requests still pending then cannot be answered now.
-  const orphans = approvals.cancelOrphans();
+  const { instance, bus } = options;
+  const approvals = new ApprovalService(options.db, grants, bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer, instanceId: instance?.id });
+  const instances = instance && bus ? new InstanceRegistry(options.db, instance, liveSessions, bus) : undefined;
+  // No connection survived the last run: held statements still pending then cannot be answered
+  // now; those another running process holds (its agents are waiting) are left alone.
+  const live = instances?.liveIds();
+  const orphans = approvals.cancelOrphans(undefined, (r) => !live || !r.heldBy || !live.has(r.heldBy));
   if (orphans > 0) console.log(`[approvals] cancelled ${orphans} request(s) left pending by the previous run`);
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
@@ -92,13 +108,19 @@ export async function startConfiguredProxy(options: {
     approvals,
     grants,
     liveSessions,
+    instances,
     recorder,
     verify,
-    async close() {
-      // Waiting agents are told why their requests end, before their connections do.
-      approvals.cancelOrphans("Airlock shut down while the agent was waiting");
+    async close(drainMs = 0) {
+      const draining = server.drain(drainMs);
+      // Nobody can approve a statement while the instance goes away: waiting agents are told why
+      // their requests end (57014 with this reason), before their connections do.
+      // Only this process's: another process's agents still wait on theirs.
+      approvals.cancelOrphans(SHUTTING_DOWN, (r) => !instance || r.heldBy === instance.id);
+      await draining;
       await server.close();
       approvals.close();
+      instances?.close();
       recorder.flush();
       await upstreams.close();
     },

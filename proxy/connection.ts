@@ -6,6 +6,7 @@ import { AgentMessages, agentMessageLimit } from "./agent-messages";
 import { authorizeAgent } from "./authorize";
 import type { CancelKeys } from "./cancel-keys";
 import type { ConnectionSlots } from "./connection-slots";
+import type { ProxySessions } from "./drain";
 import { Auth, TxStatus } from "./protocol/message-codes";
 import { StreamClosedError } from "./protocol/socket-reader";
 import { writeAuthentication, writeBackendKeyData, writeNoticeResponse, writeParameterStatus, writeReadyForQuery } from "./protocol/writer";
@@ -19,7 +20,7 @@ import { UpstreamError } from "./upstream/postgres";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
 
 /** One agent connection, from the first byte to the last. */
-export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys, slots: ConnectionSlots): Promise<void> {
+export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys, slots: ConnectionSlots, sessions: ProxySessions): Promise<void> {
   let client: Duplex = socket;
   // Counted from the first byte; given back however the connection ends.
   const slot = slots.open();
@@ -35,7 +36,8 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     }
     client = startup.socket;
     if (startup.negotiate) client.write(startup.negotiate);
-    // Over the cap: refused now, where the agent reads an answer (as PostgreSQL's "too many clients").
+    // Shutting down, or over the cap: refused now, where the agent reads an answer (as PostgreSQL does).
+    if (sessions.draining) throw sessions.refusal();
     slot.admit();
 
     // Authenticate: the token is the password; the database names a resource of the policy.
@@ -138,11 +140,14 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
         }
       },
     }, startup.reader.buffer.drain());
+    // A graceful shutdown ends it once idle (or at the drain limit).
+    const forget = sessions.add(relay);
     // Idle: nothing sent, nothing running or held (after the relay, so it sees the server's bytes second).
     const clientMessages = messages;
     const idle = deps.limits.idleSessionTimeoutMs > 0 ? new IdleWatch({ timeoutMs: deps.limits.idleSessionTimeoutMs, client, syncPoints: () => clientMessages.syncPoints, ready: new ReadyForQueryCounter() }) : undefined;
     if (idle) upstream.onData((chunk) => idle.serverData(chunk));
     const ended = await relay.done;
+    forget();
     idle?.close();
     const reason = idle?.ended?.message ?? ended;
     holds.cancel("the agent disconnected");

@@ -3,6 +3,7 @@ import type { SecureContext } from "node:tls";
 import { CancelKeys } from "./cancel-keys";
 import { serveConnection } from "./connection";
 import { ConnectionSlots } from "./connection-slots";
+import { ProxySessions } from "./drain";
 import type { ProxyDeps } from "./proxy-deps";
 import { negotiateStartup } from "./startup";
 
@@ -18,7 +19,13 @@ export interface ProxyServer {
   port: number;
   /** Connections holding a slot now (AIRLOCK_MAX_CONNECTIONS counts these). */
   slots: ConnectionSlots;
-  /** Stops accepting, ends every session. */
+  /** Refuses new connections from now on; each session ends once idle, or when `limitMs` is up. */
+  drain(limitMs: number): Promise<void>;
+  /** Whether new connections are being refused (draining). */
+  readonly draining: boolean;
+  /** Listening and taking new connections. */
+  readonly listening: boolean;
+  /** Stops listening, ends every session. */
   close(): Promise<void>;
 }
 
@@ -27,13 +34,14 @@ export async function startProxyServer(options: ProxyOptions): Promise<ProxyServ
   const keys = new CancelKeys();
   const slots = new ConnectionSlots(options.limits);
   const deps: ProxyDeps = { ...options, negotiateStartup: (socket) => negotiateStartup(socket, options.tls) };
+  const sessions = new ProxySessions();
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     // Errors on one socket (resets, broken pipes) end that session only.
     socket.on("error", () => socket.destroy());
-    void serveConnection(socket, deps, keys, slots);
+    void serveConnection(socket, deps, keys, slots, sessions);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -47,6 +55,13 @@ export async function startProxyServer(options: ProxyOptions): Promise<ProxyServ
     host: options.host,
     port,
     slots,
+    drain: (limitMs) => sessions.drain(limitMs),
+    get draining() {
+      return sessions.draining;
+    },
+    get listening() {
+      return server.listening && !sessions.draining;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

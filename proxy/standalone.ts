@@ -8,7 +8,11 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig, loadDotEnv } from "../lib/config";
 import { preparePrivateDataDir } from "../lib/data-dir";
 import { openStore } from "../lib/db/client";
+import { EventBus } from "../lib/events/bus";
+import { currentInstance } from "../lib/events/instances";
+import { StoreEventTransport } from "../lib/events/store-transport";
 import { agentClientIds } from "../lib/identity/agent-clients";
+import { configureLogs, installConsole, readLogSettings } from "../lib/log";
 import { PolicySource } from "../lib/policy/source";
 import { PolicyError } from "../lib/policy/policy-file";
 import { readServerInfo } from "../lib/server-info";
@@ -16,6 +20,8 @@ import { startConfiguredProxy } from "./configured-proxy";
 
 async function main(): Promise<void> {
   loadDotEnv();
+  configureLogs(readLogSettings());
+  installConsole();
   const config = loadConfig();
   const server = readServerInfo(config.dataDir);
   const issuer = config.agentIssuer ?? config.oidc.issuer ?? server?.issuer;
@@ -33,17 +39,26 @@ async function main(): Promise<void> {
   const store = openStore(config.dataDir, path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle"));
   const policy = new PolicySource(config.policyPath).watch();
   const publicUrl = config.publicUrl ?? server?.publicUrl ?? `http://localhost:${config.port}`;
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl });
-  console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer})`);
+  // The dashboard's decisions, revocations and its view of this proxy's sessions cross over the store (lib/events/store-transport.ts).
+  const instance = currentInstance();
+  const bus = new EventBus(new StoreEventTransport(store.db, instance));
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl, bus, instance });
+  console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer}, instance ${instance.name})`);
 
-  const shutdown = async () => {
-    await proxy.close();
+  // As server.ts: refuse new agents, let running statements finish (AIRLOCK_DRAIN_SECONDS), end held ones, write what is pending.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[proxy] ${signal}: shutting down; running statements get up to ${config.operations.drainMs / 1000} s`);
+    await proxy.close(config.operations.drainMs);
     policy.close();
+    bus.close();
     store.close();
     process.exit(0);
   };
-  process.once("SIGINT", () => void shutdown());
-  process.once("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 main().catch((err: unknown) => {

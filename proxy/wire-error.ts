@@ -8,6 +8,7 @@ export const SqlState = {
   ProtocolViolation: "08P01",
   ConnectionFailure: "08006",
   CannotConnectNow: "57P03",
+  AdminShutdown: "57P01",
   QueryCanceled: "57014",
   InsufficientPrivilege: "42501",
   ProgramLimitExceeded: "54000",

@@ -7,6 +7,8 @@ export interface RunningAirlock {
   dataDir: string;
   /** Everything the server printed so far. */
   output(): string;
+  /** The started process's exit code (null when a signal ended it), once it has exited. */
+  exited: Promise<number | null>;
   /** Stops the server (SIGTERM: a clean shutdown; SIGKILL: a crash) and removes a temp data dir. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function startAirlock(options: StartOptions = {}): Promise<RunningA
       ...options.env,
     },
   });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -48,6 +51,7 @@ export async function startAirlock(options: StartOptions = {}): Promise<RunningA
     port,
     dataDir,
     output: () => output,
+    exited,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       await stopProcessGroup(child, signal);
       temp?.remove();

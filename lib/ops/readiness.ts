@@ -1,0 +1,50 @@
+import type { Db } from "../db/client";
+import type { PolicyStatus } from "../policy/source";
+
+/** One part's state: "ok", or what is wrong with it, in words for whoever reads the probe. */
+export type Check = "ok" | string;
+
+export interface Readiness {
+  ready: boolean;
+  checks: { store: Check; policy: Check; proxy: Check };
+  /** The parts that are not ok, for a quick read of a 503. */
+  missing: string[];
+}
+
+export interface ReadinessParts {
+  db: Db;
+  policy: () => PolicyStatus;
+  proxy: () => { listening: boolean; draining: boolean };
+}
+
+/**
+ * Whether this instance should get traffic: the store answers a trivial query, the policy file
+ * as it is now is loaded and valid (an invalid edit keeps the last good policy in force, but an
+ * operator must hear of it before rolling on), and the proxy takes connections.
+ */
+export function checkReadiness(parts: ReadinessParts): Readiness {
+  const checks = { store: storeCheck(parts.db), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
+  const missing = Object.entries(checks)
+    .filter(([, check]) => check !== "ok")
+    .map(([name]) => name);
+  return { ready: missing.length === 0, checks, missing };
+}
+
+function storeCheck(db: Db): Check {
+  try {
+    db.$client.prepare("select 1").get();
+    return "ok";
+  } catch (err) {
+    return `the store does not answer: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+function policyCheck(status: PolicyStatus): Check {
+  if (status.error) return `the policy file is invalid (the last valid policy is in force): ${status.error.message}`;
+  return "ok";
+}
+
+function proxyCheck(proxy: { listening: boolean; draining: boolean }): Check {
+  if (proxy.draining) return "shutting down: new agent connections are refused";
+  return proxy.listening ? "ok" : "the proxy is not listening";
+}
