@@ -2,7 +2,7 @@ import type { LiveSession } from "@/lib/activity/live-sessions";
 import { SqlSnippet } from "../ui/sql-snippet";
 import { TimeAgo } from "../ui/time-ago";
 
-export function LiveSessionsTable({ sessions, now }: { sessions: LiveSession[]; now: Date }) {
+export function LiveSessionsTable({ sessions, now }: { sessions: Array<LiveSession & { instance?: string }>; now: Date }) {
   return (
     <table className="table" aria-label="Live agent sessions">
       <thead>
@@ -10,6 +10,7 @@ export function LiveSessionsTable({ sessions, now }: { sessions: LiveSession[]; 
           <th>Agent</th>
           <th>Resource</th>
           <th>Client</th>
+          <th>Instance</th>
           <th>Since</th>
           <th className="num">Statements</th>
           <th>Last statement</th>
@@ -24,6 +25,7 @@ export function LiveSessionsTable({ sessions, now }: { sessions: LiveSession[]; 
             </td>
             <td>{s.resource}</td>
             <td className="mono">{s.clientAddress ?? "—"}</td>
+            <td className="mono" data-testid="live-session-instance">{s.instance ?? "—"}</td>
             <td>
               <TimeAgo at={s.startedAt} now={now} />
             </td>

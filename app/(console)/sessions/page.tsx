@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
 
 export default async function SessionsPage() {
   const { rt } = await requirePerson();
-  const sessions = rt.liveSessions.list();
+  const sessions = rt.instances.sessionsEverywhere();
   const statements = recentStatements(rt.store.db, 50);
   const now = new Date();
   return (

@@ -1,0 +1,170 @@
+/**
+ * Issue 16, first step: the dashboard (`npm start`) and `npm run proxy` as two real processes on
+ * one data dir hear each other through the store's event bus. Statements held on the standalone
+ * proxy are decided in the dashboard (its server action, as a signed-in approver's browser posts
+ * it), grants made and revoked there take effect on the standalone proxy, and the Sessions page
+ * lists the standalone proxy's connections with its instance name.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { GrantStore } from "../../lib/approvals/grants";
+import { ApprovalService } from "../../lib/approvals/service";
+import { openStore, type Store } from "../../lib/db/client";
+import { startAirlock, type RunningAirlock } from "../support/airlock-server";
+import { pendingRequest } from "../support/pending-request";
+import { startPostgres, type TestPostgres } from "../support/postgres";
+import { agentToken } from "../support/server-agent";
+import { callServerAction } from "../support/server-actions";
+import { startStandaloneProxy, type StandaloneProxy } from "../support/standalone-proxy";
+import { makeTempDir } from "../support/temp-dir";
+import { signInOverHttp } from "../web/http-session";
+
+const INSTANCE = "proxy-b";
+const ROUNDS = 20;
+
+let server: TestPostgres;
+let airlock: RunningAirlock;
+let proxy: StandaloneProxy;
+let store: Store;
+/** Reads only (this test's view of the store); every decision is the dashboard's. */
+let approvals: ApprovalService;
+let grants: GrantStore;
+let alice: string;
+const dir = makeTempDir("cross-process");
+
+before(async () => {
+  server = await startPostgres();
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query("create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 100) g");
+  await admin.end();
+  const policy = path.join(dir.path, "airlock.policy.yaml");
+  fs.writeFileSync(
+    policy,
+    [
+      "resources:",
+      `  pg: { type: postgres, url: "${server.url}" }`,
+      "rules:",
+      "  - { name: agents-read, match: { groups: [agents], kinds: [select] }, action: allow }",
+      "  - name: agents-write",
+      "    match: { groups: [agents], kinds: [update] }",
+      "    action: review",
+      "    review: { approvers: [db-approvers], grants: [once, 15m] }",
+      "",
+    ].join("\n"),
+  );
+  airlock = await startAirlock({ dataDir: path.join(dir.path, "data"), env: { AIRLOCK_POLICY: policy } });
+  proxy = await startStandaloneProxy(airlock.dataDir, { AIRLOCK_POLICY: policy, AIRLOCK_INSTANCE_NAME: INSTANCE });
+  store = openStore(airlock.dataDir);
+  grants = new GrantStore(store.db);
+  approvals = new ApprovalService(store.db, grants);
+  alice = await signInOverHttp(airlock.url, "alice@example.com");
+});
+after(async () => {
+  store?.close();
+  await proxy?.stop();
+  await airlock?.stop();
+  await server?.stop();
+  dir.remove();
+});
+
+/** An agent on the standalone proxy, with the notices it is sent. */
+async function agentOnStandalone() {
+  const client = new pg.Client({ host: "127.0.0.1", port: proxy.port, user: "reporting-agent", password: await agentToken(airlock), database: "pg" });
+  const notices: string[] = [];
+  client.on("notice", (n) => notices.push(n.message ?? ""));
+  client.on("error", () => undefined);
+  await client.connect();
+  return { client, notices };
+}
+
+function decide(requestId: string, decision: string, reason?: string): Promise<string> {
+  return callServerAction(airlock, alice, "decideRequest", `/requests/${requestId}`, { requestId, decision, ...(reason ? { reason } : {}) });
+}
+
+async function page(url: string): Promise<string> {
+  const res = await fetch(new URL(url, airlock.url), { headers: { cookie: alice } });
+  assert.equal(res.status, 200, url);
+  return res.text();
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+test("held on the standalone proxy, queued on the dashboard, approved or denied there: released or refused", async () => {
+  const { client } = await agentOnStandalone();
+  try {
+    const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
+    const request = await pendingRequest(approvals);
+    assert.ok((await page("/")).includes(request.id), "the dashboard's queue shows the standalone proxy's hold");
+    assert.match(await decide(request.id, "deny", "not today"), /Request denied/);
+    await refused;
+
+    // decision → result: from the dashboard's committed decision (its decidedAt) to the agent having its rows.
+    const latencies: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const sql = `update counters set n = n + 1 where id = ${i + 2}`;
+      // Timed as the rows arrive, not when the action's own response (rendered after) is read.
+      const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
+      const pending = await pendingRequest(approvals, sql);
+      assert.match(await decide(pending.id, "approve:once"), /Request approved/);
+      const { rows, at } = await result;
+      assert.equal(rows, 1);
+      latencies.push(at - approvals.get(pending.id)!.decidedAt!.getTime());
+    }
+    console.log(`# dashboard decision → standalone proxy's agent has its result, ${ROUNDS} rounds: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
+    assert.ok(percentile(latencies, 99) < 1000, `p99 ${percentile(latencies, 99)} ms`);
+  } finally {
+    await client.end();
+  }
+});
+
+test("a grant approved on the dashboard covers the standalone proxy's statements; revoked there, the next one is held and the session is told", async () => {
+  const { client, notices } = await agentOnStandalone();
+  try {
+    const sql = "update counters set n = n + 1 where id = 50";
+    const first = client.query(sql);
+    const request = await pendingRequest(approvals, sql);
+    assert.match(await decide(request.id, "approve:900000"), /Request approved/);
+    await first;
+    const grantId = approvals.get(request.id)!.grantId!;
+    assert.ok(grantId);
+    assert.equal((await client.query("update counters set n = n + 1 where id = 51")).rowCount, 1, "covered by the grant, not held");
+
+    await callServerAction(airlock, alice, "revokeGrant", "/grants", { grantId });
+    for (let i = 0; i < 100 && !notices.some((n) => n.includes(grantId)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(notices.some((n) => n.includes(`grant ${grantId}`) && n.includes("was revoked by alice@example.com")), notices.join("\n"));
+    const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 52"), /revoked/);
+    const heldAgain = await pendingRequest(approvals, "update counters set n = n + 1 where id = 52");
+    assert.match(await decide(heldAgain.id, "deny", "revoked"), /Request denied/);
+    await refused;
+  } finally {
+    await client.end();
+  }
+});
+
+test("the Sessions page lists the standalone proxy's connections with its instance name", async () => {
+  const { client } = await agentOnStandalone();
+  try {
+    let html = "";
+    for (let i = 0; i < 50 && !html.includes(INSTANCE); i++) {
+      html = await page("/sessions");
+      if (!html.includes(INSTANCE)) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(html.includes(INSTANCE), "the instance's name is shown");
+    assert.ok(html.includes("reporting-agent"));
+  } finally {
+    await client.end();
+  }
+  let html = await page("/sessions");
+  for (let i = 0; i < 50 && html.includes(INSTANCE); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    html = await page("/sessions");
+  }
+  assert.ok(!html.includes(INSTANCE), "gone once the connection ends");
+});

@@ -1,0 +1,40 @@
+import { spawn } from "node:child_process";
+
+export interface StandaloneProxy {
+  port: number;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** `npm run proxy` as its own process beside a running Airlock (same data dir), on a free port. */
+export async function startStandaloneProxy(dataDir: string, env: Record<string, string> = {}): Promise<StandaloneProxy> {
+  const child = spawn(process.execPath, ["--import", "tsx", "proxy/standalone.ts"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PROXY_PORT: "0", ...env },
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const match = /Airlock proxy listening on \S+:(\d+)/.exec(output);
+      const failed = child.exitCode !== null || Date.now() - started > STARTUP_TIMEOUT_MS;
+      if (!match && !failed) return;
+      clearInterval(poll);
+      if (match) resolve(Number(match[1]));
+      else reject(new Error(`the standalone proxy did not start\n--- output ---\n${output}`));
+    }, 50);
+  });
+  return {
+    port,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
