@@ -5,7 +5,8 @@ import type { Classification, PreparedLookup, StatementInfo } from "../lib/sql/t
 import { unknownClassification } from "../lib/sql/unknown";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { readBind, readCommandTag, readExecutePortal, readFields, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCall, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { FAST_PATH_UNMASKABLE, fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
 import { ALL, SessionNames, type PreparedName, type Settle } from "./session-names";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
@@ -247,11 +248,20 @@ export class Relay {
       case Frontend.CopyFail:
         return this.#toServer.add(raw);
       case Frontend.FunctionCall: {
-        // The fast-path call names a function by OID with no SQL to judge: never let it through.
-        const statement = pending("<fast-path function call>", undefined, "simple");
-        this.#names.endOfGroup();
-        this.#refuse(statement, SqlState.InsufficientPrivilege, "airlock: the fast-path function call interface is not allowed", REFUSED_QUERY, { kind: "query", statement });
-        return this.#endOfGroupSent();
+        // Judged as the SQL call of the function it names by OID; answered, like a Query, with ReadyForQuery.
+        const call = readFunctionCall(body);
+        const sql = fastPathSql(call.oid, call.params.length, this.ctx.masking.catalog);
+        const statement = pending(sql ?? `<fast-path call of function ${call.oid}>`, bindParams(call), "simple");
+        const expected = (): Expected => {
+          this.#names.endOfGroup();
+          return { kind: "query", statement };
+        };
+        const outcome =
+          sql === undefined
+            ? this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: no rule allows this: a fast-path call of function ${call.oid}, which the catalog does not know`, REFUSED_QUERY, expected())
+            : this.#decideAndSend(statement, sql, raw, REFUSED_QUERY, expected, FAST_PATH_UNMASKABLE);
+        if (outcome === undefined) this.#endOfGroupSent();
+        return outcome;
       }
       case Frontend.Terminate:
         return this.#end("client terminated", true);
@@ -354,10 +364,12 @@ export class Relay {
     raw: Buffer,
     substitute: Buffer,
     expected: (allowed: boolean, judged?: Judgement) => Expected,
+    unmaskable?: string,
   ): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
     const judged = this.#judge(statement, text);
     if (judged === WAIT) return WAIT;
-    const { decision } = judged;
+    // A result that cannot be masked is refused wherever policy would mask it.
+    const decision: Decision = unmaskable && judged.decision.action !== "refuse" && judged.decision.masking ? { action: "refuse", code: "42501", message: unmaskable, verdict: judged.decision.verdict } : judged.decision;
     statement.verdict = decision.verdict;
     if (decision.action !== "refuse") {
       statement.masking = decision.masking;
@@ -536,7 +548,7 @@ export class Relay {
 const REFUSED_QUERY = writeQuery("airlock refused this statement");
 const REFUSED_PARSE = writeParse("airlock_refused", "airlock refused this statement");
 
-function bindParams(bind: BindMessage): Array<string | null> {
+function bindParams(bind: Pick<BindMessage, "params" | "paramFormats">): Array<string | null> {
   return bind.params.map((value, i) => {
     if (value === null) return null;
     // Format codes: none → all text; one → for all; otherwise one per parameter.

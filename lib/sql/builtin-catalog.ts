@@ -16,4 +16,5 @@ export const BUILTIN_CATALOG: Catalog = Object.freeze({
   viewsWithSideEffects: new Set<string>(),
   relations: new Map<string, RelationInfo>(),
   relationsByOid: new Map<number, string>(),
+  functionsByOid: new Map(),
 });

@@ -20,6 +20,12 @@ select p.proname as name,
 from pg_catalog.pg_proc p
 group by 1, 2`;
 
+/** Every function by OID, for the fast-path call (a few thousand rows). */
+export const FUNCTION_OIDS_SQL = `
+select p.oid::text as oid, n.nspname as schema, p.proname as name
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace`;
+
 /** Operator names defined outside pg_catalog. */
 export const OPERATORS_SQL = `
 select distinct o.oprname as name
@@ -130,6 +136,7 @@ export interface CatalogRows {
   viewDeps: Array<{ view: string; relation: string }>;
   viewFunctions: Array<{ view: string; function: string; readonly: boolean; builtin: boolean }>;
   relations?: Array<{ relation: string; oid: string; version?: string | null; definition: string | null; columns: string }>;
+  functionOids?: Array<{ oid: string; schema: string; name: string }>;
 }
 
 /** The Catalog from the rows of the four queries above. */
@@ -167,18 +174,20 @@ export function buildCatalog(rows: CatalogRows): Catalog {
     relationsByOid.set(Number(r.oid), r.relation);
   }
 
-  return { readFunctions, userFunctions, userOperators: new Set(rows.operators), userTypes: new Set(rows.types), views, viewsWithSideEffects, relations, relationsByOid };
+  const functionsByOid = new Map((rows.functionOids ?? []).map((f) => [Number(f.oid), { schema: f.schema, name: f.name }]));
+  return { readFunctions, userFunctions, userOperators: new Set(rows.operators), userTypes: new Set(rows.types), views, viewsWithSideEffects, relations, relationsByOid, functionsByOid };
 }
 
 /** Runs the queries through `query` (any client: pg, PGlite…) and builds the Catalog. */
 export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previous?: Catalog): Promise<Catalog> {
-  const [functions, operators, types, viewDeps, viewFunctions, relations] = await Promise.all([
+  const [functions, operators, types, viewDeps, viewFunctions, relations, functionOids] = await Promise.all([
     query<CatalogRows["functions"][number]>(FUNCTIONS_SQL),
     query<{ name: string }>(OPERATORS_SQL),
     query<{ name: string }>(USER_TYPES_SQL),
     query<CatalogRows["viewDeps"][number]>(VIEW_DEPS_SQL),
     query<CatalogRows["viewFunctions"][number]>(VIEW_FUNCTIONS_SQL),
     query<Omit<NonNullable<CatalogRows["relations"]>[number], "definition">>(RELATIONS_SQL),
+    query<NonNullable<CatalogRows["functionOids"]>[number]>(FUNCTION_OIDS_SQL),
   ]);
   // A view's definition is read again only when its rule is new or was replaced.
   const known = (r: (typeof relations)[number]) => {
@@ -189,5 +198,5 @@ export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previ
   const read = unread.length === 0 ? [] : await query<{ oid: string; definition: string | null }>(viewDefinitionsSql(unread));
   const definitions = new Map(read.map((d) => [Number(d.oid), d.definition]));
   const withDefinitions = relations.map((r) => ({ ...r, definition: r.version ? (known(r) ?? definitions.get(Number(r.oid)) ?? null) : null }));
-  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions, relations: withDefinitions });
+  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions, relations: withDefinitions, functionOids });
 }

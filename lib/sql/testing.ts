@@ -37,6 +37,10 @@ export const TEST_CATALOG: Catalog = {
     [16400, "public.customers"],
     [16401, "public.orders"],
   ]),
+  functionsByOid: new Map([
+    [952, { schema: "pg_catalog", name: "lo_open" }],
+    [1299, { schema: "pg_catalog", name: "now" }],
+  ]),
 };
 
 function cols(names: string[]): Array<{ name: string; type: number }> {

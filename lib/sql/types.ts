@@ -123,4 +123,6 @@ export interface Catalog {
   relations: ReadonlyMap<string, RelationInfo>;
   /** Relation OID → qualified name, to read the column origins a RowDescription names. */
   relationsByOid: ReadonlyMap<number, string>;
+  /** Function OID → schema and name, to judge a fast-path call (which names its function by OID only). */
+  functionsByOid: ReadonlyMap<number, { schema: string; name: string }>;
 }

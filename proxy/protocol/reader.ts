@@ -105,6 +105,15 @@ export function readBind(body: Buffer): BindMessage {
   const reader = new BodyReader(body);
   const portal = reader.readCString();
   const statement = reader.readCString();
+  const { paramFormats, params } = readParams(reader);
+  const resultCount = reader.readInt16();
+  const resultFormats: number[] = [];
+  for (let i = 0; i < resultCount; i++) resultFormats.push(reader.readInt16());
+  return { portal, statement, params, paramFormats, resultFormats };
+}
+
+/** Parameter format codes, then the values: as Bind and FunctionCall carry them. */
+function readParams(reader: BodyReader): Pick<BindMessage, "params" | "paramFormats"> {
   const formatCount = reader.readInt16();
   const paramFormats: number[] = [];
   for (let i = 0; i < formatCount; i++) paramFormats.push(reader.readInt16());
@@ -114,10 +123,19 @@ export function readBind(body: Buffer): BindMessage {
     const length = reader.readInt32();
     params.push(length < 0 ? null : reader.readBytes(length));
   }
-  const resultCount = reader.readInt16();
-  const resultFormats: number[] = [];
-  for (let i = 0; i < resultCount; i++) resultFormats.push(reader.readInt16());
-  return { portal, statement, params, paramFormats, resultFormats };
+  return { paramFormats, params };
+}
+
+/** FunctionCall (the fast-path interface): a function by OID and its arguments, formatted like Bind's. */
+export interface FunctionCallMessage extends Pick<BindMessage, "params" | "paramFormats"> {
+  oid: number;
+}
+
+/** https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-FUNCTIONCALL */
+export function readFunctionCall(body: Buffer): FunctionCallMessage {
+  const reader = new BodyReader(body);
+  const oid = reader.readInt32() >>> 0;
+  return { oid, ...readParams(reader) };
 }
 
 /** Execute: the portal name (the row limit does not matter to the proxy). */

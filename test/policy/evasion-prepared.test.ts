@@ -119,9 +119,16 @@ describe("extended-protocol names and pipelining (hand-built messages)", () => {
     });
   }
 
-  test("the fast-path FunctionCall of f() is refused", async () => {
+  test("the fast-path FunctionCall of f() is refused, judged as the SQL call of f", async () => {
     const { rows } = await env().admin.query<{ oid: number }>("SELECT 'public.f()'::regprocedure::oid::int AS oid");
     const answers = await attempt([writeFunctionCall(rows[0].oid)], 1);
     assert.deepEqual(errorsOf(answers).map((e) => e.code), ["42501"], JSON.stringify(answers));
+    assert.match(errorsOf(answers)[0].message ?? "", /f\(\)/);
+  });
+
+  test("a fast-path call of a function that only reads runs, as in SQL; one of an OID no catalog knows is refused", async () => {
+    const { rows } = await env().admin.query<{ oid: number }>("SELECT 'pg_catalog.pg_backend_pid()'::regprocedure::oid::int AS oid");
+    assert.deepEqual((await attempt([writeFunctionCall(rows[0].oid)], 1)).map((a) => a.type), ["V", "Z"]);
+    assert.deepEqual(errorsOf(await attempt([writeFunctionCall(999_999_999)], 1)).map((e) => e.code), ["42501"]);
   });
 });

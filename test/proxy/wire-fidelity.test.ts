@@ -1,5 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { writeParse, writeQuery, SYNC } from "../../proxy/protocol/writer";
 import { RawWireClient } from "../support/raw-wire-client";
@@ -80,4 +83,22 @@ test("a setting the server itself rejects at startup reaches the agent as Postgr
   const result = await psql(await env().harness.url("pg"), ["-c", "select 1"], undefined, { PGTZ: "Mars/Olympus_Mons" });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /invalid value for parameter "TimeZone": "Mars\/Olympus_Mons"/);
+});
+
+test("psql's large objects (the fast-path interface) work under a policy that allows the calls", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "airlock-lo-"));
+  try {
+    const file = path.join(dir, "in.txt");
+    writeFileSync(file, "the ultimate answer\n");
+    const url = await env().harness.url("pg");
+    const imported = await psql(url, ["-c", `\\lo_import ${file}`]);
+    assert.equal(imported.status, 0, imported.stderr);
+    const oid = /lo_import (\d+)/.exec(imported.stdout)?.[1];
+    assert.ok(oid, imported.stdout);
+    const exported = await psql(url, ["-c", `\\lo_export ${oid} ${path.join(dir, "out.txt")}`, "-c", `\\lo_unlink ${oid}`]);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal(readFileSync(path.join(dir, "out.txt"), "utf8"), "the ultimate answer\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
