@@ -4,8 +4,12 @@ import { events } from "../db/schema";
 import type { AirlockEvent, EventTransport } from "./bus";
 import type { Instance } from "./instances";
 
-/** How often the events table is read: an event from another process arrives within this (plus the read). */
-export const EVENT_POLL_MS = 50;
+/**
+ * How often the events table is read: an event from another process arrives within this (plus the
+ * read). 25 ms keeps a decision's p99 to the agent under 100 ms on a loaded machine (50 ms gave
+ * p99 ~120 ms in test/cross-process); an empty read costs microseconds, some 40 a second.
+ */
+export const EVENT_POLL_MS = 25;
 /** How long events are kept: far longer than any process can fall behind while it lives. */
 export const EVENT_KEEP_MS = 5 * 60_000;
 /** Rows read at most per poll, so a long backlog does not block the event loop in one go. */
