@@ -21,6 +21,7 @@ import { StoreEventTransport } from "./lib/events/store-transport";
 import { agentClientIds } from "./lib/identity/agent-clients";
 import { findPerson } from "./lib/identity/people";
 import { configureLogs, installConsole, logger, readLogSettings } from "./lib/log";
+import { AirlockMetrics, METRICS_PATH, serveMetrics } from "./lib/ops/metrics";
 import { checkReadiness } from "./lib/ops/readiness";
 import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
@@ -32,6 +33,7 @@ import { removeServerInfo, writeServerInfo } from "./lib/server-info";
 import { startSlack } from "./lib/slack/app";
 import { SLACK_EVENTS_PATH } from "./lib/slack/settings";
 import { startConfiguredProxy } from "./proxy/configured-proxy";
+import { listenMetrics } from "./proxy/metrics-listener";
 import { renderBanner } from "./server/banner";
 import { createLiveSocket, LIVE_PATH } from "./server/live-socket";
 import { createMcpEndpoint, MCP_PATH } from "./server/mcp-endpoint";
@@ -77,7 +79,8 @@ async function main(): Promise<void> {
     configured: config.agentClientIds,
     fallback: devIdp && agentIssuer === devIdp.issuer ? SEED_AGENTS.map((a) => a.id) : undefined,
   });
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus, instance });
+  const metrics = new AirlockMetrics();
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus, instance, metrics });
   if (!proxy.instances) throw new Error("the proxy was started without its instance");
 
   const runtime: Runtime = {
@@ -140,10 +143,17 @@ async function main(): Promise<void> {
 
   const mcp = createMcpEndpoint({ access: runtime.access, proxy: runtime.proxy, version: runtime.version });
 
+  const { metricsPort, metricsToken } = config.operations;
+  const metricsOnDashboard = (req: IncomingMessage, res: ServerResponse) =>
+    metricsToken !== undefined && metricsPort === undefined ? serveMetrics(metrics.registry, metricsToken, req, res) : notFound(res);
+  const metricsServer = metricsPort === undefined ? undefined : await listenMetrics(metrics, { host: config.host, port: metricsPort, token: metricsToken });
+  if (metricsServer) log.info(`metrics on ${metricsServer.url}`);
   const besideNext = (url: string | undefined): ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined => {
     if (devIdp && isUnder(url, devIdp.mountPath)) return devIdp.handle;
     // Before Next.js: the MCP SDK's transport writes its own (streamed) responses.
     if (isUnder(url, MCP_PATH)) return mcp;
+    // Never open by accident: only with a token, and only when no port of its own is set.
+    if (isUnder(url, METRICS_PATH)) return metricsOnDashboard;
     // Before Next.js: Bolt verifies the signature over the raw body, which it must read itself.
     if (slack && isUnder(url, SLACK_EVENTS_PATH)) return slack.handle;
     return undefined;
@@ -190,6 +200,7 @@ async function main(): Promise<void> {
     live.close();
     await slack?.close();
     http.close();
+    metricsServer?.close();
     http.closeAllConnections();
     audit.close();
     policy.close();
@@ -212,6 +223,10 @@ function forceExitAfter(ms: number): void {
     log.error(`shutdown did not finish within ${ms} ms; exiting`);
     process.exit(1);
   }, ms).unref();
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
 }
 
 function shuttingDown(res: ServerResponse): void {

@@ -13,6 +13,7 @@ import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
 import { InstanceRegistry, type Instance } from "../lib/events/instances";
 import { createAgentTokenVerifier, type AgentTokenVerifier } from "../lib/identity/agent-token";
+import type { AirlockMetrics } from "../lib/ops/metrics";
 import type { Policy } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
@@ -64,13 +65,18 @@ export async function startConfiguredProxy(options: {
   bus?: EventBus;
   /** This process, when others may share the store (lib/events/instances.ts). */
   instance?: Instance;
+  /** Told of statements, audit writes and decisions (`/metrics`). */
+  metrics?: AirlockMetrics;
 }): Promise<ConfiguredProxy> {
   const { config } = options;
+  const { metrics } = options;
   const recorder = new ActivityRecorder(options.db, options.bus, new AuditLog(options.db));
+  if (metrics) recorder.observe(metrics.recorder);
   const liveSessions = new LiveSessions(options.bus);
+  metrics?.gauges({ db: options.db, agentConnections: () => liveSessions.size });
   const grants = new GrantStore(options.db, options.bus);
   const { instance, bus } = options;
-  const approvals = new ApprovalService(options.db, grants, bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer, instanceId: instance?.id });
+  const approvals = new ApprovalService(options.db, grants, bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer, instanceId: instance?.id, observer: metrics?.approvals });
   const instances = instance && bus ? new InstanceRegistry(options.db, instance, liveSessions, bus) : undefined;
   // No connection survived the last run: held statements still pending then cannot be answered
   // now; those another running process holds (its agents are waiting) are left alone.

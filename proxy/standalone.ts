@@ -13,10 +13,12 @@ import { currentInstance } from "../lib/events/instances";
 import { StoreEventTransport } from "../lib/events/store-transport";
 import { agentClientIds } from "../lib/identity/agent-clients";
 import { configureLogs, installConsole, readLogSettings } from "../lib/log";
+import { AirlockMetrics } from "../lib/ops/metrics";
 import { PolicySource } from "../lib/policy/source";
 import { PolicyError } from "../lib/policy/policy-file";
 import { readServerInfo } from "../lib/server-info";
 import { startConfiguredProxy } from "./configured-proxy";
+import { listenMetrics } from "./metrics-listener";
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -42,7 +44,12 @@ async function main(): Promise<void> {
   // The dashboard's decisions, revocations and its view of this proxy's sessions cross over the store (lib/events/store-transport.ts).
   const instance = currentInstance();
   const bus = new EventBus(new StoreEventTransport(store.db, instance));
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl, bus, instance });
+  const metrics = new AirlockMetrics();
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl, bus, instance, metrics });
+  // Metrics only on a port of their own: this process has no dashboard to serve them beside.
+  const { metricsPort, metricsToken } = config.operations;
+  const metricsServer = metricsPort === undefined ? undefined : await listenMetrics(metrics, { host: config.host, port: metricsPort, token: metricsToken });
+  if (metricsServer) console.log(`[proxy] metrics on ${metricsServer.url}`);
   console.log(`Airlock proxy listening on ${proxy.server.host}:${proxy.server.port} (agent issuer ${issuer}, instance ${instance.name})`);
 
   // As server.ts: refuse new agents, let running statements finish (AIRLOCK_DRAIN_SECONDS), end held ones, write what is pending.
@@ -52,6 +59,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`[proxy] ${signal}: shutting down; running statements get up to ${config.operations.drainMs / 1000} s`);
     await proxy.close(config.operations.drainMs);
+    metricsServer?.close();
     policy.close();
     bus.close();
     store.close();

@@ -23,6 +23,13 @@ interface SessionEnd {
   resource?: string;
 }
 
+/** Told what is recorded (metrics): each statement as it comes, each write of a batch. */
+export interface RecorderObserver {
+  statement(row: StatementRecord): void;
+  /** A batch was written (`ok`) or kept for the next try; `lagMs`: how long its oldest record waited. */
+  batch(records: number, lagMs: number, ok: boolean): void;
+}
+
 type Pending = { kind: "start"; row: SessionStart } | { kind: "statement"; row: StatementRecord } | { kind: "end"; row: SessionEnd };
 
 /**
@@ -40,6 +47,9 @@ export const MAX_PENDING_RECORDS = 200_000;
 export class ActivityRecorder {
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** When the oldest unwritten record arrived (performance.now()). */
+  #oldestAt = 0;
+  #observer: RecorderObserver | undefined;
   readonly #write: (batch: Pending[]) => { sessions: number; statements: number };
 
   constructor(
@@ -48,6 +58,10 @@ export class ActivityRecorder {
     audit?: AuditLog,
   ) {
     this.#write = prepare(db, audit);
+  }
+
+  observe(observer: RecorderObserver): void {
+    this.#observer = observer;
   }
 
   sessionStarted(row: SessionStart): void {
@@ -60,6 +74,7 @@ export class ActivityRecorder {
    */
   statement(row: StatementRecord): BoundedText {
     const bounded = boundText(row.text);
+    this.#observer?.statement(row);
     this.#add({ kind: "statement", row: { ...row, text: bounded.text, textBytes: bounded.bytes, textSha256: bounded.sha256 } });
     return bounded;
   }
@@ -75,10 +90,13 @@ export class ActivityRecorder {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
+    const lagMs = performance.now() - this.#oldestAt;
     let counts: { sessions: number; statements: number };
     try {
       counts = this.#write(batch);
+      this.#observer?.batch(batch.length, lagMs, true);
     } catch (err) {
+      this.#observer?.batch(batch.length, lagMs, false);
       console.error(`[activity] writing ${batch.length} records failed; keeping them for the next try:`, err);
       this.#pending = batch.concat(this.#pending);
       this.#trim();
@@ -89,6 +107,7 @@ export class ActivityRecorder {
   }
 
   #add(item: Pending): void {
+    if (this.#pending.length === 0) this.#oldestAt = performance.now();
     this.#pending.push(item);
     this.#trim();
     this.#schedule();

@@ -39,6 +39,15 @@ export interface ApprovalOptions {
   agentIssuer?: string;
   /** This process's instance id (lib/events/instances.ts), kept on the statements it holds. */
   instanceId?: string;
+  /** Told of decisions and endings made in this process (metrics); never of other processes'. */
+  observer?: ApprovalObserver;
+}
+
+export interface ApprovalObserver {
+  /** A person's decision was recorded. */
+  decided(via: DecideInput["via"], action: DecideInput["action"]): void;
+  /** A request ended (approved, denied, expired or cancelled). */
+  ended(request: AccessRequest): void;
 }
 
 export interface DecideInput {
@@ -163,6 +172,7 @@ export class ApprovalService {
     const run = this.db.$client.transaction(() => this.#decideInTransaction(input));
     const result = run.immediate();
     if (result.ok) {
+      this.options.observer?.decided(input.via, input.action);
       this.#changed(result.request);
       if (result.finished) this.#finish(result.request);
     } else if (result.code === "already_decided") {
@@ -354,6 +364,7 @@ export class ApprovalService {
   }
 
   #changed(request: AccessRequest): void {
+    if (request.status !== "pending") this.options.observer?.ended(request);
     this.bus?.publish({ type: "request.changed", requestId: request.id, status: request.status });
   }
 }

@@ -77,6 +77,8 @@ test("ready when up; on SIGTERM running statements finish, held ones end with th
   const ready = await fetch(`${airlock.url}/api/ready`);
   assert.equal(ready.status, 200);
   assert.deepEqual(await ready.json(), { ready: true, checks: { store: "ok", policy: "ok", proxy: "ok" }, missing: [] });
+  // Neither AIRLOCK_METRICS_TOKEN nor AIRLOCK_METRICS_PORT: no metrics anywhere.
+  assert.equal((await fetch(`${airlock.url}/metrics`)).status, 404);
 
   const port = await proxyPort(airlock);
   const token = await agentToken(airlock);

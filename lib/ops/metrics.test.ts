@@ -1,0 +1,98 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { makeTempDir } from "../../test/support/temp-dir";
+import { GrantStore } from "../approvals/grants";
+import type { Decider } from "../approvals/people";
+import { ApprovalService } from "../approvals/service";
+import { heldUpdate } from "../approvals/testing";
+import { openStore } from "../db/client";
+import { EventBus } from "../events/bus";
+import { AirlockMetrics, serveMetrics } from "./metrics";
+import { statementOutcome } from "./statement-outcome";
+
+const dir = makeTempDir("metrics");
+after(() => dir.remove());
+
+const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
+
+test("a statement's outcome is read from what the recorder sees", () => {
+  const cases: Array<[Parameters<typeof statementOutcome>[0], string]> = [
+    [{ outcome: "ok" }, "allowed"],
+    [{ outcome: "error", errorMessage: "relation does not exist" }, "allowed"],
+    [{ outcome: "ok", masked: { columns: ["email"], values: 3 } }, "masked"],
+    [{ outcome: "refused", errorMessage: "airlock: no rule allows admin" }, "refused"],
+    [{ outcome: "ok", requestId: "r1" }, "approved"],
+    [{ outcome: "refused", requestId: "r1", errorMessage: "airlock: denied by alice@example.com: no" }, "denied"],
+    [{ outcome: "refused", requestId: "r1", errorMessage: "airlock: approval timed out" }, "expired"],
+    [{ outcome: "refused", requestId: "r1", errorMessage: "airlock: request r1 cancelled: Airlock is shutting down" }, "cancelled"],
+    [{ outcome: "refused", requestId: "r1", errorMessage: "airlock: approval required by rule agents-write — request r1: …" }, "held"],
+  ];
+  for (const [row, outcome] of cases) assert.equal(statementOutcome(row), outcome, JSON.stringify(row));
+});
+
+test("decisions by channel, time to decision, holds pending and grants active", async () => {
+  const store = openStore(`${dir.path}/decisions`, "drizzle");
+  const metrics = new AirlockMetrics();
+  const bus = new EventBus();
+  const grants = new GrantStore(store.db, bus);
+  const approvals = new ApprovalService(store.db, grants, bus, { observer: metrics.approvals });
+  metrics.gauges({ db: store.db, agentConnections: () => 2 });
+  try {
+    const once = approvals.open(heldUpdate());
+    const granted = approvals.open(heldUpdate({ sessionId: "s2" }));
+    const denied = approvals.open(heldUpdate({ sessionId: "s3" }));
+    approvals.open(heldUpdate({ sessionId: "s4" }));
+    approvals.decide({ requestId: once.id, person: alice, action: "approve", grant: "once", via: "web" });
+    approvals.decide({ requestId: granted.id, person: alice, action: "approve", grant: 900_000, via: "slack" });
+    approvals.decide({ requestId: denied.id, person: alice, action: "deny", reason: "no", via: "slack" });
+
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^airlock_decisions_total\{channel="web",action="approve"\} 1$/m);
+    assert.match(text, /^airlock_decisions_total\{channel="slack",action="approve"\} 1$/m);
+    assert.match(text, /^airlock_decisions_total\{channel="slack",action="deny"\} 1$/m);
+    assert.match(text, /^airlock_decisions_total\{channel="web",action="deny"\} 0$/m);
+    assert.match(text, /^airlock_time_to_decision_seconds_count\{outcome="approved"\} 2$/m);
+    assert.match(text, /^airlock_time_to_decision_seconds_count\{outcome="denied"\} 1$/m);
+    assert.match(text, /^airlock_holds_pending 1$/m);
+    assert.match(text, /^airlock_grants_active 1$/m);
+    assert.match(text, /^airlock_agent_connections 2$/m);
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+    assert.match(text, /^process_resident_memory_bytes /m);
+    for (const secret of ["alice", "reporting-agent", "update orders", once.id, granted.id, denied.id]) assert.ok(!text.includes(secret), `${secret} in the metrics`);
+  } finally {
+    approvals.close();
+    store.close();
+  }
+});
+
+test("the recorder's statements and batches", async () => {
+  const metrics = new AirlockMetrics();
+  metrics.recorder.statement({ sessionId: "s", text: "select 1", protocol: "simple", outcome: "ok", durationMs: 1, startedAt: new Date(), resource: "demo" });
+  metrics.recorder.batch(5, 12, true);
+  metrics.recorder.batch(5, 12, false);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^airlock_statements_total\{outcome="allowed",kind="unknown",resource="demo"\} 1$/m);
+  assert.match(text, /^airlock_audit_write_batch_size_sum 5$/m);
+  assert.match(text, /^airlock_audit_write_lag_seconds_sum 0\.012$/m);
+  assert.match(text, /^airlock_audit_write_failures_total 1$/m);
+});
+
+test("with a token, only the bearer of it is answered", async () => {
+  const metrics = new AirlockMetrics();
+  const server = createServer((req, res) => void serveMetrics(metrics.registry, "s3cret-token", req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  try {
+    assert.equal((await fetch(url)).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: "Bearer s3cret" } })).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: "Basic s3cret-token" } })).status, 401);
+    const ok = await fetch(url, { headers: { authorization: "Bearer s3cret-token" } });
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    assert.equal((await fetch(url, { method: "POST", headers: { authorization: "Bearer s3cret-token" } })).status, 405);
+  } finally {
+    server.close();
+  }
+});

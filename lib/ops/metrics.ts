@@ -1,0 +1,143 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { and, count, eq, gt, isNull } from "drizzle-orm";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RecorderObserver } from "../activity/recorder";
+import type { ApprovalObserver } from "../approvals/service";
+import type { Db } from "../db/client";
+import { accessRequests, grants } from "../db/schema";
+import { statementKind, statementOutcome } from "./statement-outcome";
+
+export const METRICS_PATH = "/metrics";
+
+/** Seconds from a request's opening to its end: people answer in seconds to the policy's timeouts (10 m, 30 m…). */
+const DECISION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600];
+/** The recorder writes every 20 ms; a batch waiting far longer means a slow or failing store. */
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+/**
+ * Airlock's Prometheus metrics. Labels are bounded on purpose: outcome, kind and channel come
+ * from fixed lists, resource from the policy; never SQL text, agents, people or ids.
+ */
+export class AirlockMetrics {
+  readonly registry = new Registry();
+  readonly #statements = new Counter({
+    name: "airlock_statements_total",
+    help: "Agent statements by what became of them (allowed, masked, refused, held, approved, denied, expired, cancelled), their strictest kind and resource.",
+    labelNames: ["outcome", "kind", "resource"] as const,
+    registers: [this.registry],
+  });
+  readonly #decisions = new Counter({
+    name: "airlock_decisions_total",
+    help: "People's decisions on requests, by where they were made (web, slack) and what they were (approve, deny).",
+    labelNames: ["channel", "action"] as const,
+    registers: [this.registry],
+  });
+  readonly #decisionSeconds = new Histogram({
+    name: "airlock_time_to_decision_seconds",
+    help: "From a request's opening to its end, by how it ended (approved, denied, expired, cancelled).",
+    labelNames: ["outcome"] as const,
+    buckets: DECISION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #batchSize = new Histogram({
+    name: "airlock_audit_write_batch_size",
+    help: "Records (sessions and statements, with their audit rows) written per batch.",
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #batchLag = new Histogram({
+    name: "airlock_audit_write_lag_seconds",
+    help: "How long the oldest record of a batch waited before it was written.",
+    buckets: LAG_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #writeFailures = new Counter({
+    name: "airlock_audit_write_failures_total",
+    help: "Batches whose write failed (kept for the next try).",
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Event-loop lag, memory, CPU, handles: prom-client's standard process and Node.js metrics.
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters, which promtool's lint rejects; nodejs_active_handles and friends (by type) say the same.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
+    // Zero, not absent, until the first decision: rate() and alerts see the series from the start.
+    for (const channel of ["web", "slack"]) for (const action of ["approve", "deny"]) this.#decisions.inc({ channel, action }, 0);
+  }
+
+  /** Statements and audit writes, as the proxy's recorder sees them. */
+  readonly recorder: RecorderObserver = {
+    statement: (row) => this.#statements.inc({ outcome: statementOutcome(row), kind: statementKind(row), resource: row.resource ?? "unknown" }),
+    batch: (records, lagMs, ok) => {
+      if (!ok) return this.#writeFailures.inc();
+      this.#batchSize.observe(records);
+      this.#batchLag.observe(lagMs / 1000);
+    },
+  };
+
+  /** Decisions and endings made in this process. */
+  readonly approvals: ApprovalObserver = {
+    decided: (via, action) => this.#decisions.inc({ channel: via, action }),
+    ended: (request) => {
+      if (request.decidedAt) this.#decisionSeconds.observe({ outcome: request.status }, Math.max(0, request.decidedAt.getTime() - request.createdAt.getTime()) / 1000);
+    },
+  };
+
+  /** Gauges read when scraped: this process's agent connections; holds pending and grants active in the store. */
+  gauges(sources: { db: Db; agentConnections: () => number }): void {
+    const { db } = sources;
+    new Gauge({
+      name: "airlock_agent_connections",
+      help: "Agent sessions open on this process's proxy.",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.agentConnections());
+      },
+    });
+    new Gauge({
+      name: "airlock_holds_pending",
+      help: "Held statements waiting for people (in the store: every instance's).",
+      registers: [this.registry],
+      collect() {
+        this.set(db.select({ n: count() }).from(accessRequests).where(and(eq(accessRequests.status, "pending"), eq(accessRequests.kind, "statement"))).get()?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: "airlock_grants_active",
+      help: "Grants neither expired nor revoked (in the store).",
+      registers: [this.registry],
+      collect() {
+        this.set(db.select({ n: count() }).from(grants).where(and(isNull(grants.revokedAt), gt(grants.expiresAt, new Date()))).get()?.n ?? 0);
+      },
+    });
+  }
+}
+
+/**
+ * `GET /metrics`. With a token, only a caller presenting it (`Authorization: Bearer …`) is
+ * answered; the comparison is constant-time over hashes, so neither content nor length leaks.
+ */
+export async function serveMetrics(registry: Registry, token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD" }).end();
+    return;
+  }
+  if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+    res.writeHead(401, { "www-authenticate": 'Bearer realm="airlock-metrics"', "content-type": "text/plain" }).end("a bearer token is required\n");
+    return;
+  }
+  const body = await registry.metrics();
+  res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" }).end(req.method === "HEAD" ? undefined : body);
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1] ?? "";
+  return timingSafeEqual(sha256(presented), sha256(token));
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
