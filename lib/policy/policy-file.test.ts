@@ -90,3 +90,12 @@ rules:
 `);
   assert.equal(badMax.path, "rules.0.access.max");
 });
+
+test("an alias before its anchor, or an alias bomb, is a PolicyError, not a ReferenceError (found by npm run fuzz)", () => {
+  const [early] = problems("resources: {}\nrules: *b\nx: &b []\n");
+  assert.equal(early.line, 2);
+  assert.match(early.message, /alias/);
+  assert.match(problems("resources: *a\n")[0].message, /alias/);
+  const bomb = ["a: &a [1,1,1,1,1,1,1,1,1,1]", "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]", "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]", "d: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]", "resources: {}"];
+  assert.match(problems(bomb.join("\n"))[0].message, /alias/i);
+});

@@ -154,7 +154,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
   if (doc.errors.length > 0) {
     throw new PolicyError(doc.errors.map((e) => ({ path: "", line: lineCounter.linePos(e.pos[0]).line, message: e.message.split("\n")[0] })), file);
   }
-  const parsed = PolicySchema.safeParse(doc.toJS());
+  const parsed = PolicySchema.safeParse(toJS(doc, text, lineCounter, file));
   if (!parsed.success) {
     throw new PolicyError(
       parsed.error.issues.map((issue) => ({
@@ -207,6 +207,25 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
   if (problems.length > 0) throw new PolicyError(problems, file);
   return { resources, rules };
 }
+
+/**
+ * The document's value. yaml finds an alias used before its anchor, and an alias bomb, only while
+ * building the value, and throws a ReferenceError: that is the author's mistake too, so it is
+ * reported like any other (found by `npm run fuzz`).
+ */
+function toJS(doc: Document, text: string, counter: LineCounter, file?: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const alias = /: (\S+)$/.exec(err.message)?.[1];
+    const at = alias ? text.indexOf(`*${alias}`) : -1;
+    throw new PolicyError([{ path: "", line: at >= 0 ? counter.linePos(at).line : undefined, message: err.message }], file);
+  }
+}
+
+/** Aliases a policy may expand (yaml's own default); a policy needs few, a bomb needs millions. */
+const MAX_ALIAS_COUNT = 100;
 
 /** `${NAME}` references, so secrets stay in the environment and out of the file. */
 export function expandEnv(value: string, env: Env): string {
