@@ -13,6 +13,7 @@ import pg from "pg";
 import { GrantStore } from "../../lib/approvals/grants";
 import { ApprovalService } from "../../lib/approvals/service";
 import { openStore, type Store } from "../../lib/db/client";
+import { auditLog, events } from "../../lib/db/schema";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { pendingRequest } from "../support/pending-request";
 import { startPostgres, type TestPostgres } from "../support/postgres";
@@ -33,6 +34,7 @@ let store: Store;
 let approvals: ApprovalService;
 let grants: GrantStore;
 let alice: string;
+let policy: string;
 const dir = makeTempDir("cross-process");
 
 before(async () => {
@@ -41,7 +43,7 @@ before(async () => {
   await admin.connect();
   await admin.query("create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 100) g");
   await admin.end();
-  const policy = path.join(dir.path, "airlock.policy.yaml");
+  policy = path.join(dir.path, "airlock.policy.yaml");
   fs.writeFileSync(
     policy,
     [
@@ -53,6 +55,7 @@ before(async () => {
       "    match: { groups: [agents], kinds: [update] }",
       "    action: review",
       "    review: { approvers: [db-approvers], grants: [once, 15m] }",
+      "    access: { max: 1h, timeout: 20s }",
       "",
     ].join("\n"),
   );
@@ -167,4 +170,28 @@ test("the Sessions page lists the standalone proxy's connections with its instan
     html = await page("/sessions");
   }
   assert.ok(!html.includes(INSTANCE), "gone once the connection ends");
+});
+
+test("access asked for, whose expiry the dashboard and a second standalone proxy both watch, expires once", async () => {
+  const res = await fetch(new URL("/api/v1/access-requests", airlock.url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${await agentToken(airlock)}`, "content-type": "application/json" },
+    body: JSON.stringify({ resource: "pg", kinds: ["update"], tables: ["counters"], duration: "10m" }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const { id } = (await res.json()) as { id: string };
+  // Starting, it re-arms the expiry of access still asked for (the dashboard armed it when it opened it).
+  const second = await startStandaloneProxy(airlock.dataDir, { AIRLOCK_POLICY: policy, AIRLOCK_INSTANCE_NAME: "proxy-c" });
+  try {
+    assert.equal(approvals.get(id)?.status, "pending", "both processes watch it");
+    for (let i = 0; i < 300 && approvals.get(id)?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(approvals.get(id)?.status, "expired");
+    await new Promise((r) => setTimeout(r, 500)); // the other timer has fired by now as well
+    const told = store.db.select().from(events).all().filter((e) => e.payload.includes(id) && e.payload.includes('"status":"expired"'));
+    assert.equal(told.length, 1, "one request.changed for the expiry");
+    const audited = store.db.select().from(auditLog).all().filter((r) => r.requestId === id && r.type.includes("expired"));
+    assert.equal(audited.length, 1, JSON.stringify(audited.map((r) => r.type)));
+  } finally {
+    await second.stop();
+  }
 });
