@@ -1,8 +1,10 @@
 /**
- * The proxy's cost, in figures: pgbench straight to PostgreSQL and through the proxy, the proxy's
- * memory with many idle agents, and its memory while a 1 GB result streams to a slow reader.
- * `npm run bench:proxy`; BENCH_SECONDS sets the length of each pgbench run (default 15).
- * Prints figures and budgets; it fails only when something breaks, never on a budget.
+ * The proxy's cost, in figures: pgbench straight to PostgreSQL, through pgbouncer (session mode,
+ * when installed) and through Airlock in the same run, with each proxy's CPU per statement; the
+ * proxy's memory with many idle agents, and its memory while a 1 GB result streams to a slow reader.
+ * `npm run bench:proxy`; BENCH_SECONDS sets the length of each pgbench run (default 15);
+ * BENCH_PHASES (throughput,idle,stream), BENCH_MODES (simple,extended) and BENCH_CLIENTS (1,8)
+ * narrow what runs. Prints figures and budgets; it fails only when something breaks, never on a budget.
  */
 import os from "node:os";
 import path from "node:path";
@@ -11,12 +13,15 @@ import pg from "pg";
 import { startTestIdp } from "../test/support/dev-idp";
 import { startPostgres } from "../test/support/postgres";
 import { makeTempDir } from "../test/support/temp-dir";
-import { measureIdleConnections, measureStream, measureThroughput, type Setup } from "./support/phases";
-import { nodeBaselines, readMemory } from "./support/memory";
+import { measureIdleConnections, measureStream, SETTLE_MS, type Setup } from "./support/phases";
+import { nodeBaselines, readMemory, resetPeak } from "./support/memory";
 import { pgbenchPath, runPgbench } from "./support/pgbench";
+import { findPgbouncer, PGBOUNCER_INSTALL_HINT, startPgbouncer } from "./support/pgbouncer";
 import { startProxyChild, type ProxyChild } from "./support/proxy-child";
-import { heading, mb } from "./support/report";
+import { heading, mb, sleep } from "./support/report";
 import { runBench } from "./support/run";
+import { benchMatrix, loadAverage, measureIdleCpu, measureThroughput, type BenchPath } from "./support/throughput";
+import { budgetTable, throughputTable } from "./support/throughput-report";
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 15);
 const SCALE = 10;
@@ -26,6 +31,10 @@ const RESOURCE = "bench";
 /** Extra node flags for the proxy child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
 const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PHASES = new Set((process.env.BENCH_PHASES || "throughput,idle,stream").split(",").map((p) => p.trim()));
+const MATRIX = benchMatrix(process.env);
+/** After the runs (the proxy warm, its caches full), how long its idle CPU is read. */
+const IDLE_CPU_SECONDS = 3;
 
 /** Things to undo, last started first stopped, on success, failure or Ctrl-C alike. */
 
@@ -56,7 +65,7 @@ async function main(cleanups: Array<() => unknown>): Promise<void> {
   const dataDir = makeTempDir("bench-proxy");
   cleanups.push(() => dataDir.remove());
   const startProxy = async () => {
-    const proxy = await startProxyChild({ repoRoot: REPO_ROOT, dataDir: dataDir.path, policy: benchPolicy(benchUrl), agentIssuer: idp.issuer, nodeArgs });
+    const proxy = await startProxyChild({ repoRoot: REPO_ROOT, dataDir: dataDir.path, policy: benchPolicy(benchUrl), agentIssuer: idp.issuer, nodeArgs, env: connectionCaps() });
     cleanups.push(() => proxy.stop());
     console.log(`proxy pid ${proxy.pid} on port ${proxy.port}; RSS at start ${mb(readMemory(proxy.pid).rssMb)}`);
     return proxy;
@@ -73,20 +82,66 @@ async function main(cleanups: Array<() => unknown>): Promise<void> {
   const baseline = await nodeBaselines(REPO_ROOT);
   console.log(`for reference, RSS of an idle node: ${mb(baseline.plain)}; with --import tsx (as the proxy runs): ${mb(baseline.tsx)}`);
 
-  heading(`1. pgbench -S (select only), ${SECONDS} s per run, scale ${SCALE}`);
-  const loaded = await startProxy();
-  await measureThroughput(setupFor(loaded));
-  await loaded.stop();
-
-  // A fresh proxy for memory: after the pgbench runs the heap keeps pages it no longer uses,
-  // which would hide the cost of each connection.
-  heading(`2. Memory with ${IDLE_CONNECTIONS} idle authenticated agent connections (fresh proxy)`);
-  const fresh = setupFor(await startProxy());
-  await measureIdleConnections(fresh);
-  heading("3. 1 GB result streamed through the proxy to a slow reader");
-  await measureStream(fresh);
+  if (PHASES.has("throughput")) {
+    heading(`1. pgbench -S (select only), ${SECONDS} s per run, scale ${SCALE}: direct, pgbouncer (session mode), Airlock`);
+    const loaded = await startProxy();
+    await throughputPhase(setupFor(loaded), cleanups);
+    // Stopped before the memory phases; with --cpu-prof, its profile is written now.
+    await loaded.stop();
+  }
+  if (PHASES.has("idle") || PHASES.has("stream")) {
+    // A fresh proxy for memory: after the pgbench runs the heap keeps pages it no longer uses,
+    // which would hide the cost of each connection.
+    const fresh = setupFor(await startProxy());
+    if (PHASES.has("idle")) {
+      heading(`2. Memory with ${IDLE_CONNECTIONS} idle authenticated agent connections (fresh proxy)`);
+      await measureIdleConnections(fresh);
+    }
+    if (PHASES.has("stream")) {
+      heading("3. 1 GB result streamed through the proxy to a slow reader");
+      await measureStream(fresh);
+    }
+  }
 
   console.log(`\nTotal time ${((performance.now() - began) / 1000).toFixed(0)} s`);
+}
+
+/** Direct, pgbouncer (when installed) and Airlock, same database, same pgbench runs. */
+async function throughputPhase(setup: Setup, cleanups: Array<() => unknown>): Promise<void> {
+  const paths: BenchPath[] = [{ name: "direct", target: setup.direct }];
+  let stopBouncer = async (): Promise<void> => undefined;
+  const binary = findPgbouncer();
+  if (binary) {
+    const bouncer = await startPgbouncer(binary, setup.direct);
+    cleanups.push(() => bouncer.stop());
+    stopBouncer = () => bouncer.stop();
+    console.log(`pgbouncer ${bouncer.version} (${binary}) pid ${bouncer.pid} on port ${bouncer.target.port}, session mode`);
+    paths.push({ name: "pgbouncer", target: bouncer.target, pid: bouncer.pid });
+  } else {
+    console.log(`pgbouncer not found, so no reference figures: install it with \`${PGBOUNCER_INSTALL_HINT}\``);
+  }
+  paths.push({ name: "Airlock", target: setup.proxied, pid: setup.proxyPid });
+  console.log(`load average (1, 5, 15 min) before: ${loadAverage()}`);
+  resetPeak(setup.proxyPid);
+  const runs = await measureThroughput(setup.seconds, paths, MATRIX);
+  const idle = await measureIdleCpu(paths, IDLE_CPU_SECONDS);
+  console.log(`idle CPU, in % of one core: ${[...idle].map(([name, rate]) => `${name} ${(rate * 100).toFixed(1)}%`).join(", ")}`);
+  await stopBouncer();
+  console.log(`load average after: ${loadAverage()}\n`);
+  console.log(throughputTable(runs, idle));
+  console.log("proxy CPU/stmt: the proxy process's CPU time (user + system, /proc/PID/stat) over the run ÷ statements pgbench ran;");
+  console.log("net of idle: less its idle CPU over the same span (timers); proxy CPU: its CPU time in % of one core.");
+  console.log("Steer by CPU/stmt: throughput and latency move with the machine's load.\n");
+  console.log(budgetTable(runs, "Airlock", binary ? "pgbouncer" : undefined));
+  await sleep(SETTLE_MS);
+  const after = readMemory(setup.proxyPid);
+  console.log(`\nAirlock RSS after the pgbench runs: ${mb(after.rssMb)} (peak during them ${mb(after.peakMb)})`);
+}
+
+/** The memory phase holds 1,000 connections of one agent: above the proxy's default caps. */
+function connectionCaps(): Record<string, string> {
+  const room = String(IDLE_CONNECTIONS + 100);
+  return { AIRLOCK_MAX_CONNECTIONS: room, AIRLOCK_MAX_CONNECTIONS_PER_AGENT: room };
 }
 
 /** The one resource, and reads for the one agent (with the policy engine, no rule means deny). */

@@ -74,14 +74,3 @@ export async function nodeBaselines(cwd: string): Promise<{ plain: number; tsx: 
   const [plain, tsx] = await Promise.all([idle([]), idle(["--import", "tsx"])]);
   return { plain, tsx };
 }
-
-/** CPU time (user + system) a process has used so far, in seconds, from /proc/PID/stat. */
-export function readCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** USER_HZ, which Linux fixes at 100 on every architecture node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;

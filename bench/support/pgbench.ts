@@ -14,6 +14,8 @@ export interface Target {
 export interface PgbenchResult {
   tps: number;
   latencyMs: number;
+  /** Transactions run; with -S each is one statement, the divisor of CPU per statement. */
+  transactions: number;
 }
 
 export function pgbenchPath(): string {
@@ -45,6 +47,7 @@ export function runPgbench(target: Target, args: string[]): Promise<string> {
 export function parsePgbench(output: string): PgbenchResult {
   const tps = /^tps = ([\d.]+) \(without initial connection time\)$/m.exec(output);
   const latency = /^latency average = ([\d.]+) ms$/m.exec(output);
-  if (!tps || !latency) throw new Error(`cannot read tps and latency from pgbench output:\n${output}`);
-  return { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+  const transactions = /^number of transactions actually processed: (\d+)/m.exec(output);
+  if (!tps || !latency || !transactions) throw new Error(`cannot read tps, latency and transactions from pgbench output:\n${output}`);
+  return { tps: Number(tps[1]), latencyMs: Number(latency[1]), transactions: Number(transactions[1]) };
 }

@@ -1,8 +1,8 @@
 import { countBackends, openIdleConnections, waitForBackends } from "./idle-connections";
-import { readCpuSeconds, readMemory, resetPeak, sampleMemory } from "./memory";
-import { parsePgbench, runPgbench, type PgbenchResult, type Target } from "./pgbench";
+import { readMemory, resetPeak, sampleMemory } from "./memory";
+import type { Target } from "./pgbench";
 import { streamSlowly } from "./slow-reader";
-import { mb, ms, sleep, table, verdict } from "./report";
+import { mb, sleep, verdict } from "./report";
 
 /** What every phase needs: where PostgreSQL and the proxy are, and which process is the proxy. */
 export interface Setup {
@@ -16,8 +16,6 @@ export interface Setup {
   idleConnections: number;
 }
 
-const MIN_RATIO_AT_8 = 0.6;
-const MAX_ADDED_LATENCY_MS_AT_1 = 0.1;
 const MAX_RSS_WITH_IDLE_MB = 100;
 const MAX_STREAM_GROWTH_MB = 50;
 const STREAM_ROWS = 1_000_000;
@@ -28,42 +26,7 @@ const STREAM_ROW_BYTES = 1 + 4 + 2 + 4 + 1000;
 const STREAM_BYTES_PER_SECOND = (Number(process.env.BENCH_STREAM_MBPS || 150) || Infinity) * 1024 * 1024;
 const WARM_UP_CONNECTIONS = 100;
 /** Lets garbage collection and socket teardown settle before a memory reading. */
-const SETTLE_MS = 2000;
-
-/** pgbench -S straight to PostgreSQL, then through the proxy, each mode and client count in turn. */
-export async function measureThroughput(setup: Setup): Promise<void> {
-  const rows: string[][] = [];
-  resetPeak(setup.proxyPid);
-  for (const mode of ["simple", "extended"] as const) {
-    for (const clients of [1, 8]) {
-      const args = ["-n", "-S", "-T", String(setup.seconds), "-c", String(clients), "-j", String(clients === 1 ? 1 : 2), "-M", mode];
-      const direct = parsePgbench(await runPgbench(setup.direct, args));
-      const cpuBefore = readCpuSeconds(setup.proxyPid);
-      const proxied = parsePgbench(await runPgbench(setup.proxied, args));
-      const cpu = (readCpuSeconds(setup.proxyPid) - cpuBefore) / setup.seconds;
-      console.log(`  ${mode} -c ${clients}: direct ${direct.tps.toFixed(0)} tps, proxy ${proxied.tps.toFixed(0)} tps`);
-      rows.push(throughputRow(mode, clients, direct, proxied, cpu));
-    }
-  }
-  console.log();
-  console.log(table(["mode", "clients", "direct TPS", "proxy TPS", "proxy/direct", "direct latency", "proxy latency", "added latency", "proxy CPU", "budget"], rows));
-  await sleep(SETTLE_MS);
-  const after = readMemory(setup.proxyPid);
-  console.log("proxy CPU: the proxy process's CPU time over the run, in % of one core (it has one thread of JavaScript).");
-  console.log(`proxy RSS after the pgbench runs: ${mb(after.rssMb)} (peak during them ${mb(after.peakMb)})`);
-}
-
-function throughputRow(mode: string, clients: number, direct: PgbenchResult, proxied: PgbenchResult, cpu: number): string[] {
-  const ratio = proxied.tps / direct.tps;
-  const added = proxied.latencyMs - direct.latencyMs;
-  const budget =
-    clients === 1
-      ? verdict(added <= MAX_ADDED_LATENCY_MS_AT_1, `added ≤ ${MAX_ADDED_LATENCY_MS_AT_1} ms`)
-      : clients === 8
-        ? verdict(ratio >= MIN_RATIO_AT_8, `ratio ≥ ${MIN_RATIO_AT_8}`)
-        : "";
-  return [mode, String(clients), direct.tps.toFixed(0), proxied.tps.toFixed(0), ratio.toFixed(2), ms(direct.latencyMs), ms(proxied.latencyMs), ms(added), `${(cpu * 100).toFixed(0)}%`, budget];
-}
+export const SETTLE_MS = 2000;
 
 /** The proxy's RSS at rest, then holding many logged-in, idle agent connections. */
 export async function measureIdleConnections(setup: Setup): Promise<void> {

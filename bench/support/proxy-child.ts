@@ -25,6 +25,8 @@ export async function startProxyChild(options: {
   agentIssuer: string;
   /** Extra node flags for the proxy, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /** More settings for the proxy, e.g. connection caps raised for a benchmark. */
+  env?: Record<string, string>;
 }): Promise<ProxyChild> {
   const policyPath = path.join(options.dataDir, "bench.policy.yaml");
   fs.writeFileSync(policyPath, options.policy);
@@ -37,6 +39,7 @@ export async function startProxyChild(options: {
       AIRLOCK_POLICY: policyPath,
       AIRLOCK_PROXY_PORT: "0",
       AGENT_OIDC_ISSUER: options.agentIssuer,
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
