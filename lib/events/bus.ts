@@ -18,7 +18,8 @@ export type Listener = (event: AirlockEvent) => void;
  * Carries events between the processes sharing one store. Today the events table on SQLite
  * (store-transport.ts); with a PostgreSQL store, LISTEN/NOTIFY behind this same interface, so no
  * caller of the bus changes. An event is delivered everywhere at most once per process; where it
- * came from does not matter to a listener, and every listener reads what it needs from the store.
+ * came from does not matter to a listener. Events carry ids and states only, well under a NOTIFY
+ * payload's 8000 bytes: whatever a listener needs beyond that it reads back from the store.
  */
 export interface EventTransport {
   /** Begins handing other processes' events to `deliver`. */

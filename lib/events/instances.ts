@@ -48,7 +48,8 @@ export class InstanceRegistry {
     const now = new Date();
     db.insert(instances).values({ id: instance.id, name: instance.name, host: instance.host, pid: instance.pid, startedAt: now, seenAt: now }).run();
     this.#unsubscribe = bus.subscribe((event) => {
-      if (event.type === "session.opened" || event.type === "session.closed") this.#safely(() => this.#beat());
+      // Another process's sessions come and go too: this row is written only if its own changed.
+      if (event.type === "session.opened" || event.type === "session.closed") this.#safely(() => this.#beat(true));
     });
     this.#timer = setInterval(() => this.#safely(() => this.#beat()), HEARTBEAT_MS);
     this.#timer.unref();
@@ -86,9 +87,10 @@ export class InstanceRegistry {
     this.#safely(() => this.db.delete(instances).where(eq(instances.id, this.instance.id)).run());
   }
 
-  #beat(): void {
+  #beat(onlyIfChanged = false): void {
     const sessions = JSON.stringify(this.sessions.list());
     const changed = sessions !== this.#written;
+    if (onlyIfChanged && !changed) return;
     this.db
       .update(instances)
       .set(changed ? { seenAt: new Date(), sessions } : { seenAt: new Date() })
