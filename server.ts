@@ -2,6 +2,8 @@
  * Airlock's single entry: the dashboard (Next.js), the live-update websocket, the development
  * identity provider and the store in one process. See DESIGN.md, "Shape".
  */
+// First: logs are set before any module prints (server/logs.ts).
+import "./server/logs";
 import fs from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,7 +22,7 @@ import { currentInstance } from "./lib/events/instances";
 import { StoreEventTransport } from "./lib/events/store-transport";
 import { agentClientIds } from "./lib/identity/agent-clients";
 import { findPerson } from "./lib/identity/people";
-import { configureLogs, installConsole, logger, readLogSettings } from "./lib/log";
+import { logger } from "./lib/log";
 import { AirlockMetrics, METRICS_PATH, serveMetrics } from "./lib/ops/metrics";
 import { checkReadiness } from "./lib/ops/readiness";
 import { startAudit } from "./lib/audit/start";
@@ -45,9 +47,6 @@ const log = logger("airlock");
 async function main(): Promise<void> {
   const dev = process.argv.includes("--dev");
   loadDotEnv();
-  // Logs first: with AIRLOCK_LOG_FORMAT=json every later line, Next.js's too, is JSON.
-  configureLogs(readLogSettings());
-  installConsole();
   const config = loadConfig();
   // Private before anything writes there: statements, parameters and keys are for this account only.
   preparePrivateDataDir(config.dataDir);

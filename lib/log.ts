@@ -1,4 +1,5 @@
 import { format } from "node:util";
+import { ConfigError } from "./config";
 
 /**
  * Airlock's log lines: readable `[component] message` lines by default, one JSON object per line
@@ -30,9 +31,9 @@ const SECRET_FIELD = /token|password|secret|authorization|cookie/i;
 /** AIRLOCK_LOG_FORMAT and AIRLOCK_LOG_LEVEL, checked: a typo must not silently log everything or nothing. */
 export function readLogSettings(env: Record<string, string | undefined> = process.env): LogSettings {
   const formatName = (env.AIRLOCK_LOG_FORMAT || "text").toLowerCase();
-  if (formatName !== "text" && formatName !== "json") throw new Error(`AIRLOCK_LOG_FORMAT must be text or json, got "${env.AIRLOCK_LOG_FORMAT}"`);
+  if (formatName !== "text" && formatName !== "json") throw new ConfigError(`AIRLOCK_LOG_FORMAT must be text or json, got "${env.AIRLOCK_LOG_FORMAT}"`);
   const level = (env.AIRLOCK_LOG_LEVEL || "info").toLowerCase();
-  if (!isLevel(level)) throw new Error(`AIRLOCK_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.AIRLOCK_LOG_LEVEL}"`);
+  if (!isLevel(level)) throw new ConfigError(`AIRLOCK_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.AIRLOCK_LOG_LEVEL}"`);
   return { format: formatName, level };
 }
 

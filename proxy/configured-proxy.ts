@@ -13,12 +13,15 @@ import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
 import { InstanceRegistry, type Instance } from "../lib/events/instances";
 import { createAgentTokenVerifier, type AgentTokenVerifier } from "../lib/identity/agent-token";
+import { logger } from "../lib/log";
 import type { AirlockMetrics } from "../lib/ops/metrics";
 import type { Policy } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
+
+const log = logger("proxy");
 
 /** Why a request still pending at shutdown was cancelled (its agent reads this too). */
 export const SHUTTING_DOWN = "Airlock is shutting down";
@@ -82,14 +85,14 @@ export async function startConfiguredProxy(options: {
   // now; those another running process holds (its agents are waiting) are left alone.
   const live = instances?.liveIds();
   const orphans = approvals.cancelOrphans(undefined, (r) => !live || !r.heldBy || !live.has(r.heldBy));
-  if (orphans > 0) console.log(`[approvals] cancelled ${orphans} request(s) left pending by the previous run`);
+  if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
   // Embedded databases start in the background so the first agent rarely waits.
   upstreams
     .warm(options.policy().resources.values())
     .then(() => tightenTree(config.dataDir))
-    .catch((err: unknown) => console.error("[proxy]", err));
+    .catch((err: unknown) => log.error("starting embedded databases failed", { err }));
   const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim, clientIds: options.agentClientIds });
   const server = await startProxyServer({
     host: config.host,

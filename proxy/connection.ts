@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { decide } from "../lib/decision/decide";
+import { logger } from "../lib/log";
 import { AgentMessages, agentMessageLimit } from "./agent-messages";
 import { authorizeAgent } from "./authorize";
 import type { CancelKeys } from "./cancel-keys";
@@ -18,6 +19,8 @@ import { IdleWatch, ReadyForQueryCounter, StartupDeadline } from "./session-time
 import { forwardedParams } from "./upstream/upstream";
 import { UpstreamError } from "./upstream/postgres";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
+
+const log = logger("proxy");
 
 /** One agent connection, from the first byte to the last. */
 export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: CancelKeys, slots: ConnectionSlots, sessions: ProxySessions): Promise<void> {
@@ -56,7 +59,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     if (connected.status === "rejected" || catalog.status === "rejected") {
       if (connected.status === "fulfilled") connected.value.close(true);
       if (connected.status === "rejected") throwIfAgentsOwn(connected.reason);
-      console.error(`[proxy] resource "${resource.name}" unreachable:`, connected.status === "rejected" ? connected.reason : (catalog as PromiseRejectedResult).reason);
+      log.error("resource unreachable", { resource: resource.name, err: connected.status === "rejected" ? connected.reason : (catalog as PromiseRejectedResult).reason });
       throw PgWireError.fatal(SqlState.ConnectionFailure, `airlock: resource "${resource.name}" is unreachable`);
     }
     const upstream = connected.value;
@@ -181,7 +184,7 @@ function refuse(client: Duplex, err: unknown): void {
     return;
   }
   const wire = err instanceof PgWireError ? err : PgWireError.fatal(SqlState.InternalError, "airlock: internal error");
-  if (!(err instanceof PgWireError)) console.error("[proxy] connection failed:", err);
+  if (!(err instanceof PgWireError)) log.error("connection failed", { err });
   if (client.writable) client.end(wire.toMessage());
   else client.destroy();
   // A peer that never reads must not keep the socket open.

@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { Decision, Statement } from "../lib/decision/decide";
+import { logger } from "../lib/log";
 import { mergeStatements } from "../lib/sql/merge";
 import type { Classification, PreparedLookup, StatementInfo } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
@@ -14,6 +15,8 @@ import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
 import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
+
+const log = logger("proxy");
 
 /** Server messages are trusted but still bounded, so a broken upstream cannot exhaust memory. */
 export const MAX_SERVER_MESSAGE_BYTES = 1024 * 1024 * 1024 + 5;
@@ -328,7 +331,7 @@ export class Relay {
       return { decision, classification, executes: lookups.found };
     } catch (err) {
       // A fault of Airlock's own while judging: this statement is refused, the session goes on.
-      console.error("[proxy] judging a statement failed:", err);
+      log.error("judging a statement failed", { err });
       const classification = unknownClassification(statement.text, "Airlock failed to judge it");
       const [info] = classification.statements;
       const why = "Airlock failed to judge this statement (the fault is logged); it was not run";
@@ -520,7 +523,7 @@ export class Relay {
   #onUpstreamClosed(err?: Error): void {
     if (this.#step === RelayStep.Closed) return;
     // The cause may name the target's address: it goes to the log, not to the agent.
-    if (err) console.error("[proxy] upstream connection lost:", err.message);
+    if (err) log.warn("upstream connection lost", { reason: err.message });
     this.#flushToClient();
     // A PgWireError is the upstream's own word to the agent (PGlite's idle-in-transaction timeout).
     this.#fatal(err instanceof PgWireError ? err : PgWireError.fatal(SqlState.ConnectionFailure, "airlock: the connection to the database was lost"));
@@ -594,6 +597,6 @@ function errorBytes(code: SqlStateCode, message: string): Buffer {
 }
 
 function internalError(err: unknown): PgWireError {
-  console.error("[proxy] session failed:", err);
+  log.error("session failed", { err });
   return PgWireError.fatal(SqlState.InternalError, "airlock: internal error; the session was closed");
 }
