@@ -68,15 +68,22 @@ export function budgetTable(runs: ThroughputRun[], proxy: string, reference: str
     ["CPU per extended statement, 8 clients", us(cpu(proxy, "extended", 8)), us(ref((p) => cpu(p, "extended", 8))), ""],
     ["8 clients simple, × direct", x(ratio8), x(refRatio8), check(ratio8, (v) => v >= MIN_RATIO_AT_8, `≥ ${MIN_RATIO_AT_8}×`)],
     ["8 clients simple, share of pgbouncer's ratio", share === undefined ? "n/a" : `${(share * 100).toFixed(0)}%`, "", check(share, (v) => v >= MIN_SHARE_OF_PGBOUNCER_RATIO, `≥ ${MIN_SHARE_OF_PGBOUNCER_RATIO * 100}%`)],
-    ["8 clients extended ÷ simple (each × direct)", extendedShare === undefined ? "n/a" : `${(extendedShare * 100).toFixed(0)}%`, pct(ref((p) => ratio(p, "extended", 8)), refRatio8), check(extendedShare, (v) => v >= 1 - MAX_EXTENDED_SHORTFALL, `≥ ${(1 - MAX_EXTENDED_SHORTFALL) * 100}%`)],
+    ["8 clients extended ÷ simple (each × direct)", extendedShare === undefined ? "n/a" : `${(extendedShare * 100).toFixed(0)}%`, pct(ref((p) => ratio(p, "extended", 8)), refRatio8), check(extendedShare, (v) => v >= 1 - MAX_EXTENDED_SHORTFALL, `≥ ${Math.round((1 - MAX_EXTENDED_SHORTFALL) * 100)}%`)],
+    // The same comparison by CPU, which the machine's load moves far less than throughput.
+    ["8 clients extended ÷ simple, CPU/stmt", pct(cpu(proxy, "extended", 8), cpu8), pct(ref((p) => cpu(p, "extended", 8)), ref((p) => cpu(p, "simple", 8))), check(pctOf(cpu(proxy, "extended", 8), cpu8), (v) => v <= 1 + MAX_EXTENDED_SHORTFALL, `≤ ${Math.round((1 + MAX_EXTENDED_SHORTFALL) * 100)}%`)],
     ["1 client simple, added latency", us(added1), us(ref((p) => addedUs(p, "simple"))), check(added1, (v) => v <= MAX_ADDED_US_AT_1, `≤ ${MAX_ADDED_US_AT_1} µs`)],
     ["1 client extended, added latency", us(addedUs(proxy, "extended")), us(ref((p) => addedUs(p, "extended"))), ""],
   ];
   return table(["budget (issue 17)", proxy, reference ?? "pgbouncer (not run)", "verdict"], rows);
 }
 
+function pctOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || !b ? undefined : a / b;
+}
+
 function pct(a: number | undefined, b: number | undefined): string {
-  return a === undefined || !b ? "n/a" : `${((a / b) * 100).toFixed(0)}%`;
+  const share = pctOf(a, b);
+  return share === undefined ? "n/a" : `${(share * 100).toFixed(0)}%`;
 }
 
 function find(runs: ThroughputRun[], path: string, mode: Mode, clients: number): ThroughputRun | undefined {
