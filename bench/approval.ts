@@ -1,8 +1,13 @@
 /**
  * `npm run bench:approval`: over 50 held statements, the time from an approval reaching the
  * approvals service to the agent receiving its result, less the statement's own run time
- * (measured directly beforehand). Prints p50 and p99. Budget: p99 ≤ 50 ms.
+ * (measured directly beforehand). Prints p50 and p99. Budget: p99 ≤ 50 ms. Then the same with
+ * the approval made in a second process on the same store (bench/support/decider.ts), as the
+ * dashboard approves what `npm run proxy` holds: timed from the decision's stored time. Budget:
+ * p99 ≤ 100 ms.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import pg from "pg";
 import type { Decider } from "../lib/approvals/people";
 import { startPostgres } from "../test/support/postgres";
@@ -10,6 +15,7 @@ import { startProxyHarness } from "../test/support/proxy-harness";
 
 const STATEMENTS = 50;
 const BUDGET_P99_MS = 50;
+const CROSS_PROCESS_BUDGET_P99_MS = 100;
 const RULES = `rules:
   - name: writes
     match: { kinds: [update] }
@@ -46,17 +52,46 @@ async function main(): Promise<void> {
       await result;
       latencies.push(performance.now() - start - ownMedian);
     }
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
     console.log(`Airlock approval latency — ${STATEMENTS} held UPDATEs on PostgreSQL, approve → agent has its result`);
     console.log(`statement's own run time (median, direct): ${ownMedian.toFixed(2)} ms (subtracted)`);
-    console.log(`p50 ${p50.toFixed(2)} ms   p99 ${p99.toFixed(2)} ms   max ${Math.max(...latencies).toFixed(2)} ms   ${p99 <= BUDGET_P99_MS ? "within" : "OVER"} budget (p99 ≤ ${BUDGET_P99_MS} ms)`);
+    report("one process", latencies, BUDGET_P99_MS);
+    report("decided in a second process", await crossProcess(server.url, ownMedian), CROSS_PROCESS_BUDGET_P99_MS);
   } finally {
     await agent.end().catch(() => undefined);
     await direct.end().catch(() => undefined);
     await harness.close();
     await server.stop();
   }
+}
+
+/** The proxy with the store's bus, and every request approved by bench/support/decider.ts in a process of its own. */
+async function crossProcess(pgUrl: string, ownMedian: number): Promise<number[]> {
+  const harness = await startProxyHarness({ pg: pgUrl }, { rules: RULES, shared: true });
+  const decider = spawn(process.execPath, ["--import", "tsx", "bench/support/decider.ts", harness.dataDir], { stdio: ["pipe", "pipe", "inherit"] });
+  const agent = new pg.Client({ connectionString: await harness.url("pg") });
+  try {
+    await once(decider.stdout!, "data"); // "ready"
+    await agent.connect();
+    const latencies: number[] = [];
+    for (let i = 0; i < STATEMENTS; i++) {
+      await agent.query("update counters set n = n + 1 where id = $1", [i + 1]);
+      const doneAt = Date.now();
+      const [request] = harness.approvals.list("approved", 1);
+      latencies.push(doneAt - request.decidedAt!.getTime() - ownMedian);
+    }
+    return latencies;
+  } finally {
+    await agent.end().catch(() => undefined);
+    decider.stdin!.end();
+    await once(decider, "exit");
+    await harness.close();
+  }
+}
+
+function report(label: string, latencies: number[], budget: number): void {
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  console.log(`${label}: p50 ${p50.toFixed(2)} ms   p99 ${p99.toFixed(2)} ms   max ${Math.max(...latencies).toFixed(2)} ms   ${p99 <= budget ? "within" : "OVER"} budget (p99 ≤ ${budget} ms)`);
 }
 
 async function waitForPending(approvals: { list(status: "pending"): Array<{ id: string }> }): Promise<string> {

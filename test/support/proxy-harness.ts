@@ -7,6 +7,8 @@ import { AuditLog } from "../../lib/audit/log";
 import { loadConfig } from "../../lib/config";
 import { openStore, type Store } from "../../lib/db/client";
 import { EventBus } from "../../lib/events/bus";
+import { currentInstance } from "../../lib/events/instances";
+import { StoreEventTransport } from "../../lib/events/store-transport";
 import { parsePolicy } from "../../lib/policy/policy-file";
 import { KINDS } from "../../lib/sql/types";
 import { startConfiguredProxy } from "../../proxy/configured-proxy";
@@ -18,6 +20,7 @@ export interface ProxyHarness {
   proxy: ProxyServer;
   idp: TestIdp;
   store: Store;
+  dataDir: string;
   recorder: ActivityRecorder;
   live: LiveSessions;
   approvals: ApprovalService;
@@ -41,7 +44,8 @@ export const ALLOW_EVERYTHING = `rules:
  */
 export async function startProxyHarness(
   resources: Record<string, string>,
-  options: { env?: Record<string, string>; rules?: string } = {},
+  /** `shared`: its bus reaches other processes on the store (lib/events/store-transport.ts), as `npm start`'s does. */
+  options: { env?: Record<string, string>; rules?: string; shared?: boolean } = {},
 ): Promise<ProxyHarness> {
   const dir = makeTempDir("proxy");
   const idp = await startTestIdp();
@@ -53,14 +57,16 @@ export async function startProxyHarness(
     options.rules ?? ALLOW_EVERYTHING,
   ].join("\n");
   const policy = parsePolicy(yaml);
-  const bus = new EventBus();
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test", bus });
+  const instance = options.shared ? currentInstance() : undefined;
+  const bus = new EventBus(instance && new StoreEventTransport(store.db, instance));
+  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test", bus, instance });
   // As server.ts does: what happens beside the statements (requests, decisions, grants) reaches the audit trail.
   const audit = new AuditCapture(store.db, new AuditLog(store.db), bus);
   return {
     proxy: proxy.server,
     idp,
     store,
+    dataDir: dir.path,
     recorder: proxy.recorder,
     live: proxy.liveSessions,
     approvals: proxy.approvals,
@@ -72,6 +78,7 @@ export async function startProxyHarness(
     async close() {
       await proxy.close();
       audit.close();
+      bus.close();
       store.close();
       await idp.close();
       dir.remove();
