@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ConfigError,
+  DEFAULT_DRAIN_MS,
   DEFAULT_IDLE_SESSION_TIMEOUT_MS,
   DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT,
   DEFAULT_MAX_CONNECTIONS,
@@ -61,4 +62,15 @@ test("nonsense is refused with the setting's name", () => {
   ]) {
     assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.startsWith(name), `${name}=${value}`);
   }
+});
+
+test("operations: drain defaults to 30 s, metrics are off unless a port or a token is set", () => {
+  assert.deepEqual(loadConfig({}).operations, { drainMs: DEFAULT_DRAIN_MS, metricsPort: undefined, metricsToken: undefined });
+  assert.equal(DEFAULT_DRAIN_MS, 30_000);
+  assert.deepEqual(loadConfig({ AIRLOCK_DRAIN_SECONDS: "5", AIRLOCK_METRICS_PORT: "9464", AIRLOCK_METRICS_TOKEN: "t" }).operations, { drainMs: 5_000, metricsPort: 9464, metricsToken: "t" });
+  assert.equal(loadConfig({ AIRLOCK_DRAIN_SECONDS: "2m" }).operations.drainMs, 120_000);
+  assert.equal(loadConfig({ AIRLOCK_DRAIN_SECONDS: "0" }).operations.drainMs, 0);
+  assert.equal(loadConfig({ AIRLOCK_METRICS_PORT: "0" }).operations.metricsPort, 0);
+  assert.throws(() => loadConfig({ AIRLOCK_DRAIN_SECONDS: "soon" }), (err) => err instanceof ConfigError && /AIRLOCK_DRAIN_SECONDS/.test(err.message));
+  assert.throws(() => loadConfig({ AIRLOCK_METRICS_PORT: "70000" }), (err) => err instanceof ConfigError && /AIRLOCK_METRICS_PORT/.test(err.message));
 });

@@ -6,13 +6,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
 import postgres from "postgres";
 import { openStoreReader } from "../../lib/db/client";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
 import { makeTempDir } from "../support/temp-dir";
+import { connectAgent, until, untilRunning, writeDrainPolicy } from "./support";
 
 const DRAIN_SECONDS = 6;
 let server: TestPostgres;
@@ -23,22 +23,7 @@ before(async () => {
   const sql = postgres(server.url, { onnotice: () => undefined });
   await sql`create table drain_items (n int)`;
   await sql.end();
-  fs.writeFileSync(
-    path.join(dir.path, "airlock.policy.yaml"),
-    [
-      "resources:",
-      `  pg: { type: postgres, url: "${server.url}" }`,
-      "rules:",
-      "  - { name: agents-read, match: { groups: [agents], kinds: [select] }, action: allow }",
-      "  - name: agents-write",
-      "    match: { groups: [agents], kinds: [insert] }",
-      "    action: review",
-      "    review: { approvers: [db-approvers], count: 1, timeout: 10m, grants: [once] }",
-      // Last: a rule naming only functions matches statements that call none too.
-      "  - { name: agents-sleep, match: { groups: [agents], functions: [pg_sleep] }, action: allow }",
-      "",
-    ].join("\n"),
-  );
+  writeDrainPolicy(path.join(dir.path, "airlock.policy.yaml"), server.url);
 });
 after(async () => {
   await server.stop();
@@ -54,24 +39,6 @@ function start(): Promise<RunningAirlock> {
   });
 }
 
-async function connect(port: number, token: string): Promise<{ client: pg.Client; notices: string[]; errors: Array<Error & { code?: string }> }> {
-  const client = new pg.Client({ host: "127.0.0.1", port, user: "reporting-agent", password: token, database: "pg" });
-  const notices: string[] = [];
-  const errors: Array<Error & { code?: string }> = [];
-  client.on("notice", (n) => notices.push(n.message ?? ""));
-  client.on("error", (err) => errors.push(err));
-  await client.connect();
-  return { client, notices, errors };
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 test("ready when up; on SIGTERM running statements finish, held ones end with the reason, new agents are refused, exit 0, nothing lost", { timeout: 110_000 }, async () => {
   const airlock = await start();
   const ready = await fetch(`${airlock.url}/api/ready`);
@@ -82,23 +49,19 @@ test("ready when up; on SIGTERM running statements finish, held ones end with th
 
   const port = await proxyPort(airlock);
   const token = await agentToken(airlock);
-  const idle = await connect(port, token);
+  const idle = await connectAgent(port, token);
   await idle.client.query("select 'drain-marker-idle' as m");
 
-  const holder = await connect(port, token);
+  const holder = await connectAgent(port, token);
   const held = holder.client.query("insert into drain_items values (1)").then(
     () => assert.fail("a held statement must not run at shutdown"),
     (err: Error & { code?: string }) => err,
   );
   await until(() => holder.notices.some((n) => n.includes("held for approval")), "the hold notice");
 
-  const sleeper = await connect(port, token);
+  const sleeper = await connectAgent(port, token);
   const sleeping = sleeper.client.query("select pg_sleep(2), 'drain-marker-sleep' as m");
-  const watcher = postgres(server.url, { onnotice: () => undefined });
-  for (let seen = 0; seen === 0; ) {
-    seen = (await watcher`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(2)%' and state = 'active'`)[0].n as number;
-  }
-  await watcher.end();
+  await untilRunning(server.url, "select pg_sleep(2)");
 
   const signalled = Date.now();
   const stopping = airlock.stop("SIGTERM");
@@ -109,7 +72,7 @@ test("ready when up; on SIGTERM running statements finish, held ones end with th
   assert.match(heldError.message, /cancelled: Airlock is shutting down/);
 
   // A new agent is refused as PostgreSQL refuses one during its shutdown.
-  const refused = await connect(port, token).then(
+  const refused = await connectAgent(port, token).then(
     () => assert.fail("a new connection must be refused while draining"),
     (err: Error & { code?: string }) => err,
   );

@@ -3,6 +3,8 @@ import { spawn } from "node:child_process";
 export interface StandaloneProxy {
   port: number;
   output(): string;
+  /** The process's exit code (null when a signal ended it), once it has exited. */
+  exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -17,7 +19,7 @@ export async function startStandaloneProxy(dataDir: string, env: Record<string, 
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {
@@ -32,6 +34,7 @@ export async function startStandaloneProxy(dataDir: string, env: Record<string, 
   return {
     port,
     output: () => output,
+    exited,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
