@@ -71,6 +71,11 @@ test("ready when up; on SIGTERM running statements finish, held ones end with th
   assert.equal(heldError.code, "57014");
   assert.match(heldError.message, /cancelled: Airlock is shutting down/);
 
+  // New HTTP requests are refused while draining; readiness with them.
+  const during = await fetch(`${airlock.url}/api/ready`);
+  assert.equal(during.status, 503);
+  assert.deepEqual(await during.json(), { error: { code: "shutting_down", message: "Airlock is shutting down" } });
+
   // A new agent is refused as PostgreSQL refuses one during its shutdown.
   const refused = await connectAgent(port, token).then(
     () => assert.fail("a new connection must be refused while draining"),
