@@ -206,7 +206,11 @@ export class Relay {
       }
       case Frontend.Parse: {
         const parse = readParse(body);
-        const entry: PreparedName = { text: parse.text, info: preparedInfo(parse.text, this.ctx.classify(parse.text, this.#names.lookups())), described: {} };
+        const lookups = this.#names.lookups();
+        const classification = this.ctx.classify(parse.text, lookups);
+        // A text that runs no other prepared statement classifies the same at Bind: kept for it.
+        const standalone = lookups.found.size === 0 && !lookups.unsettled && !classification.statements.some((s) => s.executes !== undefined);
+        const entry: PreparedName = { text: parse.text, info: preparedInfo(parse.text, classification), described: {}, classification: standalone ? classification : undefined };
         return this.#forward(raw, { kind: "parse", done: this.#names.statements.set(parse.name, entry, group) });
       }
       case Frontend.Bind: {
@@ -223,7 +227,7 @@ export class Relay {
           const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
           const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, executes: judged.executes, info: judged.classification.statements[0], columns };
           return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
-        });
+        }, { known: entry?.classification });
       }
       case Frontend.Execute:
         return this.#execute(readExecutePortal(body), raw, group);
@@ -262,7 +266,7 @@ export class Relay {
         const outcome =
           sql === undefined
             ? this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: no rule allows this: a fast-path call of function ${call.oid}, which the catalog does not know`, REFUSED_QUERY, expected())
-            : this.#decideAndSend(statement, sql, raw, REFUSED_QUERY, expected, FAST_PATH_UNMASKABLE);
+            : this.#decideAndSend(statement, sql, raw, REFUSED_QUERY, expected, { unmaskable: FAST_PATH_UNMASKABLE });
         if (outcome === undefined) this.#endOfGroupSent();
         return outcome;
       }
@@ -320,11 +324,11 @@ export class Relay {
    * still be valid, then its text is classified against the session's prepared statements as
    * the server will have them, and decided. WAIT when a name it runs is not settled yet.
    */
-  #judge(statement: PendingStatement, text: string | undefined): Judgement | typeof WAIT {
+  #judge(statement: PendingStatement, text: string | undefined, known?: Classification): Judgement | typeof WAIT {
     this.#checkToken();
     const lookups = this.#names.lookups();
     try {
-      const classification = text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups);
+      const classification = known ?? (text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups));
       if (lookups.unsettled) return WAIT;
       statement.prepared = [...lookups.found].map(([name, p]) => ({ name, text: p.text }));
       const decision = this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification });
@@ -367,9 +371,10 @@ export class Relay {
     raw: Buffer,
     substitute: Buffer,
     expected: (allowed: boolean, judged?: Judgement) => Expected,
-    unmaskable?: string,
+    options: { unmaskable?: string; known?: Classification } = {},
   ): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
-    const judged = this.#judge(statement, text);
+    const { unmaskable, known } = options;
+    const judged = this.#judge(statement, text, known);
     if (judged === WAIT) return WAIT;
     // A result that cannot be masked is refused wherever policy would mask it.
     const decision: Decision = unmaskable && judged.decision.action !== "refuse" && judged.decision.masking ? { action: "refuse", code: "42501", message: unmaskable, verdict: judged.decision.verdict } : judged.decision;

@@ -1,4 +1,4 @@
-import type { PreparedLookup, StatementInfo } from "../lib/sql/types";
+import type { Classification, PreparedLookup, StatementInfo } from "../lib/sql/types";
 import type { Described } from "./response-tracker";
 
 /** A prepared statement: the text that runs when it is bound (a Parse's text, or the whole `PREPARE … AS …`). */
@@ -7,6 +7,8 @@ export interface PreparedName {
   info: StatementInfo;
   /** The columns a Describe of it showed. */
   described: Described;
+  /** Its classification at Parse, when it looks up no other name (then Bind need not classify again). */
+  classification?: Classification;
 }
 
 /** A portal, made by Bind or by SQL `DECLARE` (a cursor), as it was judged; WITH HOLD outlives its transaction. */
