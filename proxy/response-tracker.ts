@@ -59,10 +59,18 @@ export interface PendingStatement {
 export class ResponseTracker {
   #queue: Expected[] = [];
   #head = 0;
+  /** The server failed a message of the current extended-protocol group and skips to its Sync. */
+  #skipping = false;
 
   constructor(private readonly finished: (statement: PendingStatement) => void) {}
 
   expect(item: Expected): void {
+    if (this.#skipping) {
+      // Sent after the server already failed a message of this group (the relay waited to judge
+      // it): the server skips it unanswered, up to the group's Sync.
+      if (item.kind !== "sync") return skipped(item);
+      this.#skipping = false;
+    }
     this.#queue.push(item);
   }
 
@@ -135,8 +143,10 @@ export class ResponseTracker {
     }
     for (let item = this.#peek(); item && item.kind !== "sync"; item = this.#peek()) {
       this.#head++;
-      if (item.kind === "parse" || item.kind === "bind" || item.kind === "close") item.done(false);
+      skipped(item);
     }
+    // The group's Sync is not sent yet: what comes before it is skipped as it comes.
+    this.#skipping = this.#peek() === undefined;
     this.#compact();
   }
 
@@ -175,6 +185,12 @@ export class ResponseTracker {
       this.#head = 0;
     }
   }
+}
+
+/** A message the server skipped after an error: it changed nothing, and never ran (so is not recorded). */
+function skipped(item: Expected): void {
+  if (item.kind === "parse" || item.kind === "bind" || item.kind === "close") item.done(false);
+  else if (item.kind === "query" || item.kind === "execute") for (const settle of item.statement.settles ?? []) settle?.(false);
 }
 
 /** One statement of the text is done: its rows count, and the next result starts afresh. */
