@@ -23,6 +23,11 @@ import { Upstreams } from "./upstream/connect";
 
 const log = logger("proxy");
 
+/** Why a held statement of another instance that stopped (killed: it could not say so) was cancelled. */
+export const INSTANCE_GONE = "the Airlock instance holding it stopped while the agent was waiting";
+/** How often a process looks for holds of instances that stopped. */
+const ORPHAN_SWEEP_MS = 2000;
+
 /** Why a request still pending at shutdown was cancelled (its agent reads this too). */
 export const SHUTTING_DOWN = "Airlock is shutting down";
 
@@ -83,8 +88,18 @@ export async function startConfiguredProxy(options: {
   const instances = instance && bus ? new InstanceRegistry(options.db, instance, liveSessions, bus) : undefined;
   // No connection survived the last run: held statements still pending then cannot be answered
   // now; those another running process holds (its agents are waiting) are left alone.
-  const live = instances?.liveIds();
-  const orphans = approvals.cancelOrphans(undefined, (r) => !live || !r.heldBy || !live.has(r.heldBy));
+  const heldByNoOne = (live: Set<string> | undefined) => (r: { heldBy: string | null }) => !live || !r.heldBy || !live.has(r.heldBy);
+  const orphans = approvals.cancelOrphans(undefined, heldByNoOne(instances?.liveIds()));
+  // An instance killed while this one runs leaves its agents' holds behind (no queue should keep
+  // them): whichever instance looks first cancels them, once (ApprovalService ends a request once).
+  const sweep = instances && setInterval(() => {
+    try {
+      approvals.cancelOrphans(INSTANCE_GONE, heldByNoOne(instances.liveIds()));
+    } catch (err) {
+      log.error("looking for holds of stopped instances failed", { err });
+    }
+  }, ORPHAN_SWEEP_MS);
+  sweep?.unref();
   if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
@@ -125,6 +140,7 @@ export async function startConfiguredProxy(options: {
       // Nobody can approve a statement while the instance goes away: waiting agents are told why
       // their requests end (57014 with this reason), before their connections do.
       // Only this process's: another process's agents still wait on theirs.
+      clearInterval(sweep);
       approvals.cancelOrphans(SHUTTING_DOWN, (r) => !instance || r.heldBy === instance.id);
       await draining;
       await server.close();

@@ -16,7 +16,7 @@ export interface Instance {
 
 /** How often an instance says it is alive and writes its sessions' counts. */
 export const HEARTBEAT_MS = 1000;
-/** Silent this long, an instance is taken for gone (another machine's; on this one its pid tells at once). */
+/** Silent this long, another machine's instance is taken for gone (on this one its pid tells, at once and surely). */
 export const STALE_MS = 10_000;
 
 /** This process: AIRLOCK_INSTANCE_NAME, or host:pid. */
@@ -57,8 +57,9 @@ export class InstanceRegistry {
 
   /** Whether the instance that wrote a row is still running. */
   static alive(row: Pick<InstanceRow, "host" | "pid" | "seenAt">, now = Date.now()): boolean {
-    if (now - row.seenAt.getTime() > STALE_MS) return false;
-    return row.host !== os.hostname() || pidAlive(row.pid);
+    // A heartbeat late on a loaded machine must not end the holds of a process still running.
+    if (row.host === os.hostname()) return pidAlive(row.pid);
+    return now - row.seenAt.getTime() <= STALE_MS;
   }
 
   /** Ids of the instances running now, this one included. */

@@ -195,3 +195,22 @@ test("access asked for, whose expiry the dashboard and a second standalone proxy
     await second.stop();
   }
 });
+
+test("a standalone proxy killed while its agent waits: the dashboard cancels the hold, with why, within seconds", async () => {
+  const doomed = await startStandaloneProxy(airlock.dataDir, { AIRLOCK_POLICY: policy, AIRLOCK_INSTANCE_NAME: "proxy-d" });
+  const client = new pg.Client({ host: "127.0.0.1", port: doomed.port, user: "reporting-agent", password: await agentToken(airlock), database: "pg" });
+  client.on("error", () => undefined);
+  await client.connect();
+  const sql = "update counters set n = n + 1 where id = 60";
+  client.query(sql).catch(() => undefined);
+  try {
+    const request = await pendingRequest(approvals, sql);
+    await doomed.stop("SIGKILL");
+    for (let i = 0; i < 100 && approvals.get(request.id)?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 100));
+    const ended = approvals.get(request.id);
+    assert.equal(ended?.status, "cancelled");
+    assert.match(ended?.outcomeReason ?? "", /instance holding it stopped/);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+});
