@@ -35,8 +35,8 @@ const MARKERS = {
   policyComment: "zq7policycomment",
   rule: "zq7-agents-write",
 };
-/** Sign-in itself, health and next-auth's own endpoints answer the signed-out; none shows data. */
-const PUBLIC = new Set(["/signin", "/api/health", "/api/auth/[...nextauth]", "/_not-found", "/_global-error"]);
+/** Sign-in itself, health and readiness probes and next-auth's own endpoints answer the signed-out; none shows data. */
+const PUBLIC = new Set(["/signin", "/api/health", "/api/ready", "/api/auth/[...nextauth]", "/_not-found", "/_global-error"]);
 const REFUSED = new Set([301, 302, 303, 307, 308, 401, 403]);
 /** What the router sends: a page, its RSC payload, the same for a browser that has the layouts, prefetches. */
 const VARIANTS: Array<{ name: string; headers: (route: Route) => Record<string, string> }> = [
