@@ -64,3 +64,18 @@ test("a process that starts later hears only what is published after; old rows a
     b.close();
   }
 });
+
+test("activity counts cross to other processes at most once a second, the last of a burst included", async () => {
+  const a = processOnStore();
+  const b = processOnStore();
+  try {
+    for (let i = 1; i <= 50; i++) a.bus.publish({ type: "activity.recorded", sessions: 0, statements: i });
+    assert.equal(a.heard.length, 50, "the publisher's own process hears every one");
+    await until(() => b.heard.some((e) => e.type === "activity.recorded" && e.statements === 50));
+    const crossed = b.heard.filter((e) => e.type === "activity.recorded");
+    assert.deepEqual(crossed.map((e) => (e.type === "activity.recorded" ? e.statements : 0)), [1, 50]);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
