@@ -1,7 +1,7 @@
 /**
  * `npm run regress`: PostgreSQL's own regression suite (parallel_schedule) against a throwaway
  * PostgreSQL, directly and through Airlock with an allow-all policy, and what differs. Exits
- * non-zero when fewer tests pass through Airlock than directly. See README "Wire fidelity".
+ * non-zero when fewer tests pass through Airlock than directly. See docs/development.md "Wire fidelity".
  *
  * Settings: AIRLOCK_REGRESS_CACHE (default ~/.cache/airlock-regress), AIRLOCK_REGRESS_TIMEOUT_MIN
  * (per pg_regress run, default 30).
