@@ -56,7 +56,11 @@ for (const { resource, kind } of RESOURCES) {
   describe(`a session on ${kind}`, () => {
     test("ends at its next statement once the agent's token expires", async () => {
       const { idp, proxy } = env().harness;
-      const { token, expiresAt } = await idp.shortLivedToken("reporting-agent", 5);
+      // The resource warmed first (PGlite's start, the catalog), so the short token's life is all the session's.
+      const warm = new pg.Client({ connectionString: await env().harness.url(resource) });
+      await warm.connect();
+      await warm.end();
+      const { token, expiresAt } = await idp.shortLivedToken("reporting-agent", 8);
       const client = new pg.Client({ host: "127.0.0.1", port: proxy.port, user: "reporting-agent", password: token, database: resource });
       client.on("error", () => undefined);
       await client.connect();
