@@ -207,7 +207,7 @@ describe("holding a statement until people decide", () => {
   });
 
   test("a statement approved after the agent's token expired does not run: the session ends with 28P01", async () => {
-    const { token, expiresAt } = await harness.idp.shortLivedToken("reporting-agent", 3);
+    const { token, expiresAt } = await harness.idp.shortLivedToken("reporting-agent", 6);
     const client = new pg.Client({ host: "127.0.0.1", port: harness.proxy.port, user: "reporting-agent", password: token, database: "pg" });
     client.on("error", () => undefined);
     await client.connect();
