@@ -1,5 +1,5 @@
-import { createServer } from "node:net";
 import { expect, test } from "@playwright/test";
+import { freePort } from "../test/support/postgres";
 import { startAirlock, type RunningAirlock } from "../test/support/airlock-server";
 import { IdpSignInPage } from "./pages/idp-sign-in-page";
 import { watchForViolations } from "./support/csp";
@@ -66,17 +66,6 @@ for (const { name, host } of addresses) {
         expect(await problems()).toEqual([]);
       });
     }
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

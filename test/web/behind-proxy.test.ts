@@ -7,8 +7,8 @@
  * security headers, and the dashboard's scripts carry the CSP nonce.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, test } from "node:test";
+import { freePort } from "../support/postgres";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 
 const PREFIX = "/tools/airlock";
@@ -160,15 +160,4 @@ function assertSecurityHeaders(res: Response): string {
   const csp = res.headers.get("content-security-policy") ?? "";
   assert.match(csp, /frame-ancestors 'none'/, where);
   return csp;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
