@@ -1,15 +1,15 @@
 import type { Duplex } from "node:stream";
 import type { Decision, Statement } from "../lib/decision/decide";
 import { logger } from "../lib/log";
-import { mergeStatements } from "../lib/sql/merge";
-import type { Classification, PreparedLookup, StatementInfo } from "../lib/sql/types";
+import type { Classification, PreparedLookup } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCall, readParse, readQuery, readTarget, rowsFromTag, type BindMessage } from "./protocol/reader";
+import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCall, readParse, readQuery, readTarget, rowsFromTag, bindParams } from "./protocol/reader";
 import { FAST_PATH_UNMASKABLE, fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
-import { ALL, SessionNames, type PreparedName, type Settle } from "./session-names";
+import { cursorOf, nameChanges, preparedInfo, type Judged } from "./name-effects";
+import { SessionNames, type PreparedName } from "./session-names";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
@@ -36,15 +36,6 @@ export interface RelayContext {
   /** DDL ran and its session is now idle (committed or rolled back): the catalog may have changed. */
   schemaChanged(): void;
   masking: MaskingContext;
-}
-
-/** Extended protocol: a portal as Bind judged it, for the Execute that runs it (and is the statement recorded). */
-interface Judged extends Pick<PendingStatement, "text" | "params" | "grantId" | "requestId" | "verdict" | "masking" | "changesSchema"> {
-  /** Prepared statements its text runs by name (SQL EXECUTE inside it), as they were when it was bound. */
-  executes: ReadonlyMap<string, PreparedName>;
-  /** Its one statement, for what running it does to the session's names. */
-  info: StatementInfo | undefined;
-  columns: PortalColumns;
 }
 
 export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
@@ -196,7 +187,7 @@ export class Relay {
         const statement = pending(text, undefined, "simple");
         const outcome = this.#decideAndSend(statement, text, raw, REFUSED_QUERY, (allowed, judged) => {
           // Each statement of the text that completes changes the names it makes or drops.
-          if (allowed && judged) statement.settles = judged.classification.statements.map((info, i) => this.#nameChanges(info, group, () => cursorOf(statement, info, i)));
+          if (allowed && judged) statement.settles = judged.classification.statements.map((info, i) => nameChanges(this.#names, info, group, () => cursorOf(statement, info, i)));
           // A failing Query does not skip what follows it: its changes are another group's.
           this.#names.endOfGroup();
           return { kind: "query", statement };
@@ -299,24 +290,9 @@ export class Relay {
     Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema });
     statement.prepared = [...portal.executes].map(([name, p]) => ({ name, text: p.text }));
     const { info } = portal;
-    if (info) statement.settles = [this.#nameChanges(info, group, () => cursorOf(statement, info, 0))];
+    if (info) statement.settles = [nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0))];
     this.#masking.executing(statement, portal.columns);
     return this.#forward(raw, { kind: "execute", statement });
-  }
-
-  /** What a statement that completes does to the session's names: PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD ALL. */
-  #nameChanges(info: StatementInfo, group: number, cursor: () => Judged): Settle | undefined {
-    const { statements, portals } = this.#names;
-    const settles: Settle[] = [];
-    // "*" from the classifier is ALL, and also a quoted name "*": dropping more than the server did is the safe side.
-    if (info.prepares !== undefined) settles.push(statements.set(info.prepares, { text: info.text, info, described: {} }, group));
-    if (info.deallocates !== undefined) settles.push(statements.drop(info.deallocates === "*" ? ALL : info.deallocates, group));
-    if (info.declares) settles.push(portals.set(info.declares.name, { judged: cursor(), holdable: info.declares.holdable }, group));
-    if (info.closes !== undefined) settles.push(portals.drop(info.closes === "*" ? ALL : info.closes, group));
-    if (settles.length === 0) return undefined;
-    return (ok) => {
-      for (const settle of settles) settle(ok);
-    };
   }
 
   /**
@@ -555,43 +531,6 @@ export class Relay {
 /** What a refused statement becomes upstream: a syntax error, so it fails before doing anything. */
 const REFUSED_QUERY = writeQuery("airlock refused this statement");
 const REFUSED_PARSE = writeParse("airlock_refused", "airlock refused this statement");
-
-function bindParams(bind: Pick<BindMessage, "params" | "paramFormats">): Array<string | null> {
-  return bind.params.map((value, i) => {
-    if (value === null) return null;
-    // Format codes: none → all text; one → for all; otherwise one per parameter.
-    const format = bind.paramFormats.length === 1 ? bind.paramFormats[0] : (bind.paramFormats[i] ?? 0);
-    return format === 1 ? `\\x${value.toString("hex")}` : value.toString("utf8");
-  });
-}
-
-/**
- * What a Parse makes, as SQL `EXECUTE name` would run it. A text that itself EXECUTEs another
- * prepared statement runs whatever that name means at the time, so it is not understood here.
- */
-function preparedInfo(text: string, classification: Classification): StatementInfo {
-  const [first, ...rest] = classification.statements;
-  const info = rest.reduce<StatementInfo>((merged, s) => mergeStatements(merged, s), first ?? unknownClassification(text, "an empty statement").statements[0]);
-  if (!classification.statements.some((s) => s.executes !== undefined)) return info;
-  return { ...info, kinds: [...info.kinds.filter((k) => k !== "unknown"), "unknown"], reasons: [...info.reasons, "it EXECUTEs another prepared statement, whatever that name means when it runs"] };
-}
-
-/** A cursor DECLAREd by statement `index` of a text runs as that statement was judged (Execute or FETCH of it). */
-function cursorOf(statement: PendingStatement, info: StatementInfo, index: number): Judged {
-  const { params, grantId, requestId, verdict } = statement;
-  const masking = statement.masking?.[index];
-  return {
-    text: info.text,
-    params,
-    grantId,
-    requestId,
-    verdict,
-    masking: masking ? [masking] : undefined,
-    executes: new Map(),
-    info: undefined,
-    columns: { resultFormats: [], portal: {}, statement: {} },
-  };
-}
 
 function pending(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended"): PendingStatement {
   return { text, params, protocol, startedAt: performance.now(), rows: 0, outcome: "ok", resultIndex: 0 };

@@ -195,3 +195,13 @@ export function readCopyOutResponse(body: Buffer): { format: number; columns: nu
   const reader = new BodyReader(body);
   return { format: reader.readByte(), columns: reader.readInt16() };
 }
+
+/** Bound parameters in text form, as recorded and shown: binary ones hex-encoded. */
+export function bindParams(bind: Pick<BindMessage, "params" | "paramFormats">): Array<string | null> {
+  return bind.params.map((value, i) => {
+    if (value === null) return null;
+    // Format codes: none → all text; one → for all; otherwise one per parameter.
+    const format = bind.paramFormats.length === 1 ? bind.paramFormats[0] : (bind.paramFormats[i] ?? 0);
+    return format === 1 ? `\\x${value.toString("hex")}` : value.toString("utf8");
+  });
+}
