@@ -288,7 +288,7 @@ export class Relay {
     }
     const { grantId, requestId, verdict, masking, changesSchema } = portal;
     Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema });
-    statement.prepared = [...portal.executes].map(([name, p]) => ({ name, text: p.text }));
+    statement.prepared = preparedRun(portal.executes);
     const { info } = portal;
     if (info) statement.settles = [nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0))];
     this.#masking.executing(statement, portal.columns);
@@ -306,7 +306,7 @@ export class Relay {
     try {
       const classification = known ?? (text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups));
       if (lookups.unsettled) return WAIT;
-      statement.prepared = [...lookups.found].map(([name, p]) => ({ name, text: p.text }));
+      statement.prepared = preparedRun(lookups.found);
       const decision = this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification });
       return { decision, classification, executes: lookups.found };
     } catch (err) {
@@ -543,4 +543,9 @@ function errorBytes(code: SqlStateCode, message: string): Buffer {
 function internalError(err: unknown): PgWireError {
   log.error("session failed", { err });
   return PgWireError.fatal(SqlState.InternalError, "airlock: internal error; the session was closed");
+}
+
+/** The prepared statements a statement runs by name, as a request records them (none in the usual case: no allocation). */
+function preparedRun(found: ReadonlyMap<string, PreparedName>): PendingStatement["prepared"] {
+  return found.size === 0 ? undefined : [...found].map(([name, p]) => ({ name, text: p.text }));
 }
