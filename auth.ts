@@ -76,10 +76,10 @@ export function authConfig(): NextAuthConfig {
       },
     },
     events: {
-      signIn({ profile }) {
+      async signIn({ profile }) {
         if (!profile) return;
         const email = typeof profile.email === "string" ? profile.email : String(profile.sub);
-        recordSignIn(rt, { email, name: typeof profile.name === "string" ? profile.name : null, groups: readGroupsClaim(profile[config.groupsClaim]) });
+        await recordSignIn(rt, { email, name: typeof profile.name === "string" ? profile.name : null, groups: readGroupsClaim(profile[config.groupsClaim]) });
       },
     },
   };

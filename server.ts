@@ -11,15 +11,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
-import { loadOrCreateIdpSecrets } from "./idp/secrets";
+import { sharedIdpSecrets } from "./idp/secrets";
 import { findSeedPerson, SEED_AGENTS } from "./idp/seed";
 import { AccessService } from "./lib/access/service";
 import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
 import { preparePrivateDataDir } from "./lib/data-dir";
-import { openStore } from "./lib/db/client";
+import { openStore, type Store } from "./lib/db/client";
 import { EventBus } from "./lib/events/bus";
 import { currentInstance } from "./lib/events/instances";
-import { StoreEventTransport } from "./lib/events/store-transport";
+import { eventTransport } from "./lib/events/transport";
 import { agentClientIds } from "./lib/identity/agent-clients";
 import { findPerson } from "./lib/identity/people";
 import { logger } from "./lib/log";
@@ -30,7 +30,7 @@ import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref, type PublicUrl } from "./lib/public-url";
-import { loadOrCreateSecret } from "./lib/secret-file";
+import { sharedRandomSecret } from "./lib/secret-file";
 import { removeServerInfo, writeServerInfo } from "./lib/server-info";
 import { startSlack } from "./lib/slack/app";
 import { SLACK_EVENTS_PATH } from "./lib/slack/settings";
@@ -52,10 +52,10 @@ async function main(): Promise<void> {
   preparePrivateDataDir(config.dataDir);
 
   // The store and the policy first: without either there is nothing safe to serve.
-  const store = openStore(config.dataDir, path.join(root, "drizzle"));
-  // The bus reaches every process on this store (`npm run proxy` beside this one): see lib/events/store-transport.ts.
+  const store = await openStore({ dataDir: config.dataDir, url: config.storeUrl, migrationsFolder: path.join(root, "drizzle") });
+  // The bus reaches every process on this store (`npm run proxy` beside this one, other instances): see lib/events/transport.ts.
   const instance = currentInstance();
-  const bus = new EventBus(new StoreEventTransport(store.db, instance));
+  const bus = new EventBus(eventTransport(store, instance, config.storeUrl));
   const policy = new PolicySource(config.policyPath, bus).watch();
 
   // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const internalUrl = `http://${loopbackHost(config.host)}:${port}`;
 
   // People sign in through the configured IdP, or the built-in development one.
-  const devIdp = config.oidc.issuer ? undefined : await startDevIdp(config, publicUrl);
+  const devIdp = config.oidc.issuer ? undefined : await startDevIdp(config, store, publicUrl);
   const sso = ssoSettings(config, devIdp);
 
   // The proxy: agents' connections, each statement through the one decision point, recorded.
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     fallback: devIdp && agentIssuer === devIdp.issuer ? SEED_AGENTS.map((a) => a.id) : undefined,
   });
   const metrics = new AirlockMetrics();
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus, instance, metrics });
+  const proxy = await startConfiguredProxy({ config, store, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus, instance, metrics });
   if (!proxy.instances) throw new Error("the proxy was started without its instance");
 
   const runtime: Runtime = {
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     internalUrl,
     store,
     bus,
-    authSecret: config.authSecret ?? loadOrCreateSecret(config.dataDir, "auth-secret"),
+    authSecret: config.authSecret ?? (await sharedRandomSecret(store, config.dataDir, "auth-secret")),
     sso,
     agentIssuer,
     proxy: { host: proxy.server.host, port: proxy.server.port },
@@ -108,10 +108,10 @@ async function main(): Promise<void> {
       proxy: { host: proxy.server.host, port: proxy.server.port },
       waitsPerAgent: config.waitsPerAgent,
     }),
-    readiness: () => checkReadiness({ db: store.db, policy: () => policy.status, proxy: () => proxy.server }),
+    readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server }),
   };
   setRuntime(runtime);
-  const audit = startAudit({ config, db: store.db, bus, policyStatus: () => policy.status });
+  const audit = await startAudit({ config, store, bus, policyStatus: () => policy.status });
   // next-auth's server actions (sign-in, sign-out, session) build their URLs from AUTH_URL.
   process.env.AUTH_URL = publicHref(pub, AUTH_PATH);
 
@@ -119,12 +119,12 @@ async function main(): Promise<void> {
   // People are who the IdP said at their last sign-in; the development IdP's seeded people also before that.
   const slack = await startSlack({
     config,
-    db: store.db,
+    store,
     bus,
     approvals: proxy.approvals,
     policy: () => policy.current,
     publicUrl,
-    directory: (email) => findPerson(store.db, email) ?? (devIdp ? findSeedPerson(email) : undefined),
+    directory: async (email) => (await findPerson(store, email)) ?? (devIdp ? findSeedPerson(email) : undefined),
   });
 
   // Next.js serves every page and route handler; the IdP and the websocket sit beside it.
@@ -201,10 +201,10 @@ async function main(): Promise<void> {
     http.close();
     metricsServer?.close();
     http.closeAllConnections();
-    audit.close();
+    await audit.close();
     policy.close();
     bus.close();
-    store.close();
+    await store.close();
     removeServerInfo(config.dataDir);
     log.info("shut down");
     process.exit(0);
@@ -233,14 +233,14 @@ function shuttingDown(res: ServerResponse): void {
   res.end(JSON.stringify({ error: { code: "shutting_down", message: "Airlock is shutting down" } }));
 }
 
-async function startDevIdp(config: AirlockConfig, publicUrl: string): Promise<DevIdp> {
+async function startDevIdp(config: AirlockConfig, store: Store, publicUrl: string): Promise<DevIdp> {
   return createDevIdp({
     issuer: `${publicUrl}${DEV_IDP_PATH}`,
     mountPath: DEV_IDP_PATH,
     audience: config.agentAudience,
     dashboardRedirectUri: `${publicUrl}/api/auth/callback/sso`,
     postLogoutRedirectUri: `${publicUrl}/signin`,
-    secrets: await loadOrCreateIdpSecrets(config.dataDir),
+    secrets: await sharedIdpSecrets(store, config.dataDir),
   });
 }
 

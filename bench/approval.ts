@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       const result = agent.query("update counters set n = n + 1 where id = $1", [i + 1]);
       const request = await waitForPending(harness.approvals);
       const start = performance.now();
-      const decided = harness.approvals.decide({ requestId: request, person: alice, action: "approve", via: "web" });
+      const decided = await harness.approvals.decide({ requestId: request, person: alice, action: "approve", via: "web" });
       if (!decided.ok) throw new Error(decided.message);
       await result;
       latencies.push(performance.now() - start - ownMedian);
@@ -76,7 +76,7 @@ async function crossProcess(pgUrl: string, ownMedian: number): Promise<number[]>
     for (let i = 0; i < STATEMENTS; i++) {
       await agent.query("update counters set n = n + 1 where id = $1", [i + 1]);
       const doneAt = Date.now();
-      const [request] = harness.approvals.list("approved", 1);
+      const [request] = await harness.approvals.list("approved", 1);
       latencies.push(doneAt - request.decidedAt!.getTime() - ownMedian);
     }
     return latencies;
@@ -94,9 +94,9 @@ function report(label: string, latencies: number[], budget: number): void {
   console.log(`${label}: p50 ${p50.toFixed(2)} ms   p99 ${p99.toFixed(2)} ms   max ${Math.max(...latencies).toFixed(2)} ms   ${p99 <= budget ? "within" : "OVER"} budget (p99 ≤ ${budget} ms)`);
 }
 
-async function waitForPending(approvals: { list(status: "pending"): Array<{ id: string }> }): Promise<string> {
+async function waitForPending(approvals: { list(status: "pending"): Promise<Array<{ id: string }>> }): Promise<string> {
   for (;;) {
-    const [request] = approvals.list("pending");
+    const [request] = await approvals.list("pending");
     if (request) return request.id;
     await new Promise((r) => setImmediate(r));
   }

@@ -90,7 +90,7 @@ async function main(cleanups: Array<() => unknown>): Promise<void> {
   console.log(line("masked", `   ratio ${ratio.toFixed(2)} (budget ≥ ${MIN_RATIO})   ${verdict(ratio >= MIN_RATIO, `masked ≥ ${MIN_RATIO}× unmasked`)}`));
 
   heading("4. Sanity");
-  reportMaskedCount(masked);
+  await reportMaskedCount(masked);
   reportSamples(runs.unmasked.at(-1)!.samples, runs.masked.at(-1)!.samples);
 }
 
@@ -110,9 +110,9 @@ async function startHarness(url: string, mask: MaskOptions | undefined): Promise
 }
 
 /** What the proxy recorded of the last masked run: every row's four named columns, masked whole. */
-function reportMaskedCount(harness: ProxyHarness): void {
-  harness.recorder.flush();
-  const row = harness.store.db.$client.prepare("select masked from statements order by id desc limit 1").get() as { masked: string | null } | undefined;
+async function reportMaskedCount(harness: ProxyHarness): Promise<void> {
+  await harness.recorder.flush();
+  const row = await harness.store.sql.get<{ masked: string | null }>("select masked from statements order by id desc limit 1");
   const recorded = row?.masked ? (JSON.parse(row.masked) as { columns: string[]; values: number }) : undefined;
   const expected = ROWS * Object.keys(MASKED_COLUMNS).length;
   const counted = recorded ? `${recorded.values.toLocaleString("en")} values in columns ${recorded.columns.join(", ")}` : "nothing";

@@ -12,16 +12,18 @@ function airlock(...args: string[]) {
   return spawnSync(process.execPath, ["bin/airlock.mjs", "audit", ...args], { encoding: "utf8", env: { ...process.env, AIRLOCK_DATA_DIR: dir.path } });
 }
 
-function tamper(sql: string): void {
-  const store = openStore(dir.path, "drizzle");
-  store.db.$client.prepare(sql).run();
-  store.close();
+const open = () => openStore({ dataDir: dir.path, migrationsFolder: "drizzle" });
+
+async function tamper(sql: string): Promise<void> {
+  const store = await open();
+  await store.sql.run(sql);
+  await store.close();
 }
 
-test("audit verify: exit 0 with the count; exit 1 naming the row once the file is edited; export prints CSV", () => {
-  const store = openStore(dir.path, "drizzle");
-  new AuditLog(store.db).append(Array.from({ length: 5 }, (_, i) => ({ at: new Date(i * 1000), type: "statement", agentId: "ops-agent", sql: `select ${i}, 'a,b'` })));
-  store.close();
+test("audit verify: exit 0 with the count; exit 1 naming the row once the file is edited; export prints CSV", async () => {
+  const store = await open();
+  await new AuditLog(store).append(Array.from({ length: 5 }, (_, i) => ({ at: new Date(i * 1000), type: "statement", agentId: "ops-agent", sql: `select ${i}, 'a,b'` })));
+  await store.close();
 
   const ok = airlock("verify");
   assert.equal(ok.status, 0, ok.stderr);
@@ -33,7 +35,7 @@ test("audit verify: exit 0 with the count; exit 1 naming the row once the file i
   assert.match(csv.stdout, /,"select 0, 'a,b'",/);
   assert.equal(airlock("export", "--format", "xml").status, 2);
 
-  tamper("update audit_log set sql = 'select 42' where id = 3");
+  await tamper("update audit_log set sql = 'select 42' where id = 3");
   const edited = airlock("verify");
   assert.equal(edited.status, 1);
   assert.match(edited.stderr, /audit chain broken at row 3: row 3 was edited/);

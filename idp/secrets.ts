@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
+import { sharedSecret } from "../lib/db/shared-secrets";
+import type { Store } from "../lib/db/store";
 import { writeSecretFile } from "../lib/secret-file";
 import { SEED_AGENTS } from "./seed";
 
@@ -33,15 +35,38 @@ export async function loadOrCreateIdpSecrets(dataDir: string): Promise<IdpSecret
   const existing = readIdpSecrets(dataDir);
   const secrets = existing ?? (await createSecrets());
   // Agents added to the seed after the first start get a secret too.
-  let changed = !existing;
+  const changed = withSeedAgents(secrets) || !existing;
+  if (changed) writeSecretFile(idpSecretsPath(dataDir), JSON.stringify(secrets, null, 2));
+  return secrets;
+}
+
+/**
+ * The secrets every instance on the store shares (lib/db/shared-secrets.ts): each instance's IdP
+ * signs and checks alike, whichever one a person or an agent reaches. Also kept in this data dir,
+ * where `airlock token` reads the agents' secrets.
+ */
+export async function sharedIdpSecrets(store: Store, dataDir: string): Promise<IdpSecrets> {
+  if (store.dialect === "sqlite") return loadOrCreateIdpSecrets(dataDir);
+  const fresh = async () => {
+    const secrets = await createSecrets();
+    withSeedAgents(secrets);
+    return JSON.stringify(secrets, null, 2);
+  };
+  const shared = await sharedSecret(store, IDP_SECRETS_FILE, { local: fresh, fresh });
+  writeSecretFile(idpSecretsPath(dataDir), shared);
+  return JSON.parse(shared) as IdpSecrets;
+}
+
+/** Gives every seeded agent a secret; whether one was missing. */
+function withSeedAgents(secrets: IdpSecrets): boolean {
+  let changed = false;
   for (const agent of SEED_AGENTS) {
     if (!secrets.agentSecrets[agent.id]) {
       secrets.agentSecrets[agent.id] = randomSecret();
       changed = true;
     }
   }
-  if (changed) writeSecretFile(idpSecretsPath(dataDir), JSON.stringify(secrets, null, 2));
-  return secrets;
+  return changed;
 }
 
 async function createSecrets(): Promise<IdpSecrets> {

@@ -49,6 +49,8 @@ export interface AirlockConfig {
   /** PEM files for TLS on the proxy; without them agents connect in plain text (use loopback). */
   proxyTls: { certFile: string; keyFile: string } | undefined;
   dataDir: string;
+  /** AIRLOCK_STORE_URL: a PostgreSQL database as the store, shared by many instances; unset, the SQLite file in the data dir. */
+  storeUrl: string | undefined;
   /**
    * Base URL people and agents use to reach the dashboard (scheme, host, port, and the prefix a
    * proxy serves it under), without a trailing slash; derived from the port when unset.
@@ -114,6 +116,18 @@ type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {}
 
+function readStoreUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("AIRLOCK_STORE_URL must be a URL such as postgres://user:password@host:5432/airlock");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new ConfigError(`AIRLOCK_STORE_URL must be a postgres:// URL (got ${url.protocol}//…); unset, the store is the SQLite file in the data dir`);
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): AirlockConfig {
   return {
     host: env.AIRLOCK_HOST || "127.0.0.1",
@@ -121,6 +135,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     proxyPort: readPort(env, "AIRLOCK_PROXY_PORT", 6432),
     proxyTls: readTls(env),
     dataDir: path.resolve(env.AIRLOCK_DATA_DIR || "./data"),
+    storeUrl: readStoreUrl(env.AIRLOCK_STORE_URL),
     publicUrl: readPublicUrl(env.AIRLOCK_PUBLIC_URL),
     policyPath: path.resolve(env.AIRLOCK_POLICY || "./airlock.policy.yaml"),
     oidc: {

@@ -45,7 +45,7 @@ export interface Runtime {
   /** The agent HTTP API's core: access requests, their long-polls, the agent's grants. */
   access: AccessService;
   /** Whether this instance should get traffic now (`GET /api/ready`). */
-  readiness(): Readiness;
+  readiness(): Promise<Readiness>;
 }
 
 export interface SsoSettings {

@@ -7,8 +7,8 @@ import { GrantStore } from "../lib/approvals/grants";
 import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
 import { tightenTree } from "../lib/data-dir";
-import type { Db } from "../lib/db/client";
-import { loadMaskKey } from "../lib/masking/mask-key";
+import type { Store } from "../lib/db/client";
+import { sharedMaskKey } from "../lib/masking/mask-key";
 import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
 import { InstanceRegistry, type Instance } from "../lib/events/instances";
@@ -63,7 +63,7 @@ export interface ConfiguredProxy {
 /** The proxy as Airlock's configuration describes it, wired to the store and the policy. */
 export async function startConfiguredProxy(options: {
   config: AirlockConfig;
-  db: Db;
+  store: Store;
   policy: () => Policy;
   agentIssuer: string;
   /** Clients whose tokens are agents' (lib/identity/agent-clients); undefined: any client of agentIssuer. */
@@ -78,26 +78,26 @@ export async function startConfiguredProxy(options: {
 }): Promise<ConfiguredProxy> {
   const { config } = options;
   const { metrics } = options;
-  const recorder = new ActivityRecorder(options.db, options.bus, new AuditLog(options.db));
+  const { store, instance, bus } = options;
+  const recorder = new ActivityRecorder(store, bus, new AuditLog(store));
   if (metrics) recorder.observe(metrics.recorder);
-  const liveSessions = new LiveSessions(options.bus);
-  metrics?.gauges({ db: options.db, agentConnections: () => liveSessions.size });
-  const grants = new GrantStore(options.db, options.bus);
-  const { instance, bus } = options;
-  const approvals = new ApprovalService(options.db, grants, bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer, instanceId: instance?.id, observer: metrics?.approvals });
-  const instances = instance && bus ? new InstanceRegistry(options.db, instance, liveSessions, bus) : undefined;
+  const liveSessions = new LiveSessions(bus);
+  metrics?.gauges({ store, agentConnections: () => liveSessions.size });
+  const grants = new GrantStore(store, bus);
+  await grants.load();
+  const approvals = new ApprovalService(store, grants, bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer, instanceId: instance?.id, observer: metrics?.approvals });
+  const instances = instance && bus ? new InstanceRegistry(store, instance, liveSessions, bus) : undefined;
   // No connection survived the last run: held statements still pending then cannot be answered
   // now; those another running process holds (its agents are waiting) are left alone.
   const heldByNoOne = (live: Set<string> | undefined) => (r: { heldBy: string | null }) => !live || !r.heldBy || !live.has(r.heldBy);
-  const orphans = approvals.cancelOrphans(undefined, heldByNoOne(instances?.liveIds()));
+  const orphans = await approvals.cancelOrphans(undefined, heldByNoOne(await instances?.liveIds()));
   // An instance killed while this one runs leaves its agents' holds behind (no queue should keep
   // them): whichever instance looks first cancels them, once (ApprovalService ends a request once).
   const sweep = instances && setInterval(() => {
-    try {
-      approvals.cancelOrphans(INSTANCE_GONE, heldByNoOne(instances.liveIds()));
-    } catch (err) {
-      log.error("looking for holds of stopped instances failed", { err });
-    }
+    instances
+      .liveIds()
+      .then((live: Set<string>) => approvals.cancelOrphans(INSTANCE_GONE, heldByNoOne(live)))
+      .catch((err: unknown) => log.error("looking for holds of stopped instances failed", { err }));
   }, ORPHAN_SWEEP_MS);
   sweep?.unref();
   if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
@@ -122,7 +122,7 @@ export async function startConfiguredProxy(options: {
     approvals,
     grants,
     bus: options.bus,
-    maskers: new Maskers(loadMaskKey(config.dataDir)),
+    maskers: new Maskers(await sharedMaskKey(store, config.dataDir)),
     publicUrl: () => options.publicUrl,
     limits: config.proxyLimits,
   });
@@ -141,12 +141,13 @@ export async function startConfiguredProxy(options: {
       // their requests end (57014 with this reason), before their connections do.
       // Only this process's: another process's agents still wait on theirs.
       clearInterval(sweep);
-      approvals.cancelOrphans(SHUTTING_DOWN, (r) => !instance || r.heldBy === instance.id);
+      await approvals.cancelOrphans(SHUTTING_DOWN, (r) => !instance || r.heldBy === instance.id).catch((err: unknown) => log.error("ending this instance's holds failed", { err }));
       await draining;
       await server.close();
       approvals.close();
-      instances?.close();
-      recorder.flush();
+      grants.close();
+      await instances?.close();
+      await recorder.flush();
       await upstreams.close();
     },
   };

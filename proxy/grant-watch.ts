@@ -21,37 +21,61 @@ export interface GrantWatchOptions {
  */
 export class GrantWatch {
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Grants being read before they are watched. */
+  readonly #reading = new Set<string>();
+  #closed = false;
   #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: GrantWatchOptions) {}
 
   /** A statement ran under this grant. */
   used(grantId: string): void {
-    if (this.#timers.has(grantId)) return;
-    const grant = this.options.grants.get(grantId);
-    if (!grant) return;
+    if (this.#timers.has(grantId) || this.#reading.has(grantId)) return;
+    this.#reading.add(grantId);
+    this.options.grants
+      .get(grantId)
+      .then((grant) => grant && this.#watch(grant))
+      .catch((err: unknown) => console.error(`[proxy] reading grant ${grantId} failed:`, err))
+      .finally(() => this.#reading.delete(grantId));
+  }
+
+  #watch(grant: Grant): void {
+    if (this.#closed) return;
     this.#unsubscribe ??= this.options.bus?.subscribe((event) => {
-      if (event.type === "grant.changed" && this.#timers.has(event.grantId)) this.#check(event.grantId);
+      if (event.type === "grant.changed" && this.#timers.has(event.grantId)) void this.#check(event.grantId);
     });
     this.#arm(grant);
   }
 
+  /** The session ended: nothing more is watched, even a grant still being read. */
   close(): void {
+    this.#closed = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#stopListening();
+  }
+
+  #stopListening(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
   }
 
   #arm(grant: Grant): void {
     const delay = Math.min(Math.max(grant.expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS);
-    const timer = setTimeout(() => this.#check(grant.id), delay);
+    const timer = setTimeout(() => void this.#check(grant.id), delay);
     timer.unref();
     this.#timers.set(grant.id, timer);
   }
 
-  #check(grantId: string): void {
-    const grant = this.options.grants.get(grantId);
+  async #check(grantId: string): Promise<void> {
+    let grant: Grant | undefined;
+    try {
+      grant = await this.options.grants.get(grantId);
+    } catch (err) {
+      console.error(`[proxy] reading grant ${grantId} failed:`, err);
+      return;
+    }
+    if (!this.#timers.has(grantId)) return;
     clearTimeout(this.#timers.get(grantId));
     this.#timers.delete(grantId);
     if (!grant) return;
@@ -62,6 +86,6 @@ export class GrantWatch {
 
   #ended(grant: Grant, how: string): void {
     this.options.notify(`airlock: grant ${grant.id} (${scopePhrase(grant.scope)} on ${grant.resource}) ${how}; from now on policy alone decides, and statements it covered are held for review again`);
-    if (this.#timers.size === 0) this.close();
+    if (this.#timers.size === 0) this.#stopListening();
   }
 }

@@ -40,12 +40,12 @@ export class SessionHolds {
     // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies.
     const statements = heldStatements(statement.text, statement.params, statement.prepared);
     if (returnMode) {
-      const approved = approvals.consumeApproved(session.agentId, session.resource, statements);
+      const approved = await approvals.consumeApproved(session.agentId, session.resource, statements);
       if (approved) return { action: "run", requestId: approved.id };
     }
     let request: AccessRequest;
     try {
-      request = approvals.open(this.#newRequest(statements, decision));
+      request = await approvals.open(this.#newRequest(statements, decision));
     } catch (err) {
       if (!(err instanceof TooManyPendingError)) throw err;
       // PostgreSQL's class 53 is "insufficient resources"; 53400 is the one for a limit set in
@@ -62,7 +62,7 @@ export class SessionHolds {
     try {
       const outcome = await approvals.outcome(request.id);
       // It runs now, on this connection: resending it in return mode must not run it again.
-      if (outcome.status === "approved") approvals.markConsumed(request.id);
+      if (outcome.status === "approved") await approvals.markConsumed(request.id);
       return verdictOf(request.id, outcome);
     } finally {
       this.#waiting = undefined;
@@ -89,7 +89,8 @@ export class SessionHolds {
 
   /** The agent cancelled the statement (CancelRequest) or went away: the request ends with it. */
   cancel(reason: string): void {
-    if (this.#waiting) this.options.approvals.cancel(this.#waiting, reason);
+    const id = this.#waiting;
+    if (id) this.options.approvals.cancel(id, reason).catch((err) => console.error(`[proxy] cancelling request ${id} failed:`, err));
   }
 }
 

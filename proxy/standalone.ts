@@ -10,7 +10,7 @@ import { preparePrivateDataDir } from "../lib/data-dir";
 import { openStore } from "../lib/db/client";
 import { EventBus } from "../lib/events/bus";
 import { currentInstance } from "../lib/events/instances";
-import { StoreEventTransport } from "../lib/events/store-transport";
+import { eventTransport } from "../lib/events/transport";
 import { agentClientIds } from "../lib/identity/agent-clients";
 import { configureLogs, installConsole, readLogSettings } from "../lib/log";
 import { AirlockMetrics } from "../lib/ops/metrics";
@@ -38,14 +38,14 @@ async function main(): Promise<void> {
   // Private before the store and the embedded databases write there (as server.ts does).
   preparePrivateDataDir(config.dataDir);
 
-  const store = openStore(config.dataDir, path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle"));
+  const store = await openStore({ dataDir: config.dataDir, url: config.storeUrl, migrationsFolder: path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle") });
   const policy = new PolicySource(config.policyPath).watch();
   const publicUrl = config.publicUrl ?? server?.publicUrl ?? `http://localhost:${config.port}`;
-  // The dashboard's decisions, revocations and its view of this proxy's sessions cross over the store (lib/events/store-transport.ts).
+  // The dashboard's decisions, revocations and its view of this proxy's sessions cross over the store (lib/events/transport.ts).
   const instance = currentInstance();
-  const bus = new EventBus(new StoreEventTransport(store.db, instance));
+  const bus = new EventBus(eventTransport(store, instance, config.storeUrl));
   const metrics = new AirlockMetrics();
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl, bus, instance, metrics });
+  const proxy = await startConfiguredProxy({ config, store, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl, bus, instance, metrics });
   // Metrics only on a port of their own: this process has no dashboard to serve them beside.
   const { metricsPort, metricsToken } = config.operations;
   const metricsServer = metricsPort === undefined ? undefined : await listenMetrics(metrics, { host: config.host, port: metricsPort, token: metricsToken });
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     metricsServer?.close();
     policy.close();
     bus.close();
-    store.close();
+    await store.close();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

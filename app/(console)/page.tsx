@@ -22,14 +22,15 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   const filters = await searchParams;
   const { proxy, sso, approvals, policy, store } = rt;
   const scope = { agentId: filters.agent || undefined, resource: filters.resource || undefined };
-  const waiting = approvals.pendingCount(scope);
+  const waiting = await approvals.pendingCount(scope);
   const pages = Math.max(1, Math.ceil(waiting / PAGE_SIZE));
   const page = Math.min(pages, Math.max(1, Math.floor(Number(filters.page)) || 1));
-  const pending = approvals.list("pending", PAGE_SIZE, { ...scope, offset: (page - 1) * PAGE_SIZE });
+  const pending = await approvals.list("pending", PAGE_SIZE, { ...scope, offset: (page - 1) * PAGE_SIZE });
   const status = DECIDED.has(filters.status ?? "") ? (filters.status as AccessRequest["status"]) : undefined;
-  const past = approvals.list(status, 50, scope).filter((r) => r.status !== "pending");
+  const past = (await approvals.list(status, 50, scope)).filter((r) => r.status !== "pending");
   const now = new Date();
-  const approvalsOf = (id: string) => approvals.decisions(id).filter((d) => d.decision === "approve").length;
+  const approvalCounts = new Map(await Promise.all(pending.map(async (r) => [r.id, (await approvals.decisions(r.id)).filter((d) => d.decision === "approve").length] as const)));
+  const agents = (await knownAgents(store)).map((a) => a.id);
   return (
     <>
       <LiveRefresh on={["request.changed"]} title={`${waiting > 0 ? `(${waiting}) ` : ""}Requests · Airlock`} />
@@ -42,7 +43,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
         {pending.length > 0 ? (
           <ul className="requests" aria-label="Pending requests">
             {pending.map((r) => (
-              <RequestSummary key={r.id} request={r} approvals={approvalsOf(r.id)} now={now} />
+              <RequestSummary key={r.id} request={r} approvals={approvalCounts.get(r.id) ?? 0} now={now} />
             ))}
           </ul>
         ) : (
@@ -55,13 +56,13 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
           status={filters.status}
           agent={filters.agent}
           resource={filters.resource}
-          agents={knownAgents(store.db).map((a) => a.id)}
+          agents={agents}
           resources={[...policy.current.resources.keys()]}
         />
         {past.length > 0 ? (
           <ul className="requests" aria-label="Past requests">
             {past.map((r) => (
-              <RequestSummary key={r.id} request={r} approvals={approvalsOf(r.id)} now={now} />
+              <RequestSummary key={r.id} request={r} approvals={approvalCounts.get(r.id) ?? 0} now={now} />
             ))}
           </ul>
         ) : (

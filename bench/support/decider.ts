@@ -9,19 +9,25 @@ import { ApprovalService } from "../../lib/approvals/service";
 import { openStore } from "../../lib/db/client";
 import { EventBus } from "../../lib/events/bus";
 import { currentInstance } from "../../lib/events/instances";
-import { StoreEventTransport } from "../../lib/events/store-transport";
+import { eventTransport } from "../../lib/events/transport";
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
-const store = openStore(process.argv[2]);
-const bus = new EventBus(new StoreEventTransport(store.db, currentInstance("bench-decider")));
-const approvals = new ApprovalService(store.db, new GrantStore(store.db, bus), bus);
+const [dataDir, url] = process.argv.slice(2);
+const store = await openStore({ dataDir, url });
+const bus = new EventBus(eventTransport(store, currentInstance("bench-decider"), url));
+const approvals = new ApprovalService(store, new GrantStore(store, bus), bus);
+let busy = false;
 const timer = setInterval(() => {
-  for (const request of approvals.list("pending")) approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+  if (busy) return;
+  busy = true;
+  void (async () => {
+    for (const request of await approvals.list("pending")) await approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+  })().finally(() => (busy = false));
 }, 2);
 process.stdin.resume();
 process.stdin.on("end", () => {
   clearInterval(timer);
   bus.close();
-  store.close();
+  void store.close();
 });
 console.log("ready");

@@ -16,7 +16,7 @@ export class LocalAgentApi implements AgentApi {
   }
 
   async ask(ask: Ask): Promise<RequestView> {
-    return unwrap(this.access.ask(this.agent, ask));
+    return unwrap(await this.access.ask(this.agent, ask));
   }
 
   async status(id: string, waitSeconds = 0, signal?: AbortSignal): Promise<RequestView> {
@@ -28,7 +28,7 @@ export class LocalAgentApi implements AgentApi {
   }
 
   async giveBack(grantId: string): Promise<GrantView> {
-    return unwrap(this.access.giveBack(this.agent, grantId));
+    return unwrap(await this.access.giveBack(this.agent, grantId));
   }
 }
 

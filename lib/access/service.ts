@@ -71,7 +71,7 @@ export class AccessService {
     return [...this.options.policy().resources.keys()];
   }
 
-  ask(agent: AgentIdentity, body: unknown): ApiResult<RequestView> {
+  async ask(agent: AgentIdentity, body: unknown): Promise<ApiResult<RequestView>> {
     const parsed = parseAsk(body);
     if (!parsed.ok) return fail(400, "invalid_request", parsed.message);
     const { resource, scope, durationMs, reason } = parsed.ask;
@@ -86,7 +86,7 @@ export class AccessService {
     }
     if (terms.reasonRequired && !reason) return fail(400, "reason_required", `rule ${terms.rules.join(", ")} requires a reason: say why you need this access`);
     const pairs = accessScope(scope.kinds, scope.tables);
-    const opened = this.#open({
+    const opened = await this.#open({
       kind: "access",
       agentId: agent.agentId,
       groups: [...agent.groups],
@@ -103,13 +103,13 @@ export class AccessService {
       reason: reason ?? null,
       timeoutMs: terms.timeoutMs,
     });
-    return opened.ok ? { ok: true, value: this.#view(opened.value) } : opened;
+    return opened.ok ? { ok: true, value: await this.#view(opened.value) } : opened;
   }
 
   /** Opens the request, or 429 when the agent already has as many pending as it may. */
-  #open(request: NewRequest): ApiResult<AccessRequest> {
+  async #open(request: NewRequest): Promise<ApiResult<AccessRequest>> {
     try {
-      return { ok: true, value: this.options.approvals.open(request) };
+      return { ok: true, value: await this.options.approvals.open(request) };
     } catch (err) {
       if (err instanceof TooManyPendingError) return fail(429, "too_many_pending", err.message);
       throw err;
@@ -122,9 +122,9 @@ export class AccessService {
    * at most `waitsPerAgent` such waits at once.
    */
   async status(agent: AgentIdentity, id: string, wait: { seconds: number; signal?: AbortSignal } = { seconds: 0 }): Promise<ApiResult<RequestView>> {
-    const request = this.#own(agent, id);
+    const request = await this.#own(agent, id);
     if (!request) return NOT_FOUND;
-    if (request.status !== "pending" || wait.seconds <= 0) return { ok: true, value: this.#view(request) };
+    if (request.status !== "pending" || wait.seconds <= 0) return { ok: true, value: await this.#view(request) };
     const release = this.#waits.enter(agent.agentId);
     if (!release) return fail(429, "too_many_waits", `at most ${this.#waits.perAgent} waits at once per agent; wait for one to end`);
     const giveUp = deadline(Math.min(wait.seconds, MAX_WAIT_SECONDS) * 1000, wait.signal);
@@ -134,38 +134,38 @@ export class AccessService {
       giveUp.done();
       release();
     }
-    return { ok: true, value: this.#view(this.options.approvals.get(id)!) };
+    return { ok: true, value: await this.#view((await this.options.approvals.get(id))!) };
   }
 
   /** The agent withdraws a pending request of its own. */
-  cancel(agent: AgentIdentity, id: string): ApiResult<RequestView> {
-    if (!this.#own(agent, id)) return NOT_FOUND;
-    this.options.approvals.cancel(id, "withdrawn by the agent");
-    return { ok: true, value: this.#view(this.options.approvals.get(id)!) };
+  async cancel(agent: AgentIdentity, id: string): Promise<ApiResult<RequestView>> {
+    if (!(await this.#own(agent, id))) return NOT_FOUND;
+    await this.options.approvals.cancel(id, "withdrawn by the agent");
+    return { ok: true, value: await this.#view((await this.options.approvals.get(id))!) };
   }
 
-  grants(agent: AgentIdentity): GrantView[] {
-    return this.options.grants.active(new Date(), agent.agentId).map((g) => grantView(g));
+  async grants(agent: AgentIdentity): Promise<GrantView[]> {
+    return (await this.options.grants.active(new Date(), agent.agentId)).map((g) => grantView(g));
   }
 
   /** The agent gives a grant back before it ends; at once, as a revocation by a person is. */
-  giveBack(agent: AgentIdentity, grantId: string): ApiResult<GrantView> {
-    const grant = this.options.grants.get(grantId);
+  async giveBack(agent: AgentIdentity, grantId: string): Promise<ApiResult<GrantView>> {
+    const grant = await this.options.grants.get(grantId);
     if (!grant || grant.agentId !== agent.agentId) return fail(404, "not_found", "no such grant");
-    const revoked = this.options.grants.revoke(grantId, `${agent.agentId} (given back)`);
+    const revoked = await this.options.grants.revoke(grantId, `${agent.agentId} (given back)`);
     return { ok: true, value: grantView(revoked ?? grant) };
   }
 
-  #own(agent: AgentIdentity, id: string): AccessRequest | undefined {
-    const request = this.options.approvals.get(id);
+  async #own(agent: AgentIdentity, id: string): Promise<AccessRequest | undefined> {
+    const request = await this.options.approvals.get(id);
     return request && request.agentId === agent.agentId ? request : undefined;
   }
 
-  #view(request: AccessRequest): RequestView {
+  async #view(request: AccessRequest): Promise<RequestView> {
     const { approvals, grants, publicUrl } = this.options;
     return requestView(request, {
-      decisions: approvals.decisions(request.id),
-      grant: request.grantId ? grants.get(request.grantId) : undefined,
+      decisions: await approvals.decisions(request.id),
+      grant: request.grantId ? await grants.get(request.grantId) : undefined,
       url: `${publicUrl}/requests/${request.id}`,
       dsn: this.dsn(request.agentId, request.resource),
     });

@@ -1,6 +1,7 @@
 import { desc, eq } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { agentSessions, statements, type MaskedSummary } from "../db/schema";
+import type { StoreScope } from "../db/client";
+import type { Tables } from "../db/client";
+import type { MaskedSummary } from "../db/schema";
 
 export interface RecentStatement {
   id: number;
@@ -18,7 +19,7 @@ export interface RecentStatement {
   masked: MaskedSummary | null;
 }
 
-const RECENT = {
+const recentColumns = ({ statements, agentSessions }: Tables) => ({
   id: statements.id,
   agentId: agentSessions.agentId,
   resource: agentSessions.resource,
@@ -31,22 +32,18 @@ const RECENT = {
   durationMs: statements.durationMs,
   startedAt: statements.startedAt,
   masked: statements.masked,
-};
+});
 
 /** The latest statements of all agents, or of one, newest first. */
-export function recentStatements(db: Db, limit = 50, agentId?: string): RecentStatement[] {
-  const query = db.select(RECENT).from(statements).innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id));
-  return (agentId ? query.where(eq(agentSessions.agentId, agentId)) : query).orderBy(desc(statements.id)).limit(limit).all();
+export function recentStatements({ db, tables }: StoreScope, limit = 50, agentId?: string): Promise<RecentStatement[]> {
+  const { statements, agentSessions } = tables;
+  const query = db.select(recentColumns(tables)).from(statements).innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id));
+  return (agentId ? query.where(eq(agentSessions.agentId, agentId)) : query).orderBy(desc(statements.id)).limit(limit);
 }
 
 /** Agents that have connected, with the groups their newest session had. */
-export function knownAgents(db: Db, limit = 100): Array<{ id: string; groups: string[] }> {
-  const rows = db
-    .select({ id: agentSessions.agentId, groups: agentSessions.groups })
-    .from(agentSessions)
-    .orderBy(desc(agentSessions.startedAt))
-    .limit(1000)
-    .all();
+export async function knownAgents({ db, tables: { agentSessions } }: StoreScope, limit = 100): Promise<Array<{ id: string; groups: string[] }>> {
+  const rows = await db.select({ id: agentSessions.agentId, groups: agentSessions.groups }).from(agentSessions).orderBy(desc(agentSessions.startedAt)).limit(1000);
   const byId = new Map<string, string[]>();
   for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row.groups);
   return [...byId].slice(0, limit).map(([id, groups]) => ({ id, groups }));

@@ -1,6 +1,7 @@
-import type { Db } from "../db/client";
-import { agentSessions, statements } from "../db/schema";
 import type { AuditEntry, AuditLog } from "../audit/log";
+import type { SqlValue, Store, Transaction } from "../db/client";
+import { multiRowInsert } from "../db/insert-rows";
+import type { agentSessions, statements } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import type { PolicyVerdict } from "../policy/evaluate";
 import { boundText, type BoundedText } from "./statement-text";
@@ -33,8 +34,8 @@ export interface RecorderObserver {
 type Pending = { kind: "start"; row: SessionStart } | { kind: "statement"; row: StatementRecord } | { kind: "end"; row: SessionEnd };
 
 /**
- * How long records wait to be written. Short: the write (with the audit row's hash) blocks the
- * event loop, and small batches keep each pause small; it is also what a crash may lose.
+ * How long records wait to be written. Short: on SQLite the write (with the audit rows' hashes)
+ * blocks the event loop, and small batches keep each pause small; it is also what a crash may lose.
  */
 export const FLUSH_INTERVAL_MS = 20;
 /** Beyond this many unwritten records (the store is failing), the oldest are dropped, loudly. */
@@ -42,7 +43,8 @@ export const MAX_PENDING_RECORDS = 200_000;
 
 /**
  * Records sessions and statements off the statement's path: callers only append to a list; a
- * timer writes the list in one transaction. A failed write keeps the batch for the next try.
+ * timer writes the list in one transaction, one write at a time. A failed write keeps the batch
+ * for the next try.
  */
 export class ActivityRecorder {
   #pending: Pending[] = [];
@@ -50,15 +52,14 @@ export class ActivityRecorder {
   /** When the oldest unwritten record arrived (performance.now()). */
   #oldestAt = 0;
   #observer: RecorderObserver | undefined;
-  readonly #write: (batch: Pending[]) => { sessions: number; statements: number };
+  /** The write under way (or the last one): the next waits for it, so batches land in order. */
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(
-    db: Db,
+    private readonly store: Store,
     private readonly bus?: EventBus,
-    audit?: AuditLog,
-  ) {
-    this.#write = prepare(db, audit);
-  }
+    private readonly audit?: AuditLog,
+  ) {}
 
   observe(observer: RecorderObserver): void {
     this.#observer = observer;
@@ -83,26 +84,34 @@ export class ActivityRecorder {
     this.#add({ kind: "end", row: { id, endedAt: new Date(), reason, ...who } });
   }
 
-  /** Writes everything pending now (also on shutdown). */
-  flush(): void {
+  /** Writes everything pending now (also on shutdown), after the write under way; resolves once written or kept for the next try. */
+  flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    // Never rejected: one failure (an observer's, a listener's) must not stop every later write.
+    this.#writing = this.#writing.then(() => this.#writePending()).catch((err: unknown) => console.error("[activity] after a write:", err));
+    return this.#writing;
+  }
+
+  async #writePending(): Promise<void> {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
+    const oldestAt = this.#oldestAt;
     this.#pending = [];
-    const lagMs = performance.now() - this.#oldestAt;
+    const lagMs = performance.now() - oldestAt;
     let counts: { sessions: number; statements: number };
     try {
-      counts = this.#write(batch);
-      this.#observer?.batch(batch.length, lagMs, true);
+      counts = await this.store.transaction((tx) => writeBatch(tx, batch, this.audit));
     } catch (err) {
       this.#observer?.batch(batch.length, lagMs, false);
       console.error(`[activity] writing ${batch.length} records failed; keeping them for the next try:`, err);
       this.#pending = batch.concat(this.#pending);
+      this.#oldestAt = oldestAt;
       this.#trim();
       this.#schedule();
       return;
     }
+    this.#observer?.batch(batch.length, lagMs, true);
     this.bus?.publish({ type: "activity.recorded", ...counts });
   }
 
@@ -114,7 +123,7 @@ export class ActivityRecorder {
   }
 
   #schedule(): void {
-    this.#timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.#timer.unref?.();
   }
 
@@ -127,41 +136,39 @@ export class ActivityRecorder {
   }
 }
 
+const insertStatements = multiRowInsert("statements", [
+  "session_id", "text", "text_bytes", "text_sha256", "params", "protocol", "outcome", "error_code", "error_message", "rows", "duration_ms", "started_at", "request_id", "grant_id", "masked",
+]);
+const insertSessions = multiRowInsert("agent_sessions", ["id", "agent_id", "groups", "resource", "client_address", "application_name", "started_at"], "on conflict do nothing");
+const END_SESSION = "update agent_sessions set ended_at = ?, end_reason = ? where id = ?";
+
 /**
- * Plain prepared statements rather than the query builder: a batch of a few thousand rows is
- * written in about a millisecond instead of blocking the event loop for tens. The batch's audit
- * rows go in the same transaction: a statement is in both records or in neither.
+ * Plain SQL rather than the query builder, rows many to a statement: a batch of a few thousand
+ * records is written in about a millisecond on SQLite instead of blocking the event loop for tens,
+ * and in a few round trips on PostgreSQL. The batch's audit rows go last in the same transaction
+ * (the chain stays locked from there to the commit): a statement is in both records or in neither.
  */
-function prepare(db: Db, audit?: AuditLog) {
-  const sqlite = db.$client;
-  const insertStatement = sqlite.prepare(
-    `insert into statements (session_id, text, text_bytes, text_sha256, params, protocol, outcome, error_code, error_message, rows, duration_ms, started_at, request_id, grant_id, masked)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertSession = sqlite.prepare(
-    `insert into agent_sessions (id, agent_id, groups, resource, client_address, application_name, started_at)
-     values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing`,
-  );
-  const endSession = sqlite.prepare("update agent_sessions set ended_at = ?, end_reason = ? where id = ?");
-  return sqlite.transaction((batch: Pending[]) => {
-    let sessions = 0;
-    for (const { kind, row } of batch) {
-      if (kind === "statement") {
-        insertStatement.run(
-          row.sessionId, row.text, row.textBytes ?? null, row.textSha256 ?? null, row.params ? JSON.stringify(row.params) : null, row.protocol, row.outcome,
-          row.errorCode ?? null, row.errorMessage ?? null, row.rows ?? 0, row.durationMs, row.startedAt.getTime(),
-          row.requestId ?? null, row.grantId ?? null, row.masked ? JSON.stringify(row.masked) : null,
-        );
-        continue;
-      }
-      sessions++;
-      if (kind === "start") {
-        insertSession.run(row.id, row.agentId, JSON.stringify(row.groups), row.resource, row.clientAddress ?? null, row.applicationName ?? null, row.startedAt.getTime());
-      } else endSession.run(row.endedAt.getTime(), row.reason, row.id);
-    }
-    audit?.appendWithin(batch.map(auditEntry));
-    return { sessions, statements: batch.length - sessions };
-  });
+async function writeBatch(tx: Transaction, batch: Pending[], audit?: AuditLog): Promise<{ sessions: number; statements: number }> {
+  const statementRows: SqlValue[][] = [];
+  const starts: SqlValue[][] = [];
+  const ends: SessionEnd[] = [];
+  for (const { kind, row } of batch) {
+    if (kind === "statement") {
+      statementRows.push([
+        row.sessionId, row.text, row.textBytes ?? null, row.textSha256 ?? null, row.params ? JSON.stringify(row.params) : null, row.protocol, row.outcome,
+        row.errorCode ?? null, row.errorMessage ?? null, row.rows ?? 0, row.durationMs, row.startedAt.getTime(),
+        row.requestId ?? null, row.grantId ?? null, row.masked ? JSON.stringify(row.masked) : null,
+      ]);
+    } else if (kind === "start") {
+      starts.push([row.id, row.agentId, JSON.stringify(row.groups), row.resource, row.clientAddress ?? null, row.applicationName ?? null, row.startedAt.getTime()]);
+    } else ends.push(row);
+  }
+  await insertStatements(tx.sql, statementRows);
+  // Starts before ends: a session that began and ended within the batch is ended once it exists.
+  await insertSessions(tx.sql, starts);
+  for (const end of ends) await tx.sql.run(END_SESSION, [end.endedAt.getTime(), end.reason, end.id]);
+  await audit?.appendWithin(tx, batch.map(auditEntry));
+  return { sessions: starts.length + ends.length, statements: statementRows.length };
 }
 
 /** How the audit trail tells a statement's fate: refused, held for people, masked, or allowed. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { grants, type Grant } from "../db/schema";
+import type { Store, StoreScope } from "../db/client";
+import type { Grant } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import { coversScope, type ScopePair } from "./grant-scope";
 
@@ -12,51 +12,150 @@ export interface Scope {
   pairs: readonly ScopePair[];
 }
 
+export type NewGrant = Omit<Grant, "id" | "revokedAt" | "revokedBy" | "useCount">;
+
+/**
+ * Every grant in force is read again this often, whatever the bus says: a revocation on another
+ * instance whose event was lost (its connection to the store dropped) still stops use within this.
+ */
+export const GRANT_RELOAD_MS = 5_000;
+
 /**
  * Time-boxed access. A grant covers a statement of the same agent and resource whose every
  * (kind, table) pair is in the grant (see coversScope); expiry and revocation take effect at the
- * next statement.
+ * next statement. The grants in force are kept in memory, so the decision point asks without
+ * waiting on the store: they are loaded at start, changed here at once, and changed on another
+ * instance heard from the bus (and read again every GRANT_RELOAD_MS).
  */
 export class GrantStore {
-  constructor(
-    private readonly db: Db,
-    private readonly bus?: EventBus,
-  ) {}
+  /** Grants in force as this instance knows them, by id; expiry is checked at every use. */
+  #inForce = new Map<string, Grant>();
+  /** When each grant was last learnt of one by one (a count of changes): a full read begun before that must not undo it. */
+  readonly #learnt = new Map<string, number>();
+  #changes = 0;
+  #loading: Promise<void> | undefined;
+  readonly #unsubscribe: (() => void) | undefined;
+  #reload: NodeJS.Timeout | undefined;
 
-  create(grant: Omit<Grant, "id" | "revokedAt" | "revokedBy" | "useCount">): Grant {
+  constructor(
+    private readonly store: Store,
+    private readonly bus?: EventBus,
+  ) {
+    this.#unsubscribe = bus?.subscribe((event) => {
+      if (event.type === "grant.changed") void this.#refresh(event.grantId);
+    });
+  }
+
+  /** Reads the grants in force, and keeps reading them (see GRANT_RELOAD_MS); the decision point is right once this resolves. */
+  async load(): Promise<void> {
+    await this.#loadAll();
+    this.#reload ??= setInterval(() => void this.#loadAll().catch((err) => console.error("[grants] reading the grants in force failed:", err)), GRANT_RELOAD_MS);
+    this.#reload.unref();
+  }
+
+  /** Writes a new grant in the caller's transaction; `created` makes it known once that commits. */
+  async insert(scope: StoreScope, grant: NewGrant): Promise<Grant> {
     const row: Grant = { ...grant, id: `g_${randomBytes(6).toString("hex")}`, revokedAt: null, revokedBy: null, useCount: 0 };
-    this.db.insert(grants).values(row).run();
-    this.bus?.publish({ type: "grant.changed", grantId: row.id });
+    await scope.db.insert(scope.tables.grants).values(row);
+    return row;
+  }
+
+  /** A grant written by `insert` is committed: it covers statements here at once, and elsewhere once they hear. */
+  created(grant: Grant): void {
+    this.#learn(grant.id, grant);
+    this.bus?.publish({ type: "grant.changed", grantId: grant.id });
+  }
+
+  async create(grant: NewGrant): Promise<Grant> {
+    const row = await this.insert(this.store, grant);
+    this.created(row);
     return row;
   }
 
   /** An active grant covering the whole statement, if there is one. */
-  covering(scope: Scope, now = new Date()): Grant | undefined {
-    const active = this.db
-      .select()
-      .from(grants)
-      .where(and(eq(grants.agentId, scope.agentId), eq(grants.resource, scope.resource), isNull(grants.revokedAt), gt(grants.expiresAt, now)))
-      .all();
-    return active.find((g) => coversScope(g.scope, scope.pairs));
+  covering(scope: Scope, now = Date.now()): Grant | undefined {
+    for (const g of this.#inForce.values()) {
+      if (g.agentId === scope.agentId && g.resource === scope.resource && g.expiresAt.getTime() > now && coversScope(g.scope, scope.pairs)) return g;
+    }
+    return undefined;
   }
 
-  get(id: string): Grant | undefined {
-    return this.db.select().from(grants).where(eq(grants.id, id)).get();
+  async get(id: string): Promise<Grant | undefined> {
+    const { grants } = this.store.tables;
+    return (await this.store.db.select().from(grants).where(eq(grants.id, id)).limit(1))[0];
   }
 
+  /** Counts a statement run under the grant; off the statement's path, so a failure is only logged. */
   recordUse(id: string): void {
-    this.db.update(grants).set({ useCount: sql`${grants.useCount} + 1` }).where(eq(grants.id, id)).run();
+    const { grants } = this.store.tables;
+    this.store.db
+      .update(grants)
+      .set({ useCount: sql`${grants.useCount} + 1` })
+      .where(eq(grants.id, id))
+      .then(
+        () => undefined,
+        (err: unknown) => console.error(`[grants] counting a use of ${id} failed:`, err),
+      );
   }
 
-  revoke(id: string, by: string, now = new Date()): Grant | undefined {
-    const [row] = this.db.update(grants).set({ revokedAt: now, revokedBy: by }).where(and(eq(grants.id, id), isNull(grants.revokedAt))).returning().all();
+  async revoke(id: string, by: string, now = new Date()): Promise<Grant | undefined> {
+    const { grants } = this.store.tables;
+    const [row] = await this.store.db.update(grants).set({ revokedAt: now, revokedBy: by }).where(and(eq(grants.id, id), isNull(grants.revokedAt))).returning();
+    this.#learn(id, undefined);
     if (row) this.bus?.publish({ type: "grant.changed", grantId: id });
     return row;
   }
 
   /** Grants in force now, newest first; only one agent's when it is named. */
-  active(now = new Date(), agentId?: string): Grant[] {
+  async active(now = new Date(), agentId?: string): Promise<Grant[]> {
+    const { grants } = this.store.tables;
     const conditions = [isNull(grants.revokedAt), gt(grants.expiresAt, now), agentId === undefined ? undefined : eq(grants.agentId, agentId)];
-    return this.db.select().from(grants).where(and(...conditions)).orderBy(desc(grants.createdAt)).all();
+    return this.store.db.select().from(grants).where(and(...conditions)).orderBy(desc(grants.createdAt));
+  }
+
+  close(): void {
+    clearInterval(this.#reload);
+    this.#reload = undefined;
+    this.#unsubscribe?.();
+  }
+
+  #loadAll(): Promise<void> {
+    // One at a time: a slow read overtaken by a later one must not land last.
+    this.#loading ??= this.#readAll().finally(() => (this.#loading = undefined));
+    return this.#loading;
+  }
+
+  async #readAll(): Promise<void> {
+    const began = this.#changes;
+    const rows = new Map((await this.active()).map((g) => [g.id, g]));
+    const inForce = new Map<string, Grant>();
+    for (const [id, grant] of rows) if (!this.#newerThan(id, began)) inForce.set(id, grant);
+    for (const [id, grant] of this.#inForce) if (this.#newerThan(id, began)) inForce.set(id, grant);
+    this.#inForce = inForce;
+    for (const [id, change] of this.#learnt) if (change < began) this.#learnt.delete(id);
+  }
+
+  #newerThan(id: string, change: number): boolean {
+    return (this.#learnt.get(id) ?? -1) >= change;
+  }
+
+  #learn(id: string, grant: Grant | undefined): void {
+    this.#learnt.set(id, this.#changes++);
+    if (grant && !grant.revokedAt && grant.expiresAt.getTime() > Date.now()) this.#inForce.set(id, grant);
+    else this.#inForce.delete(id);
+  }
+
+  /** A grant changed (here or on another instance): what it is now decides whether it covers. */
+  async #refresh(id: string): Promise<void> {
+    const began = this.#changes;
+    try {
+      const grant = await this.get(id);
+      // Learnt of since this read began (revoked here, say): that is newer than what the read saw.
+      if (!this.#newerThan(id, began)) this.#learn(id, grant);
+    } catch (err) {
+      // Fail closed: a grant that cannot be read again covers nothing until the next reload.
+      this.#learn(id, undefined);
+      console.error(`[grants] reading grant ${id} again failed:`, err);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, asc, count, desc, eq, gt, isNull } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { accessRequests, requestDecisions, type AccessRequest, type RequestDecision } from "../db/schema";
+import type { Store, StoreScope, Transaction } from "../db/client";
+import type { AccessRequest, Grant, RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import { grantableScope } from "./grant-scope";
 import { canonicalHeld, type HeldStatement } from "./held-statements";
@@ -71,7 +71,7 @@ export class ApprovalService {
   readonly #unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly grants: GrantStore,
     private readonly bus?: EventBus,
     private readonly options: ApprovalOptions = {},
@@ -80,13 +80,12 @@ export class ApprovalService {
     this.#unsubscribe = bus?.subscribe((event) => {
       if (event.type !== "request.changed" || event.status === "pending") return;
       if (!this.#waiters.has(event.requestId) && !this.#timers.has(event.requestId)) return;
-      const request = this.get(event.requestId);
-      if (request && request.status !== "pending") this.#finish(request);
+      void this.#settle(event.requestId);
     });
   }
 
   /** Opens a pending request; throws TooManyPendingError when the agent already has its most. */
-  open(input: NewRequest): AccessRequest {
+  async open(input: NewRequest): Promise<AccessRequest> {
     const now = new Date();
     const { timeoutMs, ...fields } = input;
     const request: AccessRequest = {
@@ -104,41 +103,36 @@ export class ApprovalService {
       consumedAt: null,
       heldBy: fields.kind === "access" ? null : (this.options.instanceId ?? null),
     };
-    // IMMEDIATE: counting and inserting are one step, also for proxies in other processes.
-    const insert = this.db.$client.transaction(() => {
+    // Counting and inserting are one step, also for instances sharing the store: each agent's turn under its lock.
+    await this.store.transaction(async (tx) => {
+      await tx.lock(`pending:${request.agentId}`);
       const limit = this.options.maxPendingPerAgent ?? DEFAULT_MAX_PENDING_PER_AGENT;
-      if (this.#pendingOf({ agentId: request.agentId }, now) >= limit) throw new TooManyPendingError(request.agentId, limit);
-      this.db.insert(accessRequests).values(request).run();
+      if ((await pendingOf(tx, { agentId: request.agentId }, now)) >= limit) throw new TooManyPendingError(request.agentId, limit);
+      await tx.db.insert(tx.tables.accessRequests).values(request);
     });
-    insert.immediate();
     this.#armExpiry(request);
     this.#changed(request);
     return request;
   }
 
   /** How many requests are waiting, of one agent or resource or all: the queue's true count, however long. */
-  pendingCount(filter: RequestFilter = {}): number {
-    return this.#pendingOf(filter, new Date());
+  pendingCount(filter: RequestFilter = {}): Promise<number> {
+    return pendingOf(this.store, filter, new Date());
   }
 
-  #pendingOf(filter: RequestFilter, now: Date): number {
-    // One whose time ran out is no longer waiting for anyone, even before its timer marks it.
-    const conditions = [eq(accessRequests.status, "pending"), gt(accessRequests.expiresAt, now), ...filterConditions(filter)];
-    return this.db.select({ n: count() }).from(accessRequests).where(and(...conditions)).get()?.n ?? 0;
+  get(id: string): Promise<AccessRequest | undefined> {
+    return requestOf(this.store, id);
   }
 
-  get(id: string): AccessRequest | undefined {
-    return this.db.select().from(accessRequests).where(eq(accessRequests.id, id)).get();
-  }
-
-  decisions(id: string): RequestDecision[] {
-    return this.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(asc(requestDecisions.id)).all();
+  decisions(id: string): Promise<RequestDecision[]> {
+    return decisionsOf(this.store, id);
   }
 
   /** Newest first, optionally only those of one status, agent or resource; `offset` skips as many (pages). */
-  list(status?: AccessRequest["status"], limit = 100, filter: RequestFilter & { offset?: number } = {}): AccessRequest[] {
-    const conditions = [status && eq(accessRequests.status, status), ...filterConditions(filter)];
-    return this.db.select().from(accessRequests).where(and(...conditions)).orderBy(desc(accessRequests.createdAt)).limit(limit).offset(filter.offset ?? 0).all();
+  list(status?: AccessRequest["status"], limit = 100, filter: RequestFilter & { offset?: number } = {}): Promise<AccessRequest[]> {
+    const { accessRequests } = this.store.tables;
+    const conditions = [status && eq(accessRequests.status, status), ...filterConditions(this.store, filter)];
+    return this.store.db.select().from(accessRequests).where(and(...conditions)).orderBy(desc(accessRequests.createdAt)).limit(limit).offset(filter.offset ?? 0);
   }
 
   /**
@@ -147,10 +141,10 @@ export class ApprovalService {
    */
   outcome(id: string): Promise<Outcome>;
   outcome(id: string, signal: AbortSignal): Promise<Outcome | undefined>;
-  outcome(id: string, signal?: AbortSignal): Promise<Outcome | undefined> {
-    const request = this.get(id);
-    if (request && request.status !== "pending") return Promise.resolve(this.#outcomeOf(request));
-    if (signal?.aborted) return Promise.resolve(undefined);
+  async outcome(id: string, signal?: AbortSignal): Promise<Outcome | undefined> {
+    const request = await this.get(id);
+    if (request && request.status !== "pending") return this.#outcomeOf(request);
+    if (signal?.aborted) return undefined;
     return new Promise((resolve) => {
       const waiter = (outcome: Outcome | undefined) => {
         signal?.removeEventListener("abort", giveUp);
@@ -167,34 +161,36 @@ export class ApprovalService {
     });
   }
 
-  decide(input: DecideInput): DecideResult {
-    // IMMEDIATE: two people deciding at once are serialised, so exactly one outcome results.
-    const run = this.db.$client.transaction(() => this.#decideInTransaction(input));
-    const result = run.immediate();
+  async decide(input: DecideInput): Promise<DecideResult> {
+    // Two people deciding at once, on any instance, take turns on the request: exactly one outcome results.
+    const { result, grant } = await this.store.transaction(async (tx) => {
+      await tx.lock(`request:${input.requestId}`);
+      return this.#decideInTransaction(tx, input);
+    });
+    if (grant) this.grants.created(grant);
     if (result.ok) {
       this.options.observer?.decided(input.via, input.action);
       this.#changed(result.request);
-      if (result.finished) this.#finish(result.request);
+      if (result.finished) await this.#finish(result.request);
     } else if (result.code === "already_decided") {
       // It may have expired just now, inside the transaction: whoever waits must hear of it.
-      const request = this.get(input.requestId);
-      if (request) this.#finish(request);
+      await this.#settle(input.requestId);
     }
     return result;
   }
 
   /** Why this person may not decide the request now: decide()'s checks, without deciding (Slack asks before opening its deny form). */
-  refusal(requestId: string, person: Decider): Refusal | undefined {
-    const request = this.get(requestId);
-    return request ? this.#refusal(request, person) : { ok: false, code: "not_found", message: "no such request" };
+  async refusal(requestId: string, person: Decider): Promise<Refusal | undefined> {
+    const request = await this.get(requestId);
+    return request ? this.#refusal(this.store, request, person) : { ok: false, code: "not_found", message: "no such request" };
   }
 
-  expire(id: string): void {
-    this.#end(id, "expired", "approval timed out");
+  expire(id: string): Promise<void> {
+    return this.#end(id, "expired", "approval timed out");
   }
 
-  cancel(id: string, reason: string): void {
-    this.#end(id, "cancelled", reason);
+  cancel(id: string, reason: string): Promise<void> {
+    return this.#end(id, "cancelled", reason);
   }
 
   /**
@@ -203,37 +199,41 @@ export class ApprovalService {
    * asked for up front waits on no connection: it stays pending, its expiry re-armed (however many
    * processes re-arm it, one ends it: see #end).
    */
-  cancelOrphans(reason = "Airlock restarted while the agent was waiting", orphaned: (request: AccessRequest) => boolean = () => true): number {
-    const pending = this.list("pending", 10_000);
+  async cancelOrphans(reason = "Airlock restarted while the agent was waiting", orphaned: (request: AccessRequest) => boolean = () => true): Promise<number> {
+    const pending = await this.list("pending", 10_000);
     const held = pending.filter((r) => r.kind === "statement" && orphaned(r));
-    for (const request of held) this.cancel(request.id, reason);
+    for (const request of held) await this.cancel(request.id, reason);
     for (const request of pending) if (request.kind === "access" && !this.#timers.has(request.id)) this.#armExpiry(request);
     return held.length;
   }
 
   /** A held statement ran on its approval: it must not run again when resent in return mode. */
-  markConsumed(id: string): void {
-    this.db.update(accessRequests).set({ consumedAt: new Date() }).where(and(eq(accessRequests.id, id), isNull(accessRequests.consumedAt))).run();
+  async markConsumed(id: string): Promise<void> {
+    const { accessRequests } = this.store.tables;
+    await this.store.db.update(accessRequests).set({ consumedAt: new Date() }).where(and(eq(accessRequests.id, id), isNull(accessRequests.consumedAt)));
   }
 
   /**
    * Return mode: an approved request for exactly these statements (same texts, parameters and
    * prepared bodies) that has not run yet is used up and returned; it runs once.
    */
-  consumeApproved(agentId: string, resource: string, statements: ReadonlyArray<HeldStatement>): AccessRequest | undefined {
+  async consumeApproved(agentId: string, resource: string, statements: ReadonlyArray<HeldStatement>): Promise<AccessRequest | undefined> {
+    const { accessRequests } = this.store.tables;
     const wanted = JSON.stringify(statements.map(canonicalHeld));
-    const run = this.db.$client.transaction(() => {
-      const candidates = this.db
-        .select()
-        .from(accessRequests)
-        .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.resource, resource), eq(accessRequests.status, "approved"), isNull(accessRequests.consumedAt)))
-        .all();
-      const match = candidates.find((r) => r.kind === "statement" && JSON.stringify(r.statements.map(canonicalHeld)) === wanted);
-      if (!match) return undefined;
-      this.db.update(accessRequests).set({ consumedAt: new Date() }).where(eq(accessRequests.id, match.id)).run();
-      return match;
-    });
-    return run.immediate();
+    const candidates = await this.store.db
+      .select()
+      .from(accessRequests)
+      .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.resource, resource), eq(accessRequests.status, "approved"), isNull(accessRequests.consumedAt)));
+    for (const match of candidates.filter((r) => r.kind === "statement" && JSON.stringify(r.statements.map(canonicalHeld)) === wanted)) {
+      // Used up only if still unused: of two connections (or instances) resending it at once, one runs it.
+      const [used] = await this.store.db
+        .update(accessRequests)
+        .set({ consumedAt: new Date() })
+        .where(and(eq(accessRequests.id, match.id), isNull(accessRequests.consumedAt)))
+        .returning();
+      if (used) return used;
+    }
+    return undefined;
   }
 
   /** Stops the expiry timers (shutdown); pending requests are settled at the next start. */
@@ -246,39 +246,41 @@ export class ApprovalService {
   #armExpiry(request: AccessRequest): void {
     // setTimeout holds at most ~24.8 days; longer timeouts are re-armed when that one fires.
     const delay = Math.min(Math.max(request.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1);
-    this.#timers.set(request.id, setTimeout(() => (request.expiresAt.getTime() <= Date.now() ? this.expire(request.id) : this.#armExpiry(request)), delay));
+    const expire = () => this.expire(request.id).catch((err) => console.error(`[approvals] expiring ${request.id} failed:`, err));
+    this.#timers.set(request.id, setTimeout(() => (request.expiresAt.getTime() <= Date.now() ? void expire() : this.#armExpiry(request)), delay));
   }
 
-  #decideInTransaction(input: DecideInput): DecideResult {
+  async #decideInTransaction(tx: Transaction, input: DecideInput): Promise<{ result: DecideResult; grant?: Grant }> {
     const now = new Date();
-    const request = this.get(input.requestId);
-    if (!request) return { ok: false, code: "not_found", message: "no such request" };
+    const request = await requestOf(tx, input.requestId);
+    if (!request) return { result: { ok: false, code: "not_found", message: "no such request" } };
     if (request.status === "pending" && request.expiresAt <= now) {
-      this.#setStatus(request, "expired", "approval timed out", now);
+      await setStatus(tx, request, "expired", "approval timed out", now);
     }
-    const refused = this.#refusal(request, input.person);
-    if (refused) return refused;
-    const earlier = this.decisions(request.id);
+    const refused = await this.#refusal(tx, request, input.person);
+    if (refused) return { result: refused };
+    const earlier = await decisionsOf(tx, request.id);
     const grantMs = input.action === "approve" && input.grant !== undefined && input.grant !== "once" ? input.grant : null;
     const invalid = input.action === "approve" ? invalidGrant(request, grantMs) : undefined;
-    if (invalid) return { ok: false, code: "invalid", message: invalid };
+    if (invalid) return { result: { ok: false, code: "invalid", message: invalid } };
     const reason = input.reason?.trim() || null;
-    this.db.insert(requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now }).run();
+    await tx.db.insert(tx.tables.requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now });
 
     if (input.action === "deny") {
-      this.#setStatus(request, "denied", reason ?? "no reason given", now);
-      return { ok: true, request, finished: true };
+      await setStatus(tx, request, "denied", reason ?? "no reason given", now);
+      return { result: { ok: true, request, finished: true } };
     }
     const approvals = [...earlier, { decision: "approve", grantMs, personEmail: input.person.email }].filter((d) => d.decision === "approve");
-    if (approvals.length < request.requiredApprovals) return { ok: true, request, finished: false };
+    if (approvals.length < request.requiredApprovals) return { result: { ok: true, request, finished: false } };
 
     // The shortest choice wins: "once" (null) if anyone chose it.
     const durations = approvals.map((d) => d.grantMs);
     const grantFor = durations.includes(null) ? null : Math.min(...(durations as number[]));
     // Only pairs on a table are granted; if none is left, the statement runs once and no grant is made.
     const scope = grantableScope(request.scope);
+    let grant: Grant | undefined;
     if (grantFor !== null && scope.length > 0) {
-      const grant = this.grants.create({
+      grant = await this.grants.insert(tx, {
         agentId: request.agentId,
         resource: request.resource,
         scope,
@@ -290,27 +292,18 @@ export class ApprovalService {
       });
       request.grantId = grant.id;
     }
-    this.#setStatus(request, "approved", null, now);
-    return { ok: true, request, finished: true };
+    await setStatus(tx, request, "approved", null, now);
+    return { result: { ok: true, request, finished: true }, grant };
   }
 
-  #refusal(request: AccessRequest, person: Decider): Refusal | undefined {
-    if (request.status !== "pending") return { ok: false, code: "already_decided", message: this.#alreadyDecided(request) };
+  async #refusal(scope: StoreScope, request: AccessRequest, person: Decider): Promise<Refusal | undefined> {
+    if (request.status !== "pending") return { ok: false, code: "already_decided", message: await this.#alreadyDecided(scope, request) };
     const forbidden = whyNotDecider(person, request, this.options.agentIssuer);
     if (forbidden) return { ok: false, code: "forbidden", message: forbidden };
-    if (hasDecided(this.decisions(request.id), person)) {
+    if (hasDecided(await decisionsOf(scope, request.id), person)) {
       return { ok: false, code: "duplicate", message: "you have already decided on this request; another approver must decide" };
     }
     return undefined;
-  }
-
-  #setStatus(request: AccessRequest, status: AccessRequest["status"], reason: string | null, now: Date): void {
-    Object.assign(request, { status, decidedAt: now, outcomeReason: reason });
-    this.db
-      .update(accessRequests)
-      .set({ status, decidedAt: now, outcomeReason: reason, grantId: request.grantId })
-      .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "pending")))
-      .run();
   }
 
   /**
@@ -318,33 +311,51 @@ export class ApprovalService {
    * so an expiry armed in two processes fires once. Either way, waiters here hear how it ended (it
    * may have been decided or expired by another process whose event has not arrived yet).
    */
-  #end(id: string, status: "expired" | "cancelled", reason: string): void {
-    const [ended] = this.db
-      .update(accessRequests)
-      .set({ status, decidedAt: new Date(), outcomeReason: reason })
-      .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "pending")))
-      .returning()
-      .all();
+  async #end(id: string, status: "expired" | "cancelled", reason: string): Promise<void> {
+    // In turn with decide() on the request's lock: a decision that read it pending must not record
+    // an approval (and its grant) on a request ended meanwhile.
+    const ended = await this.store.transaction(async (tx) => {
+      await tx.lock(`request:${id}`);
+      const { accessRequests } = tx.tables;
+      const [row] = await tx.db
+        .update(accessRequests)
+        .set({ status, decidedAt: new Date(), outcomeReason: reason })
+        .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "pending")))
+        .returning();
+      return row;
+    });
     if (ended) this.#changed(ended);
-    const request = ended ?? this.get(id);
-    if (request && request.status !== "pending") this.#finish(request);
+    const request = ended ?? (await this.get(id));
+    if (request && request.status !== "pending") await this.#finish(request);
   }
 
-  #finish(request: AccessRequest): void {
+  /** Whoever waits here hears how the request ended, if it has (read from the store). */
+  async #settle(id: string): Promise<void> {
+    try {
+      const request = await this.get(id);
+      if (request && request.status !== "pending") await this.#finish(request);
+    } catch (err) {
+      console.error(`[approvals] reading request ${id} failed:`, err);
+    }
+  }
+
+  async #finish(request: AccessRequest): Promise<void> {
     clearTimeout(this.#timers.get(request.id));
     this.#timers.delete(request.id);
+    if (!this.#waiters.has(request.id)) return;
+    const outcome = await this.#outcomeOf(request);
+    // Taken after the read: a waiter that came meanwhile hears this outcome too.
     const waiters = this.#waiters.get(request.id) ?? [];
     this.#waiters.delete(request.id);
-    const outcome = this.#outcomeOf(request);
     for (const resolve of waiters) resolve(outcome);
   }
 
-  #outcomeOf(request: AccessRequest): Outcome {
+  async #outcomeOf(request: AccessRequest): Promise<Outcome> {
     switch (request.status) {
       case "approved":
-        return { status: "approved", grantId: request.grantId, by: this.decisions(request.id).filter((d) => d.decision === "approve").map((d) => d.personEmail) };
+        return { status: "approved", grantId: request.grantId, by: (await this.decisions(request.id)).filter((d) => d.decision === "approve").map((d) => d.personEmail) };
       case "denied": {
-        const denial = this.decisions(request.id).find((d) => d.decision === "deny");
+        const denial = (await this.decisions(request.id)).find((d) => d.decision === "deny");
         return { status: "denied", by: denial?.personEmail ?? "unknown", reason: request.outcomeReason ?? "no reason given" };
       }
       case "expired":
@@ -354,8 +365,8 @@ export class ApprovalService {
     }
   }
 
-  #alreadyDecided(request: AccessRequest): string {
-    const last = this.decisions(request.id).at(-1);
+  async #alreadyDecided(scope: StoreScope, request: AccessRequest): Promise<string> {
+    const last = (await decisionsOf(scope, request.id)).at(-1);
     const when = request.decidedAt?.toISOString() ?? "";
     if (request.status === "approved" || request.status === "denied") {
       return `already ${request.status}${last ? ` by ${last.personEmail}` : ""} at ${when}`;
@@ -369,8 +380,34 @@ export class ApprovalService {
   }
 }
 
-function filterConditions(filter: RequestFilter) {
+function filterConditions({ tables: { accessRequests } }: StoreScope, filter: RequestFilter) {
   return [filter.agentId ? eq(accessRequests.agentId, filter.agentId) : undefined, filter.resource ? eq(accessRequests.resource, filter.resource) : undefined];
+}
+
+async function pendingOf(scope: StoreScope, filter: RequestFilter, now: Date): Promise<number> {
+  const { accessRequests } = scope.tables;
+  // One whose time ran out is no longer waiting for anyone, even before its timer marks it.
+  const conditions = [eq(accessRequests.status, "pending"), gt(accessRequests.expiresAt, now), ...filterConditions(scope, filter)];
+  return (await scope.db.select({ n: count() }).from(accessRequests).where(and(...conditions)))[0]?.n ?? 0;
+}
+
+async function requestOf(scope: StoreScope, id: string): Promise<AccessRequest | undefined> {
+  const { accessRequests } = scope.tables;
+  return (await scope.db.select().from(accessRequests).where(eq(accessRequests.id, id)).limit(1))[0];
+}
+
+function decisionsOf(scope: StoreScope, id: string): Promise<RequestDecision[]> {
+  const { requestDecisions } = scope.tables;
+  return scope.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(asc(requestDecisions.id));
+}
+
+async function setStatus(tx: Transaction, request: AccessRequest, status: AccessRequest["status"], reason: string | null, now: Date): Promise<void> {
+  const { accessRequests } = tx.tables;
+  Object.assign(request, { status, decidedAt: now, outcomeReason: reason });
+  await tx.db
+    .update(accessRequests)
+    .set({ status, decidedAt: now, outcomeReason: reason, grantId: request.grantId })
+    .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "pending")));
 }
 
 /**

@@ -2,12 +2,12 @@
  * Turns what happens outside the statement path into audit rows: requests (opened, each decision
  * with who and how, the outcome), grants (created, revoked, expired), policy loads and sign-ins.
  * It listens to the event bus and reads the details from the store, recording each thing once
- * (rows carry a source key), so a missed event is caught up by the next one or at start.
+ * (rows carry a source key, checked under the chain's lock, so also once across instances), so a
+ * missed event is caught up by the next one or at start.
  */
 import { eq } from "drizzle-orm";
 import { kindsOf, tablesOf } from "../approvals/grant-scope";
-import type { Db } from "../db/client";
-import { accessRequests, grants, requestDecisions } from "../db/schema";
+import type { Store } from "../db/client";
 import type { AirlockEvent, EventBus } from "../events/bus";
 import type { PolicyStatus } from "../policy/source";
 import type { AuditEntry, AuditLog } from "./log";
@@ -15,42 +15,48 @@ import type { AuditEntry, AuditLog } from "./log";
 /** How often grants that ran out are looked for (they expire without an event). */
 export const GRANT_SWEEP_MS = 30_000;
 
+const REQUESTS_TO_RECORD = "select id from access_requests r where not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)";
+const GRANTS_RUN_OUT = "select id from grants g where revoked_at is null and expires_at <= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')";
+
 export class AuditCapture {
   readonly #unsubscribe: () => void;
   readonly #sweep: NodeJS.Timeout;
+  /** Recordings run one at a time, in the order asked: rows follow events in the chain as they happened. */
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly log: AuditLog,
     bus: EventBus,
     private readonly policyStatus?: () => PolicyStatus,
   ) {
-    this.#unsubscribe = bus.subscribe((event) => this.#safely(() => this.#on(event)));
-    this.#sweep = setInterval(() => this.#safely(() => this.catchUp()), GRANT_SWEEP_MS);
+    this.#unsubscribe = bus.subscribe((event) => void this.#enqueue(() => this.#on(event)));
+    this.#sweep = setInterval(() => void this.catchUp(), GRANT_SWEEP_MS);
     this.#sweep.unref();
-    this.#safely(() => {
-      this.catchUp();
-      this.#policy();
+    void this.#enqueue(async () => {
+      await this.#catchUp();
+      await this.#policy();
     });
   }
 
-  /** Records what the log does not have yet: every request's steps, grants that ran out. */
-  catchUp(): void {
-    const sqlite = this.db.$client;
-    const requests = sqlite.prepare("select id from access_requests r where not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)").all() as Array<{ id: string }>;
-    for (const { id } of requests) this.#request(id);
-    const expired = sqlite
-      .prepare("select id from grants g where revoked_at is null and expires_at <= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')")
-      .all(Date.now()) as Array<{ id: string }>;
-    for (const { id } of expired) this.#grant(id);
+  /** Records what the log does not have yet: every request's steps, grants that ran out. Resolves once done, after what was asked before. */
+  catchUp(): Promise<void> {
+    return this.#enqueue(() => this.#catchUp());
   }
 
-  close(): void {
+  /** Stops listening; resolves once what was asked before is recorded. */
+  async close(): Promise<void> {
     this.#unsubscribe();
     clearInterval(this.#sweep);
+    await this.#queue;
   }
 
-  #on(event: AirlockEvent): void {
+  async #catchUp(): Promise<void> {
+    for (const { id } of await this.store.sql.all<{ id: string }>(REQUESTS_TO_RECORD)) await this.#request(id);
+    for (const { id } of await this.store.sql.all<{ id: string }>(GRANTS_RUN_OUT, [Date.now()])) await this.#grant(id);
+  }
+
+  async #on(event: AirlockEvent): Promise<void> {
     switch (event.type) {
       case "request.changed":
         return this.#request(event.requestId);
@@ -59,17 +65,19 @@ export class AuditCapture {
       case "policy.changed":
         return this.#policy();
       case "person.signed_in":
-        this.log.append([{ at: new Date(event.at), type: "person.signed_in", person: event.email, data: { role: event.role } }]);
+        // Every instance on the store hears a sign-in; the source makes it one row.
+        await this.log.append([{ at: new Date(event.at), type: "person.signed_in", person: event.email, data: { role: event.role }, source: `signin:${event.email}:${event.at}` }]);
         return;
       default:
         return;
     }
   }
 
-  #request(id: string): void {
-    const r = this.db.select().from(accessRequests).where(eq(accessRequests.id, id)).get();
+  async #request(id: string): Promise<void> {
+    const { db, tables } = this.store;
+    const [r] = await db.select().from(tables.accessRequests).where(eq(tables.accessRequests.id, id)).limit(1);
     if (!r) return;
-    const decisions = this.db.select().from(requestDecisions).where(eq(requestDecisions.requestId, id)).orderBy(requestDecisions.id).all();
+    const decisions = await db.select().from(tables.requestDecisions).where(eq(tables.requestDecisions.requestId, id)).orderBy(tables.requestDecisions.id);
     const about = { agentId: r.agentId, resource: r.resource, requestId: r.id, sessionId: r.sessionId, tables: tablesOf(r.scope) };
     const entries: AuditEntry[] = [
       {
@@ -98,11 +106,12 @@ export class AuditCapture {
     if (r.status !== "pending") {
       entries.push({ ...about, at: r.decidedAt ?? new Date(), type: `request.${r.status}`, decision: r.status, grantId: r.grantId, data: { reason: r.outcomeReason }, source: `request:${r.id}:${r.status}` });
     }
-    this.log.append(entries);
+    await this.log.append(entries);
   }
 
-  #grant(id: string): void {
-    const g = this.db.select().from(grants).where(eq(grants.id, id)).get();
+  async #grant(id: string): Promise<void> {
+    const { db, tables } = this.store;
+    const [g] = await db.select().from(tables.grants).where(eq(tables.grants.id, id)).limit(1);
     if (!g) return;
     const about = { agentId: g.agentId, resource: g.resource, grantId: g.id, requestId: g.requestId, tables: tablesOf(g.scope) };
     const entries: AuditEntry[] = [
@@ -110,24 +119,20 @@ export class AuditCapture {
     ];
     if (g.revokedAt) entries.push({ ...about, at: g.revokedAt, type: "grant.revoked", decision: "revoked", person: g.revokedBy, data: { uses: g.useCount }, source: `grant:${g.id}:revoked` });
     else if (g.expiresAt.getTime() <= Date.now()) entries.push({ ...about, at: g.expiresAt, type: "grant.expired", decision: "expired", data: { uses: g.useCount }, source: `grant:${g.id}:expired` });
-    this.log.append(entries);
+    await this.log.append(entries);
   }
 
-  #policy(): void {
+  async #policy(): Promise<void> {
     const status = this.policyStatus?.();
     if (!status) return;
     const entries: AuditEntry[] = [{ at: status.loadedAt, type: "policy.loaded", data: { file: status.file, hash: status.hash }, source: `policy:${status.hash}:${status.loadedAt.getTime()}` }];
     if (status.error) entries.push({ at: status.error.at, type: "policy.rejected", data: { file: status.file, error: status.error.message }, source: `policy-error:${status.error.at.getTime()}` });
-    this.log.append(entries);
+    await this.log.append(entries);
   }
 
   /** The audit must never break what it watches: a failure is logged, and caught up later. */
-  #safely(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      console.error("[audit] recording failed; it will be caught up:", err);
-    }
+  #enqueue(fn: () => Promise<void>): Promise<void> {
+    this.#queue = this.#queue.then(fn).catch((err: unknown) => console.error("[audit] recording failed; it will be caught up:", err));
+    return this.#queue;
   }
 }
-

@@ -4,6 +4,12 @@
  */
 import { createHash } from "node:crypto";
 
+/**
+ * The named lock (Transaction.lock) whoever extends or cuts the chain holds from reading its head
+ * to committing: appends from every instance on a shared store take turns, so ids stay gapless.
+ */
+export const CHAIN_LOCK = "audit-chain";
+
 /** What the first row of a never-pruned log follows. */
 export const GENESIS_HASH = "0".repeat(64);
 

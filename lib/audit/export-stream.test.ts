@@ -2,20 +2,16 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { makeTempDir } from "../../test/support/temp-dir";
-import { openStore, openStoreReader, type Store } from "../db/client";
+import { openTestStore } from "../../test/support/store";
+import type { Store } from "../db/client";
 import { exportLines } from "./export";
 import { auditExportStream } from "./export-stream";
 import { AuditLog, type AuditEntry } from "./log";
 
-const dir = makeTempDir("audit-export-stream");
 const ROWS = 100_000;
-const store = openStore(dir.path, "drizzle");
-const log = new AuditLog(store.db);
-after(() => {
-  store.close();
-  dir.remove();
-});
+const { store, close } = await openTestStore();
+const log = new AuditLog(store);
+after(close);
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -24,7 +20,7 @@ const T0 = Date.UTC(2026, 0, 1);
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 for (let batch = 0; batch < ROWS / 5_000; batch++) {
-  log.append(
+  await log.append(
     Array.from({ length: 5_000 }, (_, i): AuditEntry => {
       const n = batch * 5_000 + i;
       return { at: new Date(T0 + n * 1_000), type: "statement", agentId: "reporting-agent", resource: "demo", decision: "allowed", sql: `select * from orders where id = ${n}, "quoted", 'x'`, tables: ["public.orders"], data: { rows: n % 10, params: [String(n)] } };
@@ -32,15 +28,19 @@ for (let batch = 0; batch < ROWS / 5_000; batch++) {
   );
 }
 
-/** A reader that tracks where each connection it opened went. */
-function tracked(): { open(): Store; closed(): boolean } {
-  let reader: Store | undefined;
+/** A reader that tracks whether the connection it opened was closed. */
+function tracked(): { open(): Promise<Store>; closed(): boolean } {
   let closed = false;
   return {
-    open() {
-      const inner = openStoreReader(dir.path);
-      reader = { db: inner.db, close: () => ((closed = true), inner.close()) };
-      return reader;
+    async open() {
+      const inner = await store.reader();
+      return {
+        ...inner,
+        close: async () => {
+          closed = true;
+          await inner.close();
+        },
+      };
     },
     closed: () => closed,
   };
@@ -48,7 +48,7 @@ function tracked(): { open(): Store; closed(): boolean } {
 
 test(`${ROWS.toLocaleString("en-US")} rows stream in chunks with flat memory, while the store keeps taking writes`, async () => {
   const connection = tracked();
-  const reader = auditExportStream(connection.open(), "csv", {}).getReader();
+  const reader = auditExportStream(await connection.open(), "csv", {}).getReader();
   const decoder = new TextDecoder();
   gc();
   const before = process.memoryUsage();
@@ -68,7 +68,7 @@ test(`${ROWS.toLocaleString("en-US")} rows stream in chunks with flat memory, wh
     lines += parts.length;
     if (chunks === 10) {
       // Mid-export: the proxy's recorder writes on its own connection and must not be refused.
-      log.append([{ at: new Date(), type: "person.signed_in", person: "alice@example.com" }]);
+      await log.append([{ at: new Date(), type: "person.signed_in", person: "alice@example.com" }]);
     }
     if (chunks % 20 === 0) {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
@@ -90,14 +90,16 @@ test(`${ROWS.toLocaleString("en-US")} rows stream in chunks with flat memory, wh
 
 test("the stream says what exportLines says, for a range", async () => {
   const range = { from: new Date(T0 + 10_000), to: new Date(T0 + 20_000) };
-  const streamed = await new Response(auditExportStream(openStoreReader(dir.path), "jsonl", range)).text();
-  assert.equal(streamed, [...exportLines(store.db, "jsonl", range)].join(""));
+  const streamed = await new Response(auditExportStream(await store.reader(), "jsonl", range)).text();
+  let direct = "";
+  for await (const line of exportLines(store, "jsonl", range)) direct += line;
+  assert.equal(streamed, direct);
   assert.equal(streamed.split("\n").filter(Boolean).length, 10);
 });
 
 test("a client that goes away mid-export closes the connection", async () => {
   const connection = tracked();
-  const reader = auditExportStream(connection.open(), "jsonl", {}).getReader();
+  const reader = auditExportStream(await connection.open(), "jsonl", {}).getReader();
   await reader.read();
   assert.equal(connection.closed(), false);
   await reader.cancel();

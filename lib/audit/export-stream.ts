@@ -7,29 +7,29 @@ export const EXPORT_CHUNK_CHARS = 64 * 1024;
 /**
  * The export as a byte stream that reads the next rows only when the receiver asks for more
  * (`pull`), so memory holds about one chunk whatever the log's size or the client's speed. The
- * store is the caller's own connection (see `openStoreReader`); it is closed when the stream
- * ends, fails or is cancelled (a client that goes away).
+ * store is the caller's own reader (`store.reader()`); it is closed when the stream ends, fails or
+ * is cancelled (a client that goes away).
  */
-export function auditExportStream(store: Store, format: ExportFormat, range: ExportRange): ReadableStream<Uint8Array> {
-  const lines = exportLines(store.db, format, range);
+export function auditExportStream(reader: Store, format: ExportFormat, range: ExportRange): ReadableStream<Uint8Array> {
+  const lines = exportLines(reader, format, range);
   const encoder = new TextEncoder();
   let open = true;
-  const finish = () => {
+  const finish = async () => {
     if (!open) return;
     open = false;
-    lines.return(undefined); // closes the cursor before the connection
-    store.close();
+    await lines.return(undefined); // ends the reading before the connection goes
+    await reader.close();
   };
   return new ReadableStream<Uint8Array>(
     {
-      pull(controller) {
+      async pull(controller) {
         try {
           let chunk = "";
           while (chunk.length < EXPORT_CHUNK_CHARS) {
-            const next = lines.next();
+            const next = await lines.next();
             if (next.done) {
               if (chunk) controller.enqueue(encoder.encode(chunk));
-              finish();
+              await finish();
               controller.close();
               return;
             }
@@ -37,13 +37,11 @@ export function auditExportStream(store: Store, format: ExportFormat, range: Exp
           }
           controller.enqueue(encoder.encode(chunk));
         } catch (err) {
-          finish();
+          await finish();
           throw err;
         }
       },
-      cancel() {
-        finish();
-      },
+      cancel: finish,
     },
     // One chunk read ahead, no more.
     { highWaterMark: 1 },

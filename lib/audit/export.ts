@@ -1,8 +1,9 @@
 /**
- * The audit log as JSON lines or CSV, row by row from a cursor over the store: memory stays flat
- * however many rows. CSV follows RFC 4180 (SQL with commas, quotes and newlines stays one field).
+ * The audit log as JSON lines or CSV, a page of rows at a time (by id, never OFFSET): memory stays
+ * flat however many rows, and no cursor stays open on the store while a slow client reads. CSV
+ * follows RFC 4180 (SQL with commas, quotes and newlines stays one field).
  */
-import type { Db } from "../db/client";
+import type { StoreScope } from "../db/client";
 
 export type ExportFormat = "jsonl" | "csv";
 
@@ -31,13 +32,26 @@ interface ExportRow {
 
 const CSV_COLUMNS = ["id", "at", "type", "agent_id", "person", "resource", "session_id", "request_id", "grant_id", "decision", "sql", "tables", "data", "prev_hash", "hash"] as const;
 
-/** Each line of the export, newline included, oldest row first. */
-export function* exportLines(db: Db, format: ExportFormat, range: ExportRange = {}): Generator<string> {
-  const rows = db.$client
-    .prepare(`select ${CSV_COLUMNS.join(", ")} from audit_log where at >= ? and at < ? order by id`)
-    .iterate(range.from?.getTime() ?? 0, range.to?.getTime() ?? Number.MAX_SAFE_INTEGER) as IterableIterator<ExportRow>;
+/** Rows read from the store at a time. */
+export const EXPORT_PAGE_ROWS = 1_000;
+
+const LAST_ID = "select max(id) as id from audit_log";
+const PAGE = `select ${CSV_COLUMNS.join(", ")} from audit_log where id > ? and id <= ? and at >= ? and at < ? order by id limit ${EXPORT_PAGE_ROWS}`;
+
+/**
+ * Each line of the export, newline included, oldest row first: the rows there when it begins
+ * (those appended meanwhile are the next export's), as one cursor over a snapshot would give them.
+ */
+export async function* exportLines(scope: StoreScope, format: ExportFormat, range: ExportRange = {}): AsyncGenerator<string> {
+  const last = (await scope.sql.get<{ id: number | null }>(LAST_ID))?.id ?? 0;
+  const [from, to] = [range.from?.getTime() ?? 0, range.to?.getTime() ?? Number.MAX_SAFE_INTEGER];
   if (format === "csv") yield `${CSV_COLUMNS.join(",")}\r\n`;
-  for (const row of rows) yield format === "csv" ? csvLine(row) : `${JSON.stringify(jsonRow(row))}\n`;
+  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+    const rows = await scope.sql.all<ExportRow>(PAGE, [after, last, from, to]);
+    for (const row of rows) yield format === "csv" ? csvLine(row) : `${JSON.stringify(jsonRow(row))}\n`;
+    if (rows.length < EXPORT_PAGE_ROWS) return;
+    after = rows[rows.length - 1].id;
+  }
 }
 
 function jsonRow(row: ExportRow): Record<string, unknown> {

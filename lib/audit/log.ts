@@ -1,7 +1,8 @@
-import type Database from "better-sqlite3";
 import { boundText } from "../activity/statement-text";
-import type { Db } from "../db/client";
-import { GENESIS_HASH, rowHash, type ChainedRow } from "./chain";
+import type { Store, StoreScope, Transaction } from "../db/client";
+import { multiRowInsert } from "../db/insert-rows";
+import { CHAIN_LOCK, GENESIS_HASH, rowHash, type ChainedRow } from "./chain";
+import { lastRow, prunedAnchor } from "./chain-ends";
 
 /** What happened, as the audit log takes it; the log adds id and hashes. */
 export interface AuditEntry {
@@ -21,53 +22,53 @@ export interface AuditEntry {
   source?: string;
 }
 
-const COLUMNS = "id, at, type, agent_id, person, resource, session_id, request_id, grant_id, decision, sql, tables, data, source, prev_hash, hash";
+const insertRows = multiRowInsert("audit_log", ["id", "at", "type", "agent_id", "person", "resource", "session_id", "request_id", "grant_id", "decision", "sql", "tables", "data", "source", "prev_hash", "hash"]);
+const HAS_SOURCE = "select 1 as found from audit_log where source = ?";
 
 /**
- * Appends to the chain. The head is read from the store inside the write transaction, not kept
- * in memory: whoever appends (the proxy's recorder, the dashboard, a second process) extends the
- * one chain, and a rolled-back transaction leaves nothing to undo.
+ * Appends to the chain. The head is read from the store inside the write transaction, under the
+ * chain's lock, not kept in memory: whoever appends (the proxy's recorder, the dashboard, another
+ * instance on the same store) extends the one chain, and a rolled-back transaction leaves nothing
+ * to undo.
  */
 export class AuditLog {
-  readonly #head: Database.Statement<[], { id: number; hash: string } | undefined>;
-  readonly #anchor: Database.Statement<[], { rowId: number; hash: string } | undefined>;
-  readonly #hasSource: Database.Statement<[string], unknown>;
-  readonly #insert: Database.Statement<unknown[]>;
-  readonly #appendNow: Database.Transaction<(entries: readonly AuditEntry[]) => number>;
+  constructor(private readonly store: Store) {}
 
-  constructor(db: Db) {
-    const sqlite = db.$client;
-    this.#head = sqlite.prepare("select id, hash from audit_log order by id desc limit 1");
-    this.#anchor = sqlite.prepare("select row_id as rowId, hash from audit_anchors where kind = 'pruned' order by id desc limit 1");
-    this.#hasSource = sqlite.prepare("select 1 from audit_log where source = ?");
-    this.#insert = sqlite.prepare(`insert into audit_log (${COLUMNS}) values (${COLUMNS.split(",").map(() => "?").join(", ")})`);
-    this.#appendNow = sqlite.transaction((entries: readonly AuditEntry[]) => this.appendWithin(entries));
+  /** Appends in a transaction of its own; returns how many rows were added. */
+  append(entries: readonly AuditEntry[]): Promise<number> {
+    return entries.length === 0 ? Promise.resolve(0) : this.store.transaction((tx) => this.appendWithin(tx, entries));
   }
 
-  /** Appends in a transaction of its own (IMMEDIATE: the head read and the inserts are one step). */
-  append(entries: readonly AuditEntry[]): number {
-    return entries.length === 0 ? 0 : this.#appendNow.immediate(entries);
-  }
-
-  /** Appends inside the caller's transaction (the recorder's batch); returns how many rows were added. */
-  appendWithin(entries: readonly AuditEntry[]): number {
-    let { id, hash } = this.#head.get() ?? this.#startOfChain();
-    let added = 0;
+  /**
+   * Appends inside the caller's transaction (the recorder's batch: a statement is in both records
+   * or in neither). The chain stays locked until that transaction ends, so call this last in it.
+   */
+  async appendWithin(tx: Transaction, entries: readonly AuditEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    await tx.lock(CHAIN_LOCK);
+    let { id, hash } = await chainHead(tx);
+    const rows: Array<Array<string | number | null>> = [];
+    const sources = new Set<string>();
     for (const entry of entries) {
-      if (entry.source && this.#hasSource.get(entry.source)) continue;
+      // Under the lock, so a thing two instances both saw is recorded by the first only.
+      if (entry.source && (sources.has(entry.source) || (await tx.sql.get(HAS_SOURCE, [entry.source])))) continue;
+      if (entry.source) sources.add(entry.source);
       const row = toRow(++id, entry);
       const prevHash = hash;
       hash = rowHash(prevHash, row);
-      this.#insert.run(row.id, row.at, row.type, row.agentId, row.person, row.resource, row.sessionId, row.requestId, row.grantId, row.decision, row.sql, row.tables, row.data, row.source, prevHash, hash);
-      added++;
+      rows.push([row.id, row.at, row.type, row.agentId, row.person, row.resource, row.sessionId, row.requestId, row.grantId, row.decision, row.sql, row.tables, row.data, row.source, prevHash, hash]);
     }
-    return added;
+    await insertRows(tx.sql, rows);
+    return rows.length;
   }
+}
 
-  #startOfChain(): { id: number; hash: string } {
-    const anchor = this.#anchor.get();
-    return anchor ? { id: anchor.rowId, hash: anchor.hash } : { id: 0, hash: GENESIS_HASH };
-  }
+/** The last row, or what the next row must follow if there is none: the pruning anchor, or the start. */
+async function chainHead(scope: StoreScope): Promise<{ id: number; hash: string }> {
+  const head = await lastRow(scope);
+  if (head) return head;
+  const anchor = await prunedAnchor(scope);
+  return anchor ? { id: anchor.rowId, hash: anchor.hash } : { id: 0, hash: GENESIS_HASH };
 }
 
 function toRow(id: number, e: AuditEntry): ChainedRow {

@@ -4,9 +4,10 @@
  * (a request's story, a grant's, a session's). Every value from a person is a bound parameter.
  */
 import { and, asc, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { auditLog, type AuditRow } from "../db/schema";
+import type { Dialect, StoreScope, Tables } from "../db/client";
+import type { AuditRow } from "../db/schema";
 import type { AuditFilters } from "./filters";
+import { jsonArrayElements } from "./json-arrays";
 
 export const AUDIT_PAGE_SIZE = 50;
 /** How much of a statement the list carries; the record page has all of it. */
@@ -36,7 +37,9 @@ export interface AuditPage {
   olderBefore?: number;
 }
 
-const LIST_COLUMNS = {
+type AuditTable = Tables["auditLog"];
+
+const listColumns = (auditLog: AuditTable) => ({
   id: auditLog.id,
   at: auditLog.at,
   type: auditLog.type,
@@ -49,58 +52,62 @@ const LIST_COLUMNS = {
   decision: auditLog.decision,
   sql: sql<string | null>`substr(${auditLog.sql}, 1, ${LIST_SQL_CHARS})`,
   tables: auditLog.tables,
-};
+});
 
 /**
  * One page of rows matching the filters, newest first (by time, then by row for rows of the same
  * millisecond), older than the row `before`. The order matches the indexes on `at` and
  * `(agent_id, at)`, so a page reads about as many rows as it shows unless a filter is rare.
  */
-export function listAuditRows(db: Db, filters: AuditFilters, options: { before?: number; limit?: number } = {}): AuditPage {
+export async function listAuditRows(store: StoreScope, filters: AuditFilters, options: { before?: number; limit?: number } = {}): Promise<AuditPage> {
+  const { auditLog } = store.tables;
   const limit = options.limit ?? AUDIT_PAGE_SIZE;
-  const conditions = filterConditions(filters);
+  const conditions = filterConditions(store.dialect, auditLog, filters);
   if (options.before !== undefined) {
-    const cursor = db.select({ at: auditLog.at }).from(auditLog).where(eq(auditLog.id, options.before)).get();
+    const [cursor] = await store.db.select({ at: auditLog.at }).from(auditLog).where(eq(auditLog.id, options.before)).limit(1);
     // A cursor row that is gone was pruned, and pruning takes the oldest rows: nothing is older.
     if (!cursor) return { rows: [] };
     conditions.push(sql`(${auditLog.at}, ${auditLog.id}) < (${cursor.at.getTime()}, ${options.before})`);
   }
-  const rows = db
-    .select(LIST_COLUMNS)
+  const rows = await store.db
+    .select(listColumns(auditLog))
     .from(auditLog)
     .where(and(...conditions))
     .orderBy(desc(auditLog.at), desc(auditLog.id))
-    .limit(limit + 1)
-    .all();
+    .limit(limit + 1);
   const more = rows.length > limit;
   const shown = rows.slice(0, limit).map(toListRow);
   return { rows: shown, olderBefore: more ? shown[shown.length - 1].id : undefined };
 }
 
 /** One row with everything in it. */
-export function getAuditRow(db: Db, id: number): AuditRow | undefined {
-  return db.select().from(auditLog).where(eq(auditLog.id, id)).get();
+export async function getAuditRow(store: StoreScope, id: number): Promise<AuditRow | undefined> {
+  const { auditLog } = store.tables;
+  return (await store.db.select().from(auditLog).where(eq(auditLog.id, id)).limit(1))[0];
 }
 
 /** The rows of one request, grant or session, in the order they were recorded. */
-export function relatedAuditRows(db: Db, about: { requestId: string } | { grantId: string } | { sessionId: string }): AuditListRow[] {
+export async function relatedAuditRows(store: StoreScope, about: { requestId: string } | { grantId: string } | { sessionId: string }): Promise<AuditListRow[]> {
+  const { auditLog } = store.tables;
   const where = "requestId" in about ? eq(auditLog.requestId, about.requestId) : "grantId" in about ? eq(auditLog.grantId, about.grantId) : eq(auditLog.sessionId, about.sessionId);
-  return db.select(LIST_COLUMNS).from(auditLog).where(where).orderBy(asc(auditLog.id)).limit(RELATED_LIMIT).all().map(toListRow);
+  const rows = await store.db.select(listColumns(auditLog)).from(auditLog).where(where).orderBy(asc(auditLog.id)).limit(RELATED_LIMIT);
+  return rows.map(toListRow);
 }
 
-function filterConditions(f: AuditFilters): SQL[] {
+function filterConditions(dialect: Dialect, auditLog: AuditTable, f: AuditFilters): SQL[] {
   const c: SQL[] = [];
   if (f.from) c.push(gte(auditLog.at, f.from));
   if (f.to) c.push(lt(auditLog.at, f.to));
   if (f.agent) c.push(eq(auditLog.agentId, f.agent));
-  if (f.person) c.push(sql`${auditLog.person} = ${f.person} collate nocase`);
+  // Emails compare without case (lower() on both sides: `collate nocase` is SQLite's only).
+  if (f.person) c.push(sql`lower(${auditLog.person}) = lower(${f.person})`);
   if (f.resource) c.push(eq(auditLog.resource, f.resource));
   if (f.type?.endsWith(".*")) c.push(sql`${auditLog.type} like ${`${escapeLike(f.type.slice(0, -1))}%`} escape '\\'`);
   else if (f.type) c.push(eq(auditLog.type, f.type));
   if (f.decision) c.push(eq(auditLog.decision, f.decision));
-  if (f.kind) c.push(sql`exists (select 1 from json_each(${auditLog.data}, '$.kinds') where value = ${f.kind})`);
-  if (f.table) c.push(tableCondition(f.table));
-  if (f.q) c.push(sql`${auditLog.sql} like ${`%${escapeLike(f.q)}%`} escape '\\'`);
+  if (f.kind) c.push(sql`exists (select 1 from ${sql.raw(jsonArrayElements(dialect, "audit_log.data", "k", "kinds"))} where k.value = ${f.kind})`);
+  if (f.table) c.push(tableCondition(auditLog, f.table));
+  if (f.q) c.push(likeAnyCase(auditLog.sql, `%${escapeLike(f.q)}%`));
   if (f.request) c.push(eq(auditLog.requestId, f.request));
   if (f.session) c.push(eq(auditLog.sessionId, f.session));
   if (f.grant) c.push(eq(auditLog.grantId, f.grant));
@@ -112,10 +119,15 @@ function filterConditions(f: AuditFilters): SQL[] {
  * them; a bare name matches it in any schema — as policy globs read names — so `orders` finds
  * `public.orders` but not `public.orders_archive`.
  */
-function tableCondition(table: string): SQL {
+function tableCondition(auditLog: AuditTable, table: string): SQL {
   const quoted = escapeLike(JSON.stringify(table).slice(1, -1));
-  const exact = sql`${auditLog.tables} like ${`%"${quoted}"%`} escape '\\'`;
-  return table.includes(".") ? exact : sql`(${exact} or ${auditLog.tables} like ${`%.${quoted}"%`} escape '\\')`;
+  const exact = likeAnyCase(auditLog.tables, `%"${quoted}"%`);
+  return table.includes(".") ? exact : sql`(${exact} or ${likeAnyCase(auditLog.tables, `%.${quoted}"%`)})`;
+}
+
+/** LIKE regardless of ASCII case, as SQLite's LIKE is and PostgreSQL's is not: lower() on both sides says it on both. */
+function likeAnyCase(column: AuditTable["sql"] | AuditTable["tables"], pattern: string): SQL {
+  return sql`lower(${column}) like lower(${pattern}) escape '\\'`;
 }
 
 /** LIKE treats `%` and `_` as wildcards; a person searching for them means the characters. */
@@ -133,15 +145,14 @@ export function parseTables(text: string | null): string[] {
   return Array.isArray(value) ? value.filter((t): t is string => typeof t === "string") : [];
 }
 
+const RECENT_AGENTS = "select distinct name from (select agent_id as name from agent_sessions order by started_at desc limit 1000) as recent order by name limit 200";
+
 /**
  * Names to suggest in the filters: agents of the latest sessions (read by the index on their start,
  * not a scan of every session ever), people who have signed in.
  */
-export function auditSuggestions(db: Db): { agents: string[]; people: string[] } {
-  const sqlite = db.$client;
-  const agents = sqlite
-    .prepare("select distinct name from (select agent_id as name from agent_sessions order by started_at desc limit 1000) order by name limit 200")
-    .all() as Array<{ name: string }>;
-  const people = sqlite.prepare("select email as name from people order by email limit 200").all() as Array<{ name: string }>;
+export async function auditSuggestions(store: StoreScope): Promise<{ agents: string[]; people: string[] }> {
+  const agents = await store.sql.all<{ name: string }>(RECENT_AGENTS);
+  const people = await store.sql.all<{ name: string }>("select email as name from people order by email limit 200");
   return { agents: agents.map((a) => a.name), people: people.map((p) => p.name) };
 }

@@ -1,6 +1,7 @@
-import type { Db } from "../db/client";
+import type { StoreScope } from "../db/client";
 import type { AuditRow } from "../db/schema";
 import { GENESIS_HASH, rowHash } from "./chain";
+import { prunedAnchor, storedHash } from "./chain-ends";
 
 export interface RowCheck {
   /** The row's content still hashes to its stored hash. */
@@ -15,8 +16,7 @@ export interface RowCheck {
  * One row's own part of the chain, cheap enough for its record page: its hash recomputed and its
  * link to the row before. The whole chain's verdict (every row, checkpoints) is `verifyChain`'s.
  */
-export function checkRow(db: Db, row: AuditRow): RowCheck {
-  const sqlite = db.$client;
+export async function checkRow(scope: StoreScope, row: AuditRow): Promise<RowCheck> {
   const content = {
     id: row.id,
     at: row.at.getTime(),
@@ -34,9 +34,9 @@ export function checkRow(db: Db, row: AuditRow): RowCheck {
     source: row.source,
   };
   const contentMatches = rowHash(row.prevHash, content) === row.hash;
-  const previous = sqlite.prepare("select hash from audit_log where id = ?").get(row.id - 1) as { hash: string } | undefined;
-  if (previous) return { contentMatches, followsPrevious: previous.hash === row.prevHash, follows: { rowId: row.id - 1 } };
-  const anchor = sqlite.prepare("select row_id as rowId, hash from audit_anchors where kind = 'pruned' order by id desc limit 1").get() as { rowId: number; hash: string } | undefined;
+  const previous = await storedHash(scope, row.id - 1);
+  if (previous !== undefined) return { contentMatches, followsPrevious: previous === row.prevHash, follows: { rowId: row.id - 1 } };
+  const anchor = await prunedAnchor(scope);
   if (anchor && anchor.rowId === row.id - 1) return { contentMatches, followsPrevious: anchor.hash === row.prevHash, follows: "anchor" };
   if (row.id === 1) return { contentMatches, followsPrevious: row.prevHash === GENESIS_HASH, follows: "genesis" };
   return { contentMatches, followsPrevious: false, follows: "missing" };

@@ -1,9 +1,9 @@
 import type { AirlockConfig } from "../config";
-import type { Db } from "../db/client";
+import type { Store } from "../db/client";
 import type { EventBus } from "../events/bus";
 import type { PolicyStatus } from "../policy/source";
 import { AuditCapture } from "./capture";
-import { checkpointIfDue, loadAuditKey } from "./checkpoints";
+import { checkpointIfDue, sharedAuditKey } from "./checkpoints";
 import { AuditLog } from "./log";
 import { pruneAudit } from "./retention";
 
@@ -12,28 +12,30 @@ const HOUSEKEEPING_MS = 60 * 60_000;
 
 /**
  * The audit trail's process-wide part: what happens outside the proxy's statement path is
- * captured from the bus, old rows are pruned, and the head is signed on schedule.
+ * captured from the bus, old rows are pruned, and the head is signed on schedule. Resolves once
+ * the first housekeeping is done; `close` waits for what is under way.
  */
-export function startAudit(options: { config: AirlockConfig; db: Db; bus: EventBus; policyStatus: () => PolicyStatus }): { close(): void } {
-  const { config, db } = options;
-  const key = loadAuditKey(config.dataDir);
-  const capture = new AuditCapture(db, new AuditLog(db), options.bus, options.policyStatus);
-  const housekeeping = () => {
+export async function startAudit(options: { config: AirlockConfig; store: Store; bus: EventBus; policyStatus: () => PolicyStatus }): Promise<{ close(): Promise<void> }> {
+  const { config, store } = options;
+  const key = await sharedAuditKey(store, config.dataDir);
+  const capture = new AuditCapture(store, new AuditLog(store), options.bus, options.policyStatus);
+  const housekeeping = async () => {
     try {
-      const pruned = pruneAudit(db, config.audit.days);
+      const pruned = await pruneAudit(store, config.audit.days);
       if (pruned > 0) console.log(`[audit] pruned ${pruned} rows older than ${config.audit.days} days`);
-      checkpointIfDue(db, key.privateKeyPem, config.audit.checkpointHours * 3_600_000);
+      await checkpointIfDue(store, key.privateKeyPem, config.audit.checkpointHours * 3_600_000);
     } catch (err) {
       console.error("[audit] housekeeping failed:", err);
     }
   };
-  housekeeping();
-  const timer = setInterval(housekeeping, HOUSEKEEPING_MS);
+  let running = housekeeping();
+  await running;
+  const timer = setInterval(() => (running = running.then(housekeeping)), HOUSEKEEPING_MS);
   timer.unref();
   return {
-    close() {
+    async close() {
       clearInterval(timer);
-      capture.close();
+      await Promise.all([capture.close(), running]);
     },
   };
 }

@@ -221,3 +221,9 @@ export const instances = pgTable("instances", {
   seenAt: epochMs("seen_at").notNull(),
   sessions: text("sessions").notNull().default("[]"),
 });
+
+export const sharedSecrets = pgTable("shared_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: epochMs("created_at").notNull(),
+});

@@ -266,3 +266,13 @@ export const instances = sqliteTable("instances", {
   sessions: text("sessions").notNull().default("[]"),
 });
 export type InstanceRow = typeof instances.$inferSelect;
+
+/**
+ * Secrets every instance on a PostgreSQL store must agree on (lib/db/shared-secrets.ts): the first
+ * instance to start writes each, every other reads it. On SQLite they stay in the data dir.
+ */
+export const sharedSecrets = sqliteTable("shared_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import { and, eq, lt, ne } from "drizzle-orm";
+import { eq, ne } from "drizzle-orm";
 import type { LiveSession, LiveSessions } from "../activity/live-sessions";
-import type { Db } from "../db/client";
-import { instances, type InstanceRow } from "../db/schema";
+import type { Store } from "../db/client";
+import type { InstanceRow } from "../db/schema";
 import type { EventBus } from "./bus";
 
 /** One Airlock process run: its id is new at every start, its name is what people read. */
@@ -31,27 +31,32 @@ export type InstanceSession = LiveSession & { instance: string };
 /**
  * The instances sharing the store, each a row it keeps current: alive (a heartbeat), and its open
  * agent sessions, so the dashboard lists every process's connections. The row is written again at
- * once when a session opens or closes, before the event reaches other processes (the bus delivers
- * here first), so a page refreshed on that event sees it; statement counts lag by a heartbeat.
+ * once when a session opens or closes; on SQLite that write is made before the event reaches
+ * other processes (the bus delivers here first, and the write is issued as it is called), so a
+ * page refreshed on that event sees it; on PostgreSQL, whose notice may outrun the write, by the
+ * next heartbeat at worst. Statement counts lag by a heartbeat.
  */
 export class InstanceRegistry {
   readonly #timer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   #written = "";
+  /** Each write's seen_at, strictly growing: a write that lands after a later one (pooled connections) changes nothing. */
+  #seenAt = 0;
+  #lastWrite: Promise<void> = Promise.resolve();
+  #closed = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     readonly instance: Instance,
     private readonly sessions: Pick<LiveSessions, "list">,
     bus: EventBus,
   ) {
-    const now = new Date();
-    db.insert(instances).values({ id: instance.id, name: instance.name, host: instance.host, pid: instance.pid, startedAt: now, seenAt: now }).run();
+    this.#beat();
     this.#unsubscribe = bus.subscribe((event) => {
       // Another process's sessions come and go too: this row is written only if its own changed.
-      if (event.type === "session.opened" || event.type === "session.closed") this.#safely(() => this.#beat(true));
+      if (event.type === "session.opened" || event.type === "session.closed") this.#beat(true);
     });
-    this.#timer = setInterval(() => this.#safely(() => this.#beat()), HEARTBEAT_MS);
+    this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
     this.#timer.unref();
   }
 
@@ -63,49 +68,58 @@ export class InstanceRegistry {
   }
 
   /** Ids of the instances running now, this one included. */
-  liveIds(): Set<string> {
-    const rows = this.db.select({ id: instances.id, host: instances.host, pid: instances.pid, seenAt: instances.seenAt }).from(instances).all();
+  async liveIds(): Promise<Set<string>> {
+    const { instances } = this.store.tables;
+    const rows = await this.store.db.select({ id: instances.id, host: instances.host, pid: instances.pid, seenAt: instances.seenAt }).from(instances);
     return new Set([this.instance.id, ...rows.filter((r) => InstanceRegistry.alive(r)).map((r) => r.id)]);
   }
 
   /** Every running instance's open sessions, newest first: this one's as they are, others' as last written. */
-  sessionsEverywhere(): InstanceSession[] {
+  async sessionsEverywhere(): Promise<InstanceSession[]> {
+    const { instances } = this.store.tables;
     const own = this.sessions.list().map((s) => ({ ...s, instance: this.instance.name }));
-    const others = this.db
-      .select()
-      .from(instances)
-      .where(ne(instances.id, this.instance.id))
-      .all()
-      .filter((r) => InstanceRegistry.alive(r))
-      .flatMap((r) => parseSessions(r.sessions).map((s) => ({ ...s, instance: r.name })));
+    const rows = await this.store.db.select().from(instances).where(ne(instances.id, this.instance.id));
+    const others = rows.filter((r) => InstanceRegistry.alive(r)).flatMap((r) => parseSessions(r.sessions).map((s) => ({ ...s, instance: r.name })));
     return [...own, ...others].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
   }
 
   /** On a clean shutdown: gone at once, not after STALE_MS. */
-  close(): void {
+  async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
     this.#unsubscribe();
-    this.#safely(() => this.db.delete(instances).where(eq(instances.id, this.instance.id)).run());
+    // After the last beat, which would otherwise put the row back.
+    await this.#lastWrite;
+    const { instances } = this.store.tables;
+    await this.#safely(this.store.db.delete(instances).where(eq(instances.id, this.instance.id)));
   }
 
+  /** Writes this instance's row (back, if another instance pruned it after a long stall) and prunes the long gone. */
   #beat(onlyIfChanged = false): void {
+    if (this.#closed) return;
     const sessions = JSON.stringify(this.sessions.list());
-    const changed = sessions !== this.#written;
-    if (onlyIfChanged && !changed) return;
-    this.db
-      .update(instances)
-      .set(changed ? { seenAt: new Date(), sessions } : { seenAt: new Date() })
-      .where(eq(instances.id, this.instance.id))
-      .run();
+    if (onlyIfChanged && sessions === this.#written) return;
     this.#written = sessions;
+    this.#seenAt = Math.max(Date.now(), this.#seenAt + 1);
+    const { id, name, host, pid } = this.instance;
+    const seenAt = this.#seenAt;
+    // Issued now, not after the last write: on SQLite it must be made before the event that caused it crosses.
+    const written = this.store.sql.run(
+      `insert into instances (id, name, host, pid, started_at, seen_at, sessions) values (?, ?, ?, ?, ?, ?, ?)
+       on conflict (id) do update set seen_at = excluded.seen_at, sessions = excluded.sessions where instances.seen_at < excluded.seen_at`,
+      [id, name, host, pid, seenAt, seenAt, sessions],
+    );
     // Rows of instances long gone (killed, so never removed) would only grow: a missing row reads as gone too.
-    this.db.delete(instances).where(and(ne(instances.id, this.instance.id), lt(instances.seenAt, new Date(Date.now() - 6 * STALE_MS)))).run();
+    const pruned = this.store.sql.run("delete from instances where id <> ? and seen_at < ?", [id, Date.now() - 6 * STALE_MS]);
+    this.#lastWrite = this.#safely(Promise.all([written, pruned]));
   }
 
-  #safely(run: () => void): void {
+  async #safely(write: Promise<unknown>): Promise<void> {
     try {
-      run();
+      await write;
     } catch (err) {
+      // The next heartbeat writes the row whole again.
+      this.#written = "";
       console.error("[instances] could not update this instance's row:", err);
     }
   }

@@ -6,6 +6,8 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { sharedSecret } from "../db/shared-secrets";
+import type { Store } from "../db/store";
 
 export const MASK_KEY_BYTES = 32;
 export const MASK_KEY_FILE = "mask-key";
@@ -13,6 +15,15 @@ export const MASK_KEY_FILE = "mask-key";
 export function loadMaskKey(dataDir: string): Buffer {
   const file = path.join(dataDir, MASK_KEY_FILE);
   return readKey(file) ?? createKey(file);
+}
+
+/** The key every instance on the store uses: the data dir's on SQLite, the store's on PostgreSQL (lib/db/shared-secrets.ts). */
+export async function sharedMaskKey(store: Store, dataDir: string): Promise<Buffer> {
+  const value = await sharedSecret(store, MASK_KEY_FILE, {
+    local: () => loadMaskKey(dataDir).toString("base64"),
+    fresh: () => randomBytes(MASK_KEY_BYTES).toString("base64"),
+  });
+  return Buffer.from(value, "base64");
 }
 
 function readKey(file: string): Buffer | undefined {

@@ -4,8 +4,7 @@ import { and, count, eq, gt, isNull } from "drizzle-orm";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RecorderObserver } from "../activity/recorder";
 import type { ApprovalObserver } from "../approvals/service";
-import type { Db } from "../db/client";
-import { accessRequests, grants } from "../db/schema";
+import type { Store } from "../db/client";
 import { statementKind, statementOutcome } from "./statement-outcome";
 
 export const METRICS_PATH = "/metrics";
@@ -87,8 +86,9 @@ export class AirlockMetrics {
   };
 
   /** Gauges read when scraped: this process's agent connections; holds pending and grants active in the store. */
-  gauges(sources: { db: Db; agentConnections: () => number }): void {
-    const { db } = sources;
+  gauges(sources: { store: Store; agentConnections: () => number }): void {
+    const { db, tables } = sources.store;
+    const { accessRequests, grants } = tables;
     new Gauge({
       name: "airlock_agent_connections",
       help: "Agent sessions open on this process's proxy.",
@@ -101,16 +101,16 @@ export class AirlockMetrics {
       name: "airlock_holds_pending",
       help: "Held statements waiting for people (in the store: every instance's).",
       registers: [this.registry],
-      collect() {
-        this.set(db.select({ n: count() }).from(accessRequests).where(and(eq(accessRequests.status, "pending"), eq(accessRequests.kind, "statement"))).get()?.n ?? 0);
+      async collect() {
+        this.set((await db.select({ n: count() }).from(accessRequests).where(and(eq(accessRequests.status, "pending"), eq(accessRequests.kind, "statement"))))[0]?.n ?? 0);
       },
     });
     new Gauge({
       name: "airlock_grants_active",
       help: "Grants neither expired nor revoked (in the store).",
       registers: [this.registry],
-      collect() {
-        this.set(db.select({ n: count() }).from(grants).where(and(isNull(grants.revokedAt), gt(grants.expiresAt, new Date()))).get()?.n ?? 0);
+      async collect() {
+        this.set((await db.select({ n: count() }).from(grants).where(and(isNull(grants.revokedAt), gt(grants.expiresAt, new Date()))))[0]?.n ?? 0);
       },
     });
   }

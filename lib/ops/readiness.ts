@@ -1,4 +1,4 @@
-import type { Db } from "../db/client";
+import type { Store } from "../db/client";
 import type { PolicyStatus } from "../policy/source";
 
 /** One part's state: "ok", or what is wrong with it, in words for whoever reads the probe. */
@@ -12,7 +12,7 @@ export interface Readiness {
 }
 
 export interface ReadinessParts {
-  db: Db;
+  store: Pick<Store, "sql">;
   policy: () => PolicyStatus;
   proxy: () => { listening: boolean; draining: boolean };
 }
@@ -22,8 +22,8 @@ export interface ReadinessParts {
  * as it is now is loaded and valid (an invalid edit keeps the last good policy in force, but an
  * operator must hear of it before rolling on), and the proxy takes connections.
  */
-export function checkReadiness(parts: ReadinessParts): Readiness {
-  const checks = { store: storeCheck(parts.db), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
+export async function checkReadiness(parts: ReadinessParts): Promise<Readiness> {
+  const checks = { store: await storeCheck(parts.store), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
   const missing = Object.entries(checks)
     .filter(([, check]) => check !== "ok")
     .map(([name]) => name);
@@ -33,12 +33,19 @@ export function checkReadiness(parts: ReadinessParts): Readiness {
 // The probe is open to anyone: it names what is wrong, never the details (a path, a line of the
 // policy), which the log has.
 
-function storeCheck(db: Db): Check {
+/** A store that takes longer than this to answer `select 1` is not ready (a probe must not hang). */
+const STORE_CHECK_MS = 2000;
+
+async function storeCheck(store: Pick<Store, "sql">): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), STORE_CHECK_MS)));
   try {
-    db.$client.prepare("select 1").get();
+    await Promise.race([store.sql.get("select 1"), late]);
     return "ok";
   } catch {
     return "the store does not answer";
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, webApi } from "@slack/bolt";
 import type { ApprovalService } from "../approvals/service";
 import type { AirlockConfig } from "../config";
-import type { Db } from "../db/client";
+import type { Store } from "../db/client";
 import type { EventBus } from "../events/bus";
 import type { Policy } from "../policy/policy-file";
 import { handleInteractions } from "./interactions";
+import { CALL_TIMEOUT_MS } from "./lease";
 import { SlackMessageStore } from "./message-store";
 import { SlackPeople, type Directory } from "./people";
 import { ReplayGuard, screenRequest } from "./replays";
@@ -13,9 +14,6 @@ import { describeSlackError } from "./retry";
 import { SlackRollupStore } from "./rollup-store";
 import { SLACK_EVENTS_PATH, slackMode, type SlackMode } from "./settings";
 import { SlackSync } from "./sync";
-
-/** A Slack call that hangs counts as failed (and is retried) after this long. */
-export const CALL_TIMEOUT_MS = 10_000;
 
 export interface SlackIntegration {
   mode: Exclude<SlackMode, "off">;
@@ -26,7 +24,7 @@ export interface SlackIntegration {
 
 export interface SlackOptions {
   config: AirlockConfig;
-  db: Db;
+  store: Store;
   bus: EventBus;
   approvals: ApprovalService;
   policy: () => Policy;
@@ -56,8 +54,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
   handleInteractions(app, { approvals, people: new SlackPeople(client, options.directory, config.roleGroups) });
   const sync = new SlackSync({
     client,
-    messages: new SlackMessageStore(options.db),
-    rollups: new SlackRollupStore(options.db),
+    messages: new SlackMessageStore(options.store),
+    rollups: new SlackRollupStore(options.store),
     approvals,
     bus: options.bus,
     channelFor: (request) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel,

@@ -25,14 +25,13 @@ export function handleInteractions(app: App, { approvals, people }: { approvals:
 
     if (button.action === "deny") {
       // Checked before the form opens so nobody writes a reason in vain; decide() checks again on submit.
-      const refusal = approvals.refusal(button.requestId, who.person);
-      const request = approvals.get(button.requestId);
+      const [refusal, request] = await Promise.all([approvals.refusal(button.requestId, who.person), approvals.get(button.requestId)]);
       if (refusal || !request) return tell(`${button.requestId}: ${refusal?.message ?? "no such request"}`);
       // The trigger lives three seconds; if Slack is slow the form cannot open, and the clicker should know.
       await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request) }).catch(() => tell(`${button.requestId}: Slack did not open the deny form; press Deny again.`));
       return;
     }
-    const result = approvals.decide({ requestId: button.requestId, person: who.person, action: "approve", grant: button.grant, via: "slack" });
+    const result = await approvals.decide({ requestId: button.requestId, person: who.person, action: "approve", grant: button.grant, via: "slack" });
     if (!result.ok) return tell(`${button.requestId}: ${result.message}`);
   });
 
@@ -42,7 +41,7 @@ export function handleInteractions(app: App, { approvals, people }: { approvals:
     if (!denial) return ack(reasonError("Airlock could not read this form; nothing was changed."));
     const who = await people.whoClicked(body.user.id);
     if (!who.ok) return ack(reasonError(who.message));
-    const result = approvals.decide({ requestId: denial.requestId, person: who.person, action: "deny", reason: denial.reason, via: "slack" });
+    const result = await approvals.decide({ requestId: denial.requestId, person: who.person, action: "deny", reason: denial.reason, via: "slack" });
     await ack(result.ok ? undefined : reasonError(result.message));
   });
 }

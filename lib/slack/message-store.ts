@@ -1,94 +1,126 @@
 import { and, count, eq, inArray, isNotNull, ne, or, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { accessRequests, slackMessages, type SlackMessage } from "../db/schema";
+import type { Store, StoreScope } from "../db/client";
+import type { AccessRequest, SlackMessage } from "../db/schema";
+import { afterFailure, atVersion, leaseEnd, versionOf, type Version } from "./lease";
 import type { Waiting } from "./throttle";
 
 /**
  * Where each request's Slack message is and how its last call went. Kept in the store, so after a
- * restart the same message is updated, and the request page can say when Slack failed.
+ * restart the same message is updated, and the request page can say when Slack failed. Every
+ * instance on the store works on these rows: a call is made only under a hold (lib/slack/lease.ts),
+ * and each write after one compares the version it holds, returning whether it still did.
  */
 export class SlackMessageStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly store: Store) {}
 
-  get(requestId: string): SlackMessage | undefined {
-    return this.db.select().from(slackMessages).where(eq(slackMessages.requestId, requestId)).get();
-  }
-
-  /** A call is about to be made; `channel` is where a first post goes. */
-  sending(requestId: string, channel: string, attempt: number): void {
-    const now = new Date();
-    this.db
-      .insert(slackMessages)
-      .values({ requestId, channel, state: "sending", attempts: attempt, updatedAt: now })
-      .onConflictDoUpdate({ target: slackMessages.requestId, set: { state: "sending", attempts: attempt, updatedAt: now } })
-      .run();
-  }
-
-  /** The message now shows `shown`; a first post also learns the channel's id and the message's ts. */
-  sent(requestId: string, shown: string, posted?: { channel: string; ts: string }): void {
-    this.db
-      .update(slackMessages)
-      .set({ state: "sent", shown, error: null, updatedAt: new Date(), ...posted })
-      .where(eq(slackMessages.requestId, requestId))
-      .run();
-  }
-
-  failed(requestId: string, error: string, gaveUp: boolean): void {
-    this.db
-      .update(slackMessages)
-      .set({ state: gaveUp ? "failed" : "sending", error, updatedAt: new Date() })
-      .where(eq(slackMessages.requestId, requestId))
-      .run();
-  }
-
-  /** A failure before any call could be made (no channel to post to). */
-  refused(requestId: string, error: string): void {
-    this.db
-      .insert(slackMessages)
-      .values({ requestId, channel: "", state: "failed", error, updatedAt: new Date() })
-      .onConflictDoUpdate({ target: slackMessages.requestId, set: { state: "failed", error, updatedAt: new Date() } })
-      .run();
-  }
-
-  /** One of a burst: counted in its agent's summary in `channel` (as configured), not posted on its own. */
-  rolledUp(requestId: string, channel: string): void {
-    this.db.insert(slackMessages).values({ requestId, channel, state: "rolled_up", updatedAt: new Date() }).run();
-  }
-
-  /** The agent's other pending requests, as the throttle weighs them for a new one in `channel`. */
-  waiting(agentId: string, channel: string, exceptRequestId: string): Waiting {
-    return {
-      own: this.#pendingOf(agentId, exceptRequestId, inArray(slackMessages.state, ["sending", "sent"])),
-      rolledUp: this.rolledUpPending(agentId, channel),
-    };
-  }
-
-  /** The agent's requests rolled up into its summary in `channel` that are still pending. */
-  rolledUpPending(agentId: string, channel: string): number {
-    return this.#pendingOf(agentId, undefined, and(eq(slackMessages.state, "rolled_up"), eq(slackMessages.channel, channel)));
-  }
-
-  #pendingOf(agentId: string, exceptRequestId: string | undefined, which: SQL | undefined): number {
-    const row = this.db
-      .select({ n: count() })
-      .from(slackMessages)
-      .innerJoin(accessRequests, eq(accessRequests.id, slackMessages.requestId))
-      .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.status, "pending"), exceptRequestId ? ne(slackMessages.requestId, exceptRequestId) : undefined, which))
-      .get();
-    return row?.n ?? 0;
+  async get(requestId: string): Promise<SlackMessage | undefined> {
+    const { slackMessages } = this.store.tables;
+    return (await this.store.db.select().from(slackMessages).where(eq(slackMessages.requestId, requestId)).limit(1))[0];
   }
 
   /**
-   * Posted messages that may not show their request as it is now: a call was cut short, or the
-   * request changed while nobody was listening (a restart cancels what was pending).
+   * The first time a request is seen: weighs it with `ownMessage` against its agent's other
+   * requests and records the answer, a message of its own (held by this instance, to post) or a
+   * place in the agent's summary in `channel`. Under the agent's lock, so a burst is weighed one
+   * request at a time whichever instances hear it. Undefined when another instance got there first.
    */
-  outOfDate(): string[] {
-    return this.db
+  first(request: Pick<AccessRequest, "id" | "agentId">, channel: string, ownMessage: (waiting: Waiting) => boolean): Promise<SlackMessage | undefined> {
+    return this.store.transaction(async (tx) => {
+      await tx.lock(`slack-burst:${request.agentId}`);
+      const { slackMessages } = tx.tables;
+      const [known] = await tx.db.select({ id: slackMessages.requestId }).from(slackMessages).where(eq(slackMessages.requestId, request.id)).limit(1);
+      if (known) return undefined;
+      const row = ownMessage(await waiting(tx, request.agentId, channel, request.id))
+        ? { state: "sending" as const, attempts: 1, updatedAt: new Date(leaseEnd(undefined)) }
+        : { state: "rolled_up" as const, updatedAt: new Date() };
+      return (await tx.db.insert(slackMessages).values({ requestId: request.id, channel, ...row }).onConflictDoNothing().returning())[0];
+    });
+  }
+
+  /** Holds a message as read in `seen` for this instance's call, attempt `attempt`; undefined if it changed since. */
+  async claim(seen: SlackMessage, attempt: number): Promise<Version | undefined> {
+    const from = versionOf(seen);
+    const at = leaseEnd(from);
+    const done = await this.#write(seen.requestId, from, { state: "sending", attempts: attempt, updatedAt: new Date(at) });
+    return done ? { at, ts: seen.ts } : undefined;
+  }
+
+  /** The message now shows `shown` (a first post also learns the channel's id and the message's ts); the hold ends. */
+  sent(requestId: string, held: Version, shown: string, posted?: { channel: string; ts: string }): Promise<boolean> {
+    return this.#write(requestId, held, { state: "sent", shown, error: null, updatedAt: new Date(), ...posted });
+  }
+
+  /**
+   * A call failed, or there is nothing left to call for (given `held` or as last read). With
+   * `retryAt` it is tried again then, and stays held till a while after (the version returned),
+   * so no other instance calls Slack before the Retry-After its holder was told to wait out.
+   */
+  async failed(requestId: string, held: Version, error: string, retryAt?: number): Promise<Version | undefined> {
+    const at = afterFailure(retryAt);
+    const done = await this.#write(requestId, held, { state: retryAt === undefined ? "failed" : "sending", error, updatedAt: new Date(at) });
+    return done ? { at, ts: held.ts } : undefined;
+  }
+
+  /** A failure before any call could be made (no channel to post to); `seen` as last read, if there was a row. */
+  async refused(requestId: string, seen: SlackMessage | undefined, error: string): Promise<void> {
+    const { slackMessages } = this.store.tables;
+    const updatedAt = new Date();
+    if (seen) await this.#write(requestId, versionOf(seen), { state: "failed", error, updatedAt });
+    else await this.store.db.insert(slackMessages).values({ requestId, channel: "", state: "failed", error, updatedAt }).onConflictDoNothing();
+  }
+
+  /** The agent's requests rolled up into its summary in `channel` that are still pending. */
+  rolledUpPending(agentId: string, channel: string): Promise<number> {
+    return rolledUpOf(this.store, agentId, channel);
+  }
+
+  /**
+   * Posted messages that may not show their request as it is now: a call was cut short, an
+   * instance died holding it, or the request changed while nobody was listening (a restart
+   * cancels what was pending).
+   */
+  async outOfDate(): Promise<string[]> {
+    const { slackMessages, accessRequests } = this.store.tables;
+    const rows = await this.store.db
       .select({ requestId: slackMessages.requestId })
       .from(slackMessages)
       .innerJoin(accessRequests, eq(accessRequests.id, slackMessages.requestId))
-      .where(and(isNotNull(slackMessages.ts), or(ne(slackMessages.state, "sent"), sql`${slackMessages.shown} not like ${accessRequests.status} || ':%'`)))
-      .all()
-      .map((r) => r.requestId);
+      .where(and(isNotNull(slackMessages.ts), or(ne(slackMessages.state, "sent"), sql`${slackMessages.shown} not like ${accessRequests.status} || ':%'`)));
+    return rows.map((r) => r.requestId);
   }
+
+  /** Writes `values` if the row is still at `version`: whether it was. */
+  async #write(requestId: string, version: Version, values: Partial<SlackMessage>): Promise<boolean> {
+    const { slackMessages } = this.store.tables;
+    const rows = await this.store.db
+      .update(slackMessages)
+      .set(values)
+      .where(and(eq(slackMessages.requestId, requestId), atVersion(slackMessages, version)))
+      .returning({ id: slackMessages.requestId });
+    return rows.length > 0;
+  }
+}
+
+/** The agent's other pending requests, as the throttle weighs them for a new one in `channel`. */
+async function waiting(scope: StoreScope, agentId: string, channel: string, exceptRequestId: string): Promise<Waiting> {
+  const { slackMessages } = scope.tables;
+  return {
+    own: await pendingOf(scope, agentId, exceptRequestId, inArray(slackMessages.state, ["sending", "sent"])),
+    rolledUp: await rolledUpOf(scope, agentId, channel),
+  };
+}
+
+function rolledUpOf(scope: StoreScope, agentId: string, channel: string): Promise<number> {
+  const { slackMessages } = scope.tables;
+  return pendingOf(scope, agentId, undefined, and(eq(slackMessages.state, "rolled_up"), eq(slackMessages.channel, channel)));
+}
+
+async function pendingOf(scope: StoreScope, agentId: string, exceptRequestId: string | undefined, which: SQL | undefined): Promise<number> {
+  const { slackMessages, accessRequests } = scope.tables;
+  const [row] = await scope.db
+    .select({ n: count() })
+    .from(slackMessages)
+    .innerJoin(accessRequests, eq(accessRequests.id, slackMessages.requestId))
+    .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.status, "pending"), exceptRequestId ? ne(slackMessages.requestId, exceptRequestId) : undefined, which));
+  return row?.n ?? 0;
 }

@@ -16,16 +16,16 @@ before(async () => {
 after(() => slack.close());
 
 test("a Slack user is the Airlock person with their profile's email, with groups and role as Airlock knows them", async () => {
-  const people = new SlackPeople(client, findSeedPerson, roleGroups);
+  const people = new SlackPeople(client, async (email) => findSeedPerson(email), roleGroups);
   assert.deepEqual(await people.whoClicked(SLACK_USERS.bob.id), { ok: true, person: { email: "bob@example.com", groups: ["db-approvers"], role: "approver" } });
   assert.deepEqual(await people.whoClicked(SLACK_USERS.carol.id), { ok: true, person: { email: "carol@example.com", groups: ["engineering"], role: "viewer" } });
-  const sec = new SlackPeople(client, findSeedPerson, { admin: [], approver: ["engineering"] });
+  const sec = new SlackPeople(client, async (email) => findSeedPerson(email), { admin: [], approver: ["engineering"] });
   const carol = await sec.whoClicked(SLACK_USERS.carol.id);
   assert.ok(carol.ok && carol.person.role === "approver", "the role follows the current mapping");
 });
 
 test("people Airlock does not know, bots, deactivated accounts and hidden emails are refused with why", async () => {
-  const people = new SlackPeople(client, findSeedPerson, roleGroups);
+  const people = new SlackPeople(client, async (email) => findSeedPerson(email), roleGroups);
   const refusal = async (id: string) => {
     const who = await people.whoClicked(id);
     return who.ok ? "allowed" : who.message;
@@ -39,7 +39,7 @@ test("people Airlock does not know, bots, deactivated accounts and hidden emails
 
 test("profiles are cached for PROFILE_CACHE_MS", async () => {
   let now = 1_000_000;
-  const people = new SlackPeople(client, findSeedPerson, roleGroups, () => now);
+  const people = new SlackPeople(client, async (email) => findSeedPerson(email), roleGroups, () => now);
   const lookups = async () => (await slack.calls("users.info")).filter((c) => c.args.user === SLACK_USERS.alice.id).length;
   const before = await lookups();
   await people.whoClicked(SLACK_USERS.alice.id);

@@ -5,7 +5,7 @@ import { roleForGroups } from "../identity/roles";
 import { describeSlackError } from "./retry";
 
 /** What Airlock knows of a person by email: groups from their identity provider. */
-export type Directory = (email: string) => { email: string; groups: readonly string[] } | undefined;
+export type Directory = (email: string) => Promise<{ email: string; groups: readonly string[] } | undefined>;
 
 /** Slack profiles rarely change; a click should not wait on users.info each time. */
 export const PROFILE_CACHE_MS = 10 * 60_000;
@@ -36,7 +36,7 @@ export class SlackPeople {
     }
     if (profile.refused) return { ok: false, message: profile.refused };
     if (!profile.email) return { ok: false, message: "Your Slack profile shows no email address, so Airlock cannot tell who you are." };
-    const known = this.directory(profile.email);
+    const known = await this.directory(profile.email);
     if (!known) return { ok: false, message: `Airlock does not know ${profile.email}: sign in to Airlock once, so it knows your groups.` };
     return { ok: true, person: { email: known.email, groups: known.groups, role: roleForGroups(known.groups, this.roleGroups) } };
   }

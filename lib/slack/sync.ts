@@ -3,6 +3,7 @@ import type { ApprovalService } from "../approvals/service";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import { requestMessage, rollupMessage } from "./blocks";
+import { heldByOther, LEASE_MS, versionOf, type Version } from "./lease";
 import type { SlackMessageStore } from "./message-store";
 import { describeSlackError, retryDelay } from "./retry";
 import type { SlackRollupStore } from "./rollup-store";
@@ -33,7 +34,9 @@ function shownOf(request: AccessRequest, decisions: readonly RequestDecision[]):
  * every change, from the web or from Slack. It runs beside the data path, never in it: a bus
  * event only queues work, calls are retried with backoff (honouring Retry-After), and each call
  * renders the request as it is by then, so a late retry never shows an old state. A burst from one
- * agent is rolled up into one summary message per channel (lib/slack/throttle).
+ * agent is rolled up into one summary message per channel (lib/slack/throttle). Every instance on
+ * the store runs one and hears every change: holds on the messages (lib/slack/lease.ts) make one
+ * post per request, and one call at a time per message, whatever their number.
  */
 export class SlackSync {
   /** Per request (and per summary) at most one job; a change during it makes the job run once more. */
@@ -43,6 +46,7 @@ export class SlackSync {
   readonly #throttle = new PostThrottle();
   #closed = false;
   #unsubscribe: (() => void) | undefined;
+  #sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SlackSyncOptions) {}
 
@@ -50,10 +54,22 @@ export class SlackSync {
     this.#unsubscribe = this.options.bus.subscribe((event) => {
       if (event.type === "request.changed") this.queue(event.requestId);
     });
-    // Changes made while nobody listened (requests cancelled at start, a call cut short by a crash).
-    for (const requestId of this.options.messages.outOfDate()) this.queue(requestId);
-    for (const { channel, agentId } of this.options.rollups.counting()) this.#queueRollup(channel, agentId);
+    this.#catchUp();
+    // A message held by an instance that died is free again after LEASE_MS: whoever is alive takes it up then.
+    this.#sweep = setInterval(() => this.#catchUp(), LEASE_MS);
+    this.#sweep.unref();
     return this;
+  }
+
+  /** Changes made while nobody listened (requests cancelled at start, a call cut short by a crash). */
+  #catchUp(): void {
+    const { messages, rollups } = this.options;
+    Promise.all([messages.outOfDate(), rollups.counting()])
+      .then(([requestIds, summaries]) => {
+        for (const requestId of requestIds) this.queue(requestId);
+        for (const { channel, agentId } of summaries) this.#queueRollup(channel, agentId);
+      })
+      .catch((err: unknown) => console.error("[slack] looking for messages out of date failed:", err));
   }
 
   queue(requestId: string): void {
@@ -93,86 +109,117 @@ export class SlackSync {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#sweep);
     this.#unsubscribe?.();
   }
 
+  /**
+   * Shows the request as it is now, under this instance's hold on its message (lib/slack/lease.ts).
+   * A message another instance holds is left to it: after its call it reads the request again, as
+   * this loop does after each of its own, so a change heard anywhere meanwhile is shown too.
+   */
   async #sync(requestId: string): Promise<void> {
     const { approvals, messages, client } = this.options;
+    /** The message as this instance holds it while waiting to try again. */
+    let held: Version | undefined;
     for (let attempt = 1; !this.#closed; attempt++) {
       await this.#rateLimit();
-      const request = approvals.get(requestId);
+      const request = await approvals.get(requestId);
       if (!request) return;
-      const decisions = approvals.decisions(requestId);
+      const decisions = await approvals.decisions(requestId);
       const shown = shownOf(request, decisions);
-      const message = messages.get(requestId);
+      const message = await messages.get(requestId);
+      if (message && heldByOther(message, held)) return;
       if (message?.state === "rolled_up") return this.#queueRollup(message.channel, request.agentId);
       if (message?.state === "sent" && message.shown === shown) return;
       // A request decided before its first post got through is not worth a message any more.
       if (!message?.ts && request.status !== "pending") {
-        if (message && message.state !== "failed") messages.failed(requestId, `${message.error ?? "not posted"}; the request was ${request.status} before Slack answered`, true);
+        if (message && message.state !== "failed") await messages.failed(requestId, versionOf(message), `${message.error ?? "not posted"}; the request was ${request.status} before Slack answered`);
         return this.#changed(requestId);
       }
       const channel = message?.ts ? message.channel : this.options.channelFor(request);
       if (!channel) {
-        messages.refused(requestId, "no Slack channel: set SLACK_CHANNEL or the rule's review.slack_channel");
+        await messages.refused(requestId, message, "no Slack channel: set SLACK_CHANNEL or the rule's review.slack_channel");
         return this.#changed(requestId);
       }
-      // First time here: a message of its own or a place in the agent's summary. Nothing is awaited
-      // between weighing and recording, so a burst is weighed one request at a time.
-      if (!message && !this.#throttle.ownMessage(request.agentId, messages.waiting(request.agentId, channel, requestId))) {
-        messages.rolledUp(requestId, channel);
-        this.#queueRollup(channel, request.agentId);
-        return this.#changed(requestId);
+      let hold: Version | undefined;
+      if (message) {
+        hold = await messages.claim(message, attempt);
+      } else {
+        // First time here: a message of its own or a place in the agent's summary, weighed one request at a time.
+        const first = await messages.first(request, channel, (waiting) => this.#throttle.ownMessage(request.agentId, waiting));
+        if (first?.state === "rolled_up") {
+          this.#queueRollup(channel, request.agentId);
+          return this.#changed(requestId);
+        }
+        hold = first && versionOf(first);
       }
+      // Another instance claimed it between the read and here: it shows the request from now on.
+      if (!hold) return;
       const content = requestMessage(request, decisions, this.options.requestUrl(requestId));
-      messages.sending(requestId, channel, attempt);
       try {
+        let kept: boolean;
         if (message?.ts) {
           await client.chat.update({ channel, ts: message.ts, ...content });
-          messages.sent(requestId, shown);
+          kept = await messages.sent(requestId, hold, shown);
         } else {
           const posted = await client.chat.postMessage({ channel, ...content, unfurl_links: false, unfurl_media: false });
-          messages.sent(requestId, shown, { channel: posted.channel ?? channel, ts: posted.ts! });
+          kept = await messages.sent(requestId, hold, shown, { channel: posted.channel ?? channel, ts: posted.ts! });
         }
-        return this.#changed(requestId);
+        this.#changed(requestId);
+        // Not kept: the call outlasted the hold and another instance took the message over.
+        if (!kept) return;
+        held = undefined;
+        attempt = 0;
       } catch (err) {
         const wait = this.#backoff(err, attempt);
         const what = `${message?.ts ? "update" : "post"} failed: ${describeSlackError(err)}`;
-        messages.failed(requestId, what, wait === undefined);
+        held = await messages.failed(requestId, hold, what, wait === undefined ? undefined : Date.now() + wait);
         this.#changed(requestId);
         console.warn(`[slack] ${requestId}: ${what} (attempt ${attempt})${wait === undefined ? "; giving up" : `; retrying in ${wait} ms`}`);
-        if (wait === undefined) return;
+        if (wait === undefined || !held) return;
         await sleep(wait);
       }
     }
   }
 
-  /** Keeps an agent's summary counting its rolled-up requests that are still pending; a finished one is left as it is. */
+  /** Keeps an agent's summary counting its rolled-up requests that are still pending, under a hold as #sync; a finished one is left as it is. */
   async #syncRollup(channel: string, agentId: string): Promise<void> {
     const { messages, rollups, client } = this.options;
+    let held: Version | undefined;
     for (let attempt = 1; !this.#closed; attempt++) {
       await this.#rateLimit();
-      const waiting = messages.rolledUpPending(agentId, channel);
+      const waiting = await messages.rolledUpPending(agentId, channel);
       const shown = String(waiting);
-      const rollup = rollups.get(channel, agentId);
+      const rollup = await rollups.get(channel, agentId);
+      if (rollup && heldByOther(rollup, held)) return;
       // Once it said none are waiting, the next burst gets a new summary, at the bottom of the channel.
       const current = rollup?.ts && rollup.postedChannel && rollup.shown !== "0" ? { ts: rollup.ts, channel: rollup.postedChannel } : undefined;
-      if (current ? rollup!.shown === shown : waiting === 0) return;
+      if (current ? rollup!.shown === shown : waiting === 0) {
+        if (held) await rollups.release(channel, agentId, held);
+        return;
+      }
+      const hold = await rollups.claim(channel, agentId, rollup);
+      if (!hold) return;
       const content = rollupMessage(agentId, waiting, this.options.queueUrl(agentId));
       try {
+        let kept: boolean;
         if (current) {
           await client.chat.update({ ...current, ...content });
-          rollups.sent(channel, agentId, shown);
+          kept = await rollups.sent(channel, agentId, hold, shown);
         } else {
           const posted = await client.chat.postMessage({ channel, ...content, unfurl_links: false, unfurl_media: false });
-          rollups.sent(channel, agentId, shown, { postedChannel: posted.channel ?? channel, ts: posted.ts! });
+          kept = await rollups.sent(channel, agentId, hold, shown, { postedChannel: posted.channel ?? channel, ts: posted.ts! });
         }
-        return;
+        if (!kept) return;
+        held = undefined;
+        attempt = 0;
       } catch (err) {
         const wait = this.#backoff(err, attempt);
+        held = await rollups.release(channel, agentId, hold, wait === undefined ? undefined : Date.now() + wait);
         // Each request of the summary is still decided in the dashboard; its page says it was rolled up.
         console.warn(`[slack] ${agentId}'s summary in ${channel}: ${describeSlackError(err)} (attempt ${attempt})${wait === undefined ? "; giving up" : `; retrying in ${wait} ms`}`);
-        if (wait === undefined) return;
+        if (wait === undefined || !held) return;
         await sleep(wait);
       }
     }

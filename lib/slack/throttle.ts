@@ -20,7 +20,11 @@ export interface Waiting {
   rolledUp: number;
 }
 
-/** When each agent last got a message of its own; in memory, so after a restart one more may be posted. */
+/**
+ * When each agent last got a message of its own; in memory, so after a restart one more may be
+ * posted, and with several instances each keeps its own interval (the counts it weighs, and so
+ * OWN_AT_ONCE and the summary, are the store's and shared: lib/slack/message-store.ts's first()).
+ */
 export class PostThrottle {
   readonly #lastPost = new Map<string, number>();
 

@@ -88,7 +88,7 @@ async function answer(request: ChildRequest): Promise<void> {
         sessionsEnded: ended.size,
         recordedTwice: twice,
         endedNotStarted: [...ended.keys()].filter((id) => !started.has(id)).length,
-        pendingRequests: harness.approvals.list("pending", 1000).length,
+        pendingRequests: (await harness.approvals.list("pending", 1000)).length,
         decided: decider.decided(),
         errorLines: Object.fromEntries(errorLines),
         faults: faults.length,

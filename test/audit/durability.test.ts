@@ -40,15 +40,15 @@ async function agent(a: RunningAirlock) {
   return postgres({ host: "127.0.0.1", port: await proxyPort(a), user: "reporting-agent", password: await agentToken(a), database: "pg", max: 4, onnotice: () => undefined });
 }
 
-function statementRows(dataDir: string, marker: string): number {
-  const store = openStore(dataDir);
+async function statementRows(dataDir: string, marker: string): Promise<number> {
+  const store = await openStore({ dataDir });
   try {
-    const { n } = store.db.$client.prepare("select count(*) as n from audit_log where type = 'statement' and sql like ?").get(`%${marker}%`) as { n: number };
-    const verdict = verifyChain(store.db);
+    const counted = await store.sql.get<{ n: number }>("select count(*) as n from audit_log where type = 'statement' and sql like ?", [`%${marker}%`]);
+    const verdict = await verifyChain(store);
     assert.ok(verdict.ok, JSON.stringify(verdict));
-    return n;
+    return counted?.n ?? 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -61,7 +61,7 @@ test("100,000 statements leave 100,000 statement rows, and the chain verifies", 
   }
   await sql.end();
   await a.stop("SIGTERM"); // a clean shutdown writes everything pending
-  assert.equal(statementRows(a.dataDir, "load-marker"), total);
+  assert.equal(await statementRows(a.dataDir, "load-marker"), total);
 });
 
 test("kill -9 mid-stream: at most the last batch is missing, and what is there verifies", { timeout: 300_000 }, async () => {
@@ -86,7 +86,7 @@ test("kill -9 mid-stream: at most the last batch is missing, and what is there v
   await Promise.all(streams);
   await sql.end({ timeout: 1 }).catch(() => undefined);
 
-  const recorded = statementRows(a.dataDir, "crash-marker");
+  const recorded = await statementRows(a.dataDir, "crash-marker");
   // The last batch is what arrived since the last write: one flush interval, stretched by a busy loop.
   const lastBatch = acked.filter((t) => t > killedAt - Math.max(10 * FLUSH_INTERVAL_MS, 250)).length;
   assert.ok(acked.length > 1_000, `only ${acked.length} statements ran`);

@@ -25,18 +25,18 @@ let seededFrom = 0;
 
 before(async () => {
   // Rows of the last few hours, so retention at start keeps them all.
-  const store = openStore(dir.path, "drizzle");
-  const log = new AuditLog(store.db);
+  const store = await openStore({ dataDir: dir.path, migrationsFolder: "drizzle" });
+  const log = new AuditLog(store);
   const start = (seededFrom = Date.now() - ROWS * 100);
   for (let batch = 0; batch < ROWS / 5_000; batch++) {
-    log.append(
+    await log.append(
       Array.from({ length: 5_000 }, (_, i): AuditEntry => {
         const n = batch * 5_000 + i;
         return { at: new Date(start + n * 100), type: "statement", agentId: "reporting-agent", resource: "demo", decision: "allowed", sql: `select * from orders where id = ${n}`, tables: ["public.orders"], data: { rows: 1 } };
       }),
     );
   }
-  store.close();
+  await store.close();
   server = await startAirlock({ dataDir: dir.path, env: { AUTH_SECRET } });
 });
 after(async () => {

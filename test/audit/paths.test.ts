@@ -57,7 +57,7 @@ async function agent(): Promise<pg.Client> {
 
 async function pending(text: string) {
   for (let i = 0; i < 200; i++) {
-    const request = harness.approvals.list("pending").find((r) => r.statements[0].text === text);
+    const request = (await harness.approvals.list("pending")).find((r) => r.statements[0].text === text);
     if (request) return request;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -65,11 +65,12 @@ async function pending(text: string) {
 }
 
 /** The audit rows matching `where`, once the recorder has written its batch. */
-function rows(where: string, ...params: unknown[]): AuditRow[] {
-  harness.recorder.flush();
-  return harness.store.db.$client
-    .prepare(`select id, type, decision, sql, agent_id as agentId, person, request_id as requestId, grant_id as grantId, data from audit_log where ${where} order by id`)
-    .all(...params) as AuditRow[];
+async function rows(where: string, ...params: string[]): Promise<AuditRow[]> {
+  await harness.recorder.flush();
+  return harness.store.sql.all<AuditRow>(
+    `select id, type, decision, sql, agent_id as "agentId", person, request_id as "requestId", grant_id as "grantId", data from audit_log where ${where} order by id`,
+    params,
+  );
 }
 
 const data = (row: AuditRow) => JSON.parse(row.data) as Record<string, unknown>;
@@ -81,34 +82,34 @@ test("allowed, masked and refused statements, each with its rule, tables and out
   await assert.rejects(client.query("delete from orders"));
   await client.end();
 
-  const [allowed] = rows("type = 'statement' and sql = ?", "select id from orders where id = $1");
+  const [allowed] = await rows("type = 'statement' and sql = ?", "select id from orders where id = $1");
   assert.equal(allowed.decision, "allowed");
   assert.deepEqual([data(allowed).rule, data(allowed).params, data(allowed).rows, data(allowed).kinds], ["agents-read", ["1"], 1, ["select"]]);
-  const [masked] = rows("type = 'statement' and sql = 'select email from people'");
+  const [masked] = await rows("type = 'statement' and sql = 'select email from people'");
   assert.equal(masked.decision, "masked");
   assert.deepEqual(data(masked).masked, { columns: ["email"], values: 1 });
-  const [refused] = rows("type = 'statement' and sql = 'delete from orders'");
+  const [refused] = await rows("type = 'statement' and sql = 'delete from orders'");
   assert.equal(refused.decision, "refused");
   assert.equal(data(refused).rule, "no-deletes");
   assert.match(String((data(refused).error as { message: string }).message), /denied by rule no-deletes/);
-  assert.ok(rows("type = 'session.started' and agent_id = 'reporting-agent'").length > 0);
-  assert.ok(rows("type = 'session.ended' and agent_id = 'reporting-agent'").length > 0);
+  assert.ok((await rows("type = 'session.started' and agent_id = 'reporting-agent'")).length > 0);
+  assert.ok((await rows("type = 'session.ended' and agent_id = 'reporting-agent'")).length > 0);
 });
 
 test("held then approved from the web, then from Slack: the request, each decision with how, the outcome, the statement", async () => {
   const client = await agent();
   const running = client.query("update orders set status = 'paid' where id = 1");
   const request = await pending("update orders set status = 'paid' where id = 1");
-  harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+  await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
   await running;
   const viaSlack = client.query("update orders set status = 'sent' where id = 1");
   const second = await pending("update orders set status = 'sent' where id = 1");
-  harness.approvals.decide({ requestId: second.id, person: bob, action: "approve", via: "slack" });
+  await harness.approvals.decide({ requestId: second.id, person: bob, action: "approve", via: "slack" });
   await viaSlack;
   await client.end();
 
   assert.deepEqual(
-    rows("request_id = ?", request.id).map((r) => [r.type, r.decision, r.person]),
+    (await rows("request_id = ?", request.id)).map((r) => [r.type, r.decision, r.person]),
     [
       ["request.opened", "pending", null],
       ["request.decision", "approve", "alice@example.com"],
@@ -116,7 +117,7 @@ test("held then approved from the web, then from Slack: the request, each decisi
       ["statement", "held", null],
     ],
   );
-  const [decision] = rows("request_id = ? and type = 'request.decision'", second.id);
+  const [decision] = await rows("request_id = ? and type = 'request.decision'", second.id);
   assert.deepEqual([decision.person, data(decision).via], ["bob@example.com", "slack"]);
 });
 
@@ -124,24 +125,24 @@ test("denied, expired and cancelled requests", async () => {
   const client = await agent();
   const denied = client.query("update orders set status = 'x' where id = 2");
   const request = await pending("update orders set status = 'x' where id = 2");
-  harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "not now", via: "web" });
+  await harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "not now", via: "web" });
   await assert.rejects(denied);
   await assert.rejects(client.query("insert into quick values (1)"), /timed out/);
   await client.end();
 
-  const [decision] = rows("request_id = ? and type = 'request.decision'", request.id);
+  const [decision] = await rows("request_id = ? and type = 'request.decision'", request.id);
   assert.deepEqual([decision.decision, data(decision).reason], ["deny", "not now"]);
-  assert.equal(rows("request_id = ? and type = 'request.denied'", request.id).length, 1);
-  assert.equal(rows("type = 'request.opened' and sql = 'insert into quick values (1)'").length, 1);
-  const [expired] = rows("type = 'request.expired'");
+  assert.equal((await rows("request_id = ? and type = 'request.denied'", request.id)).length, 1);
+  assert.equal((await rows("type = 'request.opened' and sql = 'insert into quick values (1)'")).length, 1);
+  const [expired] = await rows("type = 'request.expired'");
   assert.equal(expired.decision, "expired");
 
   const leaving = await agent();
   void leaving.query("update orders set status = 'y' where id = 2").catch(() => undefined);
   const abandoned = await pending("update orders set status = 'y' where id = 2");
   await leaving.end();
-  for (let i = 0; i < 100 && harness.approvals.get(abandoned.id)?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 10));
-  const [cancelled] = rows("request_id = ? and type = 'request.cancelled'", abandoned.id);
+  for (let i = 0; i < 100 && (await harness.approvals.get(abandoned.id))?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 10));
+  const [cancelled] = await rows("request_id = ? and type = 'request.cancelled'", abandoned.id);
   assert.equal(data(cancelled).reason, "the agent disconnected");
 });
 
@@ -149,16 +150,16 @@ test("a grant: created on approval, used by later statements, revoked", async ()
   const client = await agent();
   const first = client.query("update orders set status = 'a' where id = 2");
   const request = await pending("update orders set status = 'a' where id = 2");
-  harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" });
+  await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" });
   await first;
   await client.query("update orders set status = 'b' where id = 2");
-  const grantId = harness.approvals.get(request.id)!.grantId!;
-  harness.grants.revoke(grantId, "alice@example.com");
+  const grantId = (await harness.approvals.get(request.id))!.grantId!;
+  await harness.grants.revoke(grantId, "alice@example.com");
   await client.end();
 
   // Rows are chained in the order they are written: the statement's comes with the recorder's next batch.
   assert.deepEqual(
-    rows("grant_id = ?", grantId)
+    (await rows("grant_id = ?", grantId))
       .map((r) => [r.type, r.decision, r.sql])
       .sort(),
     [
@@ -168,13 +169,13 @@ test("a grant: created on approval, used by later statements, revoked", async ()
       ["statement", "allowed", "update orders set status = 'b' where id = 2"],
     ],
   );
-  const [revoked] = rows("grant_id = ? and type = 'grant.revoked'", grantId);
+  const [revoked] = await rows("grant_id = ? and type = 'grant.revoked'", grantId);
   assert.equal(revoked.person, "alice@example.com");
 });
 
-test("after all that, the chain verifies", () => {
-  harness.recorder.flush();
-  const verdict = verifyChain(harness.store.db);
+test("after all that, the chain verifies", async () => {
+  await harness.recorder.flush();
+  const verdict = await verifyChain(harness.store);
   assert.ok(verdict.ok, JSON.stringify(verdict));
   assert.ok(verdict.rows > 20);
 });

@@ -13,7 +13,6 @@ import pg from "pg";
 import { GrantStore } from "../../lib/approvals/grants";
 import { ApprovalService } from "../../lib/approvals/service";
 import { openStore, type Store } from "../../lib/db/client";
-import { auditLog, events } from "../../lib/db/schema";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { pendingRequest } from "../support/pending-request";
 import { startPostgres, type TestPostgres } from "../support/postgres";
@@ -61,13 +60,13 @@ before(async () => {
   );
   airlock = await startAirlock({ dataDir: path.join(dir.path, "data"), env: { AIRLOCK_POLICY: policy } });
   proxy = await startStandaloneProxy(airlock.dataDir, { AIRLOCK_POLICY: policy, AIRLOCK_INSTANCE_NAME: INSTANCE });
-  store = openStore(airlock.dataDir);
-  grants = new GrantStore(store.db);
-  approvals = new ApprovalService(store.db, grants);
+  store = await openStore({ dataDir: airlock.dataDir });
+  grants = new GrantStore(store);
+  approvals = new ApprovalService(store, grants);
   alice = await signInOverHttp(airlock.url, "alice@example.com");
 });
 after(async () => {
-  store?.close();
+  await store?.close();
   await proxy?.stop();
   await airlock?.stop();
   await server?.stop();
@@ -118,7 +117,7 @@ test("held on the standalone proxy, queued on the dashboard, approved or denied 
       assert.match(await decide(pending.id, "approve:once"), /Request approved/);
       const { rows, at } = await result;
       assert.equal(rows, 1);
-      latencies.push(at - approvals.get(pending.id)!.decidedAt!.getTime());
+      latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
     }
     console.log(`# dashboard decision → standalone proxy's agent has its result, ${ROUNDS} rounds: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
     assert.ok(percentile(latencies, 99) < 1000, `p99 ${percentile(latencies, 99)} ms`);
@@ -135,7 +134,7 @@ test("a grant approved on the dashboard covers the standalone proxy's statements
     const request = await pendingRequest(approvals, sql);
     assert.match(await decide(request.id, "approve:900000"), /Request approved/);
     await first;
-    const grantId = approvals.get(request.id)!.grantId!;
+    const grantId = (await approvals.get(request.id))!.grantId!;
     assert.ok(grantId);
     assert.equal((await client.query("update counters set n = n + 1 where id = 51")).rowCount, 1, "covered by the grant, not held");
 
@@ -183,13 +182,13 @@ test("access asked for, whose expiry the dashboard and a second standalone proxy
   // Starting, it re-arms the expiry of access still asked for (the dashboard armed it when it opened it).
   const second = await startStandaloneProxy(airlock.dataDir, { AIRLOCK_POLICY: policy, AIRLOCK_INSTANCE_NAME: "proxy-c" });
   try {
-    assert.equal(approvals.get(id)?.status, "pending", "both processes watch it");
-    for (let i = 0; i < 300 && approvals.get(id)?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(approvals.get(id)?.status, "expired");
+    assert.equal((await approvals.get(id))?.status, "pending", "both processes watch it");
+    for (let i = 0; i < 300 && (await approvals.get(id))?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await approvals.get(id))?.status, "expired");
     await new Promise((r) => setTimeout(r, 500)); // the other timer has fired by now as well
-    const told = store.db.select().from(events).all().filter((e) => e.payload.includes(id) && e.payload.includes('"status":"expired"'));
+    const told = (await store.db.select().from(store.tables.events)).filter((e) => e.payload.includes(id) && e.payload.includes('"status":"expired"'));
     assert.equal(told.length, 1, "one request.changed for the expiry");
-    const audited = store.db.select().from(auditLog).all().filter((r) => r.requestId === id && r.type.includes("expired"));
+    const audited = (await store.db.select().from(store.tables.auditLog)).filter((r) => r.requestId === id && r.type.includes("expired"));
     assert.equal(audited.length, 1, JSON.stringify(audited.map((r) => r.type)));
   } finally {
     await second.stop();
@@ -206,8 +205,8 @@ test("a standalone proxy killed while its agent waits: the dashboard cancels the
   try {
     const request = await pendingRequest(approvals, sql);
     await doomed.stop("SIGKILL");
-    for (let i = 0; i < 100 && approvals.get(request.id)?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 100));
-    const ended = approvals.get(request.id);
+    for (let i = 0; i < 100 && (await approvals.get(request.id))?.status === "pending"; i++) await new Promise((r) => setTimeout(r, 100));
+    const ended = await approvals.get(request.id);
     assert.equal(ended?.status, "cancelled");
     assert.match(ended?.outcomeReason ?? "", /instance holding it stopped/);
   } finally {

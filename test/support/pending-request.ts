@@ -7,7 +7,7 @@ import type { AccessRequest } from "../../lib/db/schema";
  */
 export async function pendingRequest(approvals: ApprovalService, text?: string, resource?: string): Promise<AccessRequest> {
   for (let i = 0; i < 250; i++) {
-    const pending = approvals.list("pending", 100, resource === undefined ? {} : { resource });
+    const pending = await approvals.list("pending", 100, resource === undefined ? {} : { resource });
     const request = pending.find((r) => text === undefined || r.statements.some((s) => s.text === text));
     if (request) return request;
     await new Promise((r) => setTimeout(r, 20));

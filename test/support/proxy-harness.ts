@@ -8,7 +8,7 @@ import { loadConfig } from "../../lib/config";
 import { openStore, type Store } from "../../lib/db/client";
 import { EventBus } from "../../lib/events/bus";
 import { currentInstance } from "../../lib/events/instances";
-import { StoreEventTransport } from "../../lib/events/store-transport";
+import { eventTransport } from "../../lib/events/transport";
 import { parsePolicy } from "../../lib/policy/policy-file";
 import { KINDS } from "../../lib/sql/types";
 import { startConfiguredProxy } from "../../proxy/configured-proxy";
@@ -45,12 +45,12 @@ export const ALLOW_EVERYTHING = `rules:
 export async function startProxyHarness(
   resources: Record<string, string>,
   /** `shared`: its bus reaches other processes on the store (lib/events/store-transport.ts), as `npm start`'s does. */
-  options: { env?: Record<string, string>; rules?: string; shared?: boolean } = {},
+  options: { env?: Record<string, string>; rules?: string; shared?: boolean; storeUrl?: string } = {},
 ): Promise<ProxyHarness> {
   const dir = makeTempDir("proxy");
   const idp = await startTestIdp();
   const config = loadConfig({ AIRLOCK_DATA_DIR: dir.path, AIRLOCK_PROXY_PORT: "0", ...options.env });
-  const store = openStore(dir.path, "drizzle");
+  const store = await openStore({ dataDir: dir.path, url: options.storeUrl, migrationsFolder: "drizzle" });
   const yaml = [
     "resources:",
     ...Object.entries(resources).map(([name, url]) => `  ${name}: { type: postgres, url: ${JSON.stringify(url)} }`),
@@ -58,10 +58,10 @@ export async function startProxyHarness(
   ].join("\n");
   const policy = parsePolicy(yaml);
   const instance = options.shared ? currentInstance() : undefined;
-  const bus = new EventBus(instance && new StoreEventTransport(store.db, instance));
-  const proxy = await startConfiguredProxy({ config, db: store.db, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test", bus, instance });
+  const bus = new EventBus(instance && eventTransport(store, instance, options.storeUrl));
+  const proxy = await startConfiguredProxy({ config, store, policy: () => policy, agentIssuer: idp.issuer, publicUrl: "http://airlock.test", bus, instance });
   // As server.ts does: what happens beside the statements (requests, decisions, grants) reaches the audit trail.
-  const audit = new AuditCapture(store.db, new AuditLog(store.db), bus);
+  const audit = new AuditCapture(store, new AuditLog(store), bus);
   return {
     proxy: proxy.server,
     idp,
@@ -77,9 +77,9 @@ export async function startProxyHarness(
     bus,
     async close() {
       await proxy.close();
-      audit.close();
+      await audit.close();
       bus.close();
-      store.close();
+      await store.close();
       await idp.close();
       dir.remove();
     },

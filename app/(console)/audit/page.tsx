@@ -8,9 +8,9 @@ import { LiveRefresh } from "@/components/live/live-refresh";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
 import { chainStatus, verifyChainNow } from "@/lib/audit/chain-status";
-import { loadAuditKey } from "@/lib/audit/checkpoints";
+import { sharedAuditKey } from "@/lib/audit/checkpoints";
 import { AUDIT_DECISIONS, AUDIT_TYPE_FAMILIES, AUDIT_TYPES, auditQueryString, hasFilters, parseAuditQuery, type SearchParams } from "@/lib/audit/filters";
-import { auditSuggestions, listAuditRows } from "@/lib/audit/queries";
+import { auditSuggestions, listAuditRows, type AuditPage } from "@/lib/audit/queries";
 import { whyNot } from "@/lib/identity/permissions";
 import { KINDS } from "@/lib/sql/types";
 import { requirePerson } from "../../current-person";
@@ -24,14 +24,16 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const { store, config, policy } = rt;
   const { filters, before, errors } = parseAuditQuery(params);
   const here = auditQueryString(filters, { before });
-  const publicKeyPem = loadAuditKey(config.dataDir).publicKeyPem;
+  const { publicKeyPem } = await sharedAuditKey(store, config.dataDir);
   if (params.verify) {
-    verifyChainNow(store.db, publicKeyPem);
+    await verifyChainNow(store, publicKeyPem);
     redirect(`/audit${here}`); // the walk is done; the address without `verify` is safe to reload
   }
-  const chain = chainStatus(store.db, publicKeyPem);
-  const page = errors.length > 0 ? { rows: [] } : listAuditRows(store.db, filters, { before });
-  const suggestions = auditSuggestions(store.db);
+  const [chain, page, suggestions] = await Promise.all([
+    chainStatus(store, publicKeyPem),
+    errors.length > 0 ? Promise.resolve<AuditPage>({ rows: [] }) : listAuditRows(store, filters, { before }),
+    auditSuggestions(store),
+  ]);
   const mayExport = !whyNot(person, "audit.export");
   const exportQuery = (format: string) => auditQueryString({ from: filters.from, to: filters.to }, { format });
 

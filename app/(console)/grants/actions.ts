@@ -12,7 +12,7 @@ export async function revokeGrant(_previous: RevokeResult | undefined, form: For
   if (!("person" in asker)) return asker;
   const grantId = z.string().regex(/^g_[0-9a-f]+$/).safeParse(form.get("grantId"));
   if (!grantId.success) return { ok: false, error: "no such grant" };
-  if (!asker.rt.grants.revoke(grantId.data, asker.person.email)) return { ok: false, error: "that grant has already ended" };
+  if (!(await asker.rt.grants.revoke(grantId.data, asker.person.email))) return { ok: false, error: "that grant has already ended" };
   revalidatePath("/grants");
   return { ok: true };
 }

@@ -15,7 +15,7 @@ export const dynamic = "force-dynamic";
 
 export default async function GrantsPage() {
   const { person, rt } = await requirePerson();
-  const grants = rt.grants.active();
+  const grants = await rt.grants.active();
   const mayRevoke = !whyNot(person, "grants.revoke");
   return (
     <>

@@ -16,7 +16,7 @@ export const dynamic = "force-dynamic";
 export default async function PolicyPage() {
   const { rt } = await requirePerson();
   const { status, current } = { status: rt.policy.status, current: rt.policy.current };
-  const seen = knownAgents(rt.store.db);
+  const seen = await knownAgents(rt.store);
   const agents = rt.sso.development ? [...SEED_AGENTS.filter((a) => !seen.some((s) => s.id === a.id)), ...seen] : seen;
   const errorLine = status.error ? Number(/:(\d+):/.exec(status.error.message)?.[1]) || undefined : undefined;
   const now = new Date();

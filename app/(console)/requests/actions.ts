@@ -30,7 +30,7 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   // Whether the length fits the request (no longer than asked) is the approvals service's to say.
   const grant = choice === "duration" ? parseDuration(duration ?? "") : choice === undefined || choice === "once" ? "once" : Number(choice);
   if (grant === undefined) return { ok: false, error: "a duration looks like 10m, 1h or 90s" };
-  const result = rt.approvals.decide({
+  const result = await rt.approvals.decide({
     requestId,
     person: { email: person.email, groups: person.groups, role: person.role, identity: person.identity },
     action,

@@ -12,8 +12,8 @@ export const dynamic = "force-dynamic";
 
 export default async function SessionsPage() {
   const { rt } = await requirePerson();
-  const sessions = rt.instances.sessionsEverywhere();
-  const statements = recentStatements(rt.store.db, 50);
+  const sessions = await rt.instances.sessionsEverywhere();
+  const statements = await recentStatements(rt.store, 50);
   const now = new Date();
   return (
     <>

@@ -16,15 +16,15 @@ export default async function AuditRowPage({ params }: { params: Promise<{ id: s
   const { rt } = await requirePerson();
   const { id } = await params;
   if (!/^[1-9]\d{0,15}$/.test(id)) notFound();
-  const { db } = rt.store;
-  const row = getAuditRow(db, Number(id));
+  const { store } = rt;
+  const row = await getAuditRow(store, Number(id));
   if (!row) notFound();
-  const check = checkRow(db, row);
-  const hasNext = getAuditRow(db, row.id + 1) !== undefined;
+  const check = await checkRow(store, row);
+  const hasNext = (await getAuditRow(store, row.id + 1)) !== undefined;
   // A request's story (opened, each decision, the outcome, the statement that ran, its grant);
   // a grant's rows (created, statements run under it, its end).
-  const requestRows = row.requestId ? relatedAuditRows(db, { requestId: row.requestId }) : [];
-  const grantRows = row.grantId ? relatedAuditRows(db, { grantId: row.grantId }) : [];
+  const requestRows = row.requestId ? await relatedAuditRows(store, { requestId: row.requestId }) : [];
+  const grantRows = row.grantId ? await relatedAuditRows(store, { grantId: row.grantId }) : [];
 
   return (
     <>

@@ -11,8 +11,9 @@ export const dynamic = "force-dynamic";
 
 /** Charts over the audit log; apart from the list, whose every refresh should stay cheap. */
 export default async function AuditOverviewPage() {
-  const { db } = (await requirePerson()).rt.store;
+  const { store } = (await requirePerson()).rt;
   const now = new Date();
+  const [hours, days, agents, tables] = await Promise.all([statementsPerHour(store, now), requestsPerDay(store, now), topAgents(store, now), topTables(store, now)]);
   return (
     <>
       <LiveRefresh on={["activity.recorded", "request.changed"]} />
@@ -20,7 +21,7 @@ export default async function AuditOverviewPage() {
       <nav className="audit-pager" aria-label="Audit views">
         <Link href="/audit">← Audit log</Link>
       </nav>
-      <AuditOverview hours={statementsPerHour(db, now)} days={requestsPerDay(db, now)} agents={topAgents(db, now)} tables={topTables(db, now)} />
+      <AuditOverview hours={hours} days={days} agents={agents} tables={tables} />
     </>
   );
 }

@@ -28,11 +28,11 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const { person, rt } = await requirePerson();
   const { id } = await params;
   const { approvals, store, config } = rt;
-  const request = approvals.get(id);
+  const request = await approvals.get(id);
   if (!request) notFound();
-  const decisions = approvals.decisions(id);
-  const activity = recentStatements(store.db, 10, request.agentId);
-  const slackMessage = new SlackMessageStore(store.db).get(id);
+  const decisions = await approvals.decisions(id);
+  const activity = await recentStatements(store, 10, request.agentId);
+  const slackMessage = await new SlackMessageStore(store).get(id);
   const now = new Date();
   // The same checks as the approvals service, so the buttons show exactly when a decision would count.
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request, rt.agentIssuer) && !hasDecided(decisions, person);

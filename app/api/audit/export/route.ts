@@ -1,7 +1,6 @@
 import { personForRoute } from "@/app/current-person";
 import { parseRange, type ExportRange } from "@/lib/audit/export";
 import { auditExportStream } from "@/lib/audit/export-stream";
-import { openStoreReader } from "@/lib/db/client";
 
 export const dynamic = "force-dynamic";
 
@@ -25,7 +24,8 @@ export async function GET(request: Request) {
     return error(400, "bad_date", (err as Error).message);
   }
 
-  const stream = auditExportStream(openStoreReader(asker.rt.config.dataDir), format, range);
+  // A connection of its own: a slow download must not hold the one the proxy records through.
+  const stream = auditExportStream(await asker.rt.store.reader(), format, range);
   const { contentType, ext } = FORMATS[format];
   return new Response(stream, {
     headers: {

@@ -7,6 +7,6 @@ export const dynamic = "force-dynamic";
 export const POST = agentRoute(async (agent, request) => {
   const body = await readJson(request);
   if (!body.ok) return body.response;
-  const result = getRuntime().access.ask(agent, body.body);
+  const result = await getRuntime().access.ask(agent, body.body);
   return respond(result, 201, result.ok ? { Location: `/api/v1/access-requests/${result.value.id}` } : {});
 });

@@ -12,4 +12,4 @@ export const GET = agentRoute<{ id: string }>(async (agent, request, { id }) => 
 });
 
 /** Withdraw a pending request. */
-export const DELETE = agentRoute<{ id: string }>((agent, _request, { id }) => respond(getRuntime().access.cancel(agent, id)));
+export const DELETE = agentRoute<{ id: string }>(async (agent, _request, { id }) => respond(await getRuntime().access.cancel(agent, id)));

@@ -1,0 +1,188 @@
+/**
+ * Issue 16: two `npm start` instances, A and B, on one PostgreSQL store. A statement held on A is
+ * queued and decided on B; grants made and revoked on B rule A's statements; B's Sessions page
+ * lists A's connections by name; both append to one audit chain; and when A is killed, its
+ * agents' holds end with a reason instead of staying in B's queue. People sign in on each
+ * instance's own development IdP (their keys are shared through the store); agents use A's issuer
+ * everywhere, as they would one external issuer.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { ApprovalService } from "../../lib/approvals/service";
+import { GrantStore } from "../../lib/approvals/grants";
+import { verifyChain } from "../../lib/audit/verify";
+import { openStore, type Store } from "../../lib/db/client";
+import { startAirlock, type RunningAirlock } from "../support/airlock-server";
+import { pendingRequest } from "../support/pending-request";
+import { startPostgres, type TestPostgres } from "../support/postgres";
+import { agentToken, proxyPort } from "../support/server-agent";
+import { callServerAction } from "../support/server-actions";
+import { storeUrl } from "../support/store";
+import { makeTempDir } from "../support/temp-dir";
+import { signInOverHttp } from "../web/http-session";
+
+const ROUNDS = 20;
+
+let server: TestPostgres;
+let a: RunningAirlock;
+let b: RunningAirlock;
+let store: Store;
+/** Reads only (this test's view of the store); every decision is B's. */
+let approvals: ApprovalService;
+let aliceOnB: string;
+const dir = makeTempDir("instances");
+
+before(async () => {
+  server = await startPostgres();
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query("create database airlock_store");
+  await admin.query("create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 100) g");
+  await admin.end();
+  const policy = path.join(dir.path, "airlock.policy.yaml");
+  fs.writeFileSync(
+    policy,
+    [
+      "resources:",
+      `  pg: { type: postgres, url: "${server.url}" }`,
+      "rules:",
+      "  - { name: agents-read, match: { groups: [agents], kinds: [select] }, action: allow }",
+      "  - name: agents-write",
+      "    match: { groups: [agents], kinds: [update] }",
+      "    action: review",
+      "    review: { approvers: [db-approvers], grants: [once, 15m], timeout: 2m }",
+      "",
+    ].join("\n"),
+  );
+  const shared = { AIRLOCK_POLICY: policy, AIRLOCK_STORE_URL: storeUrl(server, "airlock_store") };
+  a = await startAirlock({ dataDir: path.join(dir.path, "a"), env: { ...shared, AIRLOCK_INSTANCE_NAME: "instance-a" } });
+  b = await startAirlock({
+    dataDir: path.join(dir.path, "b"),
+    env: { ...shared, AIRLOCK_INSTANCE_NAME: "instance-b", AGENT_OIDC_ISSUER: `${a.url}/oidc`, AGENT_CLIENT_IDS: "reporting-agent,ops-agent" },
+  });
+  store = await openStore({ dataDir: dir.path, url: shared.AIRLOCK_STORE_URL });
+  approvals = new ApprovalService(store, new GrantStore(store));
+  aliceOnB = await signInOverHttp(b.url, "alice@example.com");
+});
+after(async () => {
+  await store?.close();
+  await a?.stop();
+  await b?.stop();
+  await server?.stop();
+  dir.remove();
+});
+
+/** An agent on an instance's proxy with a token from A's issuer, with the notices it is sent. */
+async function agentOn(instance: RunningAirlock) {
+  const client = new pg.Client({ host: "127.0.0.1", port: await proxyPort(instance), user: "reporting-agent", password: await agentToken(a), database: "pg" });
+  const notices: string[] = [];
+  client.on("notice", (n) => notices.push(n.message ?? ""));
+  client.on("error", () => undefined);
+  await client.connect();
+  return { client, notices };
+}
+
+function decideOnB(requestId: string, decision: string, reason?: string): Promise<string> {
+  return callServerAction(b, aliceOnB, "decideRequest", `/requests/${requestId}`, { requestId, decision, ...(reason ? { reason } : {}) });
+}
+
+async function pageOnB(url: string): Promise<string> {
+  const res = await fetch(new URL(url, b.url), { headers: { cookie: aliceOnB } });
+  assert.equal(res.status, 200, url);
+  return res.text();
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+test("held on A, queued on B, decided on B: A releases or refuses it", async () => {
+  const { client } = await agentOn(a);
+  try {
+    const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
+    const request = await pendingRequest(approvals);
+    assert.ok((await pageOnB("/")).includes(request.id), "B's queue shows A's hold");
+    assert.match(await decideOnB(request.id, "deny", "not today"), /Request denied/);
+    await refused;
+
+    const latencies: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const sql = `update counters set n = n + 1 where id = ${i + 2}`;
+      const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
+      const pending = await pendingRequest(approvals, sql);
+      assert.match(await decideOnB(pending.id, "approve:once"), /Request approved/);
+      const { rows, at } = await result;
+      assert.equal(rows, 1);
+      latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
+    }
+    console.log(`# decision on B → A's agent has its result, ${ROUNDS} rounds: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`);
+    assert.ok(percentile(latencies, 99) < 1000, `p99 ${percentile(latencies, 99)} ms`);
+  } finally {
+    await client.end();
+  }
+});
+
+test("a grant approved on B covers A's statements; revoked on B, A's next one is held and its session told", async () => {
+  const { client, notices } = await agentOn(a);
+  try {
+    const sql = "update counters set n = n + 1 where id = 50";
+    const first = client.query(sql);
+    const request = await pendingRequest(approvals, sql);
+    assert.match(await decideOnB(request.id, "approve:900000"), /Request approved/);
+    await first;
+    const grantId = (await approvals.get(request.id))!.grantId!;
+    assert.ok(grantId, "a grant was made");
+    assert.equal((await client.query(sql)).rowCount, 1, "the grant covers the next one on A, unheld");
+
+    await callServerAction(b, aliceOnB, "revokeGrant", "/grants", { grantId });
+    for (let i = 0; i < 100 && !notices.some((n) => n.includes(grantId)); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(notices.some((n) => n.includes(grantId) && n.includes("revoked by alice@example.com")), notices.join("\n"));
+    const held = client.query(sql);
+    const again = await pendingRequest(approvals, sql);
+    assert.notEqual(again.id, request.id, "held again after the revocation");
+    assert.match(await decideOnB(again.id, "approve:once"), /Request approved/);
+    await held;
+  } finally {
+    await client.end();
+  }
+});
+
+test("B's Sessions page lists A's agent connections under A's name", async () => {
+  const { client } = await agentOn(a);
+  try {
+    let html = "";
+    for (let i = 0; i < 60 && !html.includes("instance-a"); i++) {
+      html = await pageOnB("/sessions");
+      if (!html.includes("instance-a")) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(html.includes("instance-a") && html.includes("reporting-agent"), "A's session with A's name");
+  } finally {
+    await client.end();
+  }
+});
+
+test("both instances append to one audit chain, and it verifies", async () => {
+  const verdict = await verifyChain(store);
+  assert.equal(verdict.ok, true, JSON.stringify(verdict));
+});
+
+test("A killed with an agent waiting: B cancels its hold with the reason, and serves on", async () => {
+  const { client } = await agentOn(a);
+  const sql = "update counters set n = n + 1 where id = 99";
+  const gone = client.query(sql).catch((err: Error) => err);
+  const request = await pendingRequest(approvals, sql);
+  await a.stop("SIGKILL");
+  assert.ok((await gone) instanceof Error, "A's agent lost its connection");
+  let ended = await approvals.get(request.id);
+  for (let i = 0; i < 100 && ended?.status === "pending"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    ended = await approvals.get(request.id);
+  }
+  assert.equal(ended?.status, "cancelled");
+  assert.match(ended?.outcomeReason ?? "", /stopped|gone/i);
+  assert.ok(!(await pageOnB("/")).includes(`href="/requests/${request.id}"`) || (await approvals.pendingCount()) === 0, "no ghost in B's queue");
+});
