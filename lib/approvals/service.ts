@@ -104,12 +104,15 @@ export class ApprovalService {
       heldBy: fields.kind === "access" ? null : (this.options.instanceId ?? null),
     };
     // Counting and inserting are one step, also for instances sharing the store: each agent's turn under its lock.
-    await this.store.transaction(async (tx) => {
+    const limit = this.options.maxPendingPerAgent ?? DEFAULT_MAX_PENDING_PER_AGENT;
+    // Refused by returning, not throwing: on SQLite's one connection a rollback could take others' writes with it.
+    const opened = await this.store.transaction(async (tx) => {
       await tx.lock(`pending:${request.agentId}`);
-      const limit = this.options.maxPendingPerAgent ?? DEFAULT_MAX_PENDING_PER_AGENT;
-      if ((await pendingOf(tx, { agentId: request.agentId }, now)) >= limit) throw new TooManyPendingError(request.agentId, limit);
+      if ((await pendingOf(tx, { agentId: request.agentId }, now)) >= limit) return false;
       await tx.db.insert(tx.tables.accessRequests).values(request);
+      return true;
     });
+    if (!opened) throw new TooManyPendingError(request.agentId, limit);
     this.#armExpiry(request);
     this.#changed(request);
     return request;

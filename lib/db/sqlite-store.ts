@@ -44,7 +44,10 @@ function sqliteStore(sqlite: Database.Database, file: string): Store {
     tables: schema,
     location: file,
     // One connection: transactions take turns, and IMMEDIATE takes the write lock at once, so a
-    // read-then-write is one step also against other processes on the file.
+    // read-then-write is one step also against other processes on the file. A query this process
+    // makes outside the transaction while its body awaits joins it (there is no other connection to
+    // run on): bodies only touch the store, never wait on anything else, and refuse by returning,
+    // so a rollback happens only when the store itself fails.
     transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       const run = async () => {
         sqlite.exec("BEGIN IMMEDIATE");

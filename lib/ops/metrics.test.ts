@@ -1,19 +1,15 @@
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { makeTempDir } from "../../test/support/temp-dir";
+import { openTestStore } from "../../test/support/store";
 import { GrantStore } from "../approvals/grants";
 import type { Decider } from "../approvals/people";
 import { ApprovalService } from "../approvals/service";
 import { heldUpdate } from "../approvals/testing";
-import { openStore } from "../db/client";
 import { EventBus } from "../events/bus";
 import { AirlockMetrics, serveMetrics } from "./metrics";
 import { statementOutcome } from "./statement-outcome";
-
-const dir = makeTempDir("metrics");
-after(() => dir.remove());
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
 
@@ -33,20 +29,20 @@ test("a statement's outcome is read from what the recorder sees", () => {
 });
 
 test("decisions by channel, time to decision, holds pending and grants active", async () => {
-  const store = openStore(`${dir.path}/decisions`, "drizzle");
+  const { store, close } = await openTestStore();
   const metrics = new AirlockMetrics();
   const bus = new EventBus();
-  const grants = new GrantStore(store.db, bus);
-  const approvals = new ApprovalService(store.db, grants, bus, { observer: metrics.approvals });
-  metrics.gauges({ db: store.db, agentConnections: () => 2 });
+  const grants = new GrantStore(store, bus);
+  const approvals = new ApprovalService(store, grants, bus, { observer: metrics.approvals });
+  metrics.gauges({ store, agentConnections: () => 2 });
   try {
-    const once = approvals.open(heldUpdate());
-    const granted = approvals.open(heldUpdate({ sessionId: "s2" }));
-    const denied = approvals.open(heldUpdate({ sessionId: "s3" }));
-    approvals.open(heldUpdate({ sessionId: "s4" }));
-    approvals.decide({ requestId: once.id, person: alice, action: "approve", grant: "once", via: "web" });
-    approvals.decide({ requestId: granted.id, person: alice, action: "approve", grant: 900_000, via: "slack" });
-    approvals.decide({ requestId: denied.id, person: alice, action: "deny", reason: "no", via: "slack" });
+    const once = await approvals.open(heldUpdate());
+    const granted = await approvals.open(heldUpdate({ sessionId: "s2" }));
+    const denied = await approvals.open(heldUpdate({ sessionId: "s3" }));
+    await approvals.open(heldUpdate({ sessionId: "s4" }));
+    await approvals.decide({ requestId: once.id, person: alice, action: "approve", grant: "once", via: "web" });
+    await approvals.decide({ requestId: granted.id, person: alice, action: "approve", grant: 900_000, via: "slack" });
+    await approvals.decide({ requestId: denied.id, person: alice, action: "deny", reason: "no", via: "slack" });
 
     const text = await metrics.registry.metrics();
     assert.match(text, /^airlock_decisions_total\{channel="web",action="approve"\} 1$/m);
@@ -63,7 +59,8 @@ test("decisions by channel, time to decision, holds pending and grants active", 
     for (const secret of ["alice", "reporting-agent", "update orders", once.id, granted.id, denied.id]) assert.ok(!text.includes(secret), `${secret} in the metrics`);
   } finally {
     approvals.close();
-    store.close();
+    grants.close();
+    await close();
   }
 });
 

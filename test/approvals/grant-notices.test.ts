@@ -44,10 +44,10 @@ async function agent() {
 /** Holds `sql` and approves it with a grant of `grantMs`: returns the grant. */
 async function grantFor(client: pg.Client, sql: string, grantMs: number) {
   await assert.rejects(client.query(sql), /approval required/);
-  const request = harness.approvals.list("pending").find((r) => r.statements[0].text === sql)!;
-  assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: grantMs, via: "web" }).ok);
+  const request = (await harness.approvals.list("pending")).find((r) => r.statements[0].text === sql)!;
+  assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: grantMs, via: "web" })).ok);
   await client.query(sql); // the approved statement itself, once
-  return harness.grants.get(harness.approvals.get(request.id)!.grantId!)!;
+  return (await harness.grants.get((await harness.approvals.get(request.id))!.grantId!))!;
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -81,7 +81,7 @@ describe("a session working under a grant is told when it ends", () => {
       const grant = await grantFor(client, "update counters set n = n + 1 where id = 4", 15 * 60_000);
       await client.query("update counters set n = n + 1 where id = 5");
       const revokedAt = Date.now();
-      harness.grants.revoke(grant.id, "alice@example.com");
+      await harness.grants.revoke(grant.id, "alice@example.com");
       await until(() => notices.length > 0, 1000); // idle: nothing asked, yet it hears
       assert.ok(Date.now() - revokedAt < 200, `told ${Date.now() - revokedAt} ms after the revocation`);
       assert.match(notices.join("\n"), new RegExp(`grant ${grant.id} \\(update counters on pg\\) was revoked by alice@example.com`));

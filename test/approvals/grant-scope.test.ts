@@ -67,9 +67,9 @@ for (const backend of ["postgresql", "pglite"] as const) {
         { kind: "select", table: "public.customers" },
         { kind: "update", table: "public.orders" },
       ]);
-      assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" }).ok);
+      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" })).ok);
       await running;
-      const grant = harness.grants.get(harness.approvals.get(request.id)!.grantId!)!;
+      const grant = (await harness.grants.get((await harness.approvals.get(request.id))!.grantId!))!;
       assert.deepEqual(grant.scope, request.scope);
 
       // What the reviewer saw run unreviewed: it is held now, and nothing changes while it waits.
@@ -78,7 +78,7 @@ for (const backend of ["postgresql", "pglite"] as const) {
       const held = agent.query(widening);
       const request2 = await pendingRequest(harness.approvals, widening);
       assert.deepEqual(request2.scope, [{ kind: "update", table: "public.customers" }]);
-      harness.approvals.decide({ requestId: request2.id, person: alice, action: "deny", reason: "not in the grant", via: "web" });
+      await harness.approvals.decide({ requestId: request2.id, person: alice, action: "deny", reason: "not in the grant", via: "web" });
       await assert.rejects(held, /denied by alice@example\.com/);
       assert.equal(await frenchCustomers(), before);
 
@@ -86,14 +86,14 @@ for (const backend of ["postgresql", "pglite"] as const) {
       const reading = await agent.query("UPDATE orders SET status = 'cancelled' WHERE id = 2 AND customer_id IN (SELECT id FROM customers WHERE country = 'DE')");
       assert.ok(reading.rowCount !== null, "an update of orders reading customers runs under the grant");
       assert.equal(update.rowCount, 1, "an update of orders runs under the grant");
-      assert.equal(harness.approvals.list("pending").length, 0, "with no new request");
+      assert.equal((await harness.approvals.list("pending")).length, 0, "with no new request");
       assert.equal((await agent.query("select status from orders where id = 1")).rows[0].status, "cancelled");
 
       const read = await agent.query("SELECT email FROM customers ORDER BY id LIMIT 3");
       const emails = new Set(demoData().customers.map((c) => c.email));
       assert.equal(read.rows.length, 3, "a read of customers runs under the grant");
       for (const row of read.rows as Array<{ email: string }>) assert.ok(!emails.has(row.email), `masked as before: ${row.email}`);
-      assert.equal(harness.approvals.list("pending").length, 0, "nothing was held");
+      assert.equal((await harness.approvals.list("pending")).length, 0, "nothing was held");
     });
   });
 }

@@ -46,7 +46,7 @@ test("a statement held outside a transaction keeps nothing of the engine: anothe
       const started = Date.now();
       assert.equal((await reader.query("select count(*)::int as n from orders")).rows[0].n > 0, true);
       assert.ok(Date.now() - started < 5000, "another agent was not kept waiting by the held statement");
-      assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
+      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
       await held;
       assert.equal((await reader.query("select status from orders where id = 1")).rows[0].status, status);
     }
@@ -70,7 +70,7 @@ test("inside a transaction a statement that needs approval is refused at once, w
     });
     await assert.rejects(client.query("select 1"), (err: { code?: string }) => err.code === "25P02");
     await client.query("rollback");
-    assert.equal(harness.approvals.list("pending").length, 0, "no request was opened");
+    assert.equal((await harness.approvals.list("pending")).length, 0, "no request was opened");
     assert.equal((await client.query("select status from orders where id = 2")).rows[0].status, before, "SECURITY: it ran");
   } finally {
     await client.end();

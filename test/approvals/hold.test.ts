@@ -69,7 +69,7 @@ describe("holding a statement until people decide", () => {
       assert.equal(await status(1), "new", "nothing runs before approval");
       assert.equal(request.rule, "agents-write");
       assert.deepEqual(request.scope, [{ kind: "update", table: "public.orders" }]);
-      assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
+      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
       const result = await running;
       assert.equal(result.rowCount, 1);
       assert.equal(await status(1), "shipped");
@@ -84,7 +84,7 @@ describe("holding a statement until people decide", () => {
     try {
       const running = client.query("update orders set status = 'gone' where id = 2");
       const request = await pendingRequest(harness.approvals, "update orders set status = 'gone' where id = 2");
-      harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "not before the audit", via: "web" });
+      await harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "not before the audit", via: "web" });
       await assert.rejects(running, (err: { code?: string; message: string }) => {
         assert.equal(err.code, "42501");
         assert.equal(err.message, "airlock: denied by alice@example.com: not before the audit");
@@ -101,11 +101,11 @@ describe("holding a statement until people decide", () => {
     try {
       const running = client.query("truncate archive");
       const request = await pendingRequest(harness.approvals, "truncate archive");
-      harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
-      const again = harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+      await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+      const again = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       assert.equal(!again.ok && again.code, "duplicate");
-      assert.equal(harness.approvals.get(request.id)!.status, "pending");
-      harness.approvals.decide({ requestId: request.id, person: bob, action: "approve", via: "slack" });
+      assert.equal((await harness.approvals.get(request.id))!.status, "pending");
+      await harness.approvals.decide({ requestId: request.id, person: bob, action: "approve", via: "slack" });
       await running;
     } finally {
       await client.end();
@@ -120,7 +120,7 @@ describe("holding a statement until people decide", () => {
         assert.equal(err.message, "airlock: approval timed out");
         return true;
       });
-      assert.equal(harness.approvals.list("expired").length >= 1, true);
+      assert.equal((await harness.approvals.list("expired")).length >= 1, true);
       assert.equal((await admin.query("select count(*)::int as n from quick")).rows[0].n, 0);
     } finally {
       await client.end();
@@ -134,16 +134,16 @@ describe("holding a statement until people decide", () => {
     const request = await pendingRequest(harness.approvals, "update orders set status = 'cancelled?' where id = 3");
     await held.cancel();
     await assert.rejects(held, (err: { code?: string }) => err.code === "57014");
-    assert.equal(harness.approvals.get(request.id)!.status, "cancelled");
+    assert.equal((await harness.approvals.get(request.id))!.status, "cancelled");
     await sql.end();
 
     const { client } = await agent();
     client.query("update orders set status = 'left' where id = 4").catch(() => undefined);
     const second = await pendingRequest(harness.approvals, "update orders set status = 'left' where id = 4");
     await client.end();
-    for (let i = 0; i < 50 && harness.approvals.get(second.id)!.status === "pending"; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(harness.approvals.get(second.id)!.status, "cancelled");
-    assert.match(harness.approvals.get(second.id)!.outcomeReason!, /disconnected/);
+    for (let i = 0; i < 50 && (await harness.approvals.get(second.id))!.status === "pending"; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await harness.approvals.get(second.id))!.status, "cancelled");
+    assert.match((await harness.approvals.get(second.id))!.outcomeReason!, /disconnected/);
     assert.equal(await status(3), "new");
     assert.equal(await status(4), "new");
   });
@@ -153,17 +153,17 @@ describe("holding a statement until people decide", () => {
     try {
       const first = client.query("update orders set status = 'a' where id = 5");
       const request = await pendingRequest(harness.approvals, "update orders set status = 'a' where id = 5");
-      harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" });
+      await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 15 * 60_000, via: "web" });
       await first;
-      const grantId = harness.approvals.get(request.id)!.grantId!;
+      const grantId = (await harness.approvals.get(request.id))!.grantId!;
       assert.ok(grantId);
       await client.query("update orders set status = 'b' where id = 6");
-      assert.equal(harness.approvals.list("pending").length, 0, "no new request");
+      assert.equal((await harness.approvals.list("pending")).length, 0, "no new request");
       assert.equal(await status(6), "b");
-      harness.grants.revoke(grantId, "alice@example.com");
+      await harness.grants.revoke(grantId, "alice@example.com");
       const held = client.query("update orders set status = 'c' where id = 7");
       const again = await pendingRequest(harness.approvals, "update orders set status = 'c' where id = 7");
-      harness.approvals.decide({ requestId: again.id, person: bob, action: "deny", via: "web" });
+      await harness.approvals.decide({ requestId: again.id, person: bob, action: "deny", via: "web" });
       await assert.rejects(held, /denied by bob@example\.com/);
     } finally {
       await client.end();
@@ -180,7 +180,7 @@ describe("holding a statement until people decide", () => {
         return true;
       });
       const request = await pendingRequest(harness.approvals, text);
-      harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+      await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       await assert.rejects(client.query(text, [9]), /approval required/, "other parameters are another statement");
       assert.equal((await client.query(text, [8])).rowCount, 1);
       assert.equal(await status(8), "returned");
@@ -197,7 +197,7 @@ describe("holding a statement until people decide", () => {
       await client.query("select count(*) from orders");
       const held = client.query("update orders set status = 'tx' where id = 10");
       const request = await pendingRequest(harness.approvals, "update orders set status = 'tx' where id = 10");
-      harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+      await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
       await held;
       await client.query("commit");
       assert.equal(await status(10), "tx");
@@ -215,7 +215,7 @@ describe("holding a statement until people decide", () => {
       const held = client.query("update orders set status = 'late' where id = 11");
       const request = await pendingRequest(harness.approvals, "update orders set status = 'late' where id = 11");
       await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 500));
-      assert.ok(harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" }).ok);
+      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
       await assert.rejects(held, (err: { code?: string; severity?: string }) => err.code === "28P01" && err.severity === "FATAL");
       assert.equal(await status(11), "new", "SECURITY: it ran for an identity that had expired");
     } finally {

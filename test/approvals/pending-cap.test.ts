@@ -45,13 +45,13 @@ test("an agent at its cap of pending requests is refused with 53400 and a clear 
     const over = await refusal(ops, "update orders set status = 'held' where id = 3");
     assert.equal(over.code, "53400");
     assert.match(over.message, /^airlock: ops-agent already has 2 requests waiting for approval, the most allowed \(AIRLOCK_MAX_PENDING_PER_AGENT\)/);
-    assert.equal(harness.approvals.pendingCount({ agentId: "ops-agent" }), 2, "nothing was opened for the refused one");
+    assert.equal(await harness.approvals.pendingCount({ agentId: "ops-agent" }), 2, "nothing was opened for the refused one");
     assert.equal((await ops.query("select 1 as one")).rows[0].one, 1, "the connection stays usable");
 
     const other = await refusal(reporting, "update orders set status = 'held' where id = 4");
     assert.equal(other.code, "42501", "another agent's request still opens");
 
-    harness.approvals.cancel(harness.approvals.list("pending", 1, { agentId: "ops-agent" })[0].id, "withdrawn");
+    await harness.approvals.cancel((await harness.approvals.list("pending", 1, { agentId: "ops-agent" }))[0].id, "withdrawn");
     assert.equal((await refusal(ops, "update orders set status = 'held' where id = 3")).code, "42501", "a slot freed opens the next");
   } finally {
     await ops.end();

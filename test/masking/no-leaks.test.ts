@@ -169,9 +169,9 @@ for (const backend of ["pglite", "postgresql"] as const) {
 
     test("the statement record says which columns were masked and how many values", async () => {
       await agent.query("select id, email, ssn from customers order by id limit 10");
-      harness.recorder.flush();
-      const row = harness.store.db.$client.prepare("select masked from statements where text = ? order by id desc limit 1").get("select id, email, ssn from customers order by id limit 10") as { masked: string };
-      assert.deepEqual(JSON.parse(row.masked), { columns: ["email", "ssn"], values: 20 });
+      await harness.recorder.flush();
+      const row = await harness.store.sql.get<{ masked: string }>("select masked from statements where text = ? order by id desc limit 1", ["select id, email, ssn from customers order by id limit 10"]);
+      assert.deepEqual(JSON.parse(row!.masked), { columns: ["email", "ssn"], values: 20 });
     });
   });
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { openStoreReader } from "../../lib/db/client";
+import { openStore } from "../../lib/db/client";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
@@ -100,18 +100,18 @@ test("ready when up; on SIGTERM running statements finish, held ones end with th
   const again = await start();
   try {
     assert.equal((await fetch(`${again.url}/api/ready`)).status, 200);
-    const store = openStoreReader(again.dataDir);
+    const store = await openStore({ dataDir: again.dataDir });
     try {
-      const rows = store.db.$client.prepare("select text, outcome from statements where text like '%drain-marker%' or text like 'insert into drain_items%' order by text").all();
+      const rows = await store.sql.all("select text, outcome from statements where text like '%drain-marker%' or text like 'insert into drain_items%' order by text");
       assert.deepEqual(rows, [
         { text: "insert into drain_items values (1)", outcome: "refused" },
         { text: "select 'drain-marker-idle' as m", outcome: "ok" },
         { text: "select pg_sleep(2), 'drain-marker-sleep' as m", outcome: "ok" },
       ]);
-      const request = store.db.$client.prepare("select status, outcome_reason as reason from access_requests").get();
+      const request = await store.sql.get("select status, outcome_reason as reason from access_requests");
       assert.deepEqual(request, { status: "cancelled", reason: "Airlock is shutting down" });
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     await again.stop();

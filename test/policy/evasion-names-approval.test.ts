@@ -41,26 +41,36 @@ function split(groups: Answer[][]): { groups: Answer[][]; held: Answer[] } {
 }
 
 
-function approve(request: AccessRequest): void {
-  const decided = env().harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+async function approve(request: AccessRequest): Promise<void> {
+  const decided = await env().harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
   assert.ok(decided.ok, JSON.stringify(decided));
 }
 
 /** Runs `work` while alice denies every request opened on `resource` meanwhile; returns its result and the requests denied. */
 async function denying<T>(resource: Resource, work: () => Promise<T>): Promise<{ result: T; denied: AccessRequest[] }> {
   const denied: AccessRequest[] = [];
-  const earlier = new Set(env().harness.approvals.list("pending", 100, { resource }).map((r) => r.id));
-  const timer = setInterval(() => {
-    for (const request of env().harness.approvals.list("pending", 100, { resource })) {
+  const earlier = new Set((await env().harness.approvals.list("pending", 100, { resource })).map((r) => r.id));
+  // One look at a time, each after the last: a request is denied once.
+  let done = false;
+  const denyNew = async () => {
+    for (const request of await env().harness.approvals.list("pending", 100, { resource })) {
       if (earlier.has(request.id)) continue;
-      env().harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "evasion test", via: "web" });
+      earlier.add(request.id);
+      await env().harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "evasion test", via: "web" });
       denied.push(request);
     }
-  }, 20);
+  };
+  const looking = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (!done) await denyNew();
+    }
+  })();
   try {
     return { result: await work(), denied };
   } finally {
-    clearInterval(timer);
+    done = true;
+    await looking;
   }
 }
 
@@ -72,10 +82,10 @@ function assertShows(request: AccessRequest, real: string, decoy: string): void 
 }
 
 /** The statements recorded under a request, once the recorder has written them. */
-function recorded(requestId: string): Array<{ text: string; rows: number; outcome: string }> {
+async function recorded(requestId: string): Promise<Array<{ text: string; rows: number; outcome: string }>> {
   const { harness } = env();
-  harness.recorder.flush();
-  return harness.store.db.$client.prepare("select text, rows, outcome from statements where request_id = ? order by id").all(requestId) as Array<{ text: string; rows: number; outcome: string }>;
+  await harness.recorder.flush();
+  return harness.store.sql.all<{ text: string; rows: number; outcome: string }>("select text, rows, outcome from statements where request_id = ? order by id", [requestId]);
 }
 
 function requestIdOf(groups: Answer[][]): string {
@@ -152,12 +162,12 @@ for (const resource of RESOURCES) {
         const request = await pendingRequest(env().harness.approvals, real, resource);
         assertShows(request, real, decoy);
         assert.equal(await countRefunds(resource), before, "SECURITY: it ran before approval");
-        approve(request);
+        await approve(request);
         const { groups, held } = split(await session.read(3));
         assertAnswers(groups, [["1", "Z"], ["E:42P05", "Z"], ["2", `C:DELETE ${before}`, "Z"]]);
         assert.equal(held.length, 1, "one hold notice");
         assert.equal(await countRefunds(resource), 0, "what ran is what the request showed");
-        const records = recorded(request.id);
+        const records = await recorded(request.id);
         assert.ok(records.every((r) => r.text === real), `SECURITY: recorded another text: ${JSON.stringify(records)}`);
         assert.deepEqual(records.filter((r) => r.outcome === "ok"), [{ text: real, rows: before, outcome: "ok" }]);
       } finally {
@@ -172,17 +182,17 @@ for (const resource of RESOURCES) {
       try {
         const refused = await session.send([parse("r1", real), SYNC, parse("r1", decoy), SYNC, bind("", "r1"), execute(""), SYNC]);
         assertAnswers(refused, [["1", "Z"], ["E:42P05", "Z"], ["2?", REFUSED, "Z"]]);
-        const request = env().harness.approvals.get(requestIdOf(refused));
+        const request = await env().harness.approvals.get(requestIdOf(refused));
         assert.ok(request);
         assertShows(request, real, decoy);
         assert.equal(await countCancelled(resource), before, "SECURITY: it ran before approval");
-        approve(request);
+        await approve(request);
         assertAnswers(await session.send([bind("", "r1"), execute(""), SYNC]), [["2", `C:UPDATE ${shop.orders.length}`, "Z"]]);
         assert.equal(await countCancelled(resource), shop.orders.length, "what ran is what the request showed");
         assertAnswers(await session.send([bind("", "r1"), execute(""), SYNC]), [["2?", REFUSED, "Z"]], "approved once runs once");
         const other = [writeClose("statement", "r1"), parse("r1", decoy), bind("", "r1"), execute(""), SYNC];
         assertAnswers(await session.send(other), [["3", "1", "2?", REFUSED, "Z"]], "another body under the same name");
-        const records = recorded(request.id);
+        const records = await recorded(request.id);
         assert.ok(records.every((r) => r.text === real), `SECURITY: recorded another text: ${JSON.stringify(records)}`);
         assert.deepEqual(records.filter((r) => r.outcome === "ok"), [{ text: real, rows: shop.orders.length, outcome: "ok" }]);
       } finally {
@@ -196,7 +206,7 @@ for (const resource of RESOURCES) {
       try {
         const prepared = session.send([query(`PREPARE w1 AS ${body}`)]);
         prepared.catch(() => undefined); // awaited below; if no request opens, the test fails there instead
-        approve(await pendingRequest(env().harness.approvals, `PREPARE w1 AS ${body}`, resource));
+        await approve(await pendingRequest(env().harness.approvals, `PREPARE w1 AS ${body}`, resource));
         assertAnswers(split(await prepared).groups, [["C:PREPARE", "Z"]]);
         const before = await countOrders(resource);
 

@@ -7,7 +7,6 @@ import { desc } from "drizzle-orm";
 import { recentStatements } from "../../lib/activity/queries";
 import { STATEMENT_PREFIX_BYTES } from "../../lib/activity/statement-text";
 import { verifyChain } from "../../lib/audit/verify";
-import { auditLog, statements } from "../../lib/db/schema";
 import { LiveSessionsTable } from "../../components/sessions/live-sessions-table";
 import { RecentStatementsTable } from "../../components/sessions/recent-statements-table";
 import { AuditRecord } from "../../components/audit/audit-record";
@@ -42,21 +41,22 @@ test("a 50 MB statement is stored as a 16 KiB prefix with its length and hash, a
   await raw.login("reporting-agent", "pg", token);
   raw.socket.write(writeQuery(text));
   assert.deepEqual(errorsOf(await answersUntilReady(raw)), [], "it ran");
-  harness.recorder.flush();
+  await harness.recorder.flush();
 
-  const [row] = harness.store.db.select().from(statements).orderBy(desc(statements.id)).limit(1).all();
+  const { statements, auditLog } = harness.store.tables;
+  const [row] = await harness.store.db.select().from(statements).orderBy(desc(statements.id)).limit(1);
   assert.ok(Buffer.byteLength(row.text) <= STATEMENT_PREFIX_BYTES, "the row holds at most the prefix");
   assert.ok(text.startsWith(row.text) && row.text.length > 1000, "and it is the statement's start");
   assert.equal(row.textBytes, bytes);
   assert.equal(row.textSha256, sha256);
 
-  const [audit] = harness.store.db.select().from(auditLog).orderBy(desc(auditLog.id)).all().filter((r) => r.type === "statement");
+  const [audit] = (await harness.store.db.select().from(auditLog).orderBy(desc(auditLog.id))).filter((r) => r.type === "statement");
   assert.equal(audit.sql, row.text);
   assert.deepEqual((JSON.parse(audit.data) as { sqlFull: unknown }).sqlFull, { bytes, sha256 });
-  assert.equal(verifyChain(harness.store.db).ok, true, "the chain still verifies");
+  assert.equal((await verifyChain(harness.store)).ok, true, "the chain still verifies");
 
   // What /sessions renders: the recent statements (from the store) and the live session's last one.
-  const recent = renderToStaticMarkup(createElement(RecentStatementsTable, { statements: recentStatements(harness.store.db, 50), now: new Date() }));
+  const recent = renderToStaticMarkup(createElement(RecentStatementsTable, { statements: await recentStatements(harness.store, 50), now: new Date() }));
   const live = renderToStaticMarkup(createElement(LiveSessionsTable, { sessions: harness.live.list(), now: new Date() }));
   const record = renderToStaticMarkup(createElement(AuditRecord, { row: audit, tables: [] }));
   for (const [name, html] of Object.entries({ recent, live, record })) {

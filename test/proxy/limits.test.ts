@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { eq } from "drizzle-orm";
 import type { Decider } from "../../lib/approvals/people";
-import { agentSessions } from "../../lib/db/schema";
 import { writeQuery, writeStartupMessage } from "../../proxy/protocol/writer";
 import { answersUntilReady, errorsOf } from "../policy/wire";
 import { startPostgres, type TestPostgres } from "../support/postgres";
@@ -40,9 +39,9 @@ async function loggedIn(harness: ProxyHarness, agent = "reporting-agent"): Promi
   return raw;
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(check(), what);
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(await check(), what);
 }
 
 describe("the startup timeout (AIRLOCK_STARTUP_TIMEOUT)", () => {
@@ -99,8 +98,9 @@ describe("the idle-session timeout (AIRLOCK_IDLE_SESSION_TIMEOUT)", () => {
     assert.match(error?.get("M") ?? "", /^airlock: terminating connection due to idle-session timeout/);
     assert.ok(Date.now() - started >= 500);
     await until("the session ends", () => harness().live.size === 0);
-    harness().recorder.flush();
-    const [row] = harness().store.db.select().from(agentSessions).where(eq(agentSessions.id, sessionId!)).all();
+    await harness().recorder.flush();
+    const { agentSessions } = harness().store.tables;
+    const [row] = await harness().store.db.select().from(agentSessions).where(eq(agentSessions.id, sessionId!));
     assert.match(row.endReason ?? "", /idle-session timeout/);
     await until("slot released", () => harness().proxy.slots.connections === 0);
   });
@@ -124,11 +124,11 @@ describe("the idle-session timeout (AIRLOCK_IDLE_SESSION_TIMEOUT)", () => {
     const raw = await loggedIn(harness());
     raw.socket.write(writeQuery("insert into orders values (1, 'held')"));
     await raw.expect("N"); // told at once that it is held
-    await until("request made", () => harness().approvals.list("pending").length === 1);
-    const [request] = harness().approvals.list("pending");
+    await until("request made", async () => (await harness().approvals.list("pending")).length === 1);
+    const [request] = await harness().approvals.list("pending");
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(raw.closed, false, "still open while people decide");
-    harness().approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+    await harness().approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
     const answers = await answersUntilReady(raw);
     assert.deepEqual(errorsOf(answers), []);
     assert.ok(answers.some((a) => a.tag === "INSERT 0 1"));

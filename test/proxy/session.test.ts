@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import pg from "pg";
 import postgres from "postgres";
-import { agentSessions, statements } from "../../lib/db/schema";
 import { writeCancelRequest } from "../../proxy/protocol/writer";
 import { RawWireClient } from "../support/raw-wire-client";
 import { RESOURCES, withProxy } from "./setup";
@@ -96,16 +95,16 @@ for (const { resource, kind } of RESOURCES) {
       await client.query("select * from no_such_table").catch(() => undefined);
       await client.end();
       await new Promise((r) => setTimeout(r, 100));
-      harness.recorder.flush();
+      await harness.recorder.flush();
 
-      const db = harness.store.db;
-      const session = db.select().from(agentSessions).all().find((s) => s.applicationName === "record-test" && s.resource === resource);
+      const { db, tables: { agentSessions, statements } } = harness.store;
+      const session = (await db.select().from(agentSessions)).find((s) => s.applicationName === "record-test" && s.resource === resource);
       assert.ok(session, "the session is recorded");
       assert.equal(session.agentId, "reporting-agent");
       assert.deepEqual(session.groups, ["agents", "analytics"]);
       assert.equal(session.clientAddress, "127.0.0.1");
       assert.ok(session.endedAt, "and its end");
-      const rows = db.select().from(statements).where(eq(statements.sessionId, session.id)).orderBy(statements.id).all();
+      const rows = await db.select().from(statements).where(eq(statements.sessionId, session.id)).orderBy(statements.id);
       assert.deepEqual(
         rows.map((r) => [r.text, r.protocol, r.outcome, r.rows, r.params]),
         [

@@ -15,7 +15,7 @@ import { after, before, test } from "node:test";
 import { encode } from "@auth/core/jwt";
 import pg from "pg";
 import { relatedAuditRows } from "../../lib/audit/queries";
-import { openStoreReader } from "../../lib/db/client";
+import { openStore } from "../../lib/db/client";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { agentToken, proxyPort } from "../support/server-agent";
 import { makeTempDir } from "../support/temp-dir";
@@ -100,9 +100,8 @@ after(async () => {
 
 async function firstAuditRowOf(id: string): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const store = openStoreReader(server.dataDir);
-    const rows = relatedAuditRows(store.db, { requestId: id });
-    store.close();
+    const store = await openStore({ dataDir: server.dataDir });
+    const rows = await relatedAuditRows(store, { requestId: id }).finally(() => store.close());
     if (rows.length > 0) return rows[0].id;
     await new Promise((r) => setTimeout(r, 50));
   }
