@@ -70,6 +70,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     const session = { sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name };
     const holds = new SessionHolds({
       approvals: deps.approvals,
+      grants: deps.grants,
       session,
       publicUrl: deps.publicUrl(),
       returnMode: (startup.params.get("application_name") ?? "").includes("airlock-mode=return"),

@@ -7,7 +7,7 @@ import type { EventBus } from "../lib/events/bus";
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface GrantWatchOptions {
-  grants: Pick<GrantStore, "get">;
+  grants: Pick<GrantStore, "refresh">;
   /** Revocations are heard from the bus (at once); expiry by a timer. */
   bus?: EventBus;
   /** Tells the agent, between messages, as an asynchronous NoticeResponse. */
@@ -33,7 +33,7 @@ export class GrantWatch {
     if (this.#timers.has(grantId) || this.#reading.has(grantId)) return;
     this.#reading.add(grantId);
     this.options.grants
-      .get(grantId)
+      .refresh(grantId)
       .then((grant) => grant && this.#watch(grant))
       .catch((err: unknown) => console.error(`[proxy] reading grant ${grantId} failed:`, err))
       .finally(() => this.#reading.delete(grantId));
@@ -70,7 +70,7 @@ export class GrantWatch {
   async #check(grantId: string): Promise<void> {
     let grant: Grant | undefined;
     try {
-      grant = await this.options.grants.get(grantId);
+      grant = await this.options.grants.refresh(grantId);
     } catch (err) {
       console.error(`[proxy] reading grant ${grantId} failed:`, err);
       return;

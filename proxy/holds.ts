@@ -1,3 +1,4 @@
+import type { GrantStore } from "../lib/approvals/grants";
 import type { ApprovalService, NewRequest, Outcome } from "../lib/approvals/service";
 import { TooManyPendingError } from "../lib/approvals/pending-cap";
 import type { AccessRequest } from "../lib/db/schema";
@@ -11,6 +12,7 @@ import { SqlState } from "./wire-error";
 
 export interface HoldOptions {
   approvals: ApprovalService;
+  grants: Pick<GrantStore, "coveringInStore">;
   session: SessionIdentity;
   /** The dashboard's URL, for links to requests. */
   publicUrl: string;
@@ -39,6 +41,8 @@ export class SessionHolds {
     const returnMode = this.options.returnMode || decision.rule.review.mode === "return";
     // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies.
     const statements = heldStatements(statement.text, statement.params, statement.prepared);
+    const granted = await this.options.grants.coveringInStore({ agentId: session.agentId, resource: session.resource, pairs: decision.scope });
+    if (granted) return { action: "run", grantId: granted.id };
     if (returnMode) {
       const approved = await approvals.consumeApproved(session.agentId, session.resource, statements);
       if (approved) return { action: "run", requestId: approved.id };

@@ -38,7 +38,8 @@ export interface RelayContext {
   masking: MaskingContext;
 }
 
-export type HoldResult = { action: "run"; requestId: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
+/** Run (approved, or covered by a grant the store had and this instance had not heard of yet), or refuse. */
+export type HoldResult = { action: "run"; requestId?: string; grantId?: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
 
 /** While a statement is held the agent may go on sending; this much is kept, then the session ends. */
 export const MAX_BUFFERED_WHILE_HELD = 64 * 1024 * 1024;
@@ -371,6 +372,7 @@ export class Relay {
         if (shared) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: rule ${decision.rule.name} needs approval, ${shared}`, substitute, expected(false));
         return this.ctx.hold(statement, decision).then((result) => {
           statement.requestId = result.requestId;
+          if (result.action === "run") statement.grantId = result.grantId;
           // People may take longer than the token lasts: an approval never outlives the identity.
           if (result.action === "run") this.#checkToken();
           if (result.action === "run") this.#forward(raw, expected(true, judged));

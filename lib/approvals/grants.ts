@@ -42,7 +42,7 @@ export class GrantStore {
     private readonly bus?: EventBus,
   ) {
     this.#unsubscribe = bus?.subscribe((event) => {
-      if (event.type === "grant.changed") void this.#refresh(event.grantId);
+      if (event.type === "grant.changed") void this.refresh(event.grantId).catch(() => undefined);
     });
   }
 
@@ -78,6 +78,22 @@ export class GrantStore {
       if (g.agentId === scope.agentId && g.resource === scope.resource && g.expiresAt.getTime() > now && coversScope(g.scope, scope.pairs)) return g;
     }
     return undefined;
+  }
+
+  /**
+   * covering(), asked of the store rather than of memory: a grant made on another instance a
+   * moment ago may not have reached this one yet. For statements about to wait for people, so
+   * that such a grant spares the wait (and the request) instead of being heard of too late.
+   */
+  async coveringInStore(scope: Scope): Promise<Grant | undefined> {
+    const began = this.#changes;
+    const { grants } = this.store.tables;
+    const rows = await this.store.db
+      .select()
+      .from(grants)
+      .where(and(eq(grants.agentId, scope.agentId), eq(grants.resource, scope.resource), isNull(grants.revokedAt), gt(grants.expiresAt, new Date())));
+    for (const grant of rows) if (!this.#newerThan(grant.id, began)) this.#learn(grant.id, grant);
+    return this.covering(scope);
   }
 
   async get(id: string): Promise<Grant | undefined> {
@@ -146,16 +162,22 @@ export class GrantStore {
   }
 
   /** A grant changed (here or on another instance): what it is now decides whether it covers. */
-  async #refresh(id: string): Promise<void> {
+  /**
+   * The grant as the store has it now, and what this instance's decision point believes from then
+   * on: whoever tells an agent its grant ended has made sure it no longer covers here first.
+   */
+  async refresh(id: string): Promise<Grant | undefined> {
     const began = this.#changes;
     try {
       const grant = await this.get(id);
       // Learnt of since this read began (revoked here, say): that is newer than what the read saw.
       if (!this.#newerThan(id, began)) this.#learn(id, grant);
+      return grant;
     } catch (err) {
       // Fail closed: a grant that cannot be read again covers nothing until the next reload.
       this.#learn(id, undefined);
       console.error(`[grants] reading grant ${id} again failed:`, err);
+      throw err;
     }
   }
 }

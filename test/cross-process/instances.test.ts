@@ -51,9 +51,10 @@ before(async () => {
       "rules:",
       "  - { name: agents-read, match: { groups: [agents], kinds: [select] }, action: allow }",
       "  - name: agents-write",
-      "    match: { groups: [agents], kinds: [update] }",
+      "    match: { groups: [agents], kinds: [update, delete] }",
       "    action: review",
       "    review: { approvers: [db-approvers], grants: [once, 15m], timeout: 2m }",
+      "    access: { max: 1h }",
       "",
     ].join("\n"),
   );
@@ -151,6 +152,26 @@ test("a grant approved on B covers A's statements; revoked on B, A's next one is
   }
 });
 
+test("access asked for on A's agent API, waited on at B's, approved on B: the wait ends approved and the grant covers A's statements", async () => {
+  const token = await agentToken(a);
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const asked = await fetch(`${a.url}/api/v1/access-requests`, { method: "POST", headers, body: JSON.stringify({ resource: "pg", kinds: ["update"], tables: ["counters"], duration: "10m", reason: "cross-instance backfill" }) });
+  const request = (await asked.json()) as { id: string; status: string };
+  assert.ok(asked.ok && request.status === "pending", JSON.stringify(request));
+  const waited = fetch(`${b.url}/api/v1/access-requests/${request.id}?wait=20`, { headers }).then(async (res) => ({ ok: res.ok, body: (await res.json()) as { status: string }, at: Date.now() }));
+  await new Promise((r) => setTimeout(r, 300)); // the long-poll is waiting on B
+  assert.match(await decideOnB(request.id, "approve:600000"), /Request approved/);
+  const { ok, body } = await waited;
+  assert.ok(ok);
+  assert.equal(body.status, "approved");
+  const { client } = await agentOn(a);
+  try {
+    assert.equal((await client.query("update counters set n = n + 1 where id = 77")).rowCount, 1, "covered on A without a hold");
+  } finally {
+    await client.end();
+  }
+});
+
 test("B's Sessions page lists A's agent connections under A's name", async () => {
   const { client } = await agentOn(a);
   try {
@@ -172,7 +193,8 @@ test("both instances append to one audit chain, and it verifies", async () => {
 
 test("A killed with an agent waiting: B cancels its hold with the reason, and serves on", async () => {
   const { client } = await agentOn(a);
-  const sql = "update counters set n = n + 1 where id = 99";
+  // A delete: the update grant made above does not cover it.
+  const sql = "delete from counters where id = 99";
   const gone = client.query(sql).catch((err: Error) => err);
   const request = await pendingRequest(approvals, sql);
   await a.stop("SIGKILL");
