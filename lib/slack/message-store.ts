@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNotNull, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, inArray, isNotNull, max, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Store, StoreScope } from "../db/client";
 import type { AccessRequest, SlackMessage } from "../db/schema";
 import { afterFailure, atVersion, leaseEnd, versionOf, type Version } from "./lease";
@@ -101,12 +101,20 @@ export class SlackMessageStore {
   }
 }
 
-/** The agent's other pending requests, as the throttle weighs them for a new one in `channel`. */
+/** The agent's other pending requests, and its last message of its own, as the throttle weighs them for a new one in `channel`. */
 async function waiting(scope: StoreScope, agentId: string, channel: string, exceptRequestId: string): Promise<Waiting> {
-  const { slackMessages } = scope.tables;
+  const { slackMessages, accessRequests } = scope.tables;
+  const ownMessage = inArray(slackMessages.state, ["sending", "sent"]);
+  // Read here, not remembered by the instance that posted: any instance may weigh the agent's next request.
+  const [last] = await scope.db
+    .select({ at: max(accessRequests.createdAt) })
+    .from(slackMessages)
+    .innerJoin(accessRequests, eq(accessRequests.id, slackMessages.requestId))
+    .where(and(eq(accessRequests.agentId, agentId), ne(slackMessages.requestId, exceptRequestId), ownMessage));
   return {
-    own: await pendingOf(scope, agentId, exceptRequestId, inArray(slackMessages.state, ["sending", "sent"])),
+    own: await pendingOf(scope, agentId, exceptRequestId, ownMessage),
     rolledUp: await rolledUpOf(scope, agentId, channel),
+    lastOwnAt: last?.at?.getTime(),
   };
 }
 

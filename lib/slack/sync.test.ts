@@ -12,7 +12,7 @@ import { EventBus } from "../events/bus";
 import { webClientOptions } from "./app";
 import { SlackMessageStore } from "./message-store";
 import { SlackRollupStore } from "./rollup-store";
-import { SlackSync } from "./sync";
+import { SlackSync, type SlackSyncOptions } from "./sync";
 import { OWN_AT_ONCE } from "./throttle";
 
 const dir = makeTempDir("slack-sync");
@@ -46,7 +46,7 @@ beforeEach(async () => {
   sync = startSync("#approvals");
 });
 
-function startSync(channel: string | undefined): SlackSync {
+function startSync(channel: string | undefined, overrides: Partial<SlackSyncOptions> = {}): SlackSync {
   return new SlackSync({
     client: new webApi.WebClient(STAND_IN_BOT_TOKEN, webClientOptions(slack.apiUrl)),
     messages,
@@ -56,6 +56,7 @@ function startSync(channel: string | undefined): SlackSync {
     channelFor: () => channel,
     requestUrl: (id) => `http://airlock.test/requests/${id}`,
     queueUrl: (agentId) => `http://airlock.test/?agent=${agentId}`,
+    ...overrides,
   }).start();
 }
 
@@ -78,6 +79,69 @@ test("a new request is posted; a decision updates the same message; the channel 
   assert.match(updated.args.text, /approved by alice@example.com/);
   await sync.idle();
   assert.equal((await messages.get(request.id))!.shown, "approved:1");
+});
+
+/**
+ * An instance (a SlackSync of its own, deaf to this store's bus) whose read of the request is slow:
+ * it reads the request, says so, and waits for `resume` (a pause, a slow store) before going on.
+ */
+function slowReader() {
+  let read!: () => void;
+  let resume!: () => void;
+  const hasRead = new Promise<void>((r) => (read = r));
+  const resumed = new Promise<void>((r) => (resume = r));
+  const get = async (id: string) => {
+    const found = await approvals.get(id);
+    read();
+    await resumed;
+    return found;
+  };
+  const sync = startSync("#approvals", { bus: new EventBus(), approvals: { get, decisions: (id) => approvals.decisions(id) } });
+  return { sync, hasRead, resume };
+}
+
+test("an instance that read a request before another showed a newer state leaves the message as shown, never a state back", async () => {
+  const request = await open("sync-stale-read");
+  const posted = await slack.waitFor("chat.postMessage", succeeded("sync-stale-read"));
+  await sync.idle();
+  const slow = slowReader();
+  try {
+    slow.sync.queue(request.id);
+    await slow.hasRead;
+    // A change without a decision: this instance shows it while the slow one still holds "pending".
+    await approvals.cancel(request.id, "withdrawn");
+    await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+    await sync.idle();
+    slow.resume();
+    await slow.sync.idle();
+    const updates = (await slack.calls("chat.update")).filter((c) => c.args.ts === posted.ts);
+    assert.deepEqual(updates.map((c) => /cancelled/.test(c.args.text)), [true], "one update, to cancelled");
+  } finally {
+    slow.sync.close();
+  }
+});
+
+test("a decision made while the request is read is shown whole: never pending with all its approvals", async () => {
+  const request = await open("sync-torn-read", { requiredApprovals: 2 });
+  const posted = await slack.waitFor("chat.postMessage", succeeded("sync-torn-read"));
+  await approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" });
+  await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+  await sync.idle();
+  sync.close();
+  const slow = slowReader();
+  try {
+    slow.sync.queue(request.id);
+    await slow.hasRead;
+    // The last approval, with the status it brings, lands between the slow reader's reads.
+    await approvals.decide({ requestId: request.id, person: { ...alice, email: "bob@example.com" }, action: "approve", via: "web" });
+    slow.resume();
+    await slow.sync.idle();
+    const updates = (await slack.calls("chat.update")).filter((c) => c.args.ts === posted.ts).map((c) => JSON.stringify(c.args.blocks));
+    assert.equal(updates.length, 2, "approved so far by alice, then approved");
+    assert.match(updates[1], /\*Approved\* by alice@example.com \(web, once\), bob@example.com \(web, once\)/);
+  } finally {
+    slow.sync.close();
+  }
 });
 
 test("errors and rate limits: the post is retried with backoff and after Retry-After; deciding never waits for Slack", async () => {

@@ -7,7 +7,7 @@ import { heldByOther, LEASE_MS, versionOf, type Version } from "./lease";
 import type { SlackMessageStore } from "./message-store";
 import { describeSlackError, retryDelay } from "./retry";
 import type { SlackRollupStore } from "./rollup-store";
-import { PostThrottle } from "./throttle";
+import { ownMessage } from "./throttle";
 
 export interface SlackSyncOptions {
   client: webApi.WebClient;
@@ -43,7 +43,6 @@ export class SlackSync {
   readonly #jobs = new Map<string, { again: boolean; done: Promise<void> }>();
   /** A rate limit holds every call until Slack's Retry-After has passed, not only the one that met it. */
   #notBefore = 0;
-  readonly #throttle = new PostThrottle();
   #closed = false;
   #unsubscribe: (() => void) | undefined;
   #sweep: NodeJS.Timeout | undefined;
@@ -119,16 +118,19 @@ export class SlackSync {
    * this loop does after each of its own, so a change heard anywhere meanwhile is shown too.
    */
   async #sync(requestId: string): Promise<void> {
-    const { approvals, messages, client } = this.options;
+    const { messages, client } = this.options;
     /** The message as this instance holds it while waiting to try again. */
     let held: Version | undefined;
     for (let attempt = 1; !this.#closed; attempt++) {
       await this.#rateLimit();
-      const request = await approvals.get(requestId);
-      if (!request) return;
-      const decisions = await approvals.decisions(requestId);
-      const shown = shownOf(request, decisions);
+      // The message before the request: whoever wrote the version read here had read the request
+      // before, and a claim fails if anyone writes after; so what is shown is never older than what
+      // another instance showed (read the other way round, an update could go back a state).
       const message = await messages.get(requestId);
+      const read = await this.#read(requestId);
+      if (!read) return;
+      const { request, decisions } = read;
+      const shown = shownOf(request, decisions);
       if (message && heldByOther(message, held)) return;
       if (message?.state === "rolled_up") return this.#queueRollup(message.channel, request.agentId);
       if (message?.state === "sent" && message.shown === shown) return;
@@ -147,7 +149,7 @@ export class SlackSync {
         hold = await messages.claim(message, attempt);
       } else {
         // First time here: a message of its own or a place in the agent's summary, weighed one request at a time.
-        const first = await messages.first(request, channel, (waiting) => this.#throttle.ownMessage(request.agentId, waiting));
+        const first = await messages.first(request, channel, ownMessage);
         if (first?.state === "rolled_up") {
           this.#queueRollup(channel, request.agentId);
           return this.#changed(requestId);
@@ -183,15 +185,33 @@ export class SlackSync {
     }
   }
 
+  /**
+   * The request and its decisions as they were at one moment. A decision and the status it brings
+   * are written together, but read apart they could show a state the request was never in (still
+   * pending, with all the approvals it needs); so the decisions are read on both sides of the
+   * request, and all again if one came in between.
+   */
+  async #read(requestId: string): Promise<{ request: AccessRequest; decisions: RequestDecision[] } | undefined> {
+    const { approvals } = this.options;
+    for (let before = await approvals.decisions(requestId); ; ) {
+      const request = await approvals.get(requestId);
+      if (!request) return undefined;
+      const decisions = await approvals.decisions(requestId);
+      if (decisions.length === before.length) return { request, decisions };
+      before = decisions;
+    }
+  }
+
   /** Keeps an agent's summary counting its rolled-up requests that are still pending, under a hold as #sync; a finished one is left as it is. */
   async #syncRollup(channel: string, agentId: string): Promise<void> {
     const { messages, rollups, client } = this.options;
     let held: Version | undefined;
     for (let attempt = 1; !this.#closed; attempt++) {
       await this.#rateLimit();
+      // The summary before its count, as in #sync: a count read after another instance's write is never older than the one it showed.
+      const rollup = await rollups.get(channel, agentId);
       const waiting = await messages.rolledUpPending(agentId, channel);
       const shown = String(waiting);
-      const rollup = await rollups.get(channel, agentId);
       if (rollup && heldByOther(rollup, held)) return;
       // Once it said none are waiting, the next burst gets a new summary, at the bottom of the channel.
       const current = rollup?.ts && rollup.postedChannel && rollup.shown !== "0" ? { ts: rollup.ts, channel: rollup.postedChannel } : undefined;

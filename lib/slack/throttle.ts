@@ -12,30 +12,22 @@ export const POST_INTERVAL_MS = 5_000;
 /** An agent running a few statements side by side is not a burst: each still gets its buttons in Slack. */
 export const OWN_AT_ONCE = 3;
 
-/** What the store says about the agent's other pending requests. */
+/** What the store says about the agent's other requests (lib/slack/message-store.ts's first(), under the agent's lock). */
 export interface Waiting {
   /** Pending requests of the agent with a message of their own (any channel). */
   own: number;
   /** Pending requests of the agent rolled up into its summary in this request's channel. */
   rolledUp: number;
+  /** When the agent's newest request with a message of its own (any channel, pending or not) was made, in ms; undefined if none. */
+  lastOwnAt: number | undefined;
 }
 
 /**
- * When each agent last got a message of its own; in memory, so after a restart one more may be
- * posted, and with several instances each keeps its own interval (the counts it weighs, and so
- * OWN_AT_ONCE and the summary, are the store's and shared: lib/slack/message-store.ts's first()).
+ * Whether the agent's new request gets a message of its own. Everything weighed is the store's, not
+ * one instance's memory: with several instances, an instance that has not posted for the agent yet
+ * must not take a burst for the agent's first requests (nor must an instance just restarted).
  */
-export class PostThrottle {
-  readonly #lastPost = new Map<string, number>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** Whether the agent's new request gets a message of its own; if it does, that counts as the agent's post. */
-  ownMessage(agentId: string, waiting: Waiting): boolean {
-    const now = this.now();
-    const last = this.#lastPost.get(agentId);
-    const own = waiting.rolledUp === 0 && (waiting.own < OWN_AT_ONCE || last === undefined || now - last >= POST_INTERVAL_MS);
-    if (own) this.#lastPost.set(agentId, now);
-    return own;
-  }
+export function ownMessage(waiting: Waiting, now = Date.now()): boolean {
+  const { own, rolledUp, lastOwnAt } = waiting;
+  return rolledUp === 0 && (own < OWN_AT_ONCE || lastOwnAt === undefined || now - lastOwnAt >= POST_INTERVAL_MS);
 }

@@ -40,6 +40,27 @@ export async function startAirlockWithSlack(slack: SlackStandIn, dataDir: string
   });
 }
 
+/**
+ * `count` instances as users run them on one store (AIRLOCK_STORE_URL), each with its own data dir
+ * under `dir`, all on one Slack (the stand-in: one channel, one signing secret). Agents use the
+ * first instance's development IdP everywhere, as they would one external issuer.
+ */
+export async function startSlackInstances(slack: SlackStandIn, dir: string, options: { count: number; storeUrl: string; policy: string }): Promise<RunningAirlock[]> {
+  const on = (n: number, env: Record<string, string> = {}) =>
+    startAirlockWithSlack(slack, path.join(dir, `instance-${n}`), { policy: options.policy, env: { AIRLOCK_STORE_URL: options.storeUrl, AIRLOCK_INSTANCE_NAME: `instance-${n}`, ...env } });
+  const first = await on(1);
+  const issuer = { AGENT_OIDC_ISSUER: `${first.url}/oidc`, AGENT_CLIENT_IDS: "reporting-agent,ops-agent" };
+  // The others start side by side: they migrate the store one after another, under its lock.
+  const others = await Promise.allSettled(Array.from({ length: options.count - 1 }, (_, i) => on(i + 2, issuer)));
+  const started = [first, ...others.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []))];
+  const failed = others.find((o) => o.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
 export { connectAgent } from "../support/server-agent";
 
 /** The server's store, read-only, to check what a click did or did not change. */

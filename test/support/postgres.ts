@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import pg from "pg";
 import { findPostgresBin } from "../../scripts/postgres-bin.mjs";
 import { makeTempDir } from "./temp-dir";
 
@@ -60,6 +61,17 @@ export async function startPostgres(options: { auth?: "scram-sha-256" | "md5" | 
       temp.remove();
     },
   };
+}
+
+/** Runs `sql` as the superuser on the server's `postgres` database: a table for agents to change, a database for a store. */
+export async function adminQuery(server: TestPostgres, sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
 }
 
 function postgresBin(): string {

@@ -18,9 +18,12 @@ export async function proxyPort(airlock: RunningAirlock): Promise<number> {
   return health.proxy.port;
 }
 
-/** An agent connected through the server's proxy, with the notices it is sent. */
-export async function connectAgent(airlock: RunningAirlock, resource = "demo", agent = "reporting-agent"): Promise<{ client: pg.Client; notices: string[] }> {
-  const client = new pg.Client({ host: "127.0.0.1", port: await proxyPort(airlock), user: agent, password: await agentToken(airlock, agent), database: resource });
+/**
+ * An agent connected through the server's proxy, with the notices it is sent. Its token comes from
+ * `issuer`'s development IdP: the server itself, or the one instance all instances on a store trust.
+ */
+export async function connectAgent(airlock: RunningAirlock, resource = "demo", agent = "reporting-agent", issuer = airlock): Promise<{ client: pg.Client; notices: string[] }> {
+  const client = new pg.Client({ host: "127.0.0.1", port: await proxyPort(airlock), user: agent, password: await agentToken(issuer, agent), database: resource });
   const notices: string[] = [];
   client.on("notice", (n) => notices.push(n.message ?? ""));
   client.on("error", () => undefined);

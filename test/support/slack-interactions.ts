@@ -32,6 +32,10 @@ export async function postSigned(airlockUrl: string, body: string, options: Post
   });
 }
 
+/** Slack gives every interaction its own trigger id, and Airlock's replay guard keys on it: two clicks in one millisecond must differ. */
+let interactions = 0;
+const triggerId = (userId: string) => `${Date.now()}.${++interactions}.${userId}`;
+
 interface Button {
   action_id: string;
   value: string;
@@ -55,7 +59,7 @@ export function buttonClick(posted: SlackCall, userId: string, button: Button): 
     api_app_id: "A0AIRLOCK",
     token: "legacy-verification-token",
     container: { type: "message", message_ts: posted.ts, channel_id: posted.channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.1.${userId}`,
+    trigger_id: triggerId(userId),
     team: { id: "T0STANDIN", domain: "stand-in" },
     channel: { id: posted.channel, name: "approvals" },
     message: { type: "message", ts: posted.ts, text: posted.args.text, blocks: posted.args.blocks },
@@ -73,7 +77,7 @@ export function denySubmission(opened: SlackCall, userId: string, reason: string
     user: { id: userId, username: userId.toLowerCase(), team_id: "T0STANDIN" },
     api_app_id: "A0AIRLOCK",
     token: "legacy-verification-token",
-    trigger_id: `${Date.now()}.2.${userId}`,
+    trigger_id: triggerId(userId),
     view: { ...view, id: "V0DENY", team_id: "T0STANDIN", state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } } },
   };
 }

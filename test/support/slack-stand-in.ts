@@ -70,6 +70,23 @@ export class SlackStandInClient {
     await fetch(`${this.url}${CONTROL}/fail`, { method: "POST", body: JSON.stringify(rule) });
   }
 
+  /**
+   * Resolves once no call has come for `quietMs`: after a change, every instance that heard it has
+   * had its say, so counts taken then are final (nothing later could add a call).
+   */
+  async settled(quietMs = 1_000, timeoutMs = 15_000): Promise<SlackCall[]> {
+    const deadline = Date.now() + timeoutMs;
+    let calls = await this.calls();
+    let since = Date.now();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await this.calls();
+      if (now.length !== calls.length) [calls, since] = [now, Date.now()];
+      else if (Date.now() - since >= quietMs) return calls;
+      if (Date.now() > deadline) throw new Error(`Slack calls did not stop within ${timeoutMs} ms (${calls.length} so far)`);
+    }
+  }
+
   /** The first call of `method` that satisfies `test`, once it has been made. */
   async waitFor(method: string, test: (call: SlackCall) => boolean = () => true, timeoutMs = 15_000): Promise<SlackCall> {
     const deadline = Date.now() + timeoutMs;

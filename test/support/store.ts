@@ -1,6 +1,5 @@
-import pg from "pg";
 import { openStore, type Dialect, type Store } from "../../lib/db/client";
-import { startPostgres, type TestPostgres } from "./postgres";
+import { adminQuery, startPostgres, type TestPostgres } from "./postgres";
 import { makeTempDir } from "./temp-dir";
 
 export interface TestStore {
@@ -31,15 +30,7 @@ let databases = 0;
 
 /** A fresh, migrated store in a new database on `server`: each test its own, one server for the file. */
 export async function openTestPostgresStore(server: TestPostgres): Promise<TestStore> {
-  const name = `airlock_store_${process.pid}_${++databases}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = storeUrl(server, name);
+  const url = await createStoreDatabase(server);
   const dir = makeTempDir("store");
   const store = await openStore({ dataDir: dir.path, url, migrationsFolder: "drizzle" });
   return {
@@ -51,6 +42,13 @@ export async function openTestPostgresStore(server: TestPostgres): Promise<TestS
       dir.remove();
     },
   };
+}
+
+/** A new, empty database on `server` (AIRLOCK_STORE_URL for Airlock processes to share and migrate): its URL. */
+export async function createStoreDatabase(server: TestPostgres): Promise<string> {
+  const name = `airlock_store_${process.pid}_${++databases}`;
+  await adminQuery(server, `create database ${name}`);
+  return storeUrl(server, name);
 }
 
 export function storeUrl(server: TestPostgres, database: string): string {
