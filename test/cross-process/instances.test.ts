@@ -19,10 +19,10 @@ import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { pendingRequest } from "../support/pending-request";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
-import { callServerAction } from "../support/server-actions";
 import { storeUrl } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
+import { agentOnProxy, percentile, personOn } from "./people-and-agents";
 
 const ROUNDS = 20;
 
@@ -32,7 +32,7 @@ let b: RunningAirlock;
 let store: Store;
 /** Reads only (this test's view of the store); every decision is B's. */
 let approvals: ApprovalService;
-let aliceOnB: string;
+let aliceOnB: ReturnType<typeof personOn>;
 const dir = makeTempDir("instances");
 
 before(async () => {
@@ -66,7 +66,7 @@ before(async () => {
   });
   store = await openStore({ dataDir: dir.path, url: shared.AIRLOCK_STORE_URL });
   approvals = new ApprovalService(store, new GrantStore(store));
-  aliceOnB = await signInOverHttp(b.url, "alice@example.com");
+  aliceOnB = personOn(b, await signInOverHttp(b.url, "alice@example.com"));
 });
 after(async () => {
   await store?.close();
@@ -78,27 +78,7 @@ after(async () => {
 
 /** An agent on an instance's proxy with a token from A's issuer, with the notices it is sent. */
 async function agentOn(instance: RunningAirlock) {
-  const client = new pg.Client({ host: "127.0.0.1", port: await proxyPort(instance), user: "reporting-agent", password: await agentToken(a), database: "pg" });
-  const notices: string[] = [];
-  client.on("notice", (n) => notices.push(n.message ?? ""));
-  client.on("error", () => undefined);
-  await client.connect();
-  return { client, notices };
-}
-
-function decideOnB(requestId: string, decision: string, reason?: string): Promise<string> {
-  return callServerAction(b, aliceOnB, "decideRequest", `/requests/${requestId}`, { requestId, decision, ...(reason ? { reason } : {}) });
-}
-
-async function pageOnB(url: string): Promise<string> {
-  const res = await fetch(new URL(url, b.url), { headers: { cookie: aliceOnB } });
-  assert.equal(res.status, 200, url);
-  return res.text();
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return agentOnProxy(await proxyPort(instance), await agentToken(a));
 }
 
 test("held on A, queued on B, decided on B: A releases or refuses it", async () => {
@@ -106,8 +86,8 @@ test("held on A, queued on B, decided on B: A releases or refuses it", async () 
   try {
     const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
     const request = await pendingRequest(approvals);
-    assert.ok((await pageOnB("/")).includes(request.id), "B's queue shows A's hold");
-    assert.match(await decideOnB(request.id, "deny", "not today"), /Request denied/);
+    assert.ok((await aliceOnB.page("/")).includes(request.id), "B's queue shows A's hold");
+    assert.match(await aliceOnB.decide(request.id, "deny", "not today"), /Request denied/);
     await refused;
 
     const latencies: number[] = [];
@@ -115,7 +95,7 @@ test("held on A, queued on B, decided on B: A releases or refuses it", async () 
       const sql = `update counters set n = n + 1 where id = ${i + 2}`;
       const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
       const pending = await pendingRequest(approvals, sql);
-      assert.match(await decideOnB(pending.id, "approve:once"), /Request approved/);
+      assert.match(await aliceOnB.decide(pending.id, "approve:once"), /Request approved/);
       const { rows, at } = await result;
       assert.equal(rows, 1);
       latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
@@ -133,19 +113,19 @@ test("a grant approved on B covers A's statements; revoked on B, A's next one is
     const sql = "update counters set n = n + 1 where id = 50";
     const first = client.query(sql);
     const request = await pendingRequest(approvals, sql);
-    assert.match(await decideOnB(request.id, "approve:900000"), /Request approved/);
+    assert.match(await aliceOnB.decide(request.id, "approve:900000"), /Request approved/);
     await first;
     const grantId = (await approvals.get(request.id))!.grantId!;
     assert.ok(grantId, "a grant was made");
     assert.equal((await client.query(sql)).rowCount, 1, "the grant covers the next one on A, unheld");
 
-    await callServerAction(b, aliceOnB, "revokeGrant", "/grants", { grantId });
+    await aliceOnB.revoke(grantId);
     for (let i = 0; i < 100 && !notices.some((n) => n.includes(grantId)); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(notices.some((n) => n.includes(grantId) && n.includes("revoked by alice@example.com")), notices.join("\n"));
     const held = client.query(sql);
     const again = await pendingRequest(approvals, sql);
     assert.notEqual(again.id, request.id, "held again after the revocation");
-    assert.match(await decideOnB(again.id, "approve:once"), /Request approved/);
+    assert.match(await aliceOnB.decide(again.id, "approve:once"), /Request approved/);
     await held;
   } finally {
     await client.end();
@@ -160,7 +140,7 @@ test("access asked for on A's agent API, waited on at B's, approved on B: the wa
   assert.ok(asked.ok && request.status === "pending", JSON.stringify(request));
   const waited = fetch(`${b.url}/api/v1/access-requests/${request.id}?wait=20`, { headers }).then(async (res) => ({ ok: res.ok, body: (await res.json()) as { status: string }, at: Date.now() }));
   await new Promise((r) => setTimeout(r, 300)); // the long-poll is waiting on B
-  assert.match(await decideOnB(request.id, "approve:600000"), /Request approved/);
+  assert.match(await aliceOnB.decide(request.id, "approve:600000"), /Request approved/);
   const { ok, body } = await waited;
   assert.ok(ok);
   assert.equal(body.status, "approved");
@@ -177,7 +157,7 @@ test("B's Sessions page lists A's agent connections under A's name", async () =>
   try {
     let html = "";
     for (let i = 0; i < 60 && !html.includes("instance-a"); i++) {
-      html = await pageOnB("/sessions");
+      html = await aliceOnB.page("/sessions");
       if (!html.includes("instance-a")) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(html.includes("instance-a") && html.includes("reporting-agent"), "A's session with A's name");
@@ -191,7 +171,9 @@ test("both instances append to one audit chain, and it verifies", async () => {
   assert.equal(verdict.ok, true, JSON.stringify(verdict));
 });
 
-test("A killed with an agent waiting: B cancels its hold with the reason, and serves on", async () => {
+test("A killed with an agent waiting: B cancels its hold with the reason, and the agent carries on at B", async () => {
+  // Its token first: A's development IdP issued it, and A is about to go (B has A's keys cached).
+  const token = await agentToken(a);
   const { client } = await agentOn(a);
   // A delete: the update grant made above does not cover it.
   const sql = "delete from counters where id = 99";
@@ -206,5 +188,13 @@ test("A killed with an agent waiting: B cancels its hold with the reason, and se
   }
   assert.equal(ended?.status, "cancelled");
   assert.match(ended?.outcomeReason ?? "", /stopped|gone/i);
-  assert.ok(!(await pageOnB("/")).includes(`href="/requests/${request.id}"`) || (await approvals.pendingCount()) === 0, "no ghost in B's queue");
+  assert.match(await aliceOnB.page(`/requests/${request.id}`), /stopped while the agent was waiting/, "the request page says why it ended");
+  // The agent reconnects to B, with the same token, and carries on.
+  const again = await agentOnProxy(await proxyPort(b), token);
+  try {
+    assert.equal((await again.client.query("select n from counters where id = 1")).rowCount, 1);
+  } finally {
+    await again.client.end();
+  }
+  assert.ok(!(await aliceOnB.page("/")).includes(`href="/requests/${request.id}"`) || (await approvals.pendingCount()) === 0, "no ghost in B's queue");
 });

@@ -17,10 +17,10 @@ import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { pendingRequest } from "../support/pending-request";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken } from "../support/server-agent";
-import { callServerAction } from "../support/server-actions";
 import { startStandaloneProxy, type StandaloneProxy } from "../support/standalone-proxy";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
+import { agentOnProxy, percentile, personOn } from "./people-and-agents";
 
 const INSTANCE = "proxy-b";
 const ROUNDS = 20;
@@ -32,7 +32,7 @@ let store: Store;
 /** Reads only (this test's view of the store); every decision is the dashboard's. */
 let approvals: ApprovalService;
 let grants: GrantStore;
-let alice: string;
+let alice: ReturnType<typeof personOn>;
 let policy: string;
 const dir = makeTempDir("cross-process");
 
@@ -63,7 +63,7 @@ before(async () => {
   store = await openStore({ dataDir: airlock.dataDir });
   grants = new GrantStore(store);
   approvals = new ApprovalService(store, grants);
-  alice = await signInOverHttp(airlock.url, "alice@example.com");
+  alice = personOn(airlock, await signInOverHttp(airlock.url, "alice@example.com"));
 });
 after(async () => {
   await store?.close();
@@ -75,27 +75,7 @@ after(async () => {
 
 /** An agent on the standalone proxy, with the notices it is sent. */
 async function agentOnStandalone() {
-  const client = new pg.Client({ host: "127.0.0.1", port: proxy.port, user: "reporting-agent", password: await agentToken(airlock), database: "pg" });
-  const notices: string[] = [];
-  client.on("notice", (n) => notices.push(n.message ?? ""));
-  client.on("error", () => undefined);
-  await client.connect();
-  return { client, notices };
-}
-
-function decide(requestId: string, decision: string, reason?: string): Promise<string> {
-  return callServerAction(airlock, alice, "decideRequest", `/requests/${requestId}`, { requestId, decision, ...(reason ? { reason } : {}) });
-}
-
-async function page(url: string): Promise<string> {
-  const res = await fetch(new URL(url, airlock.url), { headers: { cookie: alice } });
-  assert.equal(res.status, 200, url);
-  return res.text();
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return agentOnProxy(proxy.port, await agentToken(airlock));
 }
 
 test("held on the standalone proxy, queued on the dashboard, approved or denied there: released or refused", async () => {
@@ -103,8 +83,8 @@ test("held on the standalone proxy, queued on the dashboard, approved or denied 
   try {
     const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
     const request = await pendingRequest(approvals);
-    assert.ok((await page("/")).includes(request.id), "the dashboard's queue shows the standalone proxy's hold");
-    assert.match(await decide(request.id, "deny", "not today"), /Request denied/);
+    assert.ok((await alice.page("/")).includes(request.id), "the dashboard's queue shows the standalone proxy's hold");
+    assert.match(await alice.decide(request.id, "deny", "not today"), /Request denied/);
     await refused;
 
     // decision → result: from the dashboard's committed decision (its decidedAt) to the agent having its rows.
@@ -114,7 +94,7 @@ test("held on the standalone proxy, queued on the dashboard, approved or denied 
       // Timed as the rows arrive, not when the action's own response (rendered after) is read.
       const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
       const pending = await pendingRequest(approvals, sql);
-      assert.match(await decide(pending.id, "approve:once"), /Request approved/);
+      assert.match(await alice.decide(pending.id, "approve:once"), /Request approved/);
       const { rows, at } = await result;
       assert.equal(rows, 1);
       latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
@@ -132,18 +112,18 @@ test("a grant approved on the dashboard covers the standalone proxy's statements
     const sql = "update counters set n = n + 1 where id = 50";
     const first = client.query(sql);
     const request = await pendingRequest(approvals, sql);
-    assert.match(await decide(request.id, "approve:900000"), /Request approved/);
+    assert.match(await alice.decide(request.id, "approve:900000"), /Request approved/);
     await first;
     const grantId = (await approvals.get(request.id))!.grantId!;
     assert.ok(grantId);
     assert.equal((await client.query("update counters set n = n + 1 where id = 51")).rowCount, 1, "covered by the grant, not held");
 
-    await callServerAction(airlock, alice, "revokeGrant", "/grants", { grantId });
+    await alice.revoke(grantId);
     for (let i = 0; i < 100 && !notices.some((n) => n.includes(grantId)); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(notices.some((n) => n.includes(`grant ${grantId}`) && n.includes("was revoked by alice@example.com")), notices.join("\n"));
     const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 52"), /revoked/);
     const heldAgain = await pendingRequest(approvals, "update counters set n = n + 1 where id = 52");
-    assert.match(await decide(heldAgain.id, "deny", "revoked"), /Request denied/);
+    assert.match(await alice.decide(heldAgain.id, "deny", "revoked"), /Request denied/);
     await refused;
   } finally {
     await client.end();
@@ -155,7 +135,7 @@ test("the Sessions page lists the standalone proxy's connections with its instan
   try {
     let html = "";
     for (let i = 0; i < 50 && !html.includes(INSTANCE); i++) {
-      html = await page("/sessions");
+      html = await alice.page("/sessions");
       if (!html.includes(INSTANCE)) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(html.includes(INSTANCE), "the instance's name is shown");
@@ -163,10 +143,10 @@ test("the Sessions page lists the standalone proxy's connections with its instan
   } finally {
     await client.end();
   }
-  let html = await page("/sessions");
+  let html = await alice.page("/sessions");
   for (let i = 0; i < 50 && html.includes(INSTANCE); i++) {
     await new Promise((r) => setTimeout(r, 100));
-    html = await page("/sessions");
+    html = await alice.page("/sessions");
   }
   assert.ok(!html.includes(INSTANCE), "gone once the connection ends");
 });
