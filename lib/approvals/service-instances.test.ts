@@ -7,7 +7,7 @@ import { EventBus, type AirlockEvent } from "../events/bus";
 import { GrantStore } from "./grants";
 import { TooManyPendingError } from "./pending-cap";
 import type { Decider } from "./people";
-import { ApprovalService, type ApprovalOptions } from "./service";
+import { ApprovalService, WAITS_RECHECKED_MS, type ApprovalOptions } from "./service";
 import { heldUpdate } from "./testing";
 
 // Instances of Airlock sharing one PostgreSQL store: each its own Store (its own pool), as two
@@ -182,3 +182,14 @@ async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.ok(check(), what);
 }
+
+test("an event lost between instances (separate buses here) delays no one for long: what is waited on is read again", async () => {
+  const [a, b] = [await instance(), await instance()];
+  const r = await a.approvals.open(heldUpdate({ sessionId: "lost-event" }));
+  const started = Date.now();
+  const outcome = a.approvals.outcome(r.id);
+  await b.approvals.decide({ requestId: r.id, person: alice, action: "approve", grant: "once", via: "web" });
+  assert.equal((await outcome).status, "approved");
+  const waited = Date.now() - started;
+  assert.ok(waited <= WAITS_RECHECKED_MS + 2_000, `heard after ${waited} ms`);
+});

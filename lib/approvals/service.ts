@@ -24,6 +24,9 @@ export type DecideResult =
   | { ok: true; request: AccessRequest; finished: boolean }
   | { ok: false; code: "not_found" | "forbidden" | "already_decided" | "duplicate" | "invalid"; message: string };
 
+/** How often requests someone waits on here are read again, whatever the bus says. */
+export const WAITS_RECHECKED_MS = 5_000;
+
 export type Refusal = Extract<DecideResult, { ok: false }>;
 
 /** Requests of one agent or one resource. */
@@ -69,6 +72,7 @@ export class ApprovalService {
   readonly #waiters = new Map<string, Array<(outcome: Outcome) => void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #unsubscribe: (() => void) | undefined;
+  readonly #recheck: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
@@ -82,6 +86,11 @@ export class ApprovalService {
       if (!this.#waiters.has(event.requestId) && !this.#timers.has(event.requestId)) return;
       void this.#settle(event.requestId);
     });
+    // The bus may lose an event (a dropped connection to the store): what is waited on is read again now and then.
+    this.#recheck = setInterval(() => {
+      for (const id of this.#waiters.keys()) void this.#settle(id);
+    }, WAITS_RECHECKED_MS);
+    this.#recheck.unref();
   }
 
   /** Opens a pending request; throws TooManyPendingError when the agent already has its most. */
@@ -241,6 +250,7 @@ export class ApprovalService {
 
   /** Stops the expiry timers (shutdown); pending requests are settled at the next start. */
   close(): void {
+    clearInterval(this.#recheck);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#unsubscribe?.();
