@@ -6,7 +6,6 @@ import { AuditLog } from "../lib/audit/log";
 import { GrantStore } from "../lib/approvals/grants";
 import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
-import { tightenTree } from "../lib/data-dir";
 import type { Store } from "../lib/db/client";
 import { sharedMaskKey } from "../lib/masking/mask-key";
 import { Maskers } from "../lib/masking/maskers";
@@ -103,11 +102,6 @@ export async function startConfiguredProxy(options: {
   if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs });
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
-  // Embedded databases start in the background so the first agent rarely waits.
-  upstreams
-    .warm(options.policy().resources.values())
-    .then(() => tightenTree(config.dataDir))
-    .catch((err: unknown) => log.error("starting embedded databases failed", { err }));
   const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim, clientIds: options.agentClientIds });
   const server = await startProxyServer({
     host: config.host,

@@ -1,9 +1,10 @@
+import { tightenTree } from "../../lib/data-dir";
 import type { Resource } from "../../lib/policy/policy-file";
 import { PgliteHost, type PgliteHostOptions } from "./pglite-host";
 import { connectPostgres } from "./postgres";
 import type { Upstream } from "./upstream";
 
-/** Opens the upstream for a resource: the embedded PGlite database or a PostgreSQL server. */
+/** Opens the upstream for a resource: the embedded PGlite database (started at its first connection) or a PostgreSQL server. */
 export class Upstreams {
   readonly #pglite = new Map<string, PgliteHost>();
 
@@ -17,11 +18,6 @@ export class Upstreams {
     return connectPostgres(resource.url, params);
   }
 
-  /** Starts the embedded databases now, so the first agent does not wait for them. */
-  async warm(resources: Iterable<Resource>): Promise<void> {
-    await Promise.all([...resources].filter((r) => r.url.startsWith("pglite://")).map((r) => this.#pgliteHost(r.url).ready));
-  }
-
   async close(): Promise<void> {
     await Promise.all([...this.#pglite.values()].map((host) => host.close()));
     this.#pglite.clear();
@@ -30,7 +26,13 @@ export class Upstreams {
   #pgliteHost(url: string): PgliteHost {
     const name = url.slice("pglite://".length);
     let host = this.#pglite.get(name);
-    if (!host) this.#pglite.set(name, (host = new PgliteHost(this.dataDir, name, this.pglite)));
+    if (!host) {
+      // Started on first use, not at boot: an Airlock whose agents never touch the demo never pays its memory.
+      host = new PgliteHost(this.dataDir, name, this.pglite);
+      this.#pglite.set(name, host);
+      // PGlite makes its files world-readable whatever the umask (see tightenTree).
+      host.ready.then(() => tightenTree(this.dataDir)).catch(() => undefined);
+    }
     return host;
   }
 }
