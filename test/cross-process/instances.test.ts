@@ -41,6 +41,7 @@ before(async () => {
   await admin.connect();
   await admin.query("create database airlock_store");
   await admin.query("create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 100) g");
+  await admin.query("create table contacts (id int primary key, email text); insert into contacts values (1, 'dana@example.com')");
   await admin.end();
   const policy = path.join(dir.path, "airlock.policy.yaml");
   fs.writeFileSync(
@@ -49,7 +50,7 @@ before(async () => {
       "resources:",
       `  pg: { type: postgres, url: "${server.url}" }`,
       "rules:",
-      "  - { name: agents-read, match: { groups: [agents], kinds: [select] }, action: allow }",
+      "  - { name: agents-read, match: { groups: [agents], kinds: [select] }, action: allow, mask: { columns: [\"*.email\"], strategy: hash } }",
       "  - name: agents-write",
       "    match: { groups: [agents], kinds: [update, delete] }",
       "    action: review",
@@ -164,6 +165,22 @@ test("B's Sessions page lists A's agent connections under A's name", async () =>
   } finally {
     await client.end();
   }
+});
+
+test("what must agree is shared: a hash mask gives one value on both, and a session signed in on A is good on B", async () => {
+  const masked = async (instance: RunningAirlock) => {
+    const { client } = await agentOn(instance);
+    try {
+      return (await client.query("select email from contacts where id = 1")).rows[0].email as string;
+    } finally {
+      await client.end();
+    }
+  };
+  const [onA, onB] = [await masked(a), await masked(b)];
+  assert.notEqual(onA, "dana@example.com", "masked");
+  assert.equal(onA, onB, "one masking key for both instances");
+  const fromA = personOn(b, await signInOverHttp(a.url, "bob@example.com"));
+  assert.match(await fromA.page("/grants"), /bob@example\.com/, "B reads the session A made (one session secret)");
 });
 
 test("both instances append to one audit chain, and it verifies", async () => {
