@@ -21,6 +21,8 @@ export function openSqliteStore(dataDir: string, migrationsFolder?: string): Sto
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
+  // Statement journals and sorts in memory: a multi-row write otherwise makes (and unlinks) a temp file.
+  sqlite.pragma("temp_store = MEMORY");
   const db = drizzle(sqlite, { schema });
   if (migrationsFolder) migrate(db, { migrationsFolder });
   return sqliteStore(sqlite, file);
@@ -83,8 +85,9 @@ function sqliteSql(sqlite: Database.Database): Sql {
     return s;
   };
   return {
-    all: async <T>(text: string, params: readonly SqlValue[] = []) => statement(text).all(...params) as T[],
-    get: async <T>(text: string, params: readonly SqlValue[] = []) => statement(text).get(...params) as T | undefined,
-    run: async (text: string, params: readonly SqlValue[] = []) => statement(text).run(...params).changes,
+    // An array binds as its values, without spreading it into arguments (a batch may bind thousands).
+    all: async <T>(text: string, params: readonly SqlValue[] = []) => statement(text).all(params) as T[],
+    get: async <T>(text: string, params: readonly SqlValue[] = []) => statement(text).get(params) as T | undefined,
+    run: async (text: string, params: readonly SqlValue[] = []) => statement(text).run(params).changes,
   };
 }
