@@ -163,9 +163,9 @@ async function writeBatch(tx: Transaction, batch: Pending[], audit?: AuditLog): 
       starts.push([row.id, row.agentId, JSON.stringify(row.groups), row.resource, row.clientAddress ?? null, row.applicationName ?? null, row.startedAt.getTime()]);
     } else ends.push(row);
   }
-  await insertStatements(tx, statementRows);
+  await insertStatements(tx.sql, statementRows);
   // Starts before ends: a session that began and ended within the batch is ended once it exists.
-  await insertSessions(tx, starts);
+  await insertSessions(tx.sql, starts);
   for (const end of ends) await tx.sql.run(END_SESSION, [end.endedAt.getTime(), end.reason, end.id]);
   await audit?.appendWithin(tx, batch.map(auditEntry));
   return { sessions: starts.length + ends.length, statements: statementRows.length };

@@ -58,7 +58,7 @@ export class AuditLog {
       hash = rowHash(prevHash, row);
       rows.push([row.id, row.at, row.type, row.agentId, row.person, row.resource, row.sessionId, row.requestId, row.grantId, row.decision, row.sql, row.tables, row.data, row.source, prevHash, hash]);
     }
-    await insertRows(tx, rows);
+    await insertRows(tx.sql, rows);
     return rows.length;
   }
 }
