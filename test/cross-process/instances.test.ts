@@ -22,7 +22,7 @@ import { agentToken, proxyPort } from "../support/server-agent";
 import { storeUrl } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
-import { agentOnProxy, percentile, personOn } from "./people-and-agents";
+import { agentOnProxy, denyThenApproveRounds, percentile, personOn } from "./people-and-agents";
 
 const ROUNDS = 20;
 
@@ -85,23 +85,7 @@ async function agentOn(instance: RunningAirlock) {
 test("held on A, queued on B, decided on B: A releases or refuses it", async () => {
   const { client } = await agentOn(a);
   try {
-    const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
-    const request = await pendingRequest(approvals);
-    assert.ok((await aliceOnB.page("/")).includes(request.id), "B's queue shows A's hold");
-    assert.match(await aliceOnB.decide(request.id, "deny", "not today"), /Request denied/);
-    await refused;
-
-    const latencies: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const sql = `update counters set n = n + 1 where id = ${i + 2}`;
-      const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
-      const pending = await pendingRequest(approvals, sql);
-      assert.match(await aliceOnB.decide(pending.id, "approve:once"), /Request approved/);
-      const { rows, at } = await result;
-      assert.equal(rows, 1);
-      latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
-    }
-    console.log(`# decision on B → A's agent has its result, ${ROUNDS} rounds: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`);
+    const latencies = await denyThenApproveRounds("decision on B → A's agent has its result", client, approvals, aliceOnB, ROUNDS);
     assert.ok(percentile(latencies, 99) < 1000, `p99 ${percentile(latencies, 99)} ms`);
   } finally {
     await client.end();

@@ -1,7 +1,9 @@
 /** What the cross-process tests do as people (signed in on one Airlock) and as agents (on any proxy). */
 import assert from "node:assert/strict";
 import pg from "pg";
+import type { ApprovalService } from "../../lib/approvals/service";
 import type { RunningAirlock } from "../support/airlock-server";
+import { pendingRequest } from "../support/pending-request";
 import { callServerAction } from "../support/server-actions";
 
 /** An agent connected to a proxy on `port`, with the notices it is sent. */
@@ -34,4 +36,33 @@ export function personOn(airlock: RunningAirlock, cookie: string) {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+type Person = ReturnType<typeof personOn>;
+
+/**
+ * The agent's UPDATE held where it is connected and decided by `person` wherever they are signed
+ * in: first denied (the agent gets the reason), then approved `rounds` times. Prints and returns
+ * each round's time from the stored decision to the agent having its rows.
+ */
+export async function denyThenApproveRounds(label: string, client: pg.Client, approvals: ApprovalService, person: Person, rounds: number): Promise<number[]> {
+  const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
+  const request = await pendingRequest(approvals);
+  assert.ok((await person.page("/")).includes(request.id), "the queue shows the hold");
+  assert.match(await person.decide(request.id, "deny", "not today"), /Request denied/);
+  await refused;
+
+  const latencies: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const sql = `update counters set n = n + 1 where id = ${i + 2}`;
+    // Timed as the rows arrive, not when the action's own response (rendered after) is read.
+    const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
+    const pending = await pendingRequest(approvals, sql);
+    assert.match(await person.decide(pending.id, "approve:once"), /Request approved/);
+    const { rows, at } = await result;
+    assert.equal(rows, 1);
+    latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
+  }
+  console.log(`# ${label}, ${rounds} rounds: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
+  return latencies;
 }

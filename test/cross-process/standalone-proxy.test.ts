@@ -20,7 +20,7 @@ import { agentToken } from "../support/server-agent";
 import { startStandaloneProxy, type StandaloneProxy } from "../support/standalone-proxy";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
-import { agentOnProxy, percentile, personOn } from "./people-and-agents";
+import { agentOnProxy, denyThenApproveRounds, percentile, personOn } from "./people-and-agents";
 
 const INSTANCE = "proxy-b";
 const ROUNDS = 20;
@@ -81,25 +81,7 @@ async function agentOnStandalone() {
 test("held on the standalone proxy, queued on the dashboard, approved or denied there: released or refused", async () => {
   const { client } = await agentOnStandalone();
   try {
-    const refused = assert.rejects(client.query("update counters set n = n + 1 where id = 1"), /denied by alice@example.com: not today/);
-    const request = await pendingRequest(approvals);
-    assert.ok((await alice.page("/")).includes(request.id), "the dashboard's queue shows the standalone proxy's hold");
-    assert.match(await alice.decide(request.id, "deny", "not today"), /Request denied/);
-    await refused;
-
-    // decision → result: from the dashboard's committed decision (its decidedAt) to the agent having its rows.
-    const latencies: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const sql = `update counters set n = n + 1 where id = ${i + 2}`;
-      // Timed as the rows arrive, not when the action's own response (rendered after) is read.
-      const result = client.query(sql).then((r) => ({ rows: r.rowCount, at: Date.now() }));
-      const pending = await pendingRequest(approvals, sql);
-      assert.match(await alice.decide(pending.id, "approve:once"), /Request approved/);
-      const { rows, at } = await result;
-      assert.equal(rows, 1);
-      latencies.push(at - (await approvals.get(pending.id))!.decidedAt!.getTime());
-    }
-    console.log(`# dashboard decision → standalone proxy's agent has its result, ${ROUNDS} rounds: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
+    const latencies = await denyThenApproveRounds("dashboard decision → standalone proxy's agent has its result", client, approvals, alice, ROUNDS);
     assert.ok(percentile(latencies, 99) < 1000, `p99 ${percentile(latencies, 99)} ms`);
   } finally {
     await client.end();
