@@ -21,7 +21,7 @@ export function buildIfNeeded(): void {
   fs.utimesSync(BUILD_ID, started, started);
 }
 
-function newestMtime(entry: string): number {
+export function newestMtime(entry: string): number {
   if (!fs.existsSync(entry)) return 0;
   const stat = fs.statSync(entry);
   if (!stat.isDirectory()) return stat.mtimeMs;

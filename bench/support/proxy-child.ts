@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { buildProxyIfNeeded, PROXY_BUILD } from "../../scripts/build-proxy";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -31,7 +32,9 @@ export async function startProxyChild(options: {
   const policyPath = path.join(options.dataDir, "bench.policy.yaml");
   fs.writeFileSync(policyPath, options.policy);
 
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "proxy/standalone.ts"], {
+  // `npm run proxy` as users run it: compiled ahead, on plain node.
+  await buildProxyIfNeeded();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), PROXY_BUILD], {
     cwd: options.repoRoot,
     env: {
       ...process.env,

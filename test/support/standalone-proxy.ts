@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { buildProxyIfNeeded, PROXY_BUILD } from "../../scripts/build-proxy";
 
 export interface StandaloneProxy {
   port: number;
@@ -10,9 +11,10 @@ export interface StandaloneProxy {
 
 const STARTUP_TIMEOUT_MS = 60_000;
 
-/** `npm run proxy` as its own process beside a running Airlock (same data dir), on a free port. */
+/** `npm run proxy` as its own process beside a running Airlock (same data dir), on a free port: compiled, as users run it. */
 export async function startStandaloneProxy(dataDir: string, env: Record<string, string> = {}): Promise<StandaloneProxy> {
-  const child = spawn(process.execPath, ["--import", "tsx", "proxy/standalone.ts"], {
+  await buildProxyIfNeeded();
+  const child = spawn(process.execPath, [PROXY_BUILD], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PROXY_PORT: "0", ...env },
   });
