@@ -9,12 +9,14 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_AGENT,
   DEFAULT_MAX_STATEMENT_BYTES,
   DEFAULT_STARTUP_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS,
   loadConfig,
 } from "./config";
 
 test("the proxy's limits default to the named constants", () => {
   assert.deepEqual(loadConfig({}).proxyLimits, {
     startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
+    upstreamConnectTimeoutMs: DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS,
     idleSessionTimeoutMs: DEFAULT_IDLE_SESSION_TIMEOUT_MS,
     maxConnectionsPerAgent: DEFAULT_MAX_CONNECTIONS_PER_AGENT,
     maxConnections: DEFAULT_MAX_CONNECTIONS,
@@ -22,12 +24,14 @@ test("the proxy's limits default to the named constants", () => {
     maxBufferedBytesPerAgent: DEFAULT_MAX_BUFFERED_BYTES_PER_AGENT,
   });
   assert.equal(DEFAULT_STARTUP_TIMEOUT_MS, 15_000);
+  assert.equal(DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS, 10_000);
   assert.equal(DEFAULT_MAX_STATEMENT_BYTES, 4 * 1024 * 1024);
 });
 
 test("each limit is read from its setting", () => {
   const limits = loadConfig({
     AIRLOCK_STARTUP_TIMEOUT: "0.5",
+    AIRLOCK_UPSTREAM_CONNECT_TIMEOUT: "2s",
     AIRLOCK_IDLE_SESSION_TIMEOUT: "10m",
     AIRLOCK_MAX_CONNECTIONS_PER_AGENT: "3",
     AIRLOCK_MAX_CONNECTIONS: "7",
@@ -36,6 +40,7 @@ test("each limit is read from its setting", () => {
   }).proxyLimits;
   assert.deepEqual(limits, {
     startupTimeoutMs: 500,
+    upstreamConnectTimeoutMs: 2000,
     idleSessionTimeoutMs: 600_000,
     maxConnectionsPerAgent: 3,
     maxConnections: 7,

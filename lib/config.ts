@@ -13,6 +13,13 @@ import { parsePublicUrl } from "./public-url";
  */
 export const DEFAULT_STARTUP_TIMEOUT_MS = 15_000;
 /**
+ * How long the proxy gives a PostgreSQL target to accept a connection and log Airlock in (TCP,
+ * TLS, authentication, ReadyForQuery). Without a bound, a target that accepts TCP and never
+ * answers (a black hole, a hung server) kept the agent's connection waiting for ever. 10 s is far
+ * above a healthy login (milliseconds) and below the agent's own startup budget.
+ */
+export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS = 10_000;
+/**
  * A logged-in session that sends nothing (no statement running or held) for this long is ended.
  * Longer than connection pools keep idle connections between bursts (usually minutes), short
  * enough that an abandoned session gives back its slot and its database connection.
@@ -99,6 +106,8 @@ export interface Operations {
 /** What one agent, or all of them, may hold of the proxy. */
 export interface ProxyLimits {
   startupTimeoutMs: number;
+  /** A PostgreSQL target's whole login (connect, TLS, authentication) must finish within this. */
+  upstreamConnectTimeoutMs: number;
   /** 0: sessions may stay idle for ever. */
   idleSessionTimeoutMs: number;
   maxConnectionsPerAgent: number;
@@ -169,6 +178,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     },
     proxyLimits: {
       startupTimeoutMs: readSeconds(env, "AIRLOCK_STARTUP_TIMEOUT", DEFAULT_STARTUP_TIMEOUT_MS, false),
+      upstreamConnectTimeoutMs: readSeconds(env, "AIRLOCK_UPSTREAM_CONNECT_TIMEOUT", DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS, false),
       idleSessionTimeoutMs: readSeconds(env, "AIRLOCK_IDLE_SESSION_TIMEOUT", DEFAULT_IDLE_SESSION_TIMEOUT_MS, true),
       maxConnectionsPerAgent: readCount(env, "AIRLOCK_MAX_CONNECTIONS_PER_AGENT", DEFAULT_MAX_CONNECTIONS_PER_AGENT),
       maxConnections: readCount(env, "AIRLOCK_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),

@@ -154,7 +154,9 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     forget();
     idle?.close();
     const reason = idle?.ended?.message ?? ended;
-    holds.cancel("the agent disconnected");
+    // A held statement ends with its session, and its request says why: approving it later must
+    // not look possible, and "the agent disconnected" would blame the agent for a lost database.
+    holds.cancel(relay.agentLeft ? "the agent disconnected" : `the session ended: ${reason.replace(/^airlock: /, "")}`);
     grantWatch.close();
 
     // Record the end.

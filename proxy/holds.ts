@@ -4,11 +4,14 @@ import { TooManyPendingError } from "../lib/approvals/pending-cap";
 import type { AccessRequest } from "../lib/db/schema";
 import type { Decision, SessionIdentity } from "../lib/decision/decide";
 import { heldStatements, type HeldStatement } from "../lib/approvals/held-statements";
+import { logger } from "../lib/log";
 import { summary } from "../lib/policy/evaluate";
 import { writeNoticeResponse } from "./protocol/writer";
 import type { HoldResult } from "./relay";
 import type { PendingStatement } from "./response-tracker";
 import { SqlState } from "./wire-error";
+
+const log = logger("proxy");
 
 export interface HoldOptions {
   approvals: ApprovalService;
@@ -37,6 +40,19 @@ export class SessionHolds {
   }
 
   async hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult> {
+    try {
+      return await this.#hold(statement, decision);
+    } catch (err) {
+      if (err instanceof WaitEndedError) throw err.cause;
+      // The store does not answer (stopped, restarting): no request can be opened or grant read, so
+      // nothing can approve it. Refused now, in words, and the session goes on — not held for ever,
+      // not run unapproved, and not the whole session closed as an internal error.
+      log.error("a held statement could not reach the store; refused", { err });
+      return { action: "refuse", code: SqlState.CannotConnectNow, message: "airlock: the approval store is not answering, so this statement cannot be held for approval; it was not run (try again shortly)" };
+    }
+  }
+
+  async #hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult> {
     const { approvals, session } = this.options;
     const returnMode = this.options.returnMode || decision.rule.review.mode === "return";
     // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies.
@@ -68,6 +84,9 @@ export class SessionHolds {
       // It runs now, on this connection: resending it in return mode must not run it again.
       if (outcome.status === "approved") await approvals.markConsumed(request.id);
       return verdictOf(request.id, outcome);
+    } catch (err) {
+      // Once the request is open, a failure is not "the store was not there before the hold".
+      throw new WaitEndedError(err);
     } finally {
       this.#waiting = undefined;
     }
@@ -95,6 +114,13 @@ export class SessionHolds {
   cancel(reason: string): void {
     const id = this.#waiting;
     if (id) this.options.approvals.cancel(id, reason).catch((err) => console.error(`[proxy] cancelling request ${id} failed:`, err));
+  }
+}
+
+/** A failure after the request was opened: passed on as it was (the session ends), not refused as a store outage. */
+class WaitEndedError extends Error {
+  constructor(readonly cause: unknown) {
+    super("the wait for a decision failed");
   }
 }
 

@@ -84,6 +84,8 @@ export class Relay {
   #schemaChanged = false;
   /** The server's last ReadyForQuery status, or undefined once more has been sent after it. */
   #ready: number | undefined = TxStatus.Idle;
+  /** The session ended because the agent left, not because the proxy or the database ended it. */
+  #agentLeft = false;
   #resolveDone!: (reason: string) => void;
   /** Resolves with the reason once the session is over. */
   readonly done = new Promise<string>((resolve) => (this.#resolveDone = resolve));
@@ -116,6 +118,11 @@ export class Relay {
   /** A statement is running, queued for the server or held: a graceful shutdown waits for it. */
   get busy(): boolean {
     return this.#holding || this.#deferred !== undefined || this.#tracker.size > 0;
+  }
+
+  /** Whether the agent ended the session (left, terminated); false when the proxy or the database did. */
+  get agentLeft(): boolean {
+    return this.#agentLeft;
   }
 
   /** Ends the session from outside (shutdown): the agent reads `err` as its last message. */
@@ -516,12 +523,13 @@ export class Relay {
     if (this.#step === RelayStep.Closed) return;
     const wire = err instanceof PgWireError ? err : internalError(err);
     this.client.end(wire.toMessage());
-    this.#end(wire.message);
+    this.#end(wire.message, false, false);
   }
 
-  #end(reason: string, graceful = false): void {
+  #end(reason: string, graceful = false, byAgent = true): void {
     if (this.#step === RelayStep.Closed) return;
     this.#step = RelayStep.Closed;
+    this.#agentLeft = byAgent;
     this.#tracker.endOfSession(reason);
     this.upstream.close(!graceful);
     if (graceful) this.client.end();

@@ -11,11 +11,13 @@ export class Upstreams {
   constructor(
     private readonly dataDir: string,
     private readonly pglite: PgliteHostOptions,
+    /** A PostgreSQL target's whole login must finish within this (AIRLOCK_UPSTREAM_CONNECT_TIMEOUT). */
+    private readonly postgresConnectTimeoutMs: number,
   ) {}
 
   connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> {
     if (resource.url.startsWith("pglite://")) return this.#pgliteHost(resource.url).connect(params);
-    return connectPostgres(resource.url, params);
+    return connectPostgres(resource.url, params, this.postgresConnectTimeoutMs);
   }
 
   async close(): Promise<void> {

@@ -16,7 +16,8 @@ import {
 import { md5PasswordResponse, ScramClient } from "./scram";
 import { forwardedParams, type Upstream } from "./upstream";
 
-const CONNECT_TIMEOUT_MS = 10_000;
+/** For the side connection of a cancel request: TCP only, no login. */
+const CANCEL_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_STARTUP_REPLY_BYTES = 1024 * 1024;
 
 /** Why an upstream could not be reached; logged in full, never shown to the agent. */
@@ -59,9 +60,30 @@ export function parsePostgresUrl(url: string): Target {
  * Opens an authenticated session on a real PostgreSQL server as the resource's own user, with
  * the agent's harmless startup parameters. https://www.postgresql.org/docs/current/protocol-flow.html
  */
-export async function connectPostgres(url: string, clientParams: ReadonlyMap<string, string>): Promise<Upstream> {
+export async function connectPostgres(url: string, clientParams: ReadonlyMap<string, string>, timeoutMs: number): Promise<Upstream> {
   const target = parsePostgresUrl(url);
-  const socket = await openSocket(target);
+  // One deadline for the whole login, not only for TCP: a target that accepts the connection and
+  // then says nothing (black-holed, hung) would otherwise keep the agent waiting for ever.
+  let raw: net.Socket | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UpstreamError(`logging in to ${target.host}:${target.port} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const attempt = login(target, clientParams, timeoutMs, (s) => (raw = s));
+  try {
+    return await Promise.race([attempt, timedOut]);
+  } catch (err) {
+    // Too late: whatever the attempt still makes is closed, not handed out.
+    raw?.destroy();
+    attempt.then((upstream) => upstream.close(true), () => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function login(target: Target, clientParams: ReadonlyMap<string, string>, timeoutMs: number, opened: (raw: net.Socket) => void): Promise<Upstream> {
+  const socket = await openSocket(target, timeoutMs, opened);
   try {
     socket.setNoDelay(true);
     const reader = new SocketReader(socket, new MessageBuffer(MAX_STARTUP_REPLY_BYTES));
@@ -152,7 +174,7 @@ function wrapSocket(
     resume: () => void socket.resume(),
     async cancel() {
       if (!key) return;
-      const side = await openSocket({ ...target, ssl: target.ssl === "prefer" ? "disable" : target.ssl });
+      const side = await openSocket({ ...target, ssl: target.ssl === "prefer" ? "disable" : target.ssl }, CANCEL_CONNECT_TIMEOUT_MS);
       side.end(writeCancelRequest(key.pid, key.secret));
       side.on("error", () => undefined);
     },
@@ -164,9 +186,10 @@ function wrapSocket(
   };
 }
 
-async function openSocket(target: Target): Promise<net.Socket> {
+async function openSocket(target: Target, timeoutMs: number, opened?: (raw: net.Socket) => void): Promise<net.Socket> {
   const socket = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: target.host, port: target.port, timeout: CONNECT_TIMEOUT_MS });
+    const s = net.connect({ host: target.host, port: target.port, timeout: timeoutMs });
+    opened?.(s);
     s.once("connect", () => {
       s.setTimeout(0);
       resolve(s);

@@ -13,7 +13,12 @@ export interface TestPostgres {
   user: string;
   password: string;
   dataDir: string;
+  /** Stops the server and removes its temp dir. */
   stop(): Promise<void>;
+  /** Stops the server (`-m fast`: sessions are told 57P01) and keeps its data dir and port, for start() to bring it back (fault tests). */
+  shutDown(): Promise<void>;
+  /** Starts a server shutDown() stopped, on the same port with the same data. */
+  start(): Promise<void>;
 }
 
 const SUPERUSER = "postgres";
@@ -42,7 +47,9 @@ export async function startPostgres(options: { auth?: "scram-sha-256" | "md5" | 
     `-p ${port}`, "-c listen_addresses=127.0.0.1", `-c unix_socket_directories=${temp.path}`, "-c fsync=off",
     `-c max_connections=${options.maxConnections ?? 200}`, `-c password_encryption=${auth === "md5" ? "md5" : "scram-sha-256"}`,
   ].join(" ");
-  runAs.exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-o", settings, "-l", path.join(temp.path, "log"), "-w", "-t", "60", "start"]);
+  // -l: without a log file the server would hold spawnSync's pipes open, and spawnSync would wait for it.
+  const start = () => runAs.exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-o", settings, "-l", path.join(temp.path, "log"), "-w", "-t", "60", "start"]);
+  start();
   if (auth === "md5") {
     // initdb stored the password as SCRAM, with which the server would quietly use SCRAM instead.
     runAs.exec(path.join(bin, "psql"), ["-h", temp.path, "-p", String(port), "-U", SUPERUSER, "-d", "postgres", "-c",
@@ -59,6 +66,12 @@ export async function startPostgres(options: { auth?: "scram-sha-256" | "md5" | 
       const [cmd, ...pre] = runAs.command(path.join(bin, "pg_ctl"));
       spawnSync(cmd, [...pre, "-D", dataDir, "-m", "immediate", "-w", "stop"], { stdio: "ignore" });
       temp.remove();
+    },
+    async shutDown() {
+      runAs.exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"]);
+    },
+    async start() {
+      start();
     },
   };
 }
