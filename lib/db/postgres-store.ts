@@ -9,6 +9,13 @@ import type { Db, Sql, SqlValue, Store, Transaction } from "./store";
 /** Held while migrating, so instances starting at once migrate one after another (the later ones find nothing to do). */
 const MIGRATION_LOCK = 0x41_69_72_6c; // "Airl"
 const POOL_SIZE = 10;
+/**
+ * A store that stops answering (a black-holed network, a hung server) must fail what waits on it,
+ * not hang it: a connection is given this long to open, a query this long to answer. Failures are
+ * handled where they land (the recorder keeps its batch, a hold is refused, /api/ready says so).
+ */
+export const STORE_CONNECT_TIMEOUT_MS = 5_000;
+export const STORE_QUERY_TIMEOUT_MS = 30_000;
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -22,7 +29,15 @@ const types = {
 
 /** Opens a PostgreSQL database as the store (AIRLOCK_STORE_URL); with a migrations folder, brings its schema up to date first. */
 export async function openPostgresStore(url: string, migrationsFolder?: string): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, types, application_name: "airlock" });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    types,
+    application_name: "airlock",
+    connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS,
+    query_timeout: STORE_QUERY_TIMEOUT_MS,
+    keepAlive: true,
+  });
   // An idle connection that breaks (the server restarts) is dropped by the pool; without a listener it would crash the process.
   pool.on("error", (err) => console.error("[store] an idle store connection failed:", err.message));
   try {
