@@ -1,3 +1,4 @@
+import { MAX_PENDING_RECORDS } from "./activity/recorder";
 import fs from "node:fs";
 import path from "node:path";
 import { DEFAULT_WAITS_PER_AGENT } from "./access/waits";
@@ -88,7 +89,8 @@ export interface AirlockConfig {
   /** Requests (held statements and access asked for) one agent may have pending at once; more: 429 or SQLSTATE 53400. */
   maxPendingPerAgent: number;
   /** Audit rows older than `days` are pruned (the chain stays verifiable); the head is signed every `checkpointHours`. */
-  audit: { days: number; checkpointHours: number };
+  /** `maxUnwritten`: records that may wait in memory for a failing store; at that many, statements are refused. */
+  audit: { days: number; checkpointHours: number; maxUnwritten: number };
   proxyLimits: ProxyLimits;
   operations: Operations;
 }
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     audit: {
       days: readPositive(env, "AIRLOCK_AUDIT_DAYS", 365),
       checkpointHours: readPositive(env, "AIRLOCK_AUDIT_CHECKPOINT_HOURS", 24),
+      maxUnwritten: readCount(env, "AIRLOCK_AUDIT_MAX_UNWRITTEN", MAX_PENDING_RECORDS),
     },
     proxyLimits: {
       startupTimeoutMs: readSeconds(env, "AIRLOCK_STARTUP_TIMEOUT", DEFAULT_STARTUP_TIMEOUT_MS, false),

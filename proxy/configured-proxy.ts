@@ -78,7 +78,7 @@ export async function startConfiguredProxy(options: {
   const { config } = options;
   const { metrics } = options;
   const { store, instance, bus } = options;
-  const recorder = new ActivityRecorder(store, bus, new AuditLog(store));
+  const recorder = new ActivityRecorder(store, bus, new AuditLog(store), config.audit.maxUnwritten);
   if (metrics) recorder.observe(metrics.recorder);
   const liveSessions = new LiveSessions(bus);
   metrics?.gauges({ store, agentConnections: () => liveSessions.size });

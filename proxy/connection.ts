@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { decide } from "../lib/decision/decide";
+import type { ActivityRecorder } from "../lib/activity/recorder";
+import { decide, type Decision } from "../lib/decision/decide";
 import { logger } from "../lib/log";
 import { AgentMessages, agentMessageLimit } from "./agent-messages";
 import { authorizeAgent } from "./authorize";
@@ -113,7 +114,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       clientMessages: messages,
       tokenExpiresAt: identity.expiresAt,
       classify: (text, prepared) => classifier.classify(text, prepared),
-      decide: (statement) => decide(deps.policy(), session, statement, deps.grants),
+      decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants), deps.recorder),
       hold: (statement, decision) => holds.hold(statement, decision),
       masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },
       schemaChanged: () => deps.classifiers.refresh(resource),
@@ -192,4 +193,13 @@ function refuse(client: Duplex, err: unknown): void {
   else client.destroy();
   // A peer that never reads must not keep the socket open.
   setTimeout(() => client.destroy(), 1000).unref();
+}
+
+/**
+ * Fail closed on the audit trail: while the store cannot take what is recorded and the backlog is
+ * full, nothing runs that it could not keep. Refused, not held: the agent can retry when it is back.
+ */
+function unlessUnrecordable(decision: Decision, recorder: Pick<ActivityRecorder, "backlogged">): Decision {
+  if (decision.action === "refuse" || !recorder.backlogged) return decision;
+  return { action: "refuse", code: SqlState.CannotConnectNow, message: "airlock: the audit trail cannot be written (the store is not answering), so statements are refused until it is back; nothing was run", verdict: decision.verdict };
 }

@@ -372,7 +372,7 @@ export class Relay {
         statement.grantId = decision.grantId;
         return this.#forward(raw, expected(true, judged));
       case "refuse":
-        return this.#refuse(statement, SqlState.InsufficientPrivilege, decision.message, substitute, expected(false));
+        return this.#refuse(statement, decision.code, decision.message, substitute, expected(false));
       case "review": {
         const shared = this.#sharedHold();
         if (shared === WAIT_QUIETLY) return WAIT_QUIETLY;

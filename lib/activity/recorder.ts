@@ -38,8 +38,16 @@ type Pending = { kind: "start"; row: SessionStart } | { kind: "statement"; row: 
  * blocks the event loop, and small batches keep each pause small; it is also what a crash may lose.
  */
 export const FLUSH_INTERVAL_MS = 20;
-/** Beyond this many unwritten records (the store is failing), the oldest are dropped, loudly. */
+/**
+ * Unwritten records (the store failing) up to which statements run; at this many the proxy refuses
+ * them (see `backlogged`), so nothing runs that the audit trail could not keep.
+ */
 export const MAX_PENDING_RECORDS = 200_000;
+/**
+ * Refused statements and session ends are still recorded past MAX_PENDING_RECORDS, up to this
+ * much more; beyond it they are dropped, loudly — never what was recorded before (statements that ran).
+ */
+const REFUSED_HEADROOM = 0.25;
 
 /**
  * Records sessions and statements off the statement's path: callers only append to a list; a
@@ -55,11 +63,19 @@ export class ActivityRecorder {
   /** The write under way (or the last one): the next waits for it, so batches land in order. */
   #writing: Promise<void> = Promise.resolve();
 
+  #dropped = 0;
+
   constructor(
     private readonly store: Store,
     private readonly bus?: EventBus,
     private readonly audit?: AuditLog,
+    private readonly maxPending = MAX_PENDING_RECORDS,
   ) {}
+
+  /** So many records wait for the store that statements must be refused until it takes them. */
+  get backlogged(): boolean {
+    return this.#pending.length >= this.maxPending;
+  }
 
   observe(observer: RecorderObserver): void {
     this.#observer = observer;
@@ -107,7 +123,6 @@ export class ActivityRecorder {
       console.error(`[activity] writing ${batch.length} records failed; keeping them for the next try:`, err);
       this.#pending = batch.concat(this.#pending);
       this.#oldestAt = oldestAt;
-      this.#trim();
       this.#schedule();
       return;
     }
@@ -116,9 +131,9 @@ export class ActivityRecorder {
   }
 
   #add(item: Pending): void {
+    if (this.#pending.length >= this.maxPending * (1 + REFUSED_HEADROOM)) return this.#drop();
     if (this.#pending.length === 0) this.#oldestAt = performance.now();
     this.#pending.push(item);
-    this.#trim();
     this.#schedule();
   }
 
@@ -127,12 +142,9 @@ export class ActivityRecorder {
     this.#timer.unref?.();
   }
 
-  #trim(): void {
-    const excess = this.#pending.length - MAX_PENDING_RECORDS;
-    if (excess > 0) {
-      console.error(`[activity] store unavailable: dropping the ${excess} oldest unwritten records`);
-      this.#pending.splice(0, excess);
-    }
+  #drop(): void {
+    // Logged at the first and every 10,000th, not per record: a long outage must not flood the log.
+    if (this.#dropped++ % 10_000 === 0) console.error(`[activity] store unavailable and ${this.#pending.length} records waiting: dropping new ones (statements are refused meanwhile; ${this.#dropped} dropped so far)`);
   }
 }
 

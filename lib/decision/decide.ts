@@ -24,7 +24,8 @@ export interface Statement {
 export type Decision =
   | { action: "allow"; verdict: PolicyVerdict; grantId?: string; masking?: ResultMasking }
   | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: ScopePair[]; masking?: ResultMasking }
-  | { action: "refuse"; code: "42501"; message: string; verdict: PolicyVerdict };
+  /** 42501 by policy; 57P03 when the audit trail cannot keep it (the store failing). */
+  | { action: "refuse"; code: "42501" | "57P03"; message: string; verdict: PolicyVerdict };
 
 /** Active grants, looked up by what a statement does. */
 export interface GrantLookup {
