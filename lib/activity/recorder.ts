@@ -64,6 +64,8 @@ export class ActivityRecorder {
   #writing: Promise<void> = Promise.resolve();
 
   #dropped = 0;
+  /** Records of the batch being written: unwritten too, until it commits. */
+  #writingCount = 0;
 
   constructor(
     private readonly store: Store,
@@ -74,7 +76,7 @@ export class ActivityRecorder {
 
   /** So many records wait for the store that statements must be refused until it takes them. */
   get backlogged(): boolean {
-    return this.#pending.length >= this.maxPending;
+    return this.#pending.length + this.#writingCount >= this.maxPending;
   }
 
   observe(observer: RecorderObserver): void {
@@ -114,6 +116,7 @@ export class ActivityRecorder {
     const batch = this.#pending;
     const oldestAt = this.#oldestAt;
     this.#pending = [];
+    this.#writingCount = batch.length;
     const lagMs = performance.now() - oldestAt;
     let counts: { sessions: number; statements: number };
     try {
@@ -123,15 +126,17 @@ export class ActivityRecorder {
       console.error(`[activity] writing ${batch.length} records failed; keeping them for the next try:`, err);
       this.#pending = batch.concat(this.#pending);
       this.#oldestAt = oldestAt;
+      this.#writingCount = 0;
       this.#schedule();
       return;
     }
+    this.#writingCount = 0;
     this.#observer?.batch(batch.length, lagMs, true);
     this.bus?.publish({ type: "activity.recorded", ...counts });
   }
 
   #add(item: Pending): void {
-    if (this.#pending.length >= this.maxPending * (1 + REFUSED_HEADROOM)) return this.#drop();
+    if (this.#pending.length + this.#writingCount >= this.maxPending * (1 + REFUSED_HEADROOM)) return this.#drop();
     if (this.#pending.length === 0) this.#oldestAt = performance.now();
     this.#pending.push(item);
     this.#schedule();
