@@ -13,7 +13,7 @@ import pg from "pg";
 import type { Decider } from "../lib/approvals/people";
 import { startPostgres } from "../test/support/postgres";
 import { startProxyHarness } from "../test/support/proxy-harness";
-import { storeUrl } from "../test/support/store";
+import { createStoreDatabase } from "../test/support/store";
 
 const STATEMENTS = 50;
 const BUDGET_P99_MS = 50;
@@ -58,8 +58,7 @@ async function main(): Promise<void> {
     console.log(`statement's own run time (median, direct): ${ownMedian.toFixed(2)} ms (subtracted)`);
     report("one process", latencies, BUDGET_P99_MS);
     report("decided in a second process, SQLite store", await crossProcess(server.url, ownMedian), CROSS_PROCESS_BUDGET_P99_MS);
-    await direct.query("create database airlock_store");
-    report("decided on a second instance, PostgreSQL store", await crossProcess(server.url, ownMedian, storeUrl(server, "airlock_store")), CROSS_PROCESS_BUDGET_P99_MS);
+    report("decided on a second instance, PostgreSQL store", await crossProcess(server.url, ownMedian, await createStoreDatabase(server)), CROSS_PROCESS_BUDGET_P99_MS);
   } finally {
     await agent.end().catch(() => undefined);
     await direct.end().catch(() => undefined);

@@ -3,9 +3,9 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import pg from "pg";
 import { startAirlock, type RunningAirlock } from "../test/support/airlock-server";
-import { startPostgres, type TestPostgres } from "../test/support/postgres";
+import { adminQuery, startPostgres, type TestPostgres } from "../test/support/postgres";
 import { agentToken, proxyPort } from "../test/support/server-agent";
-import { storeUrl } from "../test/support/store";
+import { createStoreDatabase } from "../test/support/store";
 import { makeTempDir } from "../test/support/temp-dir";
 import { RequestsPage } from "./pages/requests-page";
 import { signedInPerson } from "./support/person";
@@ -24,11 +24,7 @@ test.describe("two instances on one PostgreSQL store", () => {
   test.beforeAll(async () => {
     test.setTimeout(240_000);
     server = await startPostgres();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query("create database airlock_store");
-    await admin.query("create table orders (id int primary key, status text); insert into orders select g, 'new' from generate_series(1, 10) g");
-    await admin.end();
+    await adminQuery(server, "create table orders (id int primary key, status text); insert into orders select g, 'new' from generate_series(1, 10) g");
     const policy = path.join(dir.path, "airlock.policy.yaml");
     fs.writeFileSync(
       policy,
@@ -41,7 +37,7 @@ test.describe("two instances on one PostgreSQL store", () => {
         "",
       ].join("\n"),
     );
-    const shared = { AIRLOCK_POLICY: policy, AIRLOCK_STORE_URL: storeUrl(server, "airlock_store") };
+    const shared = { AIRLOCK_POLICY: policy, AIRLOCK_STORE_URL: await createStoreDatabase(server) };
     a = await startAirlock({ dataDir: path.join(dir.path, "a"), env: { ...shared, AIRLOCK_INSTANCE_NAME: "instance-a" } });
     b = await startAirlock({ dataDir: path.join(dir.path, "b"), env: { ...shared, AIRLOCK_INSTANCE_NAME: "instance-b", AGENT_OIDC_ISSUER: `${a.url}/oidc`, AGENT_CLIENT_IDS: "reporting-agent,ops-agent" } });
   });

@@ -7,16 +7,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import pg from "pg";
 import { startPostgres, type TestPostgres } from "../test/support/postgres";
-import { storeUrl } from "../test/support/store";
+import { createStoreDatabase } from "../test/support/store";
 import { buildIfNeeded } from "./build-if-needed";
 
 const INSTANCES = [
   { name: "a", port: 3000, proxyPort: 6432 },
   { name: "b", port: 3001, proxyPort: 6433 },
 ];
-const STORE_DATABASE = "airlock_store";
 
 async function main(): Promise<void> {
   const local = process.env.AIRLOCK_STORE_URL ? undefined : await startLocalStore();
@@ -63,11 +61,7 @@ async function main(): Promise<void> {
 /** A PostgreSQL for this run, with an empty database for the store. */
 async function startLocalStore(): Promise<{ server: TestPostgres; url: string }> {
   const server = await startPostgres();
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`create database ${STORE_DATABASE}`);
-  await admin.end();
-  return { server, url: storeUrl(server, STORE_DATABASE) };
+  return { server, url: await createStoreDatabase(server) };
 }
 
 function banner(child: ChildProcess): Promise<void> {

@@ -15,7 +15,7 @@ import { FLUSH_INTERVAL_MS } from "../../lib/activity/recorder";
 import { startTestIdp, type TestIdp } from "../support/dev-idp";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { startStandaloneProxy } from "../support/standalone-proxy";
-import { storeUrl } from "../support/store";
+import { createStoreDatabase } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
 
 const INSTANCES = 3;
@@ -64,11 +64,7 @@ after(async () => {
 
 /** Three standalone proxies on a store of their own (a new database), and a reader of that store. */
 async function startCluster(name: string) {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`create database store_${name}`);
-  await admin.end();
-  const url = storeUrl(server, `store_${name}`);
+  const url = await createStoreDatabase(server);
   const env = (i: number) => ({
     AIRLOCK_POLICY: policy,
     AIRLOCK_STORE_URL: url,

@@ -10,16 +10,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
 import { ApprovalService } from "../../lib/approvals/service";
 import { GrantStore } from "../../lib/approvals/grants";
 import { verifyChain } from "../../lib/audit/verify";
 import { openStore, type Store } from "../../lib/db/client";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { pendingRequest } from "../support/pending-request";
-import { startPostgres, type TestPostgres } from "../support/postgres";
+import { adminQuery, startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
-import { storeUrl } from "../support/store";
+import { createStoreDatabase } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
 import { agentOnProxy, denyThenApproveRounds, percentile, personOn } from "./people-and-agents";
@@ -37,12 +36,8 @@ const dir = makeTempDir("instances");
 
 before(async () => {
   server = await startPostgres();
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query("create database airlock_store");
-  await admin.query("create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 100) g");
-  await admin.query("create table contacts (id int primary key, email text); insert into contacts values (1, 'dana@example.com')");
-  await admin.end();
+  await adminQuery(server, "create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 100) g");
+  await adminQuery(server, "create table contacts (id int primary key, email text); insert into contacts values (1, 'dana@example.com')");
   const policy = path.join(dir.path, "airlock.policy.yaml");
   fs.writeFileSync(
     policy,
@@ -59,7 +54,7 @@ before(async () => {
       "",
     ].join("\n"),
   );
-  const shared = { AIRLOCK_POLICY: policy, AIRLOCK_STORE_URL: storeUrl(server, "airlock_store") };
+  const shared = { AIRLOCK_POLICY: policy, AIRLOCK_STORE_URL: await createStoreDatabase(server) };
   a = await startAirlock({ dataDir: path.join(dir.path, "a"), env: { ...shared, AIRLOCK_INSTANCE_NAME: "instance-a" } });
   b = await startAirlock({
     dataDir: path.join(dir.path, "b"),

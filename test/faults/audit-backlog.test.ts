@@ -8,9 +8,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { verifyChain } from "../../lib/audit/verify";
-import { adminQuery, startPostgres, type TestPostgres } from "../support/postgres";
+import { startPostgres, type TestPostgres } from "../support/postgres";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
-import { storeUrl } from "../support/store";
+import { createStoreDatabase } from "../support/store";
 
 const MAX_UNWRITTEN = 20;
 const RULES = "rules:\n  - { name: reads, match: { kinds: [select] }, action: allow }";
@@ -21,8 +21,7 @@ let harness: ProxyHarness;
 
 before(async () => {
   [target, storeServer] = await Promise.all([startPostgres(), startPostgres()]);
-  await adminQuery(storeServer, "create database airlock_store");
-  harness = await startProxyHarness({ pg: target.url }, { rules: RULES, storeUrl: storeUrl(storeServer, "airlock_store"), env: { AIRLOCK_AUDIT_MAX_UNWRITTEN: String(MAX_UNWRITTEN) } });
+  harness = await startProxyHarness({ pg: target.url }, { rules: RULES, storeUrl: await createStoreDatabase(storeServer), env: { AIRLOCK_AUDIT_MAX_UNWRITTEN: String(MAX_UNWRITTEN) } });
 });
 after(async () => {
   await harness?.close();

@@ -23,7 +23,7 @@ import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { pendingRequest } from "../support/pending-request";
 import { adminQuery, startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
-import { storeUrl } from "../support/store";
+import { createStoreDatabase } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
@@ -40,8 +40,7 @@ const dir = makeTempDir("store-faults");
 before(async () => {
   [target, storeServer] = await Promise.all([startPostgres(), startPostgres()]);
   await adminQuery(target, "create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 10) g");
-  await adminQuery(storeServer, "create database airlock_store");
-  url = storeUrl(storeServer, "airlock_store");
+  url = await createStoreDatabase(storeServer);
   const policy = path.join(dir.path, "airlock.policy.yaml");
   fs.writeFileSync(
     policy,
