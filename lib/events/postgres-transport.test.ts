@@ -1,11 +1,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
-import { startPostgres, type TestPostgres } from "../../test/support/postgres";
+import { adminQuery, startPostgres, type TestPostgres } from "../../test/support/postgres";
 import { openTestPostgresStore, type TestStore } from "../../test/support/store";
 import { EventBus, type AirlockEvent } from "./bus";
 import { currentInstance } from "./instances";
-import { EVENTS_APPLICATION_NAME, MAX_NOTIFY_BYTES, PostgresEventTransport } from "./postgres-transport";
+import { EVENTS_APPLICATION_NAME, EVENTS_CHANNEL, MAX_NOTIFY_BYTES, PostgresEventTransport } from "./postgres-transport";
 
 let server: TestPostgres;
 let store: TestStore;
@@ -36,15 +35,7 @@ async function until(check: () => boolean, what = "the condition"): Promise<void
 }
 
 /** Runs `sql` on the server's own database, as an operator would. */
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminQuery(server, sql);
 
 test("two instances on one database hear each other's events, in order, and not their own again", async () => {
   const a = await instance();
@@ -108,6 +99,23 @@ test("after the server ends its connection, a transport reconnects with backoff,
   } finally {
     console.error = logError;
     await admin(`alter database ${database} allow_connections true`);
+    a.close();
+    b.close();
+  }
+});
+
+test("notices that are not Airlock's (anyone on the store may NOTIFY the channel) are ignored, and the bus carries on", async () => {
+  const a = await instance();
+  const b = await instance();
+  try {
+    for (const forged of ["null", "42", '"text"', "not json", '{"origin":"x"}', '{"origin":"x","id":"1"}', '{"origin":"x","event":null}', '{"origin":7,"event":{"type":"grant.changed"}}']) {
+      await store.store.sql.all("select pg_notify(?, ?)", [EVENTS_CHANNEL, forged]);
+    }
+    const real: AirlockEvent = { type: "grant.changed", grantId: "g_after_forgeries" };
+    a.bus.publish(real);
+    await until(() => b.heard.length > 0, "the real event after the forged ones");
+    assert.deepEqual(b.heard, [real]);
+  } finally {
     a.close();
     b.close();
   }

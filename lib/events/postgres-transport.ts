@@ -133,12 +133,9 @@ export class PostgresEventTransport implements EventTransport {
   }
 
   #receive(client: pg.Client, generation: number, payload: string): void {
-    let notice: Notice;
-    try {
-      notice = JSON.parse(payload) as Notice;
-    } catch {
-      return console.error("[events] an unreadable notice on the events channel was ignored");
-    }
+    // Anyone who can connect to the store can NOTIFY this channel: what is not a notice is dropped.
+    const notice = readNotice(payload);
+    if (!notice) return console.error("[events] an unreadable notice on the events channel was ignored");
     if (notice.origin === this.instance.id) return;
     this.#received = this.#received
       .then(async () => {
@@ -147,6 +144,19 @@ export class PostgresEventTransport implements EventTransport {
       })
       .catch((err: unknown) => console.error("[events] reading another instance's event back failed:", err));
   }
+}
+
+function readNotice(payload: string): Notice | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || typeof (value as { origin?: unknown }).origin !== "string") return undefined;
+  const { event, id } = value as { event?: unknown; id?: unknown };
+  if (typeof event === "object" && event !== null && typeof (event as { type?: unknown }).type === "string") return value as Notice;
+  return Number.isSafeInteger(id) ? (value as Notice) : undefined;
 }
 
 async function readBack(client: pg.Client, id: number): Promise<AirlockEvent | undefined> {
