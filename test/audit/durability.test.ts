@@ -79,7 +79,11 @@ test("kill -9 mid-stream: at most the last batch is missing, and what is there v
       }
     }
   });
-  await new Promise((r) => setTimeout(r, 3_000));
+  // Kill after a count of statements, not after a time: a slow machine runs fewer per second.
+  let ended = false;
+  void Promise.all(streams).then(() => (ended = true));
+  while (acked.length < 2_000 && !ended) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!ended, `the streams ended by themselves after ${acked.length} statements`);
   const killedAt = performance.now();
   stop = true;
   await a.stop("SIGKILL");
@@ -89,7 +93,6 @@ test("kill -9 mid-stream: at most the last batch is missing, and what is there v
   const recorded = await statementRows(a.dataDir, "crash-marker");
   // The last batch is what arrived since the last write: one flush interval, stretched by a busy loop.
   const lastBatch = acked.filter((t) => t > killedAt - Math.max(10 * FLUSH_INTERVAL_MS, 250)).length;
-  assert.ok(acked.length > 1_000, `only ${acked.length} statements ran`);
   assert.ok(recorded >= acked.length - lastBatch, `${recorded} recorded of ${acked.length} acknowledged (last batch ${lastBatch})`);
   assert.ok(recorded <= acked.length + 4, `${recorded} recorded but ${acked.length} acknowledged`);
 });
