@@ -20,6 +20,19 @@ test("SCRAM refuses a server nonce that does not extend ours", () => {
   assert.throws(() => client.clientFinalMessage("r=xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), /nonce/);
 });
 
+test("the salted password is kept per password, salt and rounds: a second exchange matches, another password or salt does not", () => {
+  const serverFirst = (salt: string) => `r=abc123,s=${salt},i=4096`;
+  const proof = (password: string, salt = "W22ZaJ0SNY7soEsUEjb6gQ==") => {
+    const client = new ScramClient(password, "abc");
+    client.clientFirstMessage();
+    return client.clientFinalMessage(serverFirst(salt));
+  };
+  const first = proof("pencil");
+  assert.equal(proof("pencil"), first);
+  assert.notEqual(proof("pencil2"), first);
+  assert.notEqual(proof("pencil", "AAAAAAAAAAAAAAAAAAAAAA=="), first);
+});
+
 test("md5 password response matches PostgreSQL's construction", () => {
   // md5(md5("secret" + "alice") + salt), computed independently with psql's documented scheme.
   const response = md5PasswordResponse("alice", "secret", Buffer.from([1, 2, 3, 4]));

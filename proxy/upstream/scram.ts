@@ -31,7 +31,7 @@ export class ScramClient {
     if (!nonce || !salt || !Number.isInteger(iterations) || iterations < 1) throw new Error("SCRAM: malformed server-first message");
     if (!nonce.startsWith(this.#clientNonce)) throw new Error("SCRAM: server nonce does not extend the client nonce");
 
-    const saltedPassword = pbkdf2Sync(this.#password, Buffer.from(salt, "base64"), iterations, 32, "sha256");
+    const saltedPassword = salted(this.#password, salt, iterations);
     const clientKey = hmac(saltedPassword, "Client Key");
     const storedKey = createHash("sha256").update(clientKey).digest();
     const clientFinalWithoutProof = `c=biws,r=${nonce}`; // biws = base64("n,,")
@@ -53,6 +53,26 @@ export class ScramClient {
       throw new Error("SCRAM: server signature does not match");
     }
   }
+}
+
+/** Salted passwords by password, salt and iteration count: the few the proxy's upstream roles use. */
+const saltedPasswords = new Map<string, Buffer>();
+const SALTED_PASSWORDS_KEPT = 64;
+
+/**
+ * PBKDF2 with the server's salt (4,096 rounds by default: about 2 ms of blocked event loop per
+ * connection, for every session on it). A role's salt stays the same until its password changes,
+ * so the result is kept, as pgbouncer keeps its SCRAM keys.
+ */
+function salted(password: string, salt: string, iterations: number): Buffer {
+  const key = `${iterations}:${salt}:${createHash("sha256").update(password).digest("base64")}`;
+  let value = saltedPasswords.get(key);
+  if (!value) {
+    value = pbkdf2Sync(password, Buffer.from(salt, "base64"), iterations, 32, "sha256");
+    if (saltedPasswords.size >= SALTED_PASSWORDS_KEPT) saltedPasswords.delete(saltedPasswords.keys().next().value!);
+    saltedPasswords.set(key, value);
+  }
+  return value;
 }
 
 function hmac(key: Buffer, data: string): Buffer {
