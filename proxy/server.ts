@@ -31,7 +31,7 @@ export interface ProxyServer {
 
 /** The PostgreSQL-compatible listener agents connect to. */
 export async function startProxyServer(options: ProxyOptions): Promise<ProxyServer> {
-  const keys = new CancelKeys();
+  const keys = new CancelKeys(options.bus);
   const slots = new ConnectionSlots(options.limits);
   const deps: ProxyDeps = { ...options, negotiateStartup: (socket) => negotiateStartup(socket, options.tls) };
   const sessions = new ProxySessions();
@@ -63,6 +63,7 @@ export async function startProxyServer(options: ProxyOptions): Promise<ProxyServ
       return server.listening && !sessions.draining;
     },
     async close() {
+      keys.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;

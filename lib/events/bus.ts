@@ -6,6 +6,8 @@ export type AirlockEvent =
   /** Ends that person's live sockets (server/live-socket.ts); never sent to a browser. */
   | { type: "person.signed_out"; email: string }
   | { type: "session.opened" | "session.closed"; sessionId: string; agentId: string; resource: string }
+  /** A CancelRequest that reached an instance other than the session's (proxy/cancel-keys.ts); never sent to a browser. */
+  | { type: "session.cancel_requested"; processId: number; digest: string }
   | { type: "activity.recorded"; sessions: number; statements: number }
   | { type: "policy.changed"; ok: boolean }
   | { type: "request.changed"; requestId: string; status: string }

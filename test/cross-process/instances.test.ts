@@ -1,23 +1,26 @@
 /**
  * Issue 16: two `npm start` instances, A and B, on one PostgreSQL store. A statement held on A is
  * queued and decided on B; grants made and revoked on B rule A's statements; B's Sessions page
- * lists A's connections by name; both append to one audit chain; and when A is killed, its
- * agents' holds end with a reason instead of staying in B's queue. People sign in on each
- * instance's own development IdP (their keys are shared through the store); agents use A's issuer
- * everywhere, as they would one external issuer.
+ * lists A's connections by name; a cancel sent to B stops A's statement; both append to one audit
+ * chain; and when A is killed, its agents' holds end with a reason instead of staying in B's
+ * queue. People sign in on each instance's own development IdP (their keys are shared through the
+ * store); agents use A's issuer everywhere, as they would one external issuer.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import pg from "pg";
 import { ApprovalService } from "../../lib/approvals/service";
 import { GrantStore } from "../../lib/approvals/grants";
 import { verifyChain } from "../../lib/audit/verify";
 import { openStore, type Store } from "../../lib/db/client";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
+import { writeCancelRequest } from "../../proxy/protocol/writer";
 import { pendingRequest } from "../support/pending-request";
 import { adminQuery, startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
+import { RawWireClient } from "../support/raw-wire-client";
 import { createStoreDatabase } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
@@ -160,6 +163,32 @@ test("what must agree is shared: a hash mask gives one value on both, and a sess
   assert.equal(onA, onB, "one masking key for both instances");
   const fromA = personOn(b, await signInOverHttp(a.url, "bob@example.com"));
   assert.match(await fromA.page("/grants"), /bob@example\.com/, "B reads the session A made (one session secret)");
+});
+
+test("a CancelRequest that a load balancer takes to B stops the statement running on A", async () => {
+  const { client } = await agentOn(a);
+  const portOfB = await proxyPort(b);
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    // A read that runs for minutes without filling memory or disk (the policy lets agents read; pg_sleep would be a call).
+    let settled = false;
+    const running = client.query("select count(*) from counters a, counters b, counters c, counters d, counters e /* cancel-across */").catch((err: { code?: string }) => err);
+    const sleeping = running.finally(() => (settled = true));
+    while (!settled && (await admin.query("select count(*)::int as n from pg_stat_activity where query like '%cancel-across%' and state = 'active' and pid <> pg_backend_pid()")).rows[0].n === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (settled) assert.fail(`the statement ended before it was cancelled: ${JSON.stringify(await sleeping)}`);
+    const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
+    const raw = await RawWireClient.connect(portOfB);
+    raw.socket.write(writeCancelRequest(processID, secretKey));
+    assert.equal(await raw.next(), undefined, "B closes without an answer, as PostgreSQL does");
+    assert.equal(((await sleeping) as { code?: string }).code, "57014", "cancelled on A");
+    assert.equal((await client.query("select 1 as n")).rows[0].n, 1, "A's session goes on");
+  } finally {
+    await admin.end();
+    await client.end();
+  }
 });
 
 test("both instances append to one audit chain, and it verifies", async () => {
