@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
 import { BUILTIN_CATALOG } from "./builtin-catalog";
-import { buildCatalog, FUNCTIONS_SQL, loadCatalog } from "./catalog-queries";
+import { buildCatalog, BUILTIN_FUNCTIONS_SQL, loadCatalog, USER_FUNCTIONS_SQL } from "./catalog-queries";
 import { classify } from "./classify";
 import { loadSqlParser } from "./parser";
 import type { Catalog } from "./types";
@@ -98,7 +98,8 @@ test("classification with the loaded catalog", () => {
 });
 
 test("the queries run as-is, and buildCatalog takes rows from any client", async () => {
-  const rows = (await db.query<{ name: string; builtin: boolean; readonly: boolean }>(FUNCTIONS_SQL)).rows;
+  const read = async (sql: string) => (await db.query<{ name: string; builtin: boolean; readonly: boolean }>(sql)).rows;
+  const rows = [...(await read(BUILTIN_FUNCTIONS_SQL)), ...(await read(USER_FUNCTIONS_SQL))];
   assert.ok(rows.some((r) => r.name === "lower" && r.builtin) && rows.some((r) => r.name === "lower" && !r.builtin));
   const built = buildCatalog({
     functions: [
@@ -118,4 +119,53 @@ test("the queries run as-is, and buildCatalog takes rows from any client", async
   assert.deepEqual([...built.readFunctions], ["length"]);
   assert.deepEqual([...built.userFunctions], ["length"]);
   assert.deepEqual([...built.viewsWithSideEffects], ["public.x"]);
+});
+
+test("a reload after DDL reads again only the parts that changed, and equals a fresh read after each change", async () => {
+  const db2 = await PGlite.create();
+  try {
+    await db2.exec("create schema tools; create function tools.f(int) returns int language sql volatile as 'select $1'; create table t (id int, email text)");
+    const ran: string[] = [];
+    const query = async <T>(sql: string) => {
+      ran.push(sql);
+      return (await db2.query<T>(sql)).rows;
+    };
+    let current = await loadCatalog(query);
+
+    ran.length = 0;
+    const unchanged = await loadCatalog(query, current);
+    assert.ok(!ran.includes(BUILTIN_FUNCTIONS_SQL) && !ran.includes(USER_FUNCTIONS_SQL), "functions are not read again when none changed");
+    assert.equal(unchanged.readFunctions, current.readFunctions);
+    assert.equal(unchanged.userTypes, current.userTypes);
+    assert.equal(unchanged.userOperators, current.userOperators);
+
+    const changes = [
+      "create function tools.g(int) returns int language sql immutable as 'select $1'",
+      "create function tools.h(int) returns int language sql as 'select $1'",
+      "alter function tools.f(int) immutable",
+      "alter schema tools rename to kit",
+      "create function kit.eq(int, int) returns boolean language sql as 'select $1 = $2'",
+      "create operator <=> (leftarg = int, rightarg = int, function = kit.eq)",
+      "create domain positive as int check (value > 0)",
+      "drop operator <=> (int, int)",
+      "drop function kit.g(int)",
+      "alter table t rename column email to contact",
+      "alter table t add column email text",
+      "create view v as select id, contact from t",
+      "create or replace view v as select id, email as contact from t",
+      "create function lower(int) returns int language sql as 'select $1'",
+    ];
+    for (const change of changes) {
+      await db2.exec(change);
+      ran.length = 0;
+      const reloaded = await loadCatalog(query, current);
+      assert.ok(!ran.includes(BUILTIN_FUNCTIONS_SQL), `the built-in functions were read again after: ${change}`);
+      const fresh = await loadCatalog(query);
+      assert.deepEqual(reloaded, fresh, `after: ${change}`);
+      current = reloaded;
+    }
+    assert.deepEqual(current.functionsByOid.get([...current.functionsByOid].find(([, f]) => f.name === "f")![0]), { schema: "kit", name: "f" });
+  } finally {
+    await db2.close();
+  }
 });

@@ -10,21 +10,29 @@
  * internal helper calls would otherwise make every driver's introspection a `call`.
  */
 import { FILE_FUNCTIONS, HARMLESS_VOLATILE, isNeverRead } from "./functions";
-import type { Catalog, RelationInfo } from "./types";
+import type { Catalog, CatalogVersions, RelationInfo } from "./types";
 
-/** name, builtin (defined in pg_catalog), readonly (every overload immutable or stable). */
-export const FUNCTIONS_SQL = `
-select p.proname as name,
-       p.pronamespace = 'pg_catalog'::regnamespace as builtin,
-       bool_and(p.provolatile in ('i', 's')) as readonly
+/**
+ * name, builtin (defined in pg_catalog), readonly (every overload immutable or stable): the
+ * built-in functions (thousands, changed only by an upgrade) and the others apart, so that DDL
+ * on a user function reads only those again.
+ */
+const functionsSql = (builtin: boolean) => `
+select p.proname as name, ${builtin} as builtin, bool_and(p.provolatile in ('i', 's')) as readonly
 from pg_catalog.pg_proc p
-group by 1, 2`;
+where p.pronamespace ${builtin ? "=" : "<>"} 'pg_catalog'::regnamespace
+group by 1`;
+export const BUILTIN_FUNCTIONS_SQL = functionsSql(true);
+export const USER_FUNCTIONS_SQL = functionsSql(false);
 
-/** Every function by OID, for the fast-path call (a few thousand rows). */
-export const FUNCTION_OIDS_SQL = `
+/** Every function by OID, for the fast-path call: the built-in ones (a few thousand rows) and the others apart. */
+const functionOidsSql = (builtin: boolean) => `
 select p.oid::text as oid, n.nspname as schema, p.proname as name
 from pg_catalog.pg_proc p
-join pg_catalog.pg_namespace n on n.oid = p.pronamespace`;
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+where p.pronamespace ${builtin ? "=" : "<>"} 'pg_catalog'::regnamespace`;
+export const BUILTIN_FUNCTION_OIDS_SQL = functionOidsSql(true);
+export const USER_FUNCTION_OIDS_SQL = functionOidsSql(false);
 
 /** Operator names defined outside pg_catalog. */
 export const OPERATORS_SQL = `
@@ -48,6 +56,28 @@ from pg_catalog.pg_cast c
 join pg_catalog.pg_proc p on p.oid = c.castfunc
 join pg_catalog.pg_type t on t.oid = c.casttarget
 where p.pronamespace <> 'pg_catalog'::regnamespace`;
+
+/**
+ * A digest per part of the rows it is built from, by OID and row version (xmin: every CREATE,
+ * ALTER or CREATE OR REPLACE writes a new row version), namespaces included, since a function's
+ * schema name is part of what is read. Read before the parts: a part that changes in between is
+ * read new and filed under the older digest, so the next reload reads it again, never the reverse.
+ */
+export const VERSIONS_SQL = `
+with namespaces as (
+  select coalesce(string_agg(n.oid::text || ':' || n.xmin::text, ',' order by n.oid), '') as v from pg_catalog.pg_namespace n
+)
+select
+  (select md5(coalesce(string_agg(p.oid::text || ':' || p.xmin::text, ',' order by p.oid), '')) from pg_catalog.pg_proc p
+    where p.pronamespace = 'pg_catalog'::regnamespace) as "builtinFunctions",
+  (select md5(namespaces.v || '|' || coalesce(string_agg(p.oid::text || ':' || p.xmin::text, ',' order by p.oid), ''))
+     from namespaces left join pg_catalog.pg_proc p on p.pronamespace <> 'pg_catalog'::regnamespace group by namespaces.v) as "userFunctions",
+  (select md5(coalesce(string_agg(o.oid::text || ':' || o.xmin::text, ',' order by o.oid), '')) from pg_catalog.pg_operator o
+    where o.oprnamespace <> 'pg_catalog'::regnamespace) as operators,
+  (select md5(coalesce(string_agg(t.oid::text || ':' || t.xmin::text, ',' order by t.oid), ''))
+     from pg_catalog.pg_type t
+    where t.typnamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) and t.typtype in ('b', 'd', 'r', 'm'))
+  || (select md5(coalesce(string_agg(c.oid::text || ':' || c.xmin::text, ',' order by c.oid), '')) from pg_catalog.pg_cast c) as types`;
 
 /** The _RETURN rule (the definition) of every view and materialized view outside the system schemas. */
 const VIEW_RULES = `
@@ -139,18 +169,37 @@ export interface CatalogRows {
   functionOids?: Array<{ oid: string; schema: string; name: string }>;
 }
 
-/** The Catalog from the rows of the four queries above. */
+/** The Catalog from the rows of the queries above. */
 export function buildCatalog(rows: CatalogRows): Catalog {
+  const builtin = builtinFunctionParts(rows.functions.filter((f) => f.builtin));
+  const user = userFunctionParts(rows.functions.filter((f) => !f.builtin));
+  return {
+    ...builtin,
+    ...user,
+    functionsByOid: functionsByOid(rows.functionOids ?? []),
+    userOperators: new Set(rows.operators),
+    userTypes: new Set(rows.types),
+    ...relationParts(rows),
+  };
+}
+
+function builtinFunctionParts(functions: CatalogRows["functions"]): Pick<Catalog, "readFunctions"> {
   const readFunctions = new Set<string>();
   const notRead = new Set<string>();
-  const userFunctions = new Set<string>();
-  for (const f of rows.functions) {
-    if (!f.builtin) userFunctions.add(f.name);
-    else if (f.readonly) readFunctions.add(f.name);
-    else notRead.add(f.name);
-  }
+  for (const f of functions) (f.readonly ? readFunctions : notRead).add(f.name);
   for (const name of notRead) readFunctions.delete(name); // one volatile overload spoils the name
+  return { readFunctions };
+}
 
+function userFunctionParts(functions: CatalogRows["functions"]): Pick<Catalog, "userFunctions"> {
+  return { userFunctions: new Set(functions.map((f) => f.name)) };
+}
+
+function functionsByOid(rows: NonNullable<CatalogRows["functionOids"]>): Map<number, { schema: string; name: string }> {
+  return new Map(rows.map((f) => [Number(f.oid), { schema: f.schema, name: f.name }]));
+}
+
+function relationParts(rows: Pick<CatalogRows, "viewDeps" | "viewFunctions" | "relations">): Pick<Catalog, "views" | "viewsWithSideEffects" | "relations" | "relationsByOid"> {
   const views = new Map<string, string[]>();
   for (const { view, relation } of rows.viewDeps) {
     const list = views.get(view) ?? [];
@@ -173,21 +222,28 @@ export function buildCatalog(rows: CatalogRows): Catalog {
     relations.set(r.relation, { oid: Number(r.oid), columns, ...(r.definition !== null ? { definition: r.definition } : {}), ...(r.version ? { version: r.version } : {}) });
     relationsByOid.set(Number(r.oid), r.relation);
   }
-
-  const functionsByOid = new Map((rows.functionOids ?? []).map((f) => [Number(f.oid), { schema: f.schema, name: f.name }]));
-  return { readFunctions, userFunctions, userOperators: new Set(rows.operators), userTypes: new Set(rows.types), views, viewsWithSideEffects, relations, relationsByOid, functionsByOid };
+  return { views, viewsWithSideEffects, relations, relationsByOid };
 }
 
-/** Runs the queries through `query` (any client: pg, PGlite…) and builds the Catalog. */
+/**
+ * Runs the queries through `query` (any client: pg, PGlite…) and builds the Catalog. With the
+ * `previous` catalog (a reload after DDL), the function, operator and type parts whose rows did not
+ * change are kept rather than read again (functions are thousands of rows, and most DDL touches
+ * tables and views), and so are the definitions of unchanged views. Tables and views are always read.
+ */
 export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previous?: Catalog): Promise<Catalog> {
-  const [functions, operators, types, viewDeps, viewFunctions, relations, functionOids] = await Promise.all([
-    query<CatalogRows["functions"][number]>(FUNCTIONS_SQL),
-    query<{ name: string }>(OPERATORS_SQL),
-    query<{ name: string }>(USER_TYPES_SQL),
+  type FunctionRow = CatalogRows["functions"][number];
+  type FunctionOidRow = NonNullable<CatalogRows["functionOids"]>[number];
+  const [versions] = await query<CatalogVersions>(VERSIONS_SQL);
+  const kept = (part: keyof CatalogVersions) => previous?.versions !== undefined && versions !== undefined && previous.versions[part] === versions[part];
+  const [builtins, users, operators, types, viewDeps, viewFunctions, relations] = await Promise.all([
+    kept("builtinFunctions") ? undefined : Promise.all([query<FunctionRow>(BUILTIN_FUNCTIONS_SQL), query<FunctionOidRow>(BUILTIN_FUNCTION_OIDS_SQL)]),
+    kept("userFunctions") ? undefined : Promise.all([query<FunctionRow>(USER_FUNCTIONS_SQL), query<FunctionOidRow>(USER_FUNCTION_OIDS_SQL)]),
+    kept("operators") ? undefined : query<{ name: string }>(OPERATORS_SQL),
+    kept("types") ? undefined : query<{ name: string }>(USER_TYPES_SQL),
     query<CatalogRows["viewDeps"][number]>(VIEW_DEPS_SQL),
     query<CatalogRows["viewFunctions"][number]>(VIEW_FUNCTIONS_SQL),
     query<Omit<NonNullable<CatalogRows["relations"]>[number], "definition">>(RELATIONS_SQL),
-    query<NonNullable<CatalogRows["functionOids"]>[number]>(FUNCTION_OIDS_SQL),
   ]);
   // A view's definition is read again only when its rule is new or was replaced.
   const known = (r: (typeof relations)[number]) => {
@@ -198,5 +254,17 @@ export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previ
   const read = unread.length === 0 ? [] : await query<{ oid: string; definition: string | null }>(viewDefinitionsSql(unread));
   const definitions = new Map(read.map((d) => [Number(d.oid), d.definition]));
   const withDefinitions = relations.map((r) => ({ ...r, definition: r.version ? (known(r) ?? definitions.get(Number(r.oid)) ?? null) : null }));
-  return buildCatalog({ functions, operators: operators.map((o) => o.name), types: types.map((t) => t.name), viewDeps, viewFunctions, relations: withDefinitions, functionOids });
+
+  // A part not read again is taken from `previous` (there whenever a part was kept).
+  const before = previous as Catalog;
+  const keptByOid = (builtin: boolean) => [...before.functionsByOid].filter(([, f]) => (f.schema === "pg_catalog") === builtin);
+  return {
+    ...(builtins ? builtinFunctionParts(builtins[0]) : { readFunctions: before.readFunctions }),
+    ...(users ? userFunctionParts(users[0]) : { userFunctions: before.userFunctions }),
+    functionsByOid: builtins && users ? functionsByOid([...builtins[1], ...users[1]]) : new Map([...(builtins ? functionsByOid(builtins[1]) : keptByOid(true)), ...(users ? functionsByOid(users[1]) : keptByOid(false))]),
+    userOperators: operators ? new Set(operators.map((o) => o.name)) : before.userOperators,
+    userTypes: types ? new Set(types.map((t) => t.name)) : before.userTypes,
+    ...relationParts({ viewDeps, viewFunctions, relations: withDefinitions }),
+    ...(versions ? { versions } : {}),
+  };
 }

@@ -125,4 +125,14 @@ export interface Catalog {
   relationsByOid: ReadonlyMap<number, string>;
   /** Function OID → schema and name, to judge a fast-path call (which names its function by OID only). */
   functionsByOid: ReadonlyMap<number, { schema: string; name: string }>;
+  /** What the function, operator and type parts were read from, so a reload reads only a changed part again. */
+  versions?: CatalogVersions;
+}
+
+/** A digest of the catalog rows each part is built from: any row added, dropped or altered changes it. */
+export interface CatalogVersions {
+  builtinFunctions: string;
+  userFunctions: string;
+  operators: string;
+  types: string;
 }
