@@ -3,8 +3,9 @@
  * own regression suite — files of CREATE/ALTER/DROP, temporary tables, views, PL/pgSQL and the
  * queries between them, each file a fresh psql session, a few files at a time. Prints the time
  * of each path and Airlock's ratio to direct (budget ≤ 1.5×), and the proxy's CPU.
- * `npm run bench:ddl`; BENCH_DDL_FILES (default 24), BENCH_DDL_ROUNDS per file (default 8) and
- * BENCH_DDL_PARALLEL sessions at a time (default 4) size it.
+ * `npm run bench:ddl`; BENCH_DDL_FILES (default 24), BENCH_DDL_ROUNDS per file (default 8),
+ * BENCH_DDL_PARALLEL sessions at a time (default 4) and BENCH_DDL_RUNS of each path (default 3)
+ * size it.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -24,6 +25,7 @@ import { runBench } from "./support/run";
 const FILES = Number(process.env.BENCH_DDL_FILES || 24);
 const ROUNDS = Number(process.env.BENCH_DDL_ROUNDS || 8);
 const PARALLEL = Number(process.env.BENCH_DDL_PARALLEL || 4);
+const RUNS = Number(process.env.BENCH_DDL_RUNS || 3);
 const AGENT = "ops-agent";
 const RESOURCE = "ddlbench";
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -93,7 +95,7 @@ async function runAll(target: Target, files: string[]): Promise<number> {
 }
 
 async function main(cleanups: Array<() => unknown>): Promise<void> {
-  for (const [name, value] of Object.entries({ FILES, ROUNDS, PARALLEL })) {
+  for (const [name, value] of Object.entries({ FILES, ROUNDS, PARALLEL, RUNS })) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_DDL_${name} must be a whole number ≥ 1, got ${value}`);
   }
   const postgres = await startPostgres();
@@ -124,23 +126,39 @@ async function main(cleanups: Array<() => unknown>): Promise<void> {
   // A first pass each warms caches (PostgreSQL's, the proxy's catalog and JIT) and is not counted.
   await runAll(direct, files.slice(0, PARALLEL));
   await runAll(proxied, files.slice(0, PARALLEL));
-  const directSeconds = await runAll(direct, files);
-  const cpuBefore = readTreeCpu(proxy.pid);
-  const airlockSeconds = await runAll(proxied, files);
-  const cpuAfter = readTreeCpu(proxy.pid);
-  const proxyCpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+  // Then the two paths in turn, RUNS times each: one run's wall time swings with the machine
+  // (PostgreSQL's own background work), so the median is compared.
+  const directRuns: number[] = [];
+  const airlockRuns: number[] = [];
+  let [user, system] = [0, 0];
+  for (let run = 0; run < RUNS; run++) {
+    directRuns.push(await runAll(direct, files));
+    const before = readTreeCpu(proxy.pid);
+    airlockRuns.push(await runAll(proxied, files));
+    const after = readTreeCpu(proxy.pid);
+    user += after.user - before.user;
+    system += after.system - before.system;
+  }
+  const perStatement = (seconds: number) => `${((seconds / (statements * RUNS)) * 1e6).toFixed(0)} µs`;
+  const [directSeconds, airlockSeconds] = [median(directRuns), median(airlockRuns)];
+  const runs = (times: number[]) => times.map((t) => t.toFixed(2)).join(", ");
 
   const ratio = airlockSeconds / directSeconds;
   console.log(
     table(
-      ["path", "wall time", "statements/s", "proxy CPU/stmt"],
+      ["path", "median wall time", "runs (s)", "statements/s", "proxy CPU/stmt", "of it in the kernel"],
       [
-        ["direct", `${directSeconds.toFixed(2)} s`, (statements / directSeconds).toFixed(0), ""],
-        ["Airlock", `${airlockSeconds.toFixed(2)} s`, (statements / airlockSeconds).toFixed(0), `${((proxyCpu / statements) * 1e6).toFixed(0)} µs`],
+        ["direct", `${directSeconds.toFixed(2)} s`, runs(directRuns), (statements / directSeconds).toFixed(0), "", ""],
+        ["Airlock", `${airlockSeconds.toFixed(2)} s`, runs(airlockRuns), (statements / airlockSeconds).toFixed(0), perStatement(user + system), perStatement(system)],
       ],
     ),
   );
   console.log(`\nAirlock ÷ direct: ${ratio.toFixed(2)}× — ${verdict(ratio <= BUDGET, `≤ ${BUDGET}×`)}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Everything allowed for the one agent: the figure is the proxy's cost, not a policy's. */

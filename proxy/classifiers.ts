@@ -13,65 +13,60 @@ export const REFRESH_RETRY_DELAYS_MS = [0, 250, 1000, 3000];
 /**
  * One classifier per resource, built on that database's own catalog: which functions only read,
  * which user functions and operators exist, what views read. Loaded on first use over a
- * connection of Airlock's own, refreshed in the background after CATALOG_TTL_MS, and after a
- * schema change once the session that made it is idle.
+ * connection of Airlock's own, refreshed in the background after CATALOG_TTL_MS. A schema change
+ * (DDL through Airlock, committed) marks it out of date, and the next session to start waits for
+ * a read of the catalog as it is then: read once per burst of DDL rather than after every
+ * statement of a migration, and never while the DDL's locks are held.
  */
 export class ResourceClassifiers {
-  readonly #entries = new Map<string, { classifier: Promise<Classifier>; loadedAt: number }>();
-  /** A refresh per resource at a time; a schema change meanwhile asks for one more after it. */
-  readonly #refreshing = new Map<string, { again: boolean }>();
+  readonly #entries = new Map<string, Entry>();
+  /** Schema changes seen per resource: an entry read before the latest one is not handed out. */
+  readonly #generations = new Map<string, number>();
 
   constructor(
     private readonly connect: (resource: Resource) => Promise<Upstream>,
     private readonly load: (upstream: Upstream, previous?: Classifier) => Promise<Classifier>,
   ) {}
 
-  /** The resource's classifier; a failure to read the catalog fails the caller (no guessing). */
-  async forResource(resource: Resource): Promise<Classifier> {
+  /** The resource's classifier; a failure to read the catalog fails the caller (no guessing, never the old one after a change). */
+  forResource(resource: Resource): Promise<Classifier> {
+    const generation = this.#generations.get(resource.url) ?? 0;
     const entry = this.#entries.get(resource.url);
-    if (entry && Date.now() - entry.loadedAt < CATALOG_TTL_MS) return entry.classifier;
-    const previous = await entry?.classifier.catch(() => undefined);
-    const fresh = this.#load(resource, previous);
-    // A stale classifier keeps serving while the new one loads.
-    if (entry) {
-      fresh.then(
-        (c) => this.#entries.set(resource.url, { classifier: Promise.resolve(c), loadedAt: Date.now() }),
-        (err: unknown) => console.error(`[proxy] refreshing the catalog of "${resource.name}" failed:`, err),
-      );
+    if (entry?.generation === generation) {
+      if (!entry.revalidating && Date.now() - entry.loadedAt >= CATALOG_TTL_MS) this.#revalidate(resource, entry);
       return entry.classifier;
     }
-    this.#entries.set(resource.url, { classifier: fresh, loadedAt: Date.now() });
-    fresh.catch(() => this.#entries.delete(resource.url));
+    // Never read, or the schema changed since: what `entry` knows of unchanged parts is reused.
+    const fresh = entry ? entry.classifier.catch(() => undefined).then((previous) => this.#loadRetrying(resource, previous)) : this.#load(resource);
+    const next: Entry = { classifier: fresh, loadedAt: Date.now(), generation, revalidating: false };
+    this.#entries.set(resource.url, next);
+    fresh.catch((err: unknown) => {
+      console.error(`[proxy] the catalog of "${resource.name}" could not be read; its new sessions are refused until it can be:`, err);
+      if (this.#entries.get(resource.url) === next) this.#entries.delete(resource.url);
+    });
     return fresh;
   }
 
-  /**
-   * The schema changed (DDL ran through Airlock, and its session is idle, so it is committed):
-   * sessions from now on wait for the catalog read afresh, so new tables and views are known.
-   * Never the old catalog in silence: if it cannot be read after a few tries, new sessions are
-   * refused until it can.
-   */
-  refresh(resource: Resource): void {
-    const running = this.#refreshing.get(resource.url);
-    if (running) {
-      running.again = true;
-      return;
-    }
-    const entry = this.#entries.get(resource.url);
-    if (!entry) return; // never loaded: the next session reads it anyway
-    const state = { again: false };
-    this.#refreshing.set(resource.url, state);
-    const fresh = entry.classifier.catch(() => undefined).then((previous) => this.#loadRetrying(resource, previous));
-    this.#entries.set(resource.url, { classifier: fresh, loadedAt: Date.now() });
-    fresh
-      .catch((err: unknown) => {
-        console.error(`[proxy] the catalog of "${resource.name}" could not be read after a schema change; new sessions are refused until it can be:`, err);
-        if (this.#entries.get(resource.url)?.classifier === fresh) this.#entries.delete(resource.url);
-      })
-      .finally(() => {
-        this.#refreshing.delete(resource.url);
-        if (state.again) this.refresh(resource);
-      });
+  /** The schema changed (DDL ran through Airlock, and its session is idle, so it is committed or undone). */
+  invalidate(resource: Resource): void {
+    this.#generations.set(resource.url, (this.#generations.get(resource.url) ?? 0) + 1);
+  }
+
+  /** Past its time: read again in the background while the current one keeps serving. */
+  #revalidate(resource: Resource, entry: Entry): void {
+    entry.revalidating = true;
+    entry.classifier
+      .then((previous) => this.#load(resource, previous))
+      .then(
+        (classifier) => {
+          // Unless a schema change came meanwhile, whose sessions wait for a read made after it.
+          if (this.#entries.get(resource.url) === entry) this.#entries.set(resource.url, { classifier: Promise.resolve(classifier), loadedAt: Date.now(), generation: entry.generation, revalidating: false });
+        },
+        (err: unknown) => {
+          entry.revalidating = false;
+          console.error(`[proxy] refreshing the catalog of "${resource.name}" failed:`, err);
+        },
+      );
   }
 
   async #loadRetrying(resource: Resource, previous: Classifier | undefined): Promise<Classifier> {
@@ -95,4 +90,13 @@ export class ResourceClassifiers {
       upstream.close();
     }
   }
+}
+
+interface Entry {
+  classifier: Promise<Classifier>;
+  loadedAt: number;
+  /** The resource's schema-change count when this read began. */
+  generation: number;
+  /** A background read (past CATALOG_TTL_MS) is under way. */
+  revalidating: boolean;
 }

@@ -117,7 +117,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants), deps.recorder),
       hold: (statement, decision) => holds.hold(statement, decision),
       masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },
-      schemaChanged: () => deps.classifiers.refresh(resource),
+      schemaChanged: () => deps.classifiers.invalidate(resource),
       onStatement(statement, durationMs) {
         live.statementCount++;
         const stored = deps.recorder.statement({

@@ -18,7 +18,7 @@ export interface ProxyDeps {
   verify: AgentTokenVerifier;
   /** The policy in force now (it may be reloaded at any time). */
   policy(): Policy;
-  classifiers: { forResource(resource: Resource): Promise<Classifier>; refresh(resource: Resource): void };
+  classifiers: { forResource(resource: Resource): Promise<Classifier>; invalidate(resource: Resource): void };
   recorder: ActivityRecorder;
   approvals: ApprovalService;
   grants: GrantStore;

@@ -483,7 +483,7 @@ export class Relay {
 
   /**
    * Out of any transaction: its portals are gone, and DDL it ran is committed (or undone), so the
-   * catalog is read again now — not while the DDL's locks are held, where reading would wait.
+   * catalog is out of date from now on — not while the DDL's locks are held, where reading it would wait.
    */
   #idle(): void {
     this.#names.endOfTransaction();
