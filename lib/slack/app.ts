@@ -48,7 +48,10 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
   const receiver = mode === "http" ? new HTTPReceiver({ signingSecret: signingSecret!, endpoints: SLACK_EVENTS_PATH, logLevel: LogLevel.WARN }) : undefined;
   const app = receiver
     ? new App({ receiver, authorize, clientOptions, logLevel: LogLevel.WARN })
-    : new App({ socketMode: true, appToken, authorize, clientOptions, logLevel: LogLevel.WARN });
+    : // Socket Mode's own client (apps.connections.open) takes installerOptions.clientOptions, by default the ones above.
+      // Their no-retries made one HTTP or network error while reconnecting end Socket Mode for good (it retries neither
+      // itself), so it gets the API URL alone and keeps its Web API client's own retries.
+      new App({ socketMode: true, appToken, authorize, clientOptions, installerOptions: { clientOptions: { slackApiUrl: apiUrl } }, logLevel: LogLevel.WARN });
   app.error(async (err) => console.error("[slack]", err));
 
   handleInteractions(app, { approvals, people: new SlackPeople(client, options.directory, config.roleGroups) });

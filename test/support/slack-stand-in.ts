@@ -103,7 +103,13 @@ export interface SlackStandIn extends SlackStandInClient {
   close(): Promise<void>;
 }
 
-export async function startSlackStandIn(): Promise<SlackStandIn> {
+/**
+ * A Web API method that another part of the stand-in answers (Socket Mode's apps.connections.open),
+ * with a token of its own to check: it gets the call and the Authorization header.
+ */
+export type MethodHandler = (call: SlackCall, authorization: string | undefined) => Record<string, unknown>;
+
+export async function startSlackStandIn(options: { methods?: Record<string, MethodHandler> } = {}): Promise<SlackStandIn> {
   const calls: SlackCall[] = [];
   const rules: FailRule[] = [];
   const channels = new Map<string, string>();
@@ -136,6 +142,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       return answer(call, res, 429, { ok: false, error: "ratelimited" });
     }
     if (failure) return answer(call, res, 200, { ok: false, error: failure.error });
+    const handler = options.methods?.[method];
+    if (handler) return answer(call, res, 200, handler(call, req.headers.authorization));
     if (req.headers.authorization !== `Bearer ${STAND_IN_BOT_TOKEN}`) return answer(call, res, 200, { ok: false, error: "invalid_auth" });
     answer(call, res, 200, respond(call));
   }
