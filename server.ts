@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     instances: proxy.instances,
     policy,
     classifiers: proxy.classifiers,
+    reach: (resource) => proxy.reach(resource),
     approvals: proxy.approvals,
     grants: proxy.grants,
     access: new AccessService({

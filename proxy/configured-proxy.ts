@@ -14,7 +14,7 @@ import { InstanceRegistry, type Instance } from "../lib/events/instances";
 import { createAgentTokenVerifier, type AgentTokenVerifier } from "../lib/identity/agent-token";
 import { logger } from "../lib/log";
 import type { AirlockMetrics } from "../lib/ops/metrics";
-import type { Policy } from "../lib/policy/policy-file";
+import type { Policy, Resource } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
 import { startProxyServer, type ProxyServer } from "./server";
@@ -40,6 +40,9 @@ const CATALOG_CONNECTION = new Map([
   ["options", "-c lock_timeout=100ms -c statement_timeout=60s"],
 ]);
 
+/** Airlock's own login to see whether a resource answers (the status page), left at once. */
+const STATUS_CONNECTION = new Map([["application_name", "airlock status"]]);
+
 export interface ConfiguredProxy {
   server: ProxyServer;
   classifiers: ResourceClassifiers;
@@ -51,6 +54,11 @@ export interface ConfiguredProxy {
   recorder: ActivityRecorder;
   /** The agent token check the proxy uses, for the agent HTTP API to use alike. */
   verify: AgentTokenVerifier;
+  /**
+   * Logs in to a PostgreSQL resource as Airlock and leaves at once; rejects with why it cannot.
+   * Never for an embedded (PGlite) one: a check must not start the database its first session starts.
+   */
+  reach(resource: Resource): Promise<void>;
   /**
    * Shuts down: new connections are refused, held statements end (their requests cancelled),
    * running ones get up to `drainMs` to finish, then sessions end, what is pending is written and
@@ -129,6 +137,10 @@ export async function startConfiguredProxy(options: {
     instances,
     recorder,
     verify,
+    async reach(resource) {
+      if (resource.url.startsWith("pglite://")) throw new Error("an embedded database is started by its first session, not by a check");
+      (await upstreams.connect(resource, STATUS_CONNECTION)).close();
+    },
     async close(drainMs = 0) {
       const draining = server.drain(drainMs);
       // Nobody can approve a statement while the instance goes away: waiting agents are told why

@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import type { ActivityRecorder } from "../lib/activity/recorder";
 import { decide, type Decision } from "../lib/decision/decide";
 import { logger } from "../lib/log";
+import { tracing } from "../lib/ops/tracing";
 import { AgentMessages, agentMessageLimit } from "./agent-messages";
 import { authorizeAgent } from "./authorize";
 import type { CancelKeys } from "./cancel-keys";
@@ -139,6 +140,8 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           verdict: statement.verdict,
         });
         live.lastStatement = { ...stored, at: new Date() };
+        // Its spans, when traces are on: made now that it ended, from the times the relay kept.
+        if (statement.trace) tracing?.statement(statement, session);
         if (statement.grantId && statement.outcome === "ok") {
           deps.grants.recordUse(statement.grantId);
           grantWatch.used(statement.grantId);

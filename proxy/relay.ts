@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { Decision, Statement } from "../lib/decision/decide";
 import { logger } from "../lib/log";
+import { StatementTrace, tracing } from "../lib/ops/tracing";
 import type { Classification, PreparedLookup } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
@@ -222,9 +223,9 @@ export class Relay {
         const statement = pending(entry?.text ?? "", bindParams(bind), "extended");
         return this.#decideAndSend(statement, entry?.text, raw, REFUSED_PARSE, (allowed, judged) => {
           if (!allowed || !entry || !judged) return { kind: "bind", done: () => undefined, statement };
-          const { text, params, grantId, requestId, verdict, masking, changesSchema } = statement;
+          const { text, params, grantId, requestId, verdict, masking, changesSchema, trace } = statement;
           const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
-          const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, executes: judged.executes, info: judged.classification.statements[0], columns };
+          const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, trace, executes: judged.executes, info: judged.classification.statements[0], columns };
           return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
         }, { known: entry?.classification });
       }
@@ -296,11 +297,20 @@ export class Relay {
     }
     const { grantId, requestId, verdict, masking, changesSchema } = portal;
     Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema });
+    if (statement.trace) this.#executeTrace(statement.trace, portal);
     statement.prepared = preparedRun(portal.executes);
     const { info } = portal;
     if (info) statement.settles = [nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0))];
     this.#masking.executing(statement, portal.columns);
     return this.#forward(raw, { kind: "execute", statement });
+  }
+
+  /** Traced: the first Execute of a portal shows how its Bind was judged (parse, decide, hold); then it goes upstream. */
+  #executeTrace(trace: StatementTrace, portal: Judged): void {
+    if (portal.trace) trace.judgedAt(portal.trace);
+    portal.trace = undefined;
+    trace.decision ??= "allow";
+    trace.upstreamStart = performance.now();
   }
 
   /**
@@ -311,11 +321,15 @@ export class Relay {
   #judge(statement: PendingStatement, text: string | undefined, known?: Classification): Judgement | typeof WAIT {
     this.#checkToken();
     const lookups = this.#names.lookups();
+    const trace = statement.trace;
     try {
+      if (trace && !known) trace.parseStart = performance.now();
       const classification = known ?? (text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups));
       if (lookups.unsettled) return WAIT;
       statement.prepared = preparedRun(lookups.found);
+      if (trace) trace.decideStart = trace.parseEnd = performance.now();
       const decision = this.ctx.decide({ text: statement.text, params: statement.params, protocol: statement.protocol, classification });
+      if (trace) trace.decideEnd = performance.now();
       return { decision, classification, executes: lookups.found };
     } catch (err) {
       // A fault of Airlock's own while judging: this statement is refused, the session goes on.
@@ -363,6 +377,8 @@ export class Relay {
     // A result that cannot be masked is refused wherever policy would mask it.
     const decision: Decision = unmaskable && judged.decision.action !== "refuse" && judged.decision.masking ? { action: "refuse", code: "42501", message: unmaskable, verdict: judged.decision.verdict } : judged.decision;
     statement.verdict = decision.verdict;
+    const trace = statement.trace;
+    if (trace) trace.decision = decision.action;
     if (decision.action !== "refuse") {
       statement.masking = decision.masking;
       statement.changesSchema = decision.verdict.statements.some((s) => s.statement.kinds.includes("ddl"));
@@ -370,6 +386,7 @@ export class Relay {
     switch (decision.action) {
       case "allow":
         statement.grantId = decision.grantId;
+        if (trace) trace.upstreamStart = performance.now();
         return this.#forward(raw, expected(true, judged));
       case "refuse":
         return this.#refuse(statement, decision.code, decision.message, substitute, expected(false));
@@ -377,7 +394,9 @@ export class Relay {
         const shared = this.#sharedHold();
         if (shared === WAIT_QUIETLY) return WAIT_QUIETLY;
         if (shared) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: rule ${decision.rule.name} needs approval, ${shared}`, substitute, expected(false));
+        if (trace) trace.holdStart = performance.now();
         return this.ctx.hold(statement, decision).then((result) => {
+          if (trace) trace.holdEnd = trace.upstreamStart = performance.now();
           statement.requestId = result.requestId;
           if (result.action === "run") statement.grantId = result.grantId;
           // People may take longer than the token lasts: an approval never outlives the identity.
@@ -442,7 +461,13 @@ export class Relay {
       for (let message = this.#fromServer.next(); message; message = this.#fromServer.next()) {
         if (message.type === Backend.DataRow || message.type === Backend.CopyData) {
           const result = this.#masking.result();
-          this.#toClient.add(!result ? message.raw : message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
+          if (!result) {
+            this.#toClient.add(message.raw);
+            continue;
+          }
+          const from = tracing ? performance.now() : -1;
+          this.#toClient.add(message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
+          if (from >= 0) this.#maskTraced(from);
           continue;
         }
         this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#masking.message(message));
@@ -454,6 +479,13 @@ export class Relay {
     this.#flushToClient();
     // A message waiting on these answers may be judged now.
     if (this.#deferred && !this.#holding) this.#pump();
+  }
+
+  /** Traced: a row of the statement the server is answering was masked, from `from` until now. */
+  #maskTraced(from: number): void {
+    const head = this.#tracker.current();
+    const trace = head && "statement" in head ? head.statement?.trace : undefined;
+    trace?.masked(from, performance.now());
   }
 
   #fromServerMessage({ type, body }: WireMessage): void {
@@ -543,7 +575,9 @@ const REFUSED_QUERY = writeQuery("airlock refused this statement");
 const REFUSED_PARSE = writeParse("airlock_refused", "airlock refused this statement");
 
 function pending(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended"): PendingStatement {
-  return { text, params, protocol, startedAt: performance.now(), rows: 0, outcome: "ok", resultIndex: 0 };
+  const startedAt = performance.now();
+  // Traced only while tracing is on: otherwise nothing is allocated for it.
+  return { text, params, protocol, startedAt, rows: 0, outcome: "ok", resultIndex: 0, trace: tracing ? new StatementTrace(startedAt) : undefined };
 }
 
 function errorBytes(code: SqlStateCode, message: string): Buffer {

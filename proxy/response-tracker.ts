@@ -1,4 +1,5 @@
 import type { MaskTally } from "../lib/masking/column-plan";
+import type { StatementTrace } from "../lib/ops/tracing";
 import type { PolicyVerdict } from "../lib/policy/evaluate";
 import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
@@ -48,6 +49,8 @@ export interface PendingStatement {
   prepared?: Array<{ name: string; text: string }>;
   /** Per statement of the text: what its success does to the session's names (PREPARE, DECLARE, DEALLOCATE…). */
   settles?: Array<((ok: boolean) => void) | undefined>;
+  /** Its phases' times, while tracing is on (lib/ops/tracing.ts); undefined otherwise. */
+  trace?: StatementTrace;
 }
 
 /**

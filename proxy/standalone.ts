@@ -14,6 +14,7 @@ import { eventTransport } from "../lib/events/transport";
 import { agentClientIds } from "../lib/identity/agent-clients";
 import { configureLogs, installConsole, readLogSettings } from "../lib/log";
 import { AirlockMetrics } from "../lib/ops/metrics";
+import { startTracing, stopTracing } from "../lib/ops/tracing";
 import { PolicySource } from "../lib/policy/source";
 import { PolicyError } from "../lib/policy/policy-file";
 import { readServerInfo } from "../lib/server-info";
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   loadDotEnv();
   configureLogs(readLogSettings());
   installConsole();
+  // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: otherwise OpenTelemetry is never loaded.
+  if (await startTracing({ name: "airlock-proxy" })) console.log("[proxy] traces on: OTLP over HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)");
   const config = loadConfig();
   const server = readServerInfo(config.dataDir);
   const issuer = config.agentIssuer ?? config.oidc.issuer ?? server?.issuer;
@@ -63,6 +66,8 @@ async function main(): Promise<void> {
     policy.close();
     bus.close();
     await store.close();
+    // Last: the spans of the statements that finished while draining go too.
+    await stopTracing();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

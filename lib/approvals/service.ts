@@ -3,6 +3,7 @@ import { and, asc, count, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Store, StoreScope, Transaction } from "../db/client";
 import type { AccessRequest, Grant, RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
+import { tracing } from "../ops/tracing";
 import { grantableScope } from "./grant-scope";
 import { canonicalHeld, type HeldStatement } from "./held-statements";
 import type { GrantStore } from "./grants";
@@ -174,6 +175,19 @@ export class ApprovalService {
   }
 
   async decide(input: DecideInput): Promise<DecideResult> {
+    // A span per decision when traces are on (lib/ops/tracing.ts): who asked, where from, what came of it.
+    const span = tracing?.decision(input.requestId, input.action, input.via);
+    try {
+      const result = await this.#decide(input);
+      span?.end(result.ok ? { ...requestAttributes(result.request), "airlock.decision.result": "ok", "airlock.decision.finished": result.finished, "airlock.decision.grant": input.action === "approve" ? String(input.grant ?? "once") : "" } : { "airlock.decision.result": result.code });
+      return result;
+    } catch (err) {
+      span?.end({ "airlock.decision.result": "failed" }, err);
+      throw err;
+    }
+  }
+
+  async #decide(input: DecideInput): Promise<DecideResult> {
     // Two people deciding at once, on any instance, take turns on the request: exactly one outcome results.
     const { result, grant } = await this.store.transaction(async (tx) => {
       await tx.lock(`request:${input.requestId}`);
@@ -325,6 +339,18 @@ export class ApprovalService {
    * may have been decided or expired by another process whose event has not arrived yet).
    */
   async #end(id: string, status: "expired" | "cancelled", reason: string): Promise<void> {
+    const span = tracing?.decision(id, status === "expired" ? "expire" : "cancel", "system");
+    try {
+      const ended = await this.#endInStore(id, status, reason);
+      // Only the process whose update ended it says "ok": an expiry armed in two processes is one decision.
+      span?.end(ended ? { ...requestAttributes(ended), "airlock.decision.result": "ok", "airlock.decision.finished": true } : { "airlock.decision.result": "already_decided" });
+    } catch (err) {
+      span?.end({ "airlock.decision.result": "failed" }, err);
+      throw err;
+    }
+  }
+
+  async #endInStore(id: string, status: "expired" | "cancelled", reason: string): Promise<AccessRequest | undefined> {
     // In turn with decide() on the request's lock: a decision that read it pending must not record
     // an approval (and its grant) on a request ended meanwhile.
     const ended = await this.store.transaction(async (tx) => {
@@ -340,6 +366,7 @@ export class ApprovalService {
     if (ended) this.#changed(ended);
     const request = ended ?? (await this.get(id));
     if (request && request.status !== "pending") await this.#finish(request);
+    return ended;
   }
 
   /** Whoever waits here hears how the request ended, if it has (read from the store). */
@@ -395,6 +422,11 @@ export class ApprovalService {
 
 function filterConditions({ tables: { accessRequests } }: StoreScope, filter: RequestFilter) {
   return [filter.agentId ? eq(accessRequests.agentId, filter.agentId) : undefined, filter.resource ? eq(accessRequests.resource, filter.resource) : undefined];
+}
+
+/** What a decision span says of its request: ids, policy and status; never its statements or reasons. */
+function requestAttributes(request: AccessRequest): Record<string, string> {
+  return { "airlock.agent": request.agentId, "airlock.resource": request.resource, "airlock.rule": request.rule, "airlock.request.kind": request.kind, "airlock.request.status": request.status };
 }
 
 async function pendingOf(scope: StoreScope, filter: RequestFilter, now: Date): Promise<number> {
