@@ -3,6 +3,7 @@ import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
 import type { LiveSessions } from "./activity/live-sessions";
 import type { Readiness } from "./ops/readiness";
+import type { CatalogSnapshot } from "./ops/status";
 import type { GrantStore } from "./approvals/grants";
 import type { ApprovalService } from "./approvals/service";
 import type { EventBus } from "./events/bus";
@@ -39,7 +40,13 @@ export interface Runtime {
   instances: InstanceRegistry;
   policy: PolicySource;
   /** Per-resource classifiers on each database's own catalog (shared with the proxy). */
-  classifiers: { forResource(resource: Resource): Promise<{ classify(text: string): Classification }> };
+  classifiers: {
+    forResource(resource: Resource): Promise<{ classify(text: string): Classification }>;
+    /** What is known of the resource's catalog, without reading it. */
+    snapshot(resource: Resource): CatalogSnapshot;
+  };
+  /** Logs in to a PostgreSQL resource and leaves (the status page's check); never starts an embedded one. */
+  reach(resource: Resource): Promise<void>;
   approvals: ApprovalService;
   grants: GrantStore;
   /** The agent HTTP API's core: access requests, their long-polls, the agent's grants. */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Resource } from "../lib/policy/policy-file";
 import { createClassifier } from "../lib/sql/classify";
 import { TEST_CATALOG } from "../lib/sql/testing";
-import { ResourceClassifiers, type Classifier } from "./classifiers";
+import { CATALOG_TTL_MS, ResourceClassifiers, type Classifier } from "./classifiers";
 import type { Upstream } from "./upstream/upstream";
 
 const RESOURCE = { name: "pg", url: "postgres://db/pg" } as Resource;
@@ -60,4 +60,30 @@ test("a catalog that cannot be read after a change refuses new sessions (never t
   failing = false;
   const recovered = await set.forResource(RESOURCE);
   assert.ok(recovered);
+});
+
+test("the snapshot tells what is known without reading: not read, being read, read (and when), out of date after a change, the last failure", async () => {
+  let failing = true;
+  const { set, reads } = classifiers({ fail: () => failing });
+  assert.deepEqual(set.snapshot(RESOURCE), { state: "not-loaded", lastError: undefined });
+  await assert.rejects(set.forResource(RESOURCE), /catalog unreadable/);
+  const failed = set.snapshot(RESOURCE);
+  assert.equal(failed.state, "not-loaded");
+  assert.equal(failed.lastError?.message, "catalog unreadable");
+  assert.equal(reads.length, 1, "a snapshot reads nothing");
+
+  failing = false;
+  const reading = set.forResource(RESOURCE);
+  assert.equal(set.snapshot(RESOURCE).state, "loading");
+  await reading;
+  const loaded = set.snapshot(RESOURCE);
+  assert.equal(loaded.state, "loaded");
+  assert.equal(loaded.stale, false);
+  assert.equal(loaded.lastError, undefined, "a good read clears the failure");
+  assert.ok(loaded.loadedAt && Date.now() - loaded.loadedAt.getTime() < 5000);
+  assert.equal(set.snapshot(RESOURCE, Date.now() + CATALOG_TTL_MS).stale, true, "past its time");
+
+  set.invalidate(RESOURCE);
+  assert.equal(set.snapshot(RESOURCE).stale, true, "a schema change since the read");
+  assert.equal(reads.length, 2);
 });

@@ -1,3 +1,4 @@
+import type { CatalogSnapshot } from "../lib/ops/status";
 import type { Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "../lib/sql/classify";
 import type { Upstream } from "./upstream/upstream";
@@ -22,6 +23,8 @@ export class ResourceClassifiers {
   readonly #entries = new Map<string, Entry>();
   /** Schema changes seen per resource: an entry read before the latest one is not handed out. */
   readonly #generations = new Map<string, number>();
+  /** Per resource, the last read that failed, until one succeeds: the status page says why sessions are refused. */
+  readonly #failures = new Map<string, { message: string; at: Date }>();
 
   constructor(
     private readonly connect: (resource: Resource) => Promise<Upstream>,
@@ -40,11 +43,32 @@ export class ResourceClassifiers {
     const fresh = entry ? entry.classifier.catch(() => undefined).then((previous) => this.#loadRetrying(resource, previous)) : this.#load(resource);
     const next: Entry = { classifier: fresh, loadedAt: Date.now(), generation, revalidating: false };
     this.#entries.set(resource.url, next);
-    fresh.catch((err: unknown) => {
-      console.error(`[proxy] the catalog of "${resource.name}" could not be read; its new sessions are refused until it can be:`, err);
-      if (this.#entries.get(resource.url) === next) this.#entries.delete(resource.url);
-    });
+    fresh.then(
+      () => {
+        next.readAt = Date.now();
+        this.#failures.delete(resource.url);
+      },
+      (err: unknown) => {
+        console.error(`[proxy] the catalog of "${resource.name}" could not be read; its new sessions are refused until it can be:`, err);
+        this.#failed(resource, err);
+        if (this.#entries.get(resource.url) === next) this.#entries.delete(resource.url);
+      },
+    );
     return fresh;
+  }
+
+  /**
+   * What is known of the resource's catalog now, read-only and without reading it (the status
+   * page): when the one in use was read, whether it is past CATALOG_TTL_MS or a schema change
+   * since, and the last failed read.
+   */
+  snapshot(resource: Resource, now = Date.now()): CatalogSnapshot {
+    const entry = this.#entries.get(resource.url);
+    const lastError = this.#failures.get(resource.url);
+    if (!entry) return { state: "not-loaded", lastError };
+    if (entry.readAt === undefined) return { state: "loading", lastError };
+    const changed = entry.generation !== (this.#generations.get(resource.url) ?? 0);
+    return { state: "loaded", loadedAt: new Date(entry.readAt), stale: changed || now - entry.loadedAt >= CATALOG_TTL_MS, refreshing: entry.revalidating, lastError };
   }
 
   /** The schema changed (DDL ran through Airlock, and its session is idle, so it is committed or undone). */
@@ -60,13 +84,20 @@ export class ResourceClassifiers {
       .then(
         (classifier) => {
           // Unless a schema change came meanwhile, whose sessions wait for a read made after it.
-          if (this.#entries.get(resource.url) === entry) this.#entries.set(resource.url, { classifier: Promise.resolve(classifier), loadedAt: Date.now(), generation: entry.generation, revalidating: false });
+          this.#failures.delete(resource.url);
+          const now = Date.now();
+          if (this.#entries.get(resource.url) === entry) this.#entries.set(resource.url, { classifier: Promise.resolve(classifier), loadedAt: now, readAt: now, generation: entry.generation, revalidating: false });
         },
         (err: unknown) => {
           entry.revalidating = false;
+          this.#failed(resource, err);
           console.error(`[proxy] refreshing the catalog of "${resource.name}" failed:`, err);
         },
       );
+  }
+
+  #failed(resource: Resource, err: unknown): void {
+    this.#failures.set(resource.url, { message: err instanceof Error ? err.message : String(err), at: new Date() });
   }
 
   async #loadRetrying(resource: Resource, previous: Classifier | undefined): Promise<Classifier> {
@@ -95,6 +126,8 @@ export class ResourceClassifiers {
 interface Entry {
   classifier: Promise<Classifier>;
   loadedAt: number;
+  /** When the read finished; undefined while it is under way. */
+  readAt?: number;
   /** The resource's schema-change count when this read began. */
   generation: number;
   /** A background read (past CATALOG_TTL_MS) is under way. */

@@ -11,12 +11,16 @@ const LINKS = [
   { href: "/policy", label: "Policy" },
 ];
 
-export function NavLinks() {
+/** Pages only some roles may see; the layout says which this person may. */
+const RESTRICTED_LINKS = { status: { href: "/status", label: "Status" } };
+
+export function NavLinks({ also = [] }: { also?: ReadonlyArray<keyof typeof RESTRICTED_LINKS> }) {
   const pathname = usePathname();
+  const links = [...LINKS, ...also.map((name) => RESTRICTED_LINKS[name])];
   const current = (href: string) => (href === "/" ? pathname === "/" || pathname.startsWith("/requests") : pathname.startsWith(href));
   return (
     <nav className="nav" aria-label="Main">
-      {LINKS.map((link) => (
+      {links.map((link) => (
         <Link key={link.href} href={link.href} aria-current={current(link.href) ? "page" : undefined}>
           {link.label}
         </Link>

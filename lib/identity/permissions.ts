@@ -14,6 +14,8 @@ const ALLOWED = {
   "grants.revoke": ["admin", "approver"],
   /** An export is every statement's SQL and parameters at once, more than any one page shows. */
   "audit.export": ["admin"],
+  /** The status page: targets' addresses, the store's location, instances' hosts; an operator's view, not an approver's. */
+  "ops.status": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof ALLOWED;

@@ -38,6 +38,8 @@ const MARKERS = {
 /** Sign-in itself, health and readiness probes and next-auth's own endpoints answer the signed-out; none shows data. */
 const PUBLIC = new Set(["/signin", "/api/health", "/api/ready", "/api/auth/[...nextauth]", "/_not-found", "/_global-error"]);
 const REFUSED = new Set([301, 302, 303, 307, 308, 401, 403]);
+/** Pages for admins only (lib/identity/permissions.ts): not there (404) for a viewer. */
+const ADMIN_PAGES = new Set(["/status"]);
 /** What the router sends: a page, its RSC payload, the same for a browser that has the layouts, prefetches. */
 const VARIANTS: Array<{ name: string; headers: (route: Route) => Record<string, string> }> = [
   { name: "plain", headers: () => ({}) },
@@ -161,14 +163,21 @@ test("every server action refuses the signed-out and changes nothing", async () 
   assert.match(request.text, /data-testid="request-status">pending</, "no signed-out decision reached the request");
 });
 
-test("a viewer reads every page (the markers are there to leak) but may not export, decide or revoke", async () => {
+test("a viewer reads every page but the admins' (the markers are there to leak) and may not export, decide or revoke", async () => {
   const cookie = await signInOverHttp(server.url, "carol@example.com");
   const pages = routes.filter((r) => r.kind === "page" && !r.appPath.includes("/_"));
   const seen = new Set<string>();
+  const adminCookie = await signInOverHttp(server.url, "admin@example.com");
   for (const route of pages) {
     const { status, text } = await send("GET", route.url, { cookie });
     if (route.url === "/signin") {
       assert.equal(status, 307, "a signed-in person is sent on from sign-in");
+      continue;
+    }
+    if (ADMIN_PAGES.has(route.url)) {
+      assert.equal(status, 404, `${route.url} as a viewer`);
+      assert.deepEqual(leaked(text), [], `${route.url} as a viewer`);
+      assert.equal((await send("GET", route.url, { cookie: adminCookie })).status, 200, `${route.url} as an admin`);
       continue;
     }
     assert.equal(status, 200, `${route.url} as a viewer`);
@@ -179,7 +188,7 @@ test("a viewer reads every page (the markers are there to leak) but may not expo
   const exported = await send("GET", "/api/audit/export?format=jsonl", { cookie });
   assert.equal(exported.status, 403);
   assert.deepEqual(leaked(exported.text), []);
-  const adminExport = await send("GET", "/api/audit/export?format=jsonl", { cookie: await signInOverHttp(server.url, "admin@example.com") });
+  const adminExport = await send("GET", "/api/audit/export?format=jsonl", { cookie: adminCookie });
   assert.equal(adminExport.status, 200);
   assert.ok(adminExport.text.includes(MARKERS.heldSql), "an admin's export has the held statement");
 
