@@ -145,6 +145,8 @@ export class Tracing {
     if (!times) return;
     const { api } = this;
     const root = this.#tracer.startSpan("airlock.statement", { kind: api.SpanKind.SERVER, startTime: times.start, attributes: statementAttributes(statement, session) });
+    // Sampled out (OTEL_TRACES_SAMPLER): its children would be too; none is made.
+    if (!root.isRecording()) return;
     if (statement.outcome === "error") root.setStatus({ code: api.SpanStatusCode.ERROR });
     const parent = api.trace.setSpan(api.ROOT_CONTEXT, root);
     const child = (name: string, from: number, to: number, attributes?: Attributes, kind = api.SpanKind.INTERNAL) => {
