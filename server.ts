@@ -25,6 +25,7 @@ import { findPerson } from "./lib/identity/people";
 import { logger } from "./lib/log";
 import { AirlockMetrics, METRICS_PATH, serveMetrics } from "./lib/ops/metrics";
 import { checkReadiness } from "./lib/ops/readiness";
+import { startTracing, stopTracing } from "./lib/ops/tracing";
 import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
 import { PolicyError } from "./lib/policy/policy-file";
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   const dev = process.argv.includes("--dev");
   loadDotEnv();
   const config = loadConfig();
+  // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: otherwise OpenTelemetry is never loaded.
+  if (await startTracing({ name: "airlock", version: readVersion() })) log.info("traces on: OTLP over HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)");
   // Private before anything writes there: statements, parameters and keys are for this account only.
   preparePrivateDataDir(config.dataDir);
 
@@ -206,6 +209,8 @@ async function main(): Promise<void> {
     policy.close();
     bus.close();
     await store.close();
+    // Last: the spans of the statements and decisions made while draining go too.
+    await stopTracing();
     removeServerInfo(config.dataDir);
     log.info("shut down");
     process.exit(0);
