@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { createSecureContext } from "node:tls";
 import { LiveSessions } from "../lib/activity/live-sessions";
 import { ActivityRecorder } from "../lib/activity/recorder";
-import { AuditLog } from "../lib/audit/log";
+import { ThreadWriter } from "../lib/activity/thread-writer";
 import { GrantStore } from "../lib/approvals/grants";
 import { ApprovalService } from "../lib/approvals/service";
 import type { AirlockConfig } from "../lib/config";
@@ -86,7 +86,7 @@ export async function startConfiguredProxy(options: {
   const { config } = options;
   const { metrics } = options;
   const { store, instance, bus } = options;
-  const recorder = new ActivityRecorder(store, bus, new AuditLog(store), config.audit.maxUnwritten);
+  const recorder = new ActivityRecorder(await ThreadWriter.start(store.address), bus, config.audit.maxUnwritten);
   if (metrics) recorder.observe(metrics.recorder);
   const liveSessions = new LiveSessions(bus);
   metrics?.gauges({ store, agentConnections: () => liveSessions.size });
@@ -153,7 +153,7 @@ export async function startConfiguredProxy(options: {
       approvals.close();
       grants.close();
       await instances?.close();
-      await recorder.flush();
+      await recorder.close();
       await upstreams.close();
     },
   };

@@ -1,8 +1,9 @@
 /**
  * Compiles `npm run proxy` ahead of time (esbuild: our TypeScript in one file, packages left to
  * node), so the proxy runs on plain node without tsx's loader and its memory: about 80 MB idle
- * instead of 125. Builds only when a source is newer than the build. The PGlite worker gets its own
- * file beside it, where the proxy's `new Worker(new URL("./pglite-worker-entry.mjs"))` finds it.
+ * instead of 125. Builds only when a source is newer than the build. The worker threads (PGlite's,
+ * the audit writer's) get files of their own beside it, where the proxy's
+ * `new Worker(new URL("./…-entry.mjs"))` finds them.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -14,6 +15,7 @@ const SOURCES = ["proxy", "lib", "package-lock.json", "tsconfig.json"];
 const ENTRIES = [
   { in: "proxy/standalone.ts", out: "proxy" },
   { in: "proxy/upstream/pglite-worker.ts", out: "pglite-worker-entry" },
+  { in: "lib/activity/writer-thread.ts", out: "writer-thread-entry" },
 ];
 
 export async function buildProxyIfNeeded(): Promise<void> {

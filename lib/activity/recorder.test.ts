@@ -5,6 +5,7 @@ import { AuditLog, type AuditEntry } from "../audit/log";
 import { verifyChain } from "../audit/verify";
 import type { Transaction } from "../db/client";
 import { EventBus } from "../events/bus";
+import { StoreWriter } from "./records";
 import { ActivityRecorder, type StatementRecord } from "./recorder";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -41,7 +42,7 @@ for (const d of eachDialect()) {
       const bus = new EventBus();
       const recorded: unknown[] = [];
       bus.subscribe((e) => e.type === "activity.recorded" && recorded.push(e));
-      const recorder = new ActivityRecorder(store, bus, new AuditLog(store));
+      const recorder = new ActivityRecorder(new StoreWriter(store, new AuditLog(store)), bus);
       recorder.sessionStarted({ id: "s_1", agentId: "reporting-agent", groups: ["agents"], resource: "demo", startedAt: new Date(T0) });
       for (let n = 1; n <= 1_000; n++) recorder.statement(statement(n));
       recorder.sessionEnded("s_1", "client closed", { agentId: "reporting-agent", resource: "demo" });
@@ -68,7 +69,7 @@ for (const d of eachDialect()) {
     test("a write that fails takes back the whole batch and keeps it for the next try: written once, in order", async () => {
       const { store, close } = await d.open();
       const audit = new FailingAuditLog(store);
-      const recorder = new ActivityRecorder(store, undefined, audit);
+      const recorder = new ActivityRecorder(new StoreWriter(store, audit));
       const batches: boolean[] = [];
       recorder.observe({ statement: () => undefined, batch: (_records, _lag, ok) => batches.push(ok) });
       const quiet = console.error;

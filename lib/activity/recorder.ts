@@ -1,28 +1,15 @@
-import type { AuditEntry, AuditLog } from "../audit/log";
-import type { SqlValue, Store, Transaction } from "../db/client";
-import { multiRowInsert } from "../db/insert-rows";
-import type { agentSessions, statements } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import type { PolicyVerdict } from "../policy/evaluate";
+import type { ActivityRecord, RecordedStatement, RecordWriter, SessionStart, WrittenCounts } from "./records";
 import { boundText, type BoundedText } from "./statement-text";
 
-export type SessionStart = typeof agentSessions.$inferInsert & { startedAt: Date };
-/** A statement as recorded; who ran it and how policy judged it go to the audit trail. */
-export type StatementRecord = typeof statements.$inferInsert & {
-  startedAt: Date;
-  agentId?: string;
-  resource?: string;
+export type { SessionStart } from "./records";
+
+/** A statement as the proxy reports it; who ran it and how policy judged it go to the audit trail. */
+export type StatementRecord = Omit<RecordedStatement, "tables" | "kinds" | "rule"> & {
   /** How policy saw it: the deciding rule, every statement's kinds and tables. */
   verdict?: PolicyVerdict;
 };
-
-interface SessionEnd {
-  id: string;
-  endedAt: Date;
-  reason: string;
-  agentId?: string;
-  resource?: string;
-}
 
 /** Told what is recorded (metrics): each statement as it comes, each write of a batch. */
 export interface RecorderObserver {
@@ -31,12 +18,7 @@ export interface RecorderObserver {
   batch(records: number, lagMs: number, ok: boolean): void;
 }
 
-type Pending = { kind: "start"; row: SessionStart } | { kind: "statement"; row: StatementRecord } | { kind: "end"; row: SessionEnd };
-
-/**
- * How long records wait to be written. Short: on SQLite the write (with the audit rows' hashes)
- * blocks the event loop, and small batches keep each pause small; it is also what a crash may lose.
- */
+/** How long records wait to be written: what a crash may lose, and a batch's size under load. */
 export const FLUSH_INTERVAL_MS = 20;
 /**
  * Unwritten records (the store failing) up to which statements run; at this many the proxy refuses
@@ -51,11 +33,11 @@ const REFUSED_HEADROOM = 0.25;
 
 /**
  * Records sessions and statements off the statement's path: callers only append to a list; a
- * timer writes the list in one transaction, one write at a time. A failed write keeps the batch
- * for the next try.
+ * timer hands the list to the writer (its own thread, in the proxy: lib/activity/thread-writer.ts),
+ * one batch at a time. A failed write keeps the batch for the next try.
  */
 export class ActivityRecorder {
-  #pending: Pending[] = [];
+  #pending: ActivityRecord[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** When the oldest unwritten record arrived (performance.now()). */
   #oldestAt = 0;
@@ -68,9 +50,8 @@ export class ActivityRecorder {
   #writingCount = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly writer: RecordWriter,
     private readonly bus?: EventBus,
-    private readonly audit?: AuditLog,
     private readonly maxPending = MAX_PENDING_RECORDS,
   ) {}
 
@@ -94,7 +75,7 @@ export class ActivityRecorder {
   statement(row: StatementRecord): BoundedText {
     const bounded = boundText(row.text);
     this.#observer?.statement(row);
-    this.#add({ kind: "statement", row: { ...row, text: bounded.text, textBytes: bounded.bytes, textSha256: bounded.sha256 } });
+    this.#add({ kind: "statement", row: recordedStatement(row, bounded) });
     return bounded;
   }
 
@@ -111,6 +92,12 @@ export class ActivityRecorder {
     return this.#writing;
   }
 
+  /** Writes what is pending, then lets the writer go. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.writer.close();
+  }
+
   async #writePending(): Promise<void> {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
@@ -118,9 +105,9 @@ export class ActivityRecorder {
     this.#pending = [];
     this.#writingCount = batch.length;
     const lagMs = performance.now() - oldestAt;
-    let counts: { sessions: number; statements: number };
+    let counts: WrittenCounts;
     try {
-      counts = await this.store.transaction((tx) => writeBatch(tx, batch, this.audit));
+      counts = await this.writer.write(batch);
     } catch (err) {
       this.#observer?.batch(batch.length, lagMs, false);
       console.error(`[activity] writing ${batch.length} records failed; keeping them for the next try:`, err);
@@ -135,7 +122,7 @@ export class ActivityRecorder {
     this.bus?.publish({ type: "activity.recorded", ...counts });
   }
 
-  #add(item: Pending): void {
+  #add(item: ActivityRecord): void {
     if (this.#pending.length + this.#writingCount >= this.maxPending * (1 + REFUSED_HEADROOM)) return this.#drop();
     if (this.#pending.length === 0) this.#oldestAt = performance.now();
     this.#pending.push(item);
@@ -153,90 +140,20 @@ export class ActivityRecorder {
   }
 }
 
-const insertStatements = multiRowInsert("statements", [
-  "session_id", "text", "text_bytes", "text_sha256", "params", "protocol", "outcome", "error_code", "error_message", "rows", "duration_ms", "started_at", "request_id", "grant_id", "masked",
-]);
-const insertSessions = multiRowInsert("agent_sessions", ["id", "agent_id", "groups", "resource", "client_address", "application_name", "started_at"], "on conflict do nothing");
-const END_SESSION = "update agent_sessions set ended_at = ?, end_reason = ? where id = ?";
-
-/**
- * Plain SQL rather than the query builder, rows many to a statement: a batch of a few thousand
- * records is written in about a millisecond on SQLite instead of blocking the event loop for tens,
- * and in a few round trips on PostgreSQL. The batch's audit rows go last in the same transaction
- * (the chain stays locked from there to the commit): a statement is in both records or in neither.
- */
-async function writeBatch(tx: Transaction, batch: Pending[], audit?: AuditLog): Promise<{ sessions: number; statements: number }> {
-  const statementRows: SqlValue[][] = [];
-  const starts: SqlValue[][] = [];
-  const ends: SessionEnd[] = [];
-  for (const { kind, row } of batch) {
-    if (kind === "statement") {
-      statementRows.push([
-        row.sessionId, row.text, row.textBytes ?? null, row.textSha256 ?? null, row.params ? JSON.stringify(row.params) : null, row.protocol, row.outcome,
-        row.errorCode ?? null, row.errorMessage ?? null, row.rows ?? 0, row.durationMs, row.startedAt.getTime(),
-        row.requestId ?? null, row.grantId ?? null, row.masked ? JSON.stringify(row.masked) : null,
-      ]);
-    } else if (kind === "start") {
-      starts.push([row.id, row.agentId, JSON.stringify(row.groups), row.resource, row.clientAddress ?? null, row.applicationName ?? null, row.startedAt.getTime()]);
-    } else ends.push(row);
-  }
-  await insertStatements(tx.sql, statementRows);
-  // Starts before ends: a session that began and ended within the batch is ended once it exists.
-  await insertSessions(tx.sql, starts);
-  for (const end of ends) await tx.sql.run(END_SESSION, [end.endedAt.getTime(), end.reason, end.id]);
-  await audit?.appendWithin(tx, batch.map(auditEntry));
-  return { sessions: starts.length + ends.length, statements: statementRows.length };
+/** What the audit row keeps of a statement's verdict: its tables and kinds, once each, and the deciding rule. */
+function recordedStatement({ verdict, ...row }: StatementRecord, bounded: BoundedText): RecordedStatement {
+  const judged = verdict?.statements ?? [];
+  return {
+    ...row,
+    text: bounded.text,
+    textBytes: bounded.bytes,
+    textSha256: bounded.sha256,
+    tables: unique(judged.flatMap((s) => [...s.statement.reads, ...s.statement.writes])).sort(),
+    kinds: unique(judged.flatMap((s) => s.statement.kinds)),
+    rule: verdict?.rule?.name,
+  };
 }
 
-/** How the audit trail tells a statement's fate: refused, held for people, masked, or allowed. */
-function statementDecision(row: StatementRecord): string {
-  if (row.outcome === "refused") return "refused";
-  if (row.requestId) return "held";
-  return row.masked ? "masked" : "allowed";
-}
-
-function auditEntry({ kind, row }: Pending): AuditEntry {
-  switch (kind) {
-    case "start":
-      return {
-        at: row.startedAt,
-        type: "session.started",
-        agentId: row.agentId,
-        resource: row.resource,
-        sessionId: row.id,
-        data: { groups: row.groups, clientAddress: row.clientAddress, applicationName: row.applicationName },
-      };
-    case "end":
-      return { at: row.endedAt, type: "session.ended", agentId: row.agentId, resource: row.resource, sessionId: row.id, data: { reason: row.reason } };
-    case "statement":
-      return {
-        at: row.startedAt,
-        type: "statement",
-        agentId: row.agentId,
-        resource: row.resource,
-        sessionId: row.sessionId,
-        requestId: row.requestId,
-        grantId: row.grantId,
-        decision: statementDecision(row),
-        sql: row.text,
-        tables: unique(row.verdict?.statements.flatMap((s) => [...s.statement.reads, ...s.statement.writes])).sort(),
-        data: {
-          // `sql` is the stored prefix: the whole statement's length and hash go with it.
-          sqlFull: row.textSha256 ? { bytes: row.textBytes, sha256: row.textSha256 } : undefined,
-          params: row.params,
-          protocol: row.protocol,
-          kinds: unique(row.verdict?.statements.flatMap((s) => s.statement.kinds)),
-          rule: row.verdict?.rule?.name,
-          outcome: row.outcome,
-          rows: row.rows,
-          masked: row.masked,
-          durationMs: Math.round(row.durationMs * 1000) / 1000,
-          error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
-        },
-      };
-  }
-}
-
-function unique<T>(items: T[] | undefined): T[] {
-  return [...new Set(items ?? [])];
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
 }

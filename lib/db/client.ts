@@ -1,9 +1,9 @@
 import path from "node:path";
 import { openPostgresStore } from "./postgres-store";
 import { openSqliteStore } from "./sqlite-store";
-import type { Store } from "./store";
+import type { Store, StoreAddress } from "./store";
 
-export type { Db, Dialect, Sql, SqlValue, Store, StoreScope, Tables, Transaction } from "./store";
+export type { Db, Dialect, Sql, SqlValue, Store, StoreAddress, StoreScope, Tables, Transaction } from "./store";
 export { STORE_FILE } from "./sqlite-store";
 
 export interface StoreOptions {
@@ -19,4 +19,9 @@ export interface StoreOptions {
 export function openStore({ dataDir, url, migrationsFolder }: StoreOptions): Promise<Store> {
   if (url) return openPostgresStore(url, migrationsFolder && path.join(migrationsFolder, "postgres"));
   return Promise.resolve(openSqliteStore(dataDir, migrationsFolder));
+}
+
+/** Opens a store that is open already (migrated) once more, on connections of its own: for another thread. */
+export async function reopenStore(address: StoreAddress): Promise<Store> {
+  return "url" in address ? openPostgresStore(address.url) : openSqliteStore(address.dataDir);
 }

@@ -76,6 +76,7 @@ function postgresStore(pool: pg.Pool, url: string): Store {
   const store: Store = {
     ...scope(pool),
     location: redacted(url),
+    address: { url },
     async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {

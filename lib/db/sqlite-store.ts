@@ -45,6 +45,7 @@ function sqliteStore(sqlite: Database.Database, file: string): Store {
     sql,
     tables: schema,
     location: file,
+    address: { dataDir: path.dirname(file) },
     // One connection: transactions take turns, and IMMEDIATE takes the write lock at once, so a
     // read-then-write is one step also against other processes on the file. A query this process
     // makes outside the transaction while its body awaits joins it (there is no other connection to

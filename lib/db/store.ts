@@ -14,6 +14,9 @@ export type Tables = typeof schema;
 
 export type SqlValue = string | number | null;
 
+/** The SQLite file's data dir, or the PostgreSQL database's URL (with its password). */
+export type StoreAddress = { dataDir: string } | { url: string };
+
 /** Plain SQL, for hot paths and what the builder cannot say; `?` marks parameters in both dialects. */
 export interface Sql {
   all<T>(text: string, params?: readonly SqlValue[]): Promise<T[]>;
@@ -54,5 +57,7 @@ export interface Store extends StoreScope {
   reader(): Promise<Store>;
   /** Where it is, for messages: the file, or the database URL without its password. */
   readonly location: string;
+  /** How another thread opens this same store on a connection of its own (`reopenStore`). */
+  readonly address: StoreAddress;
   close(): Promise<void>;
 }
