@@ -8,6 +8,8 @@ export interface ProxyChild {
   port: number;
   /** Asks the proxy to shut down (SIGTERM), then kills it if it has not exited in 5 s. */
   stop(): Promise<void>;
+  /** How it exited, once it has (a soak tells a crash or a hung shutdown from a clean exit 0). */
+  exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
 const LISTENING = /Airlock proxy listening on [\d.]+:(\d+)/;
@@ -47,7 +49,13 @@ export async function startProxyChild(options: {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stderr.on("data", (chunk: Buffer) => process.stderr.write(`[proxy child] ${chunk.toString()}`));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exit = { code, signal };
+      resolve();
+    }),
+  );
 
   const port = await new Promise<number>((resolve, reject) => {
     let out: string | undefined = "";
@@ -76,6 +84,7 @@ export async function startProxyChild(options: {
   return {
     pid: child.pid!,
     port,
+    exit: () => exit,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
