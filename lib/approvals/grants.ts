@@ -26,6 +26,11 @@ export const GRANT_RELOAD_MS = 5_000;
  * next statement. The grants in force are kept in memory, so the decision point asks without
  * waiting on the store: they are loaded at start, changed here at once, and changed on another
  * instance heard from the bus (and read again every GRANT_RELOAD_MS).
+ *
+ * A grant lasts what it was granted for whichever way the wall clock jumps (an NTP step, a VM
+ * resumed): it ends when its stored `expiresAt` passes on the wall clock or when the time it had
+ * left when first learnt of passes on the monotonic clock, whichever comes first; and once ended
+ * here it stays ended, even if the clock goes back and the store calls it unexpired again.
  */
 export class GrantStore {
   /** Grants in force as this instance knows them, by id; expiry is checked at every use. */
@@ -33,6 +38,10 @@ export class GrantStore {
   /** When each grant was last learnt of one by one (a count of changes): a full read begun before that must not undo it. */
   readonly #learnt = new Map<string, number>();
   #changes = 0;
+  /** Per grant, when it ends on the monotonic clock (performance.now()), from the time it had left when first learnt of. */
+  readonly #deadlines = new Map<string, { expiresAt: number; at: number }>();
+  /** Grants seen ended here: a clock set back, and the store read with it, must not bring them back. */
+  readonly #ended = new Set<string>();
   #loading: Promise<void> | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #reload: NodeJS.Timeout | undefined;
@@ -75,7 +84,7 @@ export class GrantStore {
   /** An active grant covering the whole statement, if there is one. */
   covering(scope: Scope, now = Date.now()): Grant | undefined {
     for (const g of this.#inForce.values()) {
-      if (g.agentId === scope.agentId && g.resource === scope.resource && g.expiresAt.getTime() > now && coversScope(g.scope, scope.pairs)) return g;
+      if (g.agentId === scope.agentId && g.resource === scope.resource && coversScope(g.scope, scope.pairs) && this.#stillInForce(g, now)) return g;
     }
     return undefined;
   }
@@ -145,10 +154,29 @@ export class GrantStore {
     const began = this.#changes;
     const rows = new Map((await this.active()).map((g) => [g.id, g]));
     const inForce = new Map<string, Grant>();
-    for (const [id, grant] of rows) if (!this.#newerThan(id, began)) inForce.set(id, grant);
+    for (const [id, grant] of rows) if (!this.#newerThan(id, began) && this.#stillInForce(grant)) inForce.set(id, grant);
     for (const [id, grant] of this.#inForce) if (this.#newerThan(id, began)) inForce.set(id, grant);
     this.#inForce = inForce;
     for (const [id, change] of this.#learnt) if (change < began) this.#learnt.delete(id);
+    // What the store no longer calls in force needs no remembering: it cannot come back from there.
+    for (const id of this.#deadlines.keys()) if (!rows.has(id) && !inForce.has(id)) this.#deadlines.delete(id);
+    for (const id of this.#ended) if (!rows.has(id)) this.#ended.delete(id);
+  }
+
+  /** Whether the grant has not ended by either clock; one that has is forgotten here for good (see the class). */
+  #stillInForce(grant: Grant, now = Date.now()): boolean {
+    if (this.#ended.has(grant.id)) return false;
+    const expiresAt = grant.expiresAt.getTime();
+    let deadline = this.#deadlines.get(grant.id);
+    if (deadline?.expiresAt !== expiresAt) {
+      deadline = { expiresAt, at: performance.now() + (expiresAt - now) };
+      this.#deadlines.set(grant.id, deadline);
+    }
+    if (expiresAt > now && performance.now() < deadline.at) return true;
+    this.#ended.add(grant.id);
+    this.#deadlines.delete(grant.id);
+    this.#inForce.delete(grant.id);
+    return false;
   }
 
   #newerThan(id: string, change: number): boolean {
@@ -157,7 +185,7 @@ export class GrantStore {
 
   #learn(id: string, grant: Grant | undefined): void {
     this.#learnt.set(id, this.#changes++);
-    if (grant && !grant.revokedAt && grant.expiresAt.getTime() > Date.now()) this.#inForce.set(id, grant);
+    if (grant && !grant.revokedAt && this.#stillInForce(grant)) this.#inForce.set(id, grant);
     else this.#inForce.delete(id);
   }
 
