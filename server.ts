@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   const store = await openStore({ dataDir: config.dataDir, url: config.storeUrl, migrationsFolder: path.join(root, "drizzle") });
   // The bus reaches every process on this store (`npm run proxy` beside this one, other instances): see lib/events/transport.ts.
   const instance = currentInstance();
-  const bus = new EventBus(eventTransport(store, instance, config.storeUrl));
+  // Metrics from the start: the bus and the proxy report to them (`/metrics`).
+  const metrics = new AirlockMetrics();
+  const bus = new EventBus(eventTransport(store, instance, config.storeUrl, metrics.storeError));
   const policy = new PolicySource(config.policyPath, bus).watch();
 
   // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.
@@ -81,7 +83,6 @@ async function main(): Promise<void> {
     configured: config.agentClientIds,
     fallback: devIdp && agentIssuer === devIdp.issuer ? SEED_AGENTS.map((a) => a.id) : undefined,
   });
-  const metrics = new AirlockMetrics();
   const proxy = await startConfiguredProxy({ config, store, policy: () => policy.current, agentIssuer, agentClientIds: agentClients, publicUrl, bus, instance, metrics });
   if (!proxy.instances) throw new Error("the proxy was started without its instance");
 
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
       proxy: { host: proxy.server.host, port: proxy.server.port },
       waitsPerAgent: config.waitsPerAgent,
     }),
-    readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server }),
+    readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server, storeError: metrics.storeError }),
   };
   setRuntime(runtime);
   const audit = await startAudit({ config, store, bus, policyStatus: () => policy.status });
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
     policy: () => policy.current,
     publicUrl,
     directory: async (email) => (await findPerson(store, email)) ?? (devIdp ? findSeedPerson(email) : undefined),
+    failed: (method, retrying) => metrics.slackFailed(method, retrying),
   });
 
   // Next.js serves every page and route handler; the IdP and the websocket sit beside it.

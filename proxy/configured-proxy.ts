@@ -90,7 +90,7 @@ export async function startConfiguredProxy(options: {
   if (metrics) recorder.observe(metrics.recorder);
   const liveSessions = new LiveSessions(bus);
   metrics?.gauges({ store, agentConnections: () => liveSessions.size });
-  const grants = new GrantStore(store, bus);
+  const grants = new GrantStore(store, bus, metrics?.storeError);
   await grants.load();
   const approvals = new ApprovalService(store, grants, bus, { maxPendingPerAgent: config.maxPendingPerAgent, agentIssuer: options.agentIssuer, instanceId: instance?.id, observer: metrics?.approvals });
   const instances = instance && bus ? new InstanceRegistry(store, instance, liveSessions, bus) : undefined;
@@ -104,7 +104,10 @@ export async function startConfiguredProxy(options: {
     instances
       .liveIds()
       .then((live: Set<string>) => approvals.cancelOrphans(INSTANCE_GONE, heldByNoOne(live)))
-      .catch((err: unknown) => log.error("looking for holds of stopped instances failed", { err }));
+      .catch((err: unknown) => {
+        metrics?.storeError("orphan_sweep");
+        log.error("looking for holds of stopped instances failed", { err });
+      });
   }, ORPHAN_SWEEP_MS);
   sweep?.unref();
   if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
@@ -127,6 +130,7 @@ export async function startConfiguredProxy(options: {
     maskers: new Maskers(await sharedMaskKey(store, config.dataDir)),
     publicUrl: () => options.publicUrl,
     limits: config.proxyLimits,
+    statementTimer: metrics && ((resource) => metrics.statementTimer(resource)),
   });
   return {
     server,

@@ -111,6 +111,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
 
     // Relay until either side ends; each statement passes the decision point and is recorded.
     startup.reader.detach();
+    const timer = deps.statementTimer?.(resource.name);
     const relay = new Relay(client, upstream, {
       clientMessages: messages,
       tokenExpiresAt: identity.expiresAt,
@@ -140,6 +141,9 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           verdict: statement.verdict,
         });
         live.lastStatement = { ...stored, at: new Date() };
+        // Its times (`/metrics`): the database's from sending it on, Airlock's own before that, less any hold.
+        const sent = statement.upstreamStart ?? -1;
+        if (timer && sent >= 0 && statement.outcome !== "refused") timer.observe(statement.startedAt + durationMs - sent, sent - statement.startedAt - (statement.heldMs ?? 0));
         // Its spans, when traces are on: made now that it ended, from the times the relay kept.
         if (statement.trace) tracing?.statement(statement, session);
         if (statement.grantId && statement.outcome === "ok") {

@@ -7,6 +7,7 @@ import type { Maskers } from "../lib/masking/maskers";
 import type { ProxyLimits } from "../lib/config";
 import type { EventBus } from "../lib/events/bus";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
+import type { StatementTimer } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
 import type { StartupOutcome } from "./startup";
@@ -31,4 +32,6 @@ export interface ProxyDeps {
   upstreams: { connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> };
   /** Timeouts, connection caps and message sizes (AIRLOCK_MAX_CONNECTIONS…). */
   limits: ProxyLimits;
+  /** A resource's statement-time histograms (`/metrics`), when metrics are on. */
+  statementTimer?(resource: string): StatementTimer;
 }

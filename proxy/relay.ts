@@ -298,6 +298,7 @@ export class Relay {
     const { grantId, requestId, verdict, masking, changesSchema } = portal;
     Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema });
     if (statement.trace) this.#executeTrace(statement.trace, portal);
+    statement.upstreamStart = performance.now();
     statement.prepared = preparedRun(portal.executes);
     const { info } = portal;
     if (info) statement.settles = [nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0))];
@@ -305,12 +306,11 @@ export class Relay {
     return this.#forward(raw, { kind: "execute", statement });
   }
 
-  /** Traced: the first Execute of a portal shows how its Bind was judged (parse, decide, hold); then it goes upstream. */
+  /** Traced: the first Execute of a portal shows how its Bind was judged (parse, decide, hold). */
   #executeTrace(trace: StatementTrace, portal: Judged): void {
     if (portal.trace) trace.judgedAt(portal.trace);
     portal.trace = undefined;
     trace.decision ??= "allow";
-    trace.upstreamStart = performance.now();
   }
 
   /**
@@ -386,7 +386,7 @@ export class Relay {
     switch (decision.action) {
       case "allow":
         statement.grantId = decision.grantId;
-        if (trace) trace.upstreamStart = performance.now();
+        statement.upstreamStart = performance.now();
         return this.#forward(raw, expected(true, judged));
       case "refuse":
         return this.#refuse(statement, decision.code, decision.message, substitute, expected(false));
@@ -394,11 +394,15 @@ export class Relay {
         const shared = this.#sharedHold();
         if (shared === WAIT_QUIETLY) return WAIT_QUIETLY;
         if (shared) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: rule ${decision.rule.name} needs approval, ${shared}`, substitute, expected(false));
-        if (trace) trace.holdStart = performance.now();
+        const heldFrom = performance.now();
+        if (trace) trace.holdStart = heldFrom;
         return this.ctx.hold(statement, decision).then((result) => {
-          if (trace) trace.holdEnd = trace.upstreamStart = performance.now();
+          const decided = performance.now();
+          statement.heldMs = decided - heldFrom;
+          if (trace) trace.holdEnd = decided;
           statement.requestId = result.requestId;
           if (result.action === "run") statement.grantId = result.grantId;
+          if (result.action === "run") statement.upstreamStart = decided;
           // People may take longer than the token lasts: an approval never outlives the identity.
           if (result.action === "run") this.#checkToken();
           if (result.action === "run") this.#forward(raw, expected(true, judged));
@@ -577,7 +581,7 @@ const REFUSED_PARSE = writeParse("airlock_refused", "airlock refused this statem
 function pending(text: string, params: Array<string | null> | undefined, protocol: "simple" | "extended"): PendingStatement {
   const startedAt = performance.now();
   // Traced only while tracing is on: otherwise nothing is allocated for it.
-  return { text, params, protocol, startedAt, rows: 0, outcome: "ok", resultIndex: 0, trace: tracing ? new StatementTrace(startedAt) : undefined };
+  return { text, params, protocol, startedAt, rows: 0, outcome: "ok", resultIndex: 0, trace: tracing ? new StatementTrace(startedAt) : undefined, upstreamStart: -1, heldMs: 0 };
 }
 
 function errorBytes(code: SqlStateCode, message: string): Buffer {

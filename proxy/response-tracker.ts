@@ -51,6 +51,10 @@ export interface PendingStatement {
   settles?: Array<((ok: boolean) => void) | undefined>;
   /** Its phases' times, while tracing is on (lib/ops/tracing.ts); undefined otherwise. */
   trace?: StatementTrace;
+  /** When it went to the server as itself (performance.now(), ms); -1 while not (or refused). Always kept: the metrics' upstream time starts here. */
+  upstreamStart?: number;
+  /** How long it waited for people (ms); 0 unless held. */
+  heldMs?: number;
 }
 
 /**

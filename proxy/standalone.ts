@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   const publicUrl = config.publicUrl ?? server?.publicUrl ?? `http://localhost:${config.port}`;
   // The dashboard's decisions, revocations and its view of this proxy's sessions cross over the store (lib/events/transport.ts).
   const instance = currentInstance();
-  const bus = new EventBus(eventTransport(store, instance, config.storeUrl));
   const metrics = new AirlockMetrics();
+  const bus = new EventBus(eventTransport(store, instance, config.storeUrl, metrics.storeError));
   const proxy = await startConfiguredProxy({ config, store, policy: () => policy.current, agentIssuer: issuer, agentClientIds: clientIds, publicUrl, bus, instance, metrics });
   // Metrics only on a port of their own: this process has no dashboard to serve them beside.
   const { metricsPort, metricsToken } = config.operations;

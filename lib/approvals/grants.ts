@@ -3,6 +3,7 @@ import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Store, StoreScope } from "../db/client";
 import type { Grant } from "../db/schema";
 import type { EventBus } from "../events/bus";
+import type { StoreErrorObserver } from "../ops/metrics";
 import { coversScope, type ScopePair } from "./grant-scope";
 
 /** What a statement does, and whose it is: what a grant must cover. */
@@ -49,6 +50,8 @@ export class GrantStore {
   constructor(
     private readonly store: Store,
     private readonly bus?: EventBus,
+    /** Told when the periodic read of the grants in force fails (`/metrics`). */
+    private readonly storeError?: StoreErrorObserver,
   ) {
     this.#unsubscribe = bus?.subscribe((event) => {
       if (event.type === "grant.changed") void this.refresh(event.grantId).catch(() => undefined);
@@ -58,7 +61,14 @@ export class GrantStore {
   /** Reads the grants in force, and keeps reading them (see GRANT_RELOAD_MS); the decision point is right once this resolves. */
   async load(): Promise<void> {
     await this.#loadAll();
-    this.#reload ??= setInterval(() => void this.#loadAll().catch((err) => console.error("[grants] reading the grants in force failed:", err)), GRANT_RELOAD_MS);
+    this.#reload ??= setInterval(
+      () =>
+        void this.#loadAll().catch((err: unknown) => {
+          this.storeError?.("grants_reload");
+          console.error("[grants] reading the grants in force failed:", err);
+        }),
+      GRANT_RELOAD_MS,
+    );
     this.#reload.unref();
   }
 

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { ActivityThrottle } from "./activity-throttle";
 import type { AirlockEvent, EventTransport } from "./bus";
+import type { StoreErrorObserver } from "../ops/metrics";
 import type { Instance } from "./instances";
 import { EVENT_KEEP_MS } from "./store-transport";
 
@@ -49,6 +50,8 @@ export class PostgresEventTransport implements EventTransport {
   constructor(
     private readonly url: string,
     private readonly instance: Pick<Instance, "id">,
+    /** Told of each lost (or failed) listening connection, read back or send that failed (`/metrics`). */
+    private readonly storeError?: StoreErrorObserver,
   ) {}
 
   start(deliver: (event: AirlockEvent) => void): void {
@@ -106,6 +109,7 @@ export class PostgresEventTransport implements EventTransport {
     if (this.#client === client) this.#client = undefined;
     client.end().catch(() => undefined);
     if (this.#closed) return;
+    this.storeError?.("events_read");
     // Once per outage, not per attempt: a store down for minutes must not flood the log.
     if (!this.#down) console.error(`[events] lost the connection to other instances${err ? ` (${err.message})` : ""}; reconnecting, and their events until then are missed`);
     this.#down = true;
@@ -128,7 +132,9 @@ export class PostgresEventTransport implements EventTransport {
         : client.query(SEND_BY_TABLE, [EVENTS_CHANNEL, origin, JSON.stringify(event), Date.now(), Date.now() - EVENT_KEEP_MS]);
     sent.catch((err: unknown) => {
       // On a connection that broke, the outage is logged once by #lost.
-      if (client === this.#client) console.error("[events] could not pass an event to other instances:", err);
+      if (client !== this.#client) return;
+      this.storeError?.("events_send");
+      console.error("[events] could not pass an event to other instances:", err);
     });
   }
 
@@ -142,7 +148,10 @@ export class PostgresEventTransport implements EventTransport {
         const event = "event" in notice ? notice.event : await readBack(client, notice.id);
         if (event && generation === this.#generation && !this.#closed) this.#deliver?.(event);
       })
-      .catch((err: unknown) => console.error("[events] reading another instance's event back failed:", err));
+      .catch((err: unknown) => {
+        this.storeError?.("events_read");
+        console.error("[events] reading another instance's event back failed:", err);
+      });
   }
 }
 

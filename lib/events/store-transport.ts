@@ -1,6 +1,7 @@
 import type { Store } from "../db/client";
 import { ActivityThrottle } from "./activity-throttle";
 import type { AirlockEvent, EventTransport } from "./bus";
+import type { StoreErrorObserver } from "../ops/metrics";
 import type { Instance } from "./instances";
 
 /**
@@ -35,6 +36,8 @@ export class StoreEventTransport implements EventTransport {
     private readonly store: Store,
     private readonly instance: Pick<Instance, "id">,
     private readonly pollMs = EVENT_POLL_MS,
+    /** Told of each failed read or write of the events table (`/metrics`). */
+    private readonly storeError?: StoreErrorObserver,
   ) {}
 
   start(deliver: (event: AirlockEvent) => void): void {
@@ -44,7 +47,10 @@ export class StoreEventTransport implements EventTransport {
         this.#lastId = Number(row?.id ?? 0);
         this.#next(deliver);
       })
-      .catch((err: unknown) => console.error("[events] the events table cannot be read; other processes' events will not be heard:", err));
+      .catch((err: unknown) => {
+        this.storeError?.("events_read");
+        console.error("[events] the events table cannot be read; other processes' events will not be heard:", err);
+      });
   }
 
   send(event: AirlockEvent): void {
@@ -64,7 +70,10 @@ export class StoreEventTransport implements EventTransport {
     this.#timer = setTimeout(() => {
       this.#poll(deliver)
         // The store busy or failing: the next poll starts where this one stopped.
-        .catch((err: unknown) => console.error("[events] reading other processes' events failed:", err))
+        .catch((err: unknown) => {
+          this.storeError?.("events_read");
+          console.error("[events] reading other processes' events failed:", err);
+        })
         .finally(() => this.#next(deliver));
     }, this.pollMs);
     this.#timer.unref();
@@ -74,7 +83,10 @@ export class StoreEventTransport implements EventTransport {
     // On SQLite the write is made as this is called, so events leave in the order they were published.
     this.store.sql
       .run("insert into events (origin, payload, at) values (?, ?, ?)", [this.instance.id, JSON.stringify(event), Date.now()])
-      .catch((err: unknown) => console.error("[events] could not pass an event to other processes:", err));
+      .catch((err: unknown) => {
+        this.storeError?.("events_send");
+        console.error("[events] could not pass an event to other processes:", err);
+      });
   }
 
   async #poll(deliver: (event: AirlockEvent) => void): Promise<void> {

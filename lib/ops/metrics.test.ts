@@ -8,7 +8,11 @@ import type { Decider } from "../approvals/people";
 import { ApprovalService } from "../approvals/service";
 import { heldUpdate } from "../approvals/testing";
 import { EventBus } from "../events/bus";
+import type { Store } from "../db/client";
+import { StoreEventTransport } from "../events/store-transport";
 import { AirlockMetrics, serveMetrics } from "./metrics";
+import type { PolicyStatus } from "../policy/source";
+import { checkReadiness } from "./readiness";
 import { statementOutcome } from "./statement-outcome";
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
@@ -74,6 +78,57 @@ test("the recorder's statements and batches", async () => {
   assert.match(text, /^airlock_audit_write_batch_size_sum 5$/m);
   assert.match(text, /^airlock_audit_write_lag_seconds_sum 0\.012$/m);
   assert.match(text, /^airlock_audit_write_failures_total 1$/m);
+});
+
+test("statement times per resource (timers cached), Slack failures by method and outcome", async () => {
+  const metrics = new AirlockMetrics();
+  const demo = metrics.statementTimer("demo");
+  assert.equal(metrics.statementTimer("demo"), demo, "one timer per resource");
+  demo.observe(2, 0.05);
+  demo.observe(20, -0.001);
+  metrics.slackFailed("post", true);
+  metrics.slackFailed("update", false);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^airlock_statement_upstream_seconds_count\{resource="demo"\} 2$/m);
+  assert.match(text, /^airlock_statement_upstream_seconds_sum\{resource="demo"\} 0\.022$/m);
+  assert.match(text, /^airlock_statement_upstream_seconds_bucket\{le="0\.0025",resource="demo"\} 1$/m);
+  assert.match(text, /^airlock_statement_upstream_seconds_bucket\{le="0\.025",resource="demo"\} 2$/m);
+  assert.match(text, /^airlock_statement_upstream_seconds_bucket\{le="\+Inf",resource="demo"\} 2$/m);
+  assert.match(text, /^# TYPE airlock_statement_proxy_seconds histogram$/m);
+  // Clock noise never makes a negative time.
+  assert.match(text, /^airlock_statement_proxy_seconds_sum\{resource="demo"\} 0\.00005$/m);
+  assert.match(text, /^airlock_statement_proxy_seconds_bucket\{le="0\.0001",resource="demo"\} 2$/m);
+  assert.match(text, /^airlock_slack_delivery_failures_total\{method="post",outcome="retry"\} 1$/m);
+  assert.match(text, /^airlock_slack_delivery_failures_total\{method="update",outcome="give_up"\} 1$/m);
+  assert.match(text, /^airlock_slack_delivery_failures_total\{method="post",outcome="give_up"\} 0$/m);
+});
+
+test("store errors: zero from the start, counted by the readiness probe and the event bus", async () => {
+  const metrics = new AirlockMetrics();
+  const down = new Error("the store is down");
+  const store = { sql: { get: () => Promise.reject(down), all: () => Promise.reject(down), run: () => Promise.reject(down) } } as unknown as Store;
+  assert.match(await metrics.registry.metrics(), /^airlock_store_errors_total\{operation="orphan_sweep"\} 0$/m);
+
+  const readiness = await checkReadiness({ store, policy: () => ({}) as PolicyStatus, proxy: () => ({ listening: true, draining: false }), storeError: metrics.storeError });
+  assert.equal(readiness.checks.store, "the store does not answer");
+  const transport = new StoreEventTransport(store, { id: "me" }, 5, metrics.storeError);
+  const quiet = console.error;
+  console.error = () => undefined;
+  try {
+    transport.start(() => undefined);
+    transport.send({ type: "request.changed", requestId: "r1", status: "pending" });
+    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    transport.close();
+    console.error = quiet;
+  }
+  metrics.storeError("orphan_sweep");
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^airlock_store_errors_total\{operation="readiness"\} 1$/m);
+  assert.match(text, /^airlock_store_errors_total\{operation="events_read"\} 1$/m);
+  assert.match(text, /^airlock_store_errors_total\{operation="events_send"\} 1$/m);
+  assert.match(text, /^airlock_store_errors_total\{operation="orphan_sweep"\} 1$/m);
+  assert.match(text, /^airlock_store_errors_total\{operation="grants_reload"\} 0$/m);
 });
 
 test("with a token, only the bearer of it is answered", async () => {

@@ -6,6 +6,9 @@ import type { RecorderObserver } from "../activity/recorder";
 import type { ApprovalObserver } from "../approvals/service";
 import type { Store } from "../db/client";
 import { statementKind, statementOutcome } from "./statement-outcome";
+import { StatementTimes, type StatementTimer } from "./statement-times";
+
+export type { StatementTimer } from "./statement-times";
 
 export const METRICS_PATH = "/metrics";
 
@@ -14,6 +17,14 @@ const DECISION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600]
 /** The recorder writes every 20 ms; a batch waiting far longer means a slow or failing store. */
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+/** Where a Slack call failed: posting a message, or updating one. */
+export type SlackMethod = "post" | "update";
+/** Work on the store whose failure is counted (audit writes have airlock_audit_write_failures_total). */
+export const STORE_OPERATIONS = ["events_read", "events_send", "orphan_sweep", "grants_reload", "readiness"] as const;
+export type StoreOperation = (typeof STORE_OPERATIONS)[number];
+/** Told when work on the store fails; AirlockMetrics.storeError is one. */
+export type StoreErrorObserver = (operation: StoreOperation) => void;
 
 /**
  * Airlock's Prometheus metrics. Labels are bounded on purpose: outcome, kind and channel come
@@ -57,6 +68,19 @@ export class AirlockMetrics {
     help: "Batches whose write failed (kept for the next try).",
     registers: [this.registry],
   });
+  readonly #statementTimes = new StatementTimes(this.registry);
+  readonly #slackFailures = new Counter({
+    name: "airlock_slack_delivery_failures_total",
+    help: "Failed Slack calls (each attempt), by method (post, update) and what followed (retry, give_up: the message stays failed).",
+    labelNames: ["method", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly #storeErrors = new Counter({
+    name: "airlock_store_errors_total",
+    help: "Failed work on the store besides audit writes (airlock_audit_write_failures_total), by operation: events_read (the event bus reading other processes' events, or its listening connection lost), events_send, orphan_sweep (holds of stopped instances), grants_reload, readiness (the probe's select 1).",
+    labelNames: ["operation"] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     // Event-loop lag, memory, CPU, handles: prom-client's standard process and Node.js metrics.
@@ -65,7 +89,22 @@ export class AirlockMetrics {
     for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) this.registry.removeSingleMetric(name);
     // Zero, not absent, until the first decision: rate() and alerts see the series from the start.
     for (const channel of ["web", "slack"]) for (const action of ["approve", "deny"]) this.#decisions.inc({ channel, action }, 0);
+    for (const method of ["post", "update"]) for (const outcome of ["retry", "give_up"]) this.#slackFailures.inc({ method, outcome }, 0);
+    for (const operation of STORE_OPERATIONS) this.#storeErrors.inc({ operation }, 0);
   }
+
+  /** The proxy's statement times for one resource (lib/ops/statement-times.ts): looked up per session, allocation-free per statement. */
+  statementTimer(resource: string): StatementTimer {
+    return this.#statementTimes.timer(resource);
+  }
+
+  /** A Slack call failed; `retrying`: it will be tried again, else it is given up. */
+  slackFailed(method: SlackMethod, retrying: boolean): void {
+    this.#slackFailures.inc({ method, outcome: retrying ? "retry" : "give_up" });
+  }
+
+  /** Work on the store failed (see STORE_OPERATIONS). */
+  readonly storeError: StoreErrorObserver = (operation) => this.#storeErrors.inc({ operation });
 
   /** Statements and audit writes, as the proxy's recorder sees them. */
   readonly recorder: RecorderObserver = {

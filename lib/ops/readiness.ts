@@ -1,5 +1,6 @@
 import type { Store } from "../db/client";
 import type { PolicyStatus } from "../policy/source";
+import type { StoreErrorObserver } from "./metrics";
 
 /** One part's state: "ok", or what is wrong with it, in words for whoever reads the probe. */
 export type Check = "ok" | string;
@@ -15,6 +16,8 @@ export interface ReadinessParts {
   store: Pick<Store, "sql">;
   policy: () => PolicyStatus;
   proxy: () => { listening: boolean; draining: boolean };
+  /** Told when the store does not answer (`/metrics`). */
+  storeError?: StoreErrorObserver;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface ReadinessParts {
  * operator must hear of it before rolling on), and the proxy takes connections.
  */
 export async function checkReadiness(parts: ReadinessParts): Promise<Readiness> {
-  const checks = { store: await storeCheck(parts.store), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
+  const checks = { store: await storeCheck(parts.store, parts.storeError), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
   const missing = Object.entries(checks)
     .filter(([, check]) => check !== "ok")
     .map(([name]) => name);
@@ -36,13 +39,14 @@ export async function checkReadiness(parts: ReadinessParts): Promise<Readiness> 
 /** A store that takes longer than this to answer `select 1` is not ready (a probe must not hang). */
 const STORE_CHECK_MS = 2000;
 
-async function storeCheck(store: Pick<Store, "sql">): Promise<Check> {
+async function storeCheck(store: Pick<Store, "sql">, storeError?: StoreErrorObserver): Promise<Check> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), STORE_CHECK_MS)));
   try {
     await Promise.race([store.sql.get("select 1"), late]);
     return "ok";
   } catch {
+    storeError?.("readiness");
     return "the store does not answer";
   } finally {
     clearTimeout(timer);

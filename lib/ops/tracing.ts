@@ -70,7 +70,6 @@ export class StatementTrace {
   decision: string | undefined;
   holdStart = -1;
   holdEnd = -1;
-  upstreamStart = -1;
   maskStart = -1;
   maskEnd = -1;
   /** Time spent masking rows, and how many (the mask span covers first to last row). */
@@ -102,6 +101,8 @@ export class StatementTrace {
 /** A statement as it ended: the proxy's PendingStatement has these fields. */
 export interface TracedStatement {
   trace?: StatementTrace;
+  /** When it went to the server as itself (kept traced or not: the metrics time it too); -1 or absent: it did not. */
+  upstreamStart?: number;
   protocol: string;
   outcome: "ok" | "error" | "refused";
   errorCode?: string;
@@ -155,7 +156,7 @@ export class Tracing {
     child("airlock.parse", times.parseStart, times.parseEnd);
     child("airlock.decide", times.decideStart, times.decideEnd, { "airlock.decision": times.decision ?? "" });
     child("airlock.hold", times.holdStart, times.holdEnd, statement.requestId ? { "airlock.request.id": statement.requestId } : undefined);
-    child("airlock.upstream", times.upstreamStart, end, { "db.system": "postgresql", "db.response.returned_rows": statement.rows }, api.SpanKind.CLIENT);
+    child("airlock.upstream", statement.upstreamStart ?? -1, end, { "db.system": "postgresql", "db.response.returned_rows": statement.rows }, api.SpanKind.CLIENT);
     child("airlock.mask", times.maskStart, times.maskEnd, { "airlock.mask.rows": times.maskRows, "airlock.mask.duration_ms": times.maskMs, "airlock.masked.values": statement.masked?.values ?? 0 });
     root.end(end);
   }

@@ -30,6 +30,8 @@ export interface SlackOptions {
   policy: () => Policy;
   publicUrl: string;
   directory: Directory;
+  /** Told of each failed Slack call (`/metrics`). */
+  failed?(method: "post" | "update", retrying: boolean): void;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
     channelFor: (request) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel,
     requestUrl: (id) => `${options.publicUrl}/requests/${id}`,
     queueUrl: (agentId) => `${options.publicUrl}/?${new URLSearchParams({ agent: agentId })}`,
+    failed: options.failed,
   }).start();
   // A Socket Mode connection that fails is logged and retried by Bolt; Airlock starts regardless.
   if (mode === "socket") app.start().catch((err: unknown) => console.error("[slack] Socket Mode did not connect:", err));

@@ -22,6 +22,8 @@ export interface SlackSyncOptions {
   queueUrl(agentId: string): string;
   /** When to try again after a failure; retryDelay unless a test needs it faster. */
   delay?: typeof retryDelay;
+  /** Told of each failed call (`/metrics`): posting or updating, and whether it will be tried again. */
+  failed?(method: "post" | "update", retrying: boolean): void;
 }
 
 /** What a message shows, compared to know whether it needs an update. */
@@ -175,7 +177,9 @@ export class SlackSync {
         attempt = 0;
       } catch (err) {
         const wait = this.#backoff(err, attempt);
-        const what = `${message?.ts ? "update" : "post"} failed: ${describeSlackError(err)}`;
+        const method = message?.ts ? "update" : "post";
+        this.options.failed?.(method, wait !== undefined);
+        const what = `${method} failed: ${describeSlackError(err)}`;
         held = await messages.failed(requestId, hold, what, wait === undefined ? undefined : Date.now() + wait);
         this.#changed(requestId);
         console.warn(`[slack] ${requestId}: ${what} (attempt ${attempt})${wait === undefined ? "; giving up" : `; retrying in ${wait} ms`}`);
@@ -236,6 +240,7 @@ export class SlackSync {
         attempt = 0;
       } catch (err) {
         const wait = this.#backoff(err, attempt);
+        this.options.failed?.(current ? "update" : "post", wait !== undefined);
         held = await rollups.release(channel, agentId, hold, wait === undefined ? undefined : Date.now() + wait);
         // Each request of the summary is still decided in the dashboard; its page says it was rolled up.
         console.warn(`[slack] ${agentId}'s summary in ${channel}: ${describeSlackError(err)} (attempt ${attempt})${wait === undefined ? "; giving up" : `; retrying in ${wait} ms`}`);

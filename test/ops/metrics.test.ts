@@ -61,6 +61,12 @@ test("on the dashboard port behind the token: statements by outcome, connections
     assert.equal(value(text, 'airlock_decisions_total{channel="web",action="approve"}'), 0);
     assert.ok((value(text, "airlock_audit_write_batch_size_count") ?? 0) >= 1);
     assert.ok((value(text, "airlock_audit_write_lag_seconds_count") ?? 0) >= 1);
+    // Times of the statements that ran (two selects), not of the refused or held ones.
+    assert.equal(value(text, 'airlock_statement_upstream_seconds_count{resource="demo"}'), 2);
+    assert.equal(value(text, 'airlock_statement_proxy_seconds_count{resource="demo"}'), 2);
+    assert.ok((value(text, 'airlock_statement_upstream_seconds_sum{resource="demo"}') ?? 0) > 0);
+    assert.equal(value(text, 'airlock_slack_delivery_failures_total{method="post",outcome="give_up"}'), 0);
+    assert.equal(value(text, 'airlock_store_errors_total{operation="readiness"}'), 0);
     assert.ok((value(text, "nodejs_eventloop_lag_seconds") ?? -1) >= 0);
     assert.ok((value(text, "process_resident_memory_bytes") ?? 0) > 0);
     // Bounded labels: no SQL, agent, token or value in any series.
