@@ -23,6 +23,9 @@ export class TokenError extends Error {
   }
 }
 
+/** What an agent hears when its token's keys cannot be had: the IdP's fault, not the token's. */
+const KEYS_UNAVAILABLE = "identity provider is unreachable (its signing keys could not be fetched)";
+
 // Asymmetric algorithms only: "none" and HMAC (signed with a guessable shared secret) never pass.
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
@@ -87,9 +90,11 @@ function explain(err: unknown, options: AgentTokenVerifierOptions): TokenError {
     return new TokenError("signature", "token signature does not verify");
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return new TokenError("signature", "token algorithm is not allowed");
-  // Anything that is not a JOSE verdict on the token itself is a failure to reach the keys.
-  if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
-    return new TokenError("unavailable", "identity provider is unreachable");
+  // Anything that is not a JOSE verdict on the token itself is a failure to reach the keys: no
+  // answer in time, a refused connection, or an answer that is not a key set (jose's plain
+  // JOSEError is its "not 200 OK" or "not JSON", as a load balancer's 503 page in front of a down IdP).
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError) || err.code === errors.JOSEError.code) {
+    return new TokenError("unavailable", KEYS_UNAVAILABLE);
   }
   return new TokenError("malformed", "token is not a valid JWT");
 }
@@ -107,7 +112,7 @@ function discoveredKeys(issuer: string): JWTVerifyGetKey {
   return async (header, token) => {
     keySet ??= load().catch((err: unknown) => {
       keySet = undefined; // try discovery again next time
-      throw new TokenError("unavailable", `identity provider is unreachable (${err instanceof Error ? err.message : err})`);
+      throw new TokenError("unavailable", `identity provider is unreachable (its signing keys could not be fetched: ${err instanceof Error ? err.message : err})`);
     });
     return (await keySet)(header, token);
   };
