@@ -15,6 +15,8 @@ import { openTestStore, type TestStore } from "../support/store";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const TEST_TIMEOUT = { timeout: 30_000 };
+/** The short grants that real time runs out (ample for the checks made while they are in force, on a loaded machine). */
+const GRANTED_MS = 3_000;
 const statement: Scope = { agentId: "reporting-agent", resource: "pg", pairs: [{ kind: "update", table: "public.counters" }] };
 
 let t: TestStore;
@@ -66,13 +68,13 @@ test("a jump forward past expiry ends the grant at once, and setting the clock r
 });
 
 test("a jump backward does not lengthen a grant past the time it was granted for", TEST_TIMEOUT, async () => {
-  const grant = await grantFor(2_000);
+  const grant = await grantFor(GRANTED_MS);
   const madeAt = performance.now();
   mock.timers.enable({ apis: ["Date"], now: Date.now() - HOUR });
   assert.equal(grants.covering(statement)?.id, grant.id, "still in force just after the jump");
 
-  // The wall clock now says the grant has an hour and two seconds left; two seconds is what was granted.
-  await realWait(Math.max(0, madeAt + 2_000 - performance.now()) + 200);
+  // The wall clock now says the grant has an hour and three seconds left; three seconds is what was granted.
+  await realWait(Math.max(0, madeAt + GRANTED_MS - performance.now()) + 200);
   await grants.load();
   assert.equal(grants.covering(statement), undefined, "ended when its time ran out, though the clock says it has an hour left");
   await realWait(50);
@@ -93,7 +95,7 @@ test("a grant that ended is not resurrected by a jump backward, nor by the store
 });
 
 test("a grant read from the store when its instance starts keeps its own deadline across a jump backward", TEST_TIMEOUT, async () => {
-  const grant = await grantFor(1_500);
+  const grant = await grantFor(GRANTED_MS);
   // Another instance (a restart) learns of it from the store only.
   const other = new GrantStore(t.store);
   try {
@@ -101,7 +103,7 @@ test("a grant read from the store when its instance starts keeps its own deadlin
     const madeAt = performance.now();
     assert.equal(other.covering(statement)?.id, grant.id);
     mock.timers.enable({ apis: ["Date"], now: Date.now() - HOUR });
-    await realWait(Math.max(0, madeAt + 1_500 - performance.now()) + 200);
+    await realWait(Math.max(0, madeAt + GRANTED_MS - performance.now()) + 200);
     assert.equal(other.covering(statement), undefined);
     await other.load();
     assert.equal(other.covering(statement), undefined);
