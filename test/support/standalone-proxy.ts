@@ -21,7 +21,8 @@ export async function startStandaloneProxy(dataDir: string, env: Record<string, 
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": by then its output is read to the end (what it wrote while exiting too).
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {
