@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       proxy: { host: proxy.server.host, port: proxy.server.port },
       waitsPerAgent: config.waitsPerAgent,
     }),
-    readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server, storeError: metrics.storeError }),
+    readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server, storeError: metrics.storeError, recorder: proxy.recorder }),
   };
   setRuntime(runtime);
   const audit = await startAudit({ config, store, bus, policyStatus: () => policy.status });

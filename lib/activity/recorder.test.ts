@@ -82,11 +82,13 @@ for (const d of eachDialect()) {
       }
       const count = async (table: string) => (await store.sql.get<{ n: number }>(`select count(*) as n from ${table}`))?.n;
       assert.deepEqual([await count("statements"), await count("audit_log")], [0, 0], "neither the statements nor their audit rows");
+      assert.equal(recorder.failing, true, "readiness hears of it");
 
       audit.failing = false;
       recorder.statement(statement(4));
       await recorder.flush();
       assert.deepEqual(batches, [false, true]);
+      assert.equal(recorder.failing, false);
       assert.deepEqual((await store.sql.all<{ text: string }>("select text from statements order by id")).map((r) => r.text), ["select 1", "select 2", "select 3", "select 4"]);
       assert.equal(await count("audit_log"), 4);
       assert.ok((await verifyChain(store)).ok);

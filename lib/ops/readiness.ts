@@ -1,3 +1,4 @@
+import type { ActivityRecorder } from "../activity/recorder";
 import type { Store } from "../db/client";
 import type { PolicyStatus } from "../policy/source";
 import type { StoreErrorObserver } from "./metrics";
@@ -18,15 +19,18 @@ export interface ReadinessParts {
   proxy: () => { listening: boolean; draining: boolean };
   /** Told when the store does not answer (`/metrics`). */
   storeError?: StoreErrorObserver;
+  /** The audit recorder: its writes failing means the store is down for writes even if reads answer. */
+  recorder?: Pick<ActivityRecorder, "failing">;
 }
 
 /**
- * Whether this instance should get traffic: the store answers a trivial query, the policy file
+ * Whether this instance should get traffic: the store answers a trivial query and takes the audit
+ * trail's writes (a full disk leaves SQLite answering reads only), the policy file
  * as it is now is loaded and valid (an invalid edit keeps the last good policy in force, but an
  * operator must hear of it before rolling on), and the proxy takes connections.
  */
 export async function checkReadiness(parts: ReadinessParts): Promise<Readiness> {
-  const checks = { store: await storeCheck(parts.store, parts.storeError), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
+  const checks = { store: await storeCheck(parts.store, parts.storeError, parts.recorder), policy: policyCheck(parts.policy()), proxy: proxyCheck(parts.proxy()) };
   const missing = Object.entries(checks)
     .filter(([, check]) => check !== "ok")
     .map(([name]) => name);
@@ -39,11 +43,13 @@ export async function checkReadiness(parts: ReadinessParts): Promise<Readiness> 
 /** A store that takes longer than this to answer `select 1` is not ready (a probe must not hang). */
 const STORE_CHECK_MS = 2000;
 
-async function storeCheck(store: Pick<Store, "sql">, storeError?: StoreErrorObserver): Promise<Check> {
+async function storeCheck(store: Pick<Store, "sql">, storeError?: StoreErrorObserver, recorder?: Pick<ActivityRecorder, "failing">): Promise<Check> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), STORE_CHECK_MS)));
   try {
     await Promise.race([store.sql.get("select 1"), late]);
+    // Counted already, as airlock_audit_write_failures_total.
+    if (recorder?.failing) return "the store does not take writes (the audit trail is waiting to be written)";
     return "ok";
   } catch {
     storeError?.("readiness");
