@@ -36,6 +36,8 @@ const PROGRESS_EVERY_S = 30;
 const WARM_UP_SECONDS = Math.round(Math.max(30, Math.min(120, SECONDS / 4)));
 /** After the load: how long the agents get to finish what they sent, and the approver to empty the queue. */
 const WIND_DOWN_MS = 60_000;
+/** Seconds of samples whose median stands for the warm-up's end and for the end. */
+const WINDOW_S = 30;
 
 async function main(cleanups: Array<() => unknown>): Promise<void> {
   if (!Number.isFinite(SECONDS) || SECONDS < 10) throw new Error(`SOAK_SECONDS must be a number of seconds ≥ 10, got "${process.env.SOAK_SECONDS}"`);
@@ -111,13 +113,18 @@ async function main(cleanups: Array<() => unknown>): Promise<void> {
   console.log(latencyTable(tally));
   console.log("held kinds include the scripted approver's reading of the queue (every 50 ms) and the decision crossing to the proxy over the store (read every 25 ms);");
   console.log("access request: ask → approved (the agent API's service in this process); disconnect mid-stmt: the login of the connection it then drops.");
-  console.log(`decisions: ${JSON.stringify(people.decided())}`);
+  const decided = people.decided();
+  console.log(`the approver's decisions: ${decided.approved} approved once, ${decided.granted} approved for a duration (grants), ${decided.denied} denied, ${decided.refusals} refused (already ended)`);
 
   heading("the proxy's memory and file descriptors");
-  const warm = samples.find((s) => s.atSeconds >= WARM_UP_SECONDS) ?? samples[0];
-  if (warm && endSample) {
+  // Medians of 30 s of samples at each end, so one garbage collection does not decide the growth.
+  if (endSample) samples.push(endSample);
+  const warm = windowMedian(samples.filter((s) => s.atSeconds >= WARM_UP_SECONDS && s.atSeconds < WARM_UP_SECONDS + WINDOW_S));
+  const end = windowMedian(samples.filter((s) => s.atSeconds > (endSample?.atSeconds ?? 0) - WINDOW_S));
+  if (warm && end) {
     const peak = { atSeconds: 0, rssMb: Math.max(...samples.map((s) => s.rssMb)), fds: Math.max(...samples.map((s) => s.fds)) };
-    console.log(growthTable(warm, endSample, peak));
+    console.log(growthTable(warm, end, peak));
+    console.log(`each a median of the samples (every ${SAMPLE_EVERY_MS / 1000} s) in ${WINDOW_S} s: from the warm-up's end, and up to the load's end`);
   } else {
     console.log("no samples (the proxy was gone)");
   }
@@ -175,6 +182,13 @@ rules:
     review: { approvers: [db-approvers], count: 1, timeout: 10m, grants: [once, 1m] }
     access: { max: 1h }
 `;
+}
+
+/** The median RSS and fds of some samples, at the first one's time. */
+function windowMedian(window: Sample[]): Sample | undefined {
+  if (window.length === 0) return undefined;
+  const middle = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { atSeconds: window[0].atSeconds, rssMb: middle(window.map((s) => s.rssMb)), fds: middle(window.map((s) => s.fds)) };
 }
 
 async function waitForEmptyQueue(approvals: { pendingCount(): Promise<number> }): Promise<number> {

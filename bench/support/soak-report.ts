@@ -55,7 +55,7 @@ export function growthTable(warm: Sample, end: Sample, peak: Sample): string {
   const growth = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
   const flat = (a: number, b: number) => ((b - a) / a <= 0.1 ? "flat (≤ 10%)" : "GREW (> 10%)");
   return table(
-    ["", `warm-up end (${warm.atSeconds} s)`, `end (${end.atSeconds} s)`, "growth", "", "highest sample"],
+    ["", `warm-up end (${warm.atSeconds} s on)`, `end (${end.atSeconds} s on)`, "growth", "", "highest sample"],
     [
       ["RSS", mb(warm.rssMb), mb(end.rssMb), growth(warm.rssMb, end.rssMb), flat(warm.rssMb, end.rssMb), mb(peak.rssMb)],
       ["fds", String(warm.fds), String(end.fds), growth(warm.fds, end.fds), flat(warm.fds, end.fds), String(peak.fds)],
