@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 /**
  * A stand-in for Slack's Web API on loopback: it answers the methods Airlock calls as Slack does,
  * records every call, and fails on request (an HTTP error, `429` with Retry-After, or Slack's
- * `ok: false`). Tests in another process (Playwright workers) reach the same records and controls
+ * `ok: false`) or answers late (`delayMs`: the call is done, its answer sent that much later). Tests in another process (Playwright workers) reach the same records and controls
  * over HTTP, through SlackStandInClient.
  */
 
@@ -33,10 +33,12 @@ export interface SlackCall {
   channel?: string;
   ts?: string;
   at: number;
+  /** When it was answered (a late answer comes well after `at`). */
+  answeredAt?: number;
 }
 
-/** One failure to answer with, instead of doing the call. */
-export type Failure = { status: number } | { retryAfter: number } | { error: string };
+/** One failure to answer with, instead of doing the call; or `delayMs`: do it, but answer that late (a slow Slack). */
+export type Failure = { status: number } | { retryAfter: number } | { error: string } | { delayMs: number };
 
 export interface FailRule {
   method: string;
@@ -49,8 +51,8 @@ const CONTROL = "/_stand-in";
 
 /** Calls about one test's statement (each test's SQL carries its own marker). */
 export const about = (marker: string) => (call: SlackCall) => JSON.stringify(call.args).includes(marker);
-/** ...that Slack did: it answers some failures with 200 and ok: false. */
-export const succeeded = (marker: string) => (call: SlackCall) => about(marker)(call) && call.status === 200 && !call.error;
+/** ...that Slack did (and has answered): it answers some failures with 200 and ok: false. */
+export const succeeded = (marker: string) => (call: SlackCall) => about(marker)(call) && call.answeredAt !== undefined && call.status === 200 && !call.error;
 
 /** Reads the records and sets failures of a stand-in, in this process or another. */
 export class SlackStandInClient {
@@ -136,12 +138,8 @@ export async function startSlackStandIn(options: { methods?: Record<string, Meth
     calls.push(call);
 
     const failure = takeFailure(method, JSON.stringify(args));
-    if (failure && "status" in failure) return answer(call, res, failure.status, { ok: false });
-    if (failure && "retryAfter" in failure) {
-      res.setHeader("retry-after", String(failure.retryAfter));
-      return answer(call, res, 429, { ok: false, error: "ratelimited" });
-    }
-    if (failure) return answer(call, res, 200, { ok: false, error: failure.error });
+    if (failure && "delayMs" in failure) await new Promise((r) => setTimeout(r, failure.delayMs));
+    else if (failure) return failWith(call, res, failure);
     const handler = options.methods?.[method];
     if (handler) return answer(call, res, 200, handler(call, req.headers.authorization));
     if (req.headers.authorization !== `Bearer ${STAND_IN_BOT_TOKEN}`) return answer(call, res, 200, { ok: false, error: "invalid_auth" });
@@ -194,8 +192,18 @@ export async function startSlackStandIn(options: { methods?: Record<string, Meth
   });
 }
 
+function failWith(call: SlackCall, res: ServerResponse, failure: Exclude<Failure, { delayMs: number }>): void {
+  if ("status" in failure) return answer(call, res, failure.status, { ok: false });
+  if ("retryAfter" in failure) {
+    res.setHeader("retry-after", String(failure.retryAfter));
+    return answer(call, res, 429, { ok: false, error: "ratelimited" });
+  }
+  answer(call, res, 200, { ok: false, error: failure.error });
+}
+
 function answer(call: SlackCall, res: ServerResponse, status: number, body: Record<string, unknown>): void {
   call.status = status;
+  call.answeredAt = Date.now();
   if (body.ok === false) call.error = typeof body.error === "string" ? body.error : `HTTP ${status}`;
   json(res, status, body);
 }
