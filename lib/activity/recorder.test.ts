@@ -5,7 +5,7 @@ import { AuditLog, type AuditEntry } from "../audit/log";
 import { verifyChain } from "../audit/verify";
 import type { Transaction } from "../db/client";
 import { EventBus } from "../events/bus";
-import { StoreWriter } from "./records";
+import { StoreWriter, type RecordWriter } from "./records";
 import { ActivityRecorder, type StatementRecord } from "./recorder";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -96,3 +96,31 @@ for (const d of eachDialect()) {
     });
   });
 }
+
+test("while the store keeps failing, tries back off and the log hears once, however many statements arrive", { timeout: 30_000 }, async () => {
+  let tries = 0;
+  const failing: RecordWriter = {
+    write: async () => {
+      tries++;
+      throw new Error("the store went away");
+    },
+    close: async () => undefined,
+  };
+  const recorder = new ActivityRecorder(failing);
+  const logged: string[] = [];
+  const quiet = console.error;
+  console.error = (line: string) => logged.push(line);
+  try {
+    // A statement every 5 ms for 600 ms: tries at 20 ms would be ~30; backing off (20, 40, 80, 160, 320 ms…) about 5.
+    for (let n = 1; n <= 120; n++) {
+      recorder.statement(statement(n));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    console.error = quiet;
+  }
+  assert.ok(tries >= 2 && tries <= 8, `${tries} tries`);
+  assert.equal(logged.length, 1, logged.join("\n"));
+  assert.match(logged[0], /writing \d+ records failed \(1 in a row\)/);
+  assert.equal(recorder.failing, true);
+});

@@ -20,6 +20,10 @@ export interface RecorderObserver {
 
 /** How long records wait to be written: what a crash may lose, and a batch's size under load. */
 export const FLUSH_INTERVAL_MS = 20;
+/** The longest wait between tries while the store fails: how soon after it is back the backlog is written. */
+const RETRY_MAX_MS = 1_000;
+/** While writes keep failing, one line about it this often. */
+const FAILURE_LOG_EVERY_MS = 10_000;
 /**
  * Unwritten records (the store failing) up to which statements run; at this many the proxy refuses
  * them (see `backlogged`), so nothing runs that the audit trail could not keep.
@@ -48,7 +52,9 @@ export class ActivityRecorder {
   #dropped = 0;
   /** Records of the batch being written: unwritten too, until it commits. */
   #writingCount = 0;
-  #failing = false;
+  /** Writes failed in a row: the next try waits longer (up to RETRY_MAX_MS), and the log hears of them in summary. */
+  #failures = 0;
+  #failureLoggedAt = -Infinity;
 
   constructor(
     private readonly writer: RecordWriter,
@@ -66,7 +72,7 @@ export class ActivityRecorder {
    * may still answer reads (SQLite on a full or read-only disk). Readiness reports it.
    */
   get failing(): boolean {
-    return this.#failing;
+    return this.#failures > 0;
   }
 
   observe(observer: RecorderObserver): void {
@@ -118,9 +124,9 @@ export class ActivityRecorder {
     try {
       counts = await this.writer.write(batch);
     } catch (err) {
-      this.#failing = true;
+      this.#failures++;
       this.#observer?.batch(batch.length, lagMs, false);
-      console.error(`[activity] writing ${batch.length} records failed; keeping them for the next try:`, err);
+      this.#logFailure(batch.length, err);
       this.#pending = batch.concat(this.#pending);
       this.#oldestAt = oldestAt;
       this.#writingCount = 0;
@@ -128,7 +134,8 @@ export class ActivityRecorder {
       return;
     }
     this.#writingCount = 0;
-    this.#failing = false;
+    if (this.#failures > 0) console.error(`[activity] the store takes writes again (writes failed ${this.#failures}× in a row)`);
+    this.#failures = 0;
     this.#observer?.batch(batch.length, lagMs, true);
     this.bus?.publish({ type: "activity.recorded", ...counts });
   }
@@ -141,8 +148,17 @@ export class ActivityRecorder {
   }
 
   #schedule(): void {
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+    // While the store fails, tries back off (20 ms doubling, at most RETRY_MAX_MS): statements keep arriving, the tries must not follow them.
+    const delay = this.#failures === 0 ? FLUSH_INTERVAL_MS : Math.min(FLUSH_INTERVAL_MS * 2 ** this.#failures, RETRY_MAX_MS);
+    this.#timer ??= setTimeout(() => void this.flush(), delay);
     this.#timer.unref?.();
+  }
+
+  #logFailure(records: number, err: unknown): void {
+    const now = performance.now();
+    if (now - this.#failureLoggedAt < FAILURE_LOG_EVERY_MS) return;
+    this.#failureLoggedAt = now;
+    console.error(`[activity] writing ${records} records failed (${this.#failures} in a row); keeping them for the next try:`, err);
   }
 
   #drop(): void {
