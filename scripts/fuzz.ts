@@ -1,8 +1,13 @@
 /**
  * `npm run fuzz`: a structure-aware, seeded, time-bounded fuzzer of the PostgreSQL frontend
- * protocol against the real proxy (on PGlite and on PostgreSQL), then of the policy loader.
+ * protocol against the real proxy (on PGlite and on PostgreSQL), then of the policy loader, then
+ * of the JSON bodies of the agent API, the MCP endpoint and the Slack route (scripts/fuzz/http-run.ts).
  *
  *   npm run fuzz -- [--seed N] [--seconds 60] [--workers 4] [--no-postgres] [--replay INDEX]
+ *                   [--http-seconds 30] [--http-only] [--replay-http INDEX] [--send-http INDEX,INDEX…]
+ *
+ * `--replay-http` prints an HTTP case; `--send-http` sends those cases of the seed, one by one, to a
+ * fresh Airlock and prints each answer.
  *
  * The same seed makes the same sessions (their timing is the machine's). Exit status 1 when
  * anything was found; every finding is printed with its seed, session and message sequence.
@@ -16,6 +21,7 @@ import { makeTempDir } from "../test/support/temp-dir";
 import { describeCase } from "./fuzz/case";
 import { generateCase } from "./fuzz/generate";
 import { fuzzPolicy } from "./fuzz/policy-fuzz";
+import { printHttpReport, replayHttpCase, runHttpFuzz } from "./fuzz/http-run";
 import { printWireReport } from "./fuzz/report";
 import { Rng, randomSeed } from "./fuzz/rng";
 import { runWireFuzz } from "./fuzz/wire-run";
@@ -28,6 +34,10 @@ const { values } = parseArgs({
     "no-postgres": { type: "boolean", default: false },
     replay: { type: "string" },
     "stuck-after": { type: "string", default: "40" },
+    "http-seconds": { type: "string", default: "30" },
+    "http-only": { type: "boolean", default: false },
+    "replay-http": { type: "string" },
+    "send-http": { type: "string" },
   },
 });
 
@@ -41,13 +51,21 @@ if (values.replay !== undefined) {
   process.exit(0);
 }
 
-say(`seed ${seed} (reproduce with --seed ${seed}), ${seconds} s, ${values.workers} workers`);
+if (values["replay-http"] !== undefined) {
+  // Tokens and the sentinel's id are placeholders here; a finding prints the case as it was sent.
+  console.log(replayHttpCase(seed, Number(values["replay-http"])));
+  process.exit(0);
+}
+
+const httpSeconds = values["send-http"] !== undefined ? 1 : Number(values["http-seconds"]);
+say(`seed ${seed} (reproduce with --seed ${seed}), ${values["http-only"] || values["send-http"] !== undefined ? "no" : seconds} s on the wire and the policy loader (${values.workers} workers), ${httpSeconds} s of HTTP bodies`);
 const temp = makeTempDir("fuzz");
 const log = path.join(temp.path, "proxy.log");
 let postgres: TestPostgres | undefined;
 let failed = false;
 try {
-  if (!values["no-postgres"]) {
+  const httpOnly = values["http-only"] || values["send-http"] !== undefined;
+  if (!values["no-postgres"] && !httpOnly) {
     postgres = await startPostgres();
     // The shop on PostgreSQL too, so the same statements mean the same on both.
     const client = new pg.Client({ connectionString: postgres.url });
@@ -55,6 +73,21 @@ try {
     await client.query(`${demoSchemaSql()};\n${demoInsertSql().join(";\n")};`);
     await client.end();
   }
+  if (!httpOnly) failed = await fuzzWireAndPolicy();
+  if (httpSeconds > 0) {
+    const indices = values["send-http"]?.split(",").map(Number);
+    const http = await runHttpFuzz({ seed, seconds: httpSeconds, say, indices });
+    failed = printHttpReport(http, seed) || failed;
+  }
+} finally {
+  await postgres?.stop();
+}
+say(failed ? `findings above; seed ${seed}; the proxy's log: ${log}` : `nothing found; seed ${seed}`);
+if (!failed) temp.remove();
+process.exit(failed ? 1 : 0);
+
+async function fuzzWireAndPolicy(): Promise<boolean> {
+  let failed = false;
   // Most of the time on the wire; the policy loader's fuzz is quick.
   const wireSeconds = Math.max(10, Math.round(seconds * 0.9));
   const wire = await runWireFuzz({
@@ -75,9 +108,5 @@ try {
     failed = true;
     console.log(`\nFINDING policy loader (${f.count}×, seed ${seed}): ${f.error}\n--- document ---\n${f.text.slice(0, 3000)}\n---`);
   }
-} finally {
-  await postgres?.stop();
+  return failed;
 }
-say(failed ? `findings above; seed ${seed}; the proxy's log: ${log}` : `nothing found; seed ${seed}`);
-if (!failed) temp.remove();
-process.exit(failed ? 1 : 0);

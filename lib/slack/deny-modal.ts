@@ -30,12 +30,22 @@ export function denyModal(request: AccessRequest): types.ModalView {
   };
 }
 
-/** The submitted modal, read back: which request and why; undefined when it is not one of ours. */
-export function readDenial(view: { private_metadata?: string; state?: { values: Record<string, Record<string, { value?: string | null }>> } }): { requestId: string; reason: string } | undefined {
-  const requestId = view.private_metadata ?? "";
-  const reason = view.state?.values[REASON_BLOCK]?.[REASON_BLOCK]?.value?.trim() ?? "";
-  if (!/^r_[0-9a-f]+$/.test(requestId) || !reason || reason.length > REASON_MAX_CHARS) return undefined;
-  return { requestId, reason };
+/**
+ * The submitted modal, read back: which request and why; undefined when it is not one of ours.
+ * The payload is whatever a signed request carried, so every field is checked for its type before use.
+ */
+export function readDenial(view: unknown): { requestId: string; reason: string } | undefined {
+  const requestId = field(view, "private_metadata");
+  const reason = field(field(field(field(field(view, "state"), "values"), REASON_BLOCK), REASON_BLOCK), "value");
+  if (typeof requestId !== "string" || !/^r_[0-9a-f]+$/.test(requestId) || typeof reason !== "string") return undefined;
+  const trimmed = reason.trim();
+  if (!trimmed || trimmed.length > REASON_MAX_CHARS) return undefined;
+  return { requestId, reason: trimmed };
+}
+
+/** An own property of an object, or undefined for anything else (null, an array's "length", a string's). */
+function field(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** Where a problem with the submission is shown: under the reason field. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { HTTPModuleFunctions, isRawBodyError, isValidSlackRequest, type BufferedIncomingMessage } from "@slack/bolt";
+import { isEventDelivery, payloadProblem } from "./payload-shape";
 
 /** Bolt accepts a signed request until its timestamp is five minutes old; a replay inside that window is refused here. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
@@ -60,7 +61,7 @@ export function requestKeys(signature: string, timestampSec: number, body: unkno
   return keys;
 }
 
-/** A refusal to answer instead of handing the request to Bolt. */
+/** An answer given instead of handing the request to Bolt: a refusal, or an event's acknowledgement (200). */
 export interface Refusal {
   status: number;
   text: string;
@@ -88,9 +89,11 @@ export async function screenRequest(req: IncomingMessage, guard: ReplayGuard, si
   } catch {
     return undefined;
   }
+  const problem = payloadProblem(parsed);
+  if (problem) return { status: 400, text: `${problem}: not an interaction Airlock can read; nothing was changed\n` };
   switch (guard.check(requestKeys(signature, timestamp, parsed), timestamp)) {
     case "new":
-      return undefined;
+      return isEventDelivery(parsed) ? { status: 200, text: "" } : undefined;
     case "replay":
       return { status: 409, text: "replayed request: Airlock already received this signed request (or this interaction) and acted on it once; nothing was changed\n" };
     case "full":
