@@ -1,38 +1,42 @@
 /**
- * Whether a signed interaction payload has the shape Bolt reads without checking: Bolt routes on
- * `user.id`, `actions[].action_id`, `view.callback_id` and the like and throws on a payload
- * missing them, which its receiver answers with a 500. Slack never sends such a payload; whoever
- * holds the signing secret might, and gets a 400 that says so instead, with nothing changed.
+ * Whether a signed request body has the shape Bolt reads without checking. Bolt sorts a body by
+ * its keys (`event`, `command`, `name`, `actions`) and its `type`, then reads `user.id`,
+ * `channel.id`, `actions[0]`, `view.callback_id`, `event.channel` and the like, and throws on a
+ * body missing them; its receiver answers that with a 500. Slack never sends such a body;
+ * whoever holds the signing secret might, and is told what is wrong instead, with nothing changed.
  */
 
-/** Interaction types (the `payload` form field). */
+/** Interaction types (the `payload` form field) Bolt routes by `type`. */
 const INTERACTIONS = new Set(["block_actions", "block_suggestion", "interactive_message", "message_action", "shortcut", "view_submission", "view_closed", "dialog_submission", "dialog_cancellation", "dialog_suggestion", "workflow_step_edit"]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const hasString = (v: unknown, key: string) => isObject(v) && typeof v[key] === "string";
 
 /**
- * An Events API delivery. Airlock subscribes to no events, and Bolt reads an event's fields
- * (user, channel, item, …) unchecked before it finds no listener: such a request is acknowledged
- * without Bolt, as Bolt would acknowledge a well-formed one.
+ * An Events API delivery, as Bolt tells one: any body with an `event`. Airlock subscribes to no
+ * events, and Bolt reads an event's fields (channel, item, …) unchecked before it finds no
+ * listener: such a request is acknowledged without Bolt, as Bolt acknowledges a well-formed one.
  */
 export function isEventDelivery(body: unknown): boolean {
-  return isObject(body) && body.type === "event_callback";
+  return isObject(body) && body.event !== undefined;
 }
 
-/** What is wrong with the payload, or undefined when Bolt may have it. */
+/** What is wrong with the body, or undefined when Bolt may have it. */
 export function payloadProblem(body: unknown): string | undefined {
   if (!isObject(body)) return "the payload is not a JSON object";
-  // ssl_check, slash commands, url_verification: Bolt answers them as it does (a 200 or a 404).
-  if (typeof body.type !== "string" || !INTERACTIONS.has(body.type)) return undefined;
+  const type = typeof body.type === "string" ? body.type : undefined;
+  const interaction = body.event === undefined && body.command === undefined && (body.name !== undefined || body.actions !== undefined || (type !== undefined && INTERACTIONS.has(type)));
+  // Slash commands, url_verification, ssl_check, unknown types: Bolt answers them as it does (a 200 or a 404).
+  if (!interaction) return undefined;
   if (!hasString(body.user, "id")) return "the payload has no user.id";
-  for (const key of ["team", "channel", "enterprise", "container", "message"]) {
+  if (body.channel !== undefined && !isObject(body.channel)) return "the payload's channel is not an object";
+  for (const key of ["team", "enterprise", "container", "message", "view"]) {
     if (body[key] !== undefined && body[key] !== null && !isObject(body[key])) return `the payload's ${key} is not an object`;
   }
-  switch (body.type) {
-    case "block_actions":
-      if (!Array.isArray(body.actions) || body.actions.length === 0 || !body.actions.every((a) => hasString(a, "action_id") && hasString(a, "type"))) return "the payload's actions are not buttons";
-      return undefined;
+  if (body.actions !== undefined && (!Array.isArray(body.actions) || body.actions.length === 0 || !body.actions.every((a) => hasString(a, "action_id") && hasString(a, "type")))) {
+    return "the payload's actions are not buttons";
+  }
+  switch (type) {
     case "view_submission":
     case "view_closed":
       return hasString(body.view, "callback_id") ? undefined : "the payload has no view.callback_id";

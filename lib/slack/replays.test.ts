@@ -36,6 +36,8 @@ test("a payload without a trigger id is known by its signature alone", () => {
   assert.deepEqual(requestKeys("v0=aa", 1, { type: "url_verification" }), ["signed:1:v0=aa"]);
   assert.deepEqual(requestKeys("v0=aa", 1, "not an object"), ["signed:1:v0=aa"]);
   assert.deepEqual(requestKeys("v0=aa", 1, click), ["signed:1:v0=aa", "interaction:block_actions:171.1.U0BOB:airlock.approve.once"]);
+  // Found by the body fuzz: String() of such a type threw, and the request was answered 500.
+  assert.deepEqual(requestKeys("v0=aa", 1, { ...click, type: { toString: "x" }, actions: [null] }), ["signed:1:v0=aa", "interaction::171.1.U0BOB:"]);
 });
 
 test("a timestamp ahead of the clock is remembered until five minutes after it", () => {

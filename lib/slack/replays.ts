@@ -57,7 +57,9 @@ export function requestKeys(signature: string, timestampSec: number, body: unkno
   const { type, trigger_id: trigger, actions } = body as { type?: unknown; trigger_id?: unknown; actions?: unknown };
   if (typeof trigger !== "string" || trigger === "") return keys;
   const first = Array.isArray(actions) ? (actions[0] as { action_id?: unknown } | undefined) : undefined;
-  keys.push(`interaction:${String(type)}:${trigger}:${typeof first?.action_id === "string" ? first.action_id : ""}`);
+  // Only strings are written into the key: String() of an object whose toString is not a function throws.
+  const action = typeof first === "object" && first !== null && typeof first.action_id === "string" ? first.action_id : "";
+  keys.push(`interaction:${typeof type === "string" ? type : ""}:${trigger}:${action}`);
   return keys;
 }
 

@@ -25,15 +25,20 @@ async function regressions({ send, sentinelId }: FuzzEnv): Promise<void> {
     // An interaction without a user: Bolt itself threw while routing it (500).
     { what: "view_closed without a user", body: Buffer.from(`payload=${JSON.stringify({ type: "view_closed", view: { callback_id: "airlock.deny", private_metadata: sentinelId } })}`), status: 400, says: /no user\.id/ },
     { what: "a click whose actions are not objects", body: form(JSON.stringify({ type: "block_actions", user: { id: "U0CAROL" }, actions: [null], trigger_id: "1.1.x" })), status: 400, says: /actions/ },
+    // A type that is an object whose toString is not a function: the replay guard's String(type) threw (500).
+    { what: "type an object with toString a string", body: form(JSON.stringify({ type: { toString: "x" }, user: { id: "U0CAROL" }, trigger_id: "2.2.x" })), status: 404 },
     { what: "a payload that is a number", body: form("1e+308"), status: 400, says: /not a JSON object/ },
     { what: "a payload that is null", body: form("null"), status: 400, says: /not a JSON object/ },
   ];
   // Event envelopes whose event is not an object, or whose user is null: Bolt threw reading them (500).
   // Airlock subscribes to no events: a signed one is acknowledged and goes no further.
-  for (const event of [false, { type: "app_mention", user: null, text: "hi", ts: "1.1" }]) {
-    const answer = await send(slack(Buffer.from(JSON.stringify({ type: "event_callback", team_id: "T0STANDIN", event, event_id: "Ev1", event_time: 1 })), "application/json"));
+  for (const [type, event] of [["event_callback", false], ["event_callback", { type: "app_mention", user: null, text: "hi", ts: "1.1" }], [undefined, null]] as const) {
+    const answer = await send(slack(Buffer.from(JSON.stringify({ type, team_id: "T0STANDIN", event, event_id: "Ev1", event_time: 1 })), "application/json"));
     assert.equal(answer.status, 200, `event ${JSON.stringify(event)}: ${answer.status} ${answer.body}`);
   }
+  // Sorted by its keys as Bolt sorts it (actions → an action) whatever its type, with a channel Bolt reads unchecked.
+  const untyped = await send(slack(form(JSON.stringify({ user: { id: "U0CAROL" }, channel: null, actions: [{ type: "button", action_id: "airlock.deny", value: sentinelId }] }))));
+  assert.equal(untyped.status, 400, `actions without a type, channel null: ${untyped.status} ${untyped.body}`);
   for (const c of cases) {
     const answer = await send(slack(c.body));
     assert.equal(answer.status, c.status, `${c.what}: ${answer.status} ${answer.body}`);
