@@ -6,6 +6,8 @@
  * whoever holds the signing secret might, and is told what is wrong instead, with nothing changed.
  */
 
+import { DENY_CALLBACK_ID } from "./deny-modal";
+
 /** Interaction types (the `payload` form field) Bolt routes by `type`. */
 const INTERACTIONS = new Set(["block_actions", "block_suggestion", "interactive_message", "message_action", "shortcut", "view_submission", "view_closed", "dialog_submission", "dialog_cancellation", "dialog_suggestion", "workflow_step_edit"]);
 
@@ -48,4 +50,15 @@ export function payloadProblem(body: unknown): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether Airlock listens for this (well-formed) body: a button pressed, the deny form submitted,
+ * and what Bolt's receiver answers itself (ssl_check, url_verification). For anything else Bolt
+ * finds no listener and holds the request three seconds before a 404; it is told at once instead.
+ */
+export function listenedFor(body: Record<string, unknown>): boolean {
+  if (body.ssl_check === "1" || body.type === "url_verification") return true;
+  if (body.type === "block_actions") return true;
+  return body.type === "view_submission" && hasString(body.view, "callback_id") && (body.view as Record<string, unknown>).callback_id === DENY_CALLBACK_ID;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { HTTPModuleFunctions, isRawBodyError, isValidSlackRequest, type BufferedIncomingMessage } from "@slack/bolt";
-import { isEventDelivery, payloadProblem } from "./payload-shape";
+import { isEventDelivery, listenedFor, payloadProblem } from "./payload-shape";
 
 /** Bolt accepts a signed request until its timestamp is five minutes old; a replay inside that window is refused here. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
@@ -93,6 +93,7 @@ export async function screenRequest(req: IncomingMessage, guard: ReplayGuard, si
   }
   const problem = payloadProblem(parsed);
   if (problem) return { status: 400, text: `${problem}: not an interaction Airlock can read; nothing was changed\n` };
+  if (!isEventDelivery(parsed) && !listenedFor(parsed as Record<string, unknown>)) return { status: 404, text: "Airlock does not listen for this kind of Slack request; nothing was changed\n" };
   switch (guard.check(requestKeys(signature, timestamp, parsed), timestamp)) {
     case "new":
       return isEventDelivery(parsed) ? { status: 200, text: "" } : undefined;
