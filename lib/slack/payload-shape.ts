@@ -35,6 +35,11 @@ export function payloadProblem(body: unknown): string | undefined {
   for (const key of ["team", "enterprise", "container", "message", "view"]) {
     if (body[key] !== undefined && body[key] !== null && !isObject(body[key])) return `the payload's ${key} is not an object`;
   }
+  // The ids Bolt builds its context from (who, which workspace) are strings or absent.
+  const ids: Array<[unknown, string, string]> = [[body.team, "id", "team.id"], [body.team, "enterprise_id", "team.enterprise_id"], [body.enterprise, "id", "enterprise.id"], [body.user, "team_id", "user.team_id"], [body.channel, "id", "channel.id"]];
+  for (const [holder, key, name] of ids) {
+    if (isObject(holder) && holder[key] !== undefined && holder[key] !== null && typeof holder[key] !== "string") return `the payload's ${name} is not a string`;
+  }
   if (body.actions !== undefined && (!Array.isArray(body.actions) || body.actions.length === 0 || !body.actions.every((a) => hasString(a, "action_id") && hasString(a, "type")))) {
     return "the payload's actions are not buttons";
   }

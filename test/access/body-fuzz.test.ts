@@ -27,6 +27,13 @@ async function regressions({ send, sentinelId }: FuzzEnv): Promise<void> {
     { what: "a click whose actions are not objects", body: form(JSON.stringify({ type: "block_actions", user: { id: "U0CAROL" }, actions: [null], trigger_id: "1.1.x" })), status: 400, says: /actions/ },
     // A type that is an object whose toString is not a function: the replay guard's String(type) threw (500).
     { what: "type an object with toString a string", body: form(JSON.stringify({ type: { toString: "x" }, user: { id: "U0CAROL" }, trigger_id: "2.2.x" })), status: 404 },
+    // A team whose id is an object (seed 9): Bolt threw building the click's context (500).
+    {
+      what: "team.id an object",
+      body: form(JSON.stringify({ type: "block_actions", user: { id: "U0CAROL" }, team: { id: { kinds: "x" } }, trigger_id: "3.3.x", actions: [{ type: "button", action_id: "airlock.deny", value: sentinelId }] })),
+      status: 400,
+      says: /team\.id/,
+    },
     { what: "a payload that is a number", body: form("1e+308"), status: 400, says: /not a JSON object/ },
     { what: "a payload that is null", body: form("null"), status: 400, says: /not a JSON object/ },
   ];
