@@ -6,6 +6,12 @@ import type { FromWriter, ToWriter } from "./writer-thread";
 /** How long a closing writer may take to finish its store before it is stopped. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
+interface Thread {
+  worker: Worker;
+  /** Resolves when the thread has ended, however it ended. */
+  exited: Promise<unknown>;
+}
+
 interface Waiting {
   resolve(counts: WrittenCounts): void;
   reject(err: Error): void;
@@ -18,7 +24,7 @@ interface Waiting {
  * a new one.
  */
 export class ThreadWriter implements RecordWriter {
-  #worker: Promise<Worker> | undefined;
+  #thread: Promise<Thread> | undefined;
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
 
@@ -32,7 +38,7 @@ export class ThreadWriter implements RecordWriter {
   }
 
   async write(records: readonly ActivityRecord[]): Promise<WrittenCounts> {
-    const worker = await this.#current();
+    const { worker } = await this.#current();
     const id = this.#nextId++;
     const written = new Promise<WrittenCounts>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
     // Held open only while a write is out: an idle writer never keeps the process alive.
@@ -42,28 +48,29 @@ export class ThreadWriter implements RecordWriter {
   }
 
   async close(): Promise<void> {
-    const starting = this.#worker;
-    this.#worker = undefined;
-    const worker = await starting?.catch(() => undefined);
-    if (!worker) return;
-    const exited = new Promise((resolve) => worker.once("exit", resolve));
-    worker.postMessage({ type: "close" } satisfies ToWriter);
-    const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
-    await exited;
+    const starting = this.#thread;
+    this.#thread = undefined;
+    const thread = await starting?.catch(() => undefined);
+    if (!thread) return;
+    thread.worker.postMessage({ type: "close" } satisfies ToWriter);
+    // The timer also keeps the process up until the thread has closed the store.
+    const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_TIMEOUT_MS);
+    await thread.exited;
     clearTimeout(timer);
   }
 
-  #current(): Promise<Worker> {
-    this.#worker ??= this.#spawn();
-    return this.#worker;
+  #current(): Promise<Thread> {
+    this.#thread ??= this.#spawn();
+    return this.#thread;
   }
 
-  #spawn(): Promise<Worker> {
+  #spawn(): Promise<Thread> {
     const worker = new Worker(new URL("./writer-thread-entry.mjs", import.meta.url), { workerData: this.store, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     worker.unref();
-    const started = new Promise<Worker>((resolve, reject) => {
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    const started = new Promise<Thread>((resolve, reject) => {
       worker.on("message", (message: FromWriter) => {
-        if (message.type === "ready") return resolve(worker);
+        if (message.type === "ready") return resolve({ worker, exited });
         if (message.type === "failed") return reject(new Error(`the audit writer could not open the store: ${message.message}`));
         const waiting = this.#waiting.get(message.id);
         this.#waiting.delete(message.id);
@@ -72,7 +79,7 @@ export class ThreadWriter implements RecordWriter {
         else waiting?.reject(new Error(message.message));
       });
       const gone = (err: Error) => {
-        if (this.#worker === started) this.#worker = undefined;
+        if (this.#thread === started) this.#thread = undefined;
         reject(err);
         for (const waiting of this.#waiting.values()) waiting.reject(err);
         this.#waiting.clear();

@@ -26,7 +26,7 @@ const opened: Promise<{ store: Store; writer: StoreWriter } | undefined> = reope
     return { store, writer: new StoreWriter(store, new AuditLog(store)) };
   },
   (err: unknown) => {
-    // The thread ends once its port closes (process.exit here can hang under module hooks).
+    // The thread ends once its port closes: nothing else keeps it.
     port.postMessage({ type: "failed", message: messageOf(err) } satisfies FromWriter);
     port.close();
     return undefined;
