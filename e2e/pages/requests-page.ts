@@ -9,7 +9,12 @@ export class RequestsPage {
   }
 
   async open(text: string): Promise<void> {
-    await this.request(text).getByRole("link").click();
+    const link = this.request(text).getByRole("link");
+    const href = await link.getAttribute("href");
+    await link.click();
+    // A live update (another test's request) re-rendering the list can swallow the click's
+    // navigation: then go to the link's address, so one race does not fail every later test.
+    await this.page.waitForURL(`**${href}`, { timeout: 5_000 }).catch(() => this.page.goto(href!));
   }
 
   /** Whether the request reached Slack, on its own page. */
