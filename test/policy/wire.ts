@@ -60,11 +60,11 @@ export interface Answer {
   tag?: string;
 }
 
-/** Reads the server's answers until `syncs` ReadyForQuery messages have arrived. */
-export async function answersUntilReady(raw: RawWireClient, syncs = 1): Promise<Answer[]> {
+/** Reads the server's answers until `syncs` ReadyForQuery messages have arrived, each within `timeoutMs`. */
+export async function answersUntilReady(raw: RawWireClient, syncs = 1, timeoutMs?: number): Promise<Answer[]> {
   const answers: Answer[] = [];
   for (let ready = 0; ready < syncs; ) {
-    const m = await raw.next();
+    const m = await raw.next(timeoutMs);
     if (!m) throw new Error(`the connection closed after ${JSON.stringify(answers)}`);
     const type = String.fromCharCode(m.type);
     if (type === "E" || type === "N") {
