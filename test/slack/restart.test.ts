@@ -20,7 +20,8 @@ test("after a crash and a restart, the request's own Slack message is updated (i
     await agent.client.end().catch(() => undefined);
     const second = await startAirlockWithSlack(slack, dir.path);
     try {
-      const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+      // The restart cancels the request at once; its update may wait out the killed process's lease on the message (CI took over 15 s once).
+      const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts, 60_000);
       assert.equal(updated.args.channel, posted.channel);
       assert.match(JSON.stringify(updated.args.blocks), /Cancelled\* at .*: Airlock restarted while the agent was waiting/);
       assert.ok(!JSON.stringify(updated.args.blocks).includes('"actions"'), "no buttons on a cancelled request");
