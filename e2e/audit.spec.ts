@@ -23,7 +23,7 @@ test("the audit page lists an agent's statement with its decision; filters by ag
 
   // Other tests write to the same log meanwhile: narrow to this test's statements first.
   await audit.filter({ "SQL contains": word });
-  expect(new URL(page.url()).searchParams.get("q")).toBe(word);
+  await expect(page).toHaveURL((url) => url.searchParams.get("q") === word);
   await expect(audit.rows).toHaveCount(2);
   // Newest first: the masked one was sent last.
   await expect(audit.rows.first()).toContainText(`${word}_masked`);
@@ -79,7 +79,7 @@ test("older rows are a click away, page by page, none twice", async ({ page, sig
 
   await audit.newest.click();
   await expect(audit.rows).toHaveCount(50);
-  expect(new URL(page.url()).searchParams.get("q")).toBe(word);
+  await expect(page).toHaveURL((url) => url.searchParams.get("q") === word);
 });
 
 test("the overview draws the last day's statements, counting a fresh one", async ({ page, signIn, baseURL }) => {
