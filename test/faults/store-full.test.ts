@@ -22,6 +22,7 @@ import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { adminQuery, startPostgres, type TestPostgres } from "../support/postgres";
 import { agentToken, proxyPort } from "../support/server-agent";
 import { makeTempDir } from "../support/temp-dir";
+import { writeFaultPolicy } from "./reads-and-reviewed-writes";
 
 const MAX_UNWRITTEN = 20;
 const TMPFS_SIZE = "64m";
@@ -50,21 +51,7 @@ before(async () => {
   }
   target = await startPostgres();
   await adminQuery(target, "create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 10) g");
-  const policy = path.join(dir.path, "airlock.policy.yaml");
-  fs.writeFileSync(
-    policy,
-    [
-      "resources:",
-      `  pg: { type: postgres, url: "${target.url}" }`,
-      "rules:",
-      "  - { name: reads, match: { kinds: [select] }, action: allow }",
-      "  - name: writes",
-      "    match: { kinds: [update] }",
-      "    action: review",
-      "    review: { approvers: [db-approvers], grants: [once], timeout: 2m }",
-      "",
-    ].join("\n"),
-  );
+  const policy = writeFaultPolicy(dir.path, target.url);
   airlock = await startAirlock({ dataDir, env: { AIRLOCK_POLICY: policy, AIRLOCK_AUDIT_MAX_UNWRITTEN: String(MAX_UNWRITTEN) } });
   token = await agentToken(airlock);
 }, { timeout: TIMEOUT_MS });

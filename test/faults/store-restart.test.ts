@@ -8,7 +8,6 @@
  * made by another instance after recovery reaches a held agent.
  */
 import { spawn } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,6 +24,7 @@ import { adminQuery, startPostgres, type TestPostgres } from "../support/postgre
 import { agentToken, proxyPort } from "../support/server-agent";
 import { createStoreDatabase } from "../support/store";
 import { makeTempDir } from "../support/temp-dir";
+import { writeFaultPolicy } from "./reads-and-reviewed-writes";
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
 const DURING_OUTAGE = 20;
@@ -41,21 +41,7 @@ before(async () => {
   [target, storeServer] = await Promise.all([startPostgres(), startPostgres()]);
   await adminQuery(target, "create table counters (id int primary key, n int); insert into counters select g, 0 from generate_series(1, 10) g");
   url = await createStoreDatabase(storeServer);
-  const policy = path.join(dir.path, "airlock.policy.yaml");
-  fs.writeFileSync(
-    policy,
-    [
-      "resources:",
-      `  pg: { type: postgres, url: "${target.url}" }`,
-      "rules:",
-      "  - { name: reads, match: { kinds: [select] }, action: allow }",
-      "  - name: writes",
-      "    match: { kinds: [update] }",
-      "    action: review",
-      "    review: { approvers: [db-approvers], grants: [once], timeout: 2m }",
-      "",
-    ].join("\n"),
-  );
+  const policy = writeFaultPolicy(dir.path, target.url);
   airlock = await startAirlock({ dataDir: path.join(dir.path, "data"), env: { AIRLOCK_POLICY: policy, AIRLOCK_STORE_URL: url } });
   token = await agentToken(airlock);
 });
