@@ -227,3 +227,21 @@ export const sharedSecrets = pgTable("shared_secrets", {
   value: text("value").notNull(),
   createdAt: epochMs("created_at").notNull(),
 });
+
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: int("id").primaryKey().generatedByDefaultAsIdentity(),
+    eventId: text("event_id").notNull(),
+    type: text("type").notNull(),
+    webhook: text("webhook").notNull(),
+    body: text("body").notNull(),
+    state: text("state", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: int("attempts").notNull().default(0),
+    nextAttemptAt: epochMs("next_attempt_at").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    endedAt: epochMs("ended_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_once").on(t.eventId, t.webhook), index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
+);

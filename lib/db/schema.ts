@@ -276,3 +276,36 @@ export const sharedSecrets = sqliteTable("shared_secrets", {
   value: text("value").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+/**
+ * Webhook deliveries (lib/webhooks): the outbox. A row per event and webhook, written in the
+ * transaction that audits the event, so an event is sent if and only if it is recorded, and a
+ * restart or a crash loses none. Any instance on the store delivers it: a try is made under a
+ * hold (`next_attempt_at` set to when the hold ends), taken by one conditional update.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The CloudEvents `id` and the `webhook-id` header: the same on every try, so receivers can drop repeats. */
+    eventId: text("event_id").notNull(),
+    /** request.opened, request.decided, grant.created, grant.ended (lib/webhooks/event-types.ts). */
+    type: text("type").notNull(),
+    /** The webhook's name in the policy: its URL and secret are read from the policy in force at each try, never stored. */
+    webhook: text("webhook").notNull(),
+    /** The body, byte for byte what every try sends and signs. */
+    body: text("body").notNull(),
+    /** pending: to be tried (or a try under way); delivered; failed: given up. */
+    state: text("state", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** When the next try is due; while a try runs, when its hold ends. */
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** When it was delivered or given up. */
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+    /** The last failed try, in words ("HTTP 503", "timed out after 10 s"); cleared on delivery. */
+    lastError: text("last_error"),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_once").on(t.eventId, t.webhook), index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
+);
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
