@@ -72,6 +72,8 @@ export interface AirlockConfig {
   agentAudience: string;
   /** OAuth client ids whose tokens are agents' (`client_id`/`azp`); required when agents and people share an issuer. */
   agentClientIds: string[] | undefined;
+  /** AGENT_ISSUERS_FILE: more trusted agent token issuers (GitHub Actions, Kubernetes, other IdPs) besides agentIssuer. */
+  agentIssuersFile: string | undefined;
   groupsClaim: string;
   /** Scopes asked of the human IdP; some (Google) reject "groups". */
   oidcScopes: string;
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     agentIssuer: env.AGENT_OIDC_ISSUER ? trimSlash(env.AGENT_OIDC_ISSUER) : undefined,
     agentAudience: env.AGENT_AUDIENCE || "airlock",
     agentClientIds: env.AGENT_CLIENT_IDS ? readList(env.AGENT_CLIENT_IDS, []) : undefined,
+    agentIssuersFile: env.AGENT_ISSUERS_FILE ? path.resolve(env.AGENT_ISSUERS_FILE) : undefined,
     groupsClaim: env.OIDC_GROUPS_CLAIM || "groups",
     oidcScopes: env.OIDC_SCOPES || "openid email profile groups",
     roleGroups: {

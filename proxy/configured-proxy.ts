@@ -11,7 +11,9 @@ import { sharedMaskKey } from "../lib/masking/mask-key";
 import { Maskers } from "../lib/masking/maskers";
 import type { EventBus } from "../lib/events/bus";
 import { InstanceRegistry, type Instance } from "../lib/events/instances";
-import { createAgentTokenVerifier, type AgentTokenVerifier } from "../lib/identity/agent-token";
+import type { AgentTokenVerifier } from "../lib/identity/agent-token";
+import { readAgentIssuersFile } from "../lib/identity/agent-issuers-file";
+import { createTrustedIssuersVerifier } from "../lib/identity/trusted-issuers";
 import { logger } from "../lib/log";
 import type { AirlockMetrics } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
@@ -86,6 +88,8 @@ export async function startConfiguredProxy(options: {
   const { config } = options;
   const { metrics } = options;
   const { store, instance, bus } = options;
+  // Trust first: a mistake in the issuers file stops the start before anything listens.
+  const verify = agentTokenVerifier(config, options.agentIssuer, options.agentClientIds);
   const recorder = new ActivityRecorder(await ThreadWriter.start(store.address), bus, config.audit.maxUnwritten);
   if (metrics) recorder.observe(metrics.recorder);
   const liveSessions = new LiveSessions(bus);
@@ -113,7 +117,6 @@ export async function startConfiguredProxy(options: {
   if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs }, config.proxyLimits.upstreamConnectTimeoutMs);
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
-  const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim, clientIds: options.agentClientIds });
   const server = await startProxyServer({
     host: config.host,
     port: config.proxyPort,
@@ -161,4 +164,11 @@ export async function startConfiguredProxy(options: {
       await upstreams.close();
     },
   };
+}
+
+/** The issuer of AGENT_OIDC_ISSUER (or the people's), as always, and those AGENT_ISSUERS_FILE adds. */
+function agentTokenVerifier(config: AirlockConfig, agentIssuer: string, clientIds: readonly string[] | undefined): AgentTokenVerifier {
+  const extra = config.agentIssuersFile ? readAgentIssuersFile(config.agentIssuersFile) : [];
+  for (const entry of extra) log.info(`agent tokens also trusted from ${entry.verifier.issuer} (${entry.name}, ${entry.mapping})`);
+  return createTrustedIssuersVerifier([{ issuer: agentIssuer, audience: config.agentAudience, groupsClaim: config.groupsClaim, clientIds }, ...extra.map((entry) => entry.verifier)]);
 }

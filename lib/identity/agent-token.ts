@@ -1,5 +1,9 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import { readGroupsClaim } from "./roles";
+import type { ClaimMapping } from "./claim-mapping";
+import { oidcMapping } from "./mappings/oidc";
+import { TokenError } from "./token-error";
+
+export { TokenError, type TokenProblem } from "./token-error";
 
 /** Who an agent is, as its verified token says. */
 export interface AgentIdentity {
@@ -8,19 +12,6 @@ export interface AgentIdentity {
   issuer: string;
   /** Seconds since the epoch; the session must end when this passes. */
   expiresAt: number;
-}
-
-export type TokenProblem = "malformed" | "signature" | "expired" | "not-yet-valid" | "issuer" | "audience" | "client" | "claims" | "unavailable";
-
-/** A refused token, with a reason that is safe to show the agent (no token material). */
-export class TokenError extends Error {
-  constructor(
-    readonly problem: TokenProblem,
-    message: string,
-  ) {
-    super(message);
-    this.name = "TokenError";
-  }
 }
 
 /** What an agent hears when its token's keys cannot be had: the IdP's fault, not the token's. */
@@ -32,12 +23,13 @@ const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256
 export interface AgentTokenVerifierOptions {
   issuer: string;
   audience: string;
+  /** How the claims name the agent; defaults to an OIDC client-credentials issuer's (groupsClaim, clientIds). */
+  mapping?: ClaimMapping;
   groupsClaim?: string;
-  /**
-   * The OAuth clients whose tokens are agents' (see agentClientIds): the token's `client_id`
-   * (RFC 9068) or `azp` must be one of them. Undefined: any client of this issuer.
-   */
+  /** See OidcMappingOptions.clientIds. */
   clientIds?: readonly string[];
+  /** Groups every agent of this issuer is in, besides those its claims give. */
+  groups?: readonly string[];
   /** Key source; defaults to the issuer's JWKS found through OIDC discovery. */
   keys?: JWTVerifyGetKey;
 }
@@ -46,7 +38,7 @@ export type AgentTokenVerifier = (token: string) => Promise<AgentIdentity>;
 
 export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): AgentTokenVerifier {
   const keys = options.keys ?? discoveredKeys(options.issuer);
-  const groupsClaim = options.groupsClaim ?? "groups";
+  const mapping = options.mapping ?? oidcMapping({ groupsClaim: options.groupsClaim ?? "groups", clientIds: options.clientIds });
 
   return async (token) => {
     let payload: JWTPayload;
@@ -60,21 +52,14 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
     } catch (err) {
       throw explain(err, options);
     }
-    if (options.clientIds && !options.clientIds.includes(clientIdOf(payload) ?? "")) {
-      throw new TokenError("client", "token was not issued to an agent's client (AGENT_CLIENT_IDS)");
-    }
+    const { agentId, groups } = mapping(payload);
     return {
-      agentId: payload.sub as string,
-      groups: readGroupsClaim(payload[groupsClaim]),
+      agentId,
+      groups: [...new Set([...groups, ...(options.groups ?? [])])],
       issuer: options.issuer,
       expiresAt: payload.exp as number,
     };
   };
-}
-
-function clientIdOf(payload: JWTPayload): string | undefined {
-  const id = payload.client_id ?? payload.azp;
-  return typeof id === "string" ? id : undefined;
 }
 
 function explain(err: unknown, options: AgentTokenVerifierOptions): TokenError {
@@ -103,9 +88,12 @@ function explain(err: unknown, options: AgentTokenVerifierOptions): TokenError {
 function discoveredKeys(issuer: string): JWTVerifyGetKey {
   let keySet: Promise<JWTVerifyGetKey> | undefined;
   const load = async (): Promise<JWTVerifyGetKey> => {
-    const res = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
+    // OIDC Discovery §4: the document sits under the issuer's path; an issuer may end in "/".
+    const res = await fetch(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`discovery answered ${res.status}`);
-    const { jwks_uri: jwksUri } = (await res.json()) as { jwks_uri?: string };
+    const { issuer: named, jwks_uri: jwksUri } = (await res.json()) as { issuer?: unknown; jwks_uri?: string };
+    // §4.3: a document naming another issuer is not this issuer's, whatever keys it points to.
+    if (named !== issuer) throw new Error(`discovery document names issuer ${JSON.stringify(named)}`);
     if (!jwksUri) throw new Error("discovery document has no jwks_uri");
     return createRemoteJWKSet(new URL(jwksUri));
   };

@@ -1,0 +1,47 @@
+import { optionalText, requiredText, type ClaimMapping } from "../claim-mapping";
+import { TokenError } from "../token-error";
+
+/**
+ * Which workflows may connect. GitHub's issuer signs a token for any repository on GitHub that
+ * asks, with any audience it names: the signature proves only that GitHub ran the job, so an entry
+ * must say whose jobs are agents. Names compare case-insensitively, as GitHub's do.
+ */
+export interface GithubActionsAllowList {
+  /** `repository_owner` values: every repository of these organizations or users. */
+  owners?: readonly string[];
+  /** `repository` values (`owner/name`). */
+  repositories?: readonly string[];
+}
+
+const SHAPE = "a GitHub Actions token";
+
+/**
+ * GitHub Actions' OIDC token (`permissions: id-token: write`). The agent id is the job's place
+ * in the repository, in the form of GitHub's default `sub`: `repo:OWNER/NAME:environment:ENV` for
+ * a job in a deployment environment (whose protection rules GitHub enforces), otherwise
+ * `repo:OWNER/NAME:ref:REF`. It is built from the claims, not read from `sub`, because an
+ * organization may customize `sub`. Groups, prefixed so they cannot be mistaken for an IdP's:
+ * `github:OWNER`, `github:OWNER/NAME`, `github:OWNER/NAME:ref:REF` and, in an environment,
+ * `github:OWNER/NAME:environment:ENV`.
+ */
+export function githubActionsMapping(allow: GithubActionsAllowList): ClaimMapping {
+  const owners = new Set(allow.owners?.map(lower));
+  const repositories = new Set(allow.repositories?.map(lower));
+  return (claims) => {
+    const owner = requiredText(claims, "repository_owner", SHAPE);
+    const repository = requiredText(claims, "repository", SHAPE);
+    const ref = requiredText(claims, "ref", SHAPE);
+    const environment = optionalText(claims, "environment", SHAPE);
+    if (!lower(repository).startsWith(`${lower(owner)}/`)) throw new TokenError("claims", `token is not ${SHAPE}: "repository" is not in "repository_owner"`);
+    if (!owners.has(lower(owner)) && !repositories.has(lower(repository))) {
+      throw new TokenError("not-allowed", `repository ${repository} is not allowed to connect (owners/repositories of its issuer entry)`);
+    }
+    const groups = [`github:${owner}`, `github:${repository}`, `github:${repository}:ref:${ref}`];
+    if (environment) groups.push(`github:${repository}:environment:${environment}`);
+    return { agentId: environment ? `repo:${repository}:environment:${environment}` : `repo:${repository}:ref:${ref}`, groups };
+  };
+}
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}
