@@ -13,7 +13,8 @@ export interface LocalIssuer {
   close(): Promise<void>;
 }
 
-export async function startLocalIssuer(): Promise<LocalIssuer> {
+/** `announce`: the issuer its discovery document names, when a test wants it to name another. */
+export async function startLocalIssuer(options: { announce?: string } = {}): Promise<LocalIssuer> {
   const { publicKey, privateKey } = await generateKeyPair("ES256");
   const kid = `test-${Math.random().toString(36).slice(2)}`;
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" }] };
@@ -21,7 +22,7 @@ export async function startLocalIssuer(): Promise<LocalIssuer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   server.on("request", (req, res) => {
-    const body = req.url === "/.well-known/openid-configuration" ? { issuer, jwks_uri: `${issuer}/jwks` } : req.url === "/jwks" ? jwks : undefined;
+    const body = req.url === "/.well-known/openid-configuration" ? { issuer: options.announce ?? issuer, jwks_uri: `${issuer}/jwks` } : req.url === "/jwks" ? jwks : undefined;
     res.writeHead(body ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(body ?? { error: "not found" }));
   });
   return {
