@@ -12,6 +12,7 @@ issuers:
     issuer: https://token.actions.githubusercontent.com
     audience: https://airlock.example.com
     owners: [acme]
+    owner_ids: [1234567]
     groups: [agents]
   - name: prod-cluster
     mapping: kubernetes
@@ -38,6 +39,8 @@ test("the documented example reads as three entries, each with its issuer, audie
   );
   const github = issuers[0].verifier.mapping!;
   assert.throws(() => github({ repository: "evil/x", repository_owner: "evil", ref: "refs/heads/main" }), /not allowed/);
+  assert.throws(() => github({ repository: "acme/x", repository_owner: "acme", repository_owner_id: "666", ref: "refs/heads/main" }), /owner_ids/);
+  assert.equal(github({ repository: "acme/x", repository_owner: "acme", repository_owner_id: "1234567", ref: "refs/heads/main" }).agentId, "repo:acme/x:ref:refs/heads/main");
 });
 
 const entry = (lines: string) => `issuers:\n  - name: x\n    audience: airlock\n${lines.replace(/^/gm, "    ")}\n`;
@@ -48,6 +51,7 @@ for (const [what, text, message] of [
   ["an issuer over plain http off loopback", entry("mapping: kubernetes\nissuer: http://cluster.example.com"), /issuers\.0\.issuer: must be an https:\/\/ URL/],
   ["an unknown mapping", entry("mapping: saml\nissuer: https://idp.example.com"), /issuers\.0\.mapping/],
   ["an unknown field (a typo must not drop a restriction)", entry("mapping: kubernetes\nissuer: https://k8s.example.com\nnamespace: [etl]"), /namespace/],
+  ["an owner id that is not a number", entry("mapping: github-actions\nissuer: https://token.actions.githubusercontent.com\nowners: [acme]\nowner_ids: [acme]"), /issuers\.0\.owner_ids\.0: must be a number/],
   ["no audience", "issuers:\n  - { name: x, mapping: kubernetes, issuer: https://k8s.example.com }", /issuers\.0\.audience/],
   ["a name used twice", `issuers:\n${["a", "b"].map((i) => `  - { name: x, mapping: kubernetes, issuer: https://${i}.example.com, audience: airlock }`).join("\n")}`, /issuers\.1 \(x\): the name is used twice/],
   ["no issuers", "issuers: []", /issuers/],

@@ -15,6 +15,8 @@ export interface TrustedIssuer {
 }
 
 const names = z.array(z.string().min(1)).min(1);
+/** Numeric ids, written bare or quoted in YAML; tokens carry them as strings. */
+const ids = z.array(z.union([z.string().regex(/^\d+$/, "must be a number"), z.number().int().nonnegative()]).transform(String)).min(1);
 
 const common = {
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'"),
@@ -26,7 +28,7 @@ const common = {
 };
 
 const EntrySchema = z.discriminatedUnion("mapping", [
-  z.strictObject({ ...common, mapping: z.literal("github-actions"), owners: names.optional(), repositories: names.optional() }),
+  z.strictObject({ ...common, mapping: z.literal("github-actions"), owners: names.optional(), repositories: names.optional(), owner_ids: ids.optional() }),
   z.strictObject({ ...common, mapping: z.literal("kubernetes"), namespaces: names.optional() }),
   // Required here, unlike AGENT_CLIENT_IDS for the default issuer: an extra IdP's other clients
   // (any service that can ask it for this audience) must not become agents by being forgotten.
@@ -75,7 +77,7 @@ export function parseAgentIssuers(text: string, file: string): TrustedIssuer[] {
 function claimMapping(entry: Entry) {
   switch (entry.mapping) {
     case "github-actions":
-      return githubActionsMapping({ owners: entry.owners, repositories: entry.repositories });
+      return githubActionsMapping({ owners: entry.owners, repositories: entry.repositories, ownerIds: entry.owner_ids });
     case "kubernetes":
       return kubernetesMapping(entry.namespaces);
     case "oidc":

@@ -47,3 +47,11 @@ test("a token of another shape is refused, naming what is missing", () => {
 test("a repository outside its claimed owner is refused (an allowed owner cannot be borrowed)", () => {
   refused(() => acme({ ...githubActionsClaims({ repository: "evil/etl" }), repository_owner: "acme" }), "claims", /"repository" is not in "repository_owner"/);
 });
+
+test("with owner_ids, a listed owner's name is not enough: its id must match too", () => {
+  const pinned = githubActionsMapping({ owners: ["acme"], ownerIds: ["1234567"] });
+  assert.equal(pinned(githubActionsClaims({ repository: "acme/etl" })).agentId, "repo:acme/etl:ref:refs/heads/main");
+  refused(() => pinned({ ...githubActionsClaims({ repository: "acme/etl" }), repository_owner_id: "999" }), "not-allowed", /owner of acme\/etl is not the one allowed to connect \(owner_ids/);
+  const { repository_owner_id: _id, ...noId } = githubActionsClaims({ repository: "acme/etl" });
+  refused(() => pinned(noId), "claims", /claim "repository_owner_id" is missing/);
+});

@@ -11,6 +11,11 @@ export interface GithubActionsAllowList {
   owners?: readonly string[];
   /** `repository` values (`owner/name`). */
   repositories?: readonly string[];
+  /**
+   * `repository_owner_id` values, checked besides the names: a name can change hands (an
+   * organization renamed or deleted, its name taken by someone else), GitHub's numeric id cannot.
+   */
+  ownerIds?: readonly string[];
 }
 
 const SHAPE = "a GitHub Actions token";
@@ -35,6 +40,9 @@ export function githubActionsMapping(allow: GithubActionsAllowList): ClaimMappin
     if (!lower(repository).startsWith(`${lower(owner)}/`)) throw new TokenError("claims", `token is not ${SHAPE}: "repository" is not in "repository_owner"`);
     if (!owners.has(lower(owner)) && !repositories.has(lower(repository))) {
       throw new TokenError("not-allowed", `repository ${repository} is not allowed to connect (owners/repositories of its issuer entry)`);
+    }
+    if (allow.ownerIds && !allow.ownerIds.includes(requiredText(claims, "repository_owner_id", SHAPE))) {
+      throw new TokenError("not-allowed", `the owner of ${repository} is not the one allowed to connect (owner_ids of its issuer entry)`);
     }
     const groups = [`github:${owner}`, `github:${repository}`, `github:${repository}:ref:${ref}`];
     if (environment) groups.push(`github:${repository}:environment:${environment}`);
