@@ -88,7 +88,7 @@ export async function startConfiguredProxy(options: {
   const { config } = options;
   const { metrics } = options;
   const { store, instance, bus } = options;
-  // Trust first: a mistake in the issuers file stops the start before anything listens.
+  // Trust first: a mistake in the issuers file stops the start before the proxy starts anything.
   const verify = agentTokenVerifier(config, options.agentIssuer, options.agentClientIds);
   const recorder = new ActivityRecorder(await ThreadWriter.start(store.address), bus, config.audit.maxUnwritten);
   if (metrics) recorder.observe(metrics.recorder);
