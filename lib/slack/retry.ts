@@ -1,4 +1,5 @@
 import { webApi } from "@slack/bolt";
+import { backoff } from "../backoff";
 
 /** Bounded: a post that still fails after this many attempts is given up, and the request page says so. */
 export const MAX_ATTEMPTS = 6;
@@ -19,9 +20,7 @@ export function retryDelay(err: unknown, attempt: number, random: () => number =
   if (attempt >= MAX_ATTEMPTS) return undefined;
   if (err instanceof webApi.WebAPIRateLimitedError) return Math.min(err.retryAfter * 1000, MAX_RETRY_AFTER_MS);
   if (!isTransient(err)) return undefined;
-  const backoff = Math.min(BASE_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
-  // Jitter, so the retries of many requests after one outage do not arrive together.
-  return backoff + Math.floor(random() * backoff * 0.2);
+  return backoff(attempt, { baseMs: BASE_DELAY_MS, maxMs: MAX_DELAY_MS }, random);
 }
 
 function isTransient(err: unknown): boolean {
