@@ -2,6 +2,8 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml
 import { z } from "zod";
 import { KINDS, type Kind } from "../sql/types";
 import { parseDuration } from "./duration";
+import { expandEnv, type Env } from "./env";
+import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
 
 /** A database agents may reach, as the policy file names it. */
 export interface Resource {
@@ -71,6 +73,8 @@ export interface Policy {
   resources: ReadonlyMap<string, Resource>;
   /** In file order: the first rule that matches decides. */
   rules: readonly Rule[];
+  /** Who else hears of what happens (lib/webhooks). */
+  notify: { webhooks: readonly Webhook[] };
 }
 
 /** A problem in the policy file, pointing at the line and the field. */
@@ -143,9 +147,8 @@ const RuleSchema = z
 const PolicySchema = z.strictObject({
   resources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are letters, digits, - and _"), ResourceSchema),
   rules: z.array(RuleSchema).default([]),
+  notify: NotifySchema.optional(),
 });
-
-type Env = Record<string, string | undefined>;
 
 /** Parses and validates a policy document; throws PolicyError naming line and field. */
 export function parsePolicy(text: string, env: Env = process.env, file?: string): Policy {
@@ -176,6 +179,8 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       problems.push({ path: `resources.${name}.url`, line: lineOf(doc, ["resources", name, "url"], lineCounter), message: (err as Error).message });
     }
   }
+  const notify = resolveWebhooks(parsed.data.notify, env, file);
+  for (const p of notify.problems) problems.push({ path: p.path.join("."), line: lineOf(doc, p.path, lineCounter), message: p.message });
   const rules = parsed.data.rules.map((r, i): Rule => ({
     name: r.name,
     line: lineOf(doc, ["rules", i], lineCounter),
@@ -205,7 +210,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
     seen.add(rule.name);
   });
   if (problems.length > 0) throw new PolicyError(problems, file);
-  return { resources, rules };
+  return { resources, rules, notify: { webhooks: notify.webhooks } };
 }
 
 /**
@@ -226,15 +231,6 @@ function toJS(doc: Document, text: string, counter: LineCounter, file?: string):
 
 /** Aliases a policy may expand (yaml's own default); a policy needs few, a bomb needs millions. */
 const MAX_ALIAS_COUNT = 100;
-
-/** `${NAME}` references, so secrets stay in the environment and out of the file. */
-export function expandEnv(value: string, env: Env): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const v = env[name];
-    if (v === undefined || v === "") throw new Error(`environment variable ${name} is not set`);
-    return v;
-  });
-}
 
 function lineOf(doc: Document, path: ReadonlyArray<PropertyKey>, counter: LineCounter): number | undefined {
   // The deepest node that exists along the path: a missing field points at its parent.
