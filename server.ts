@@ -35,6 +35,7 @@ import { sharedRandomSecret } from "./lib/secret-file";
 import { removeServerInfo, writeServerInfo } from "./lib/server-info";
 import { startSlack } from "./lib/slack/app";
 import { SLACK_EVENTS_PATH } from "./lib/slack/settings";
+import { startWebhooks } from "./lib/webhooks/start";
 import { startConfiguredProxy } from "./proxy/configured-proxy";
 import { listenMetrics } from "./proxy/metrics-listener";
 import { renderBanner } from "./server/banner";
@@ -116,7 +117,9 @@ async function main(): Promise<void> {
     readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server, storeError: metrics.storeError, recorder: proxy.recorder }),
   };
   setRuntime(runtime);
-  const audit = await startAudit({ config, store, bus, policyStatus: () => policy.status });
+  // Webhooks hear what the audit records, as it records it: each event once, on whichever instance.
+  const webhooks = startWebhooks({ store, policy: () => policy.current, publicUrl, metrics });
+  const audit = await startAudit({ config, store, bus, policyStatus: () => policy.status, follower: webhooks.queue });
   // next-auth's server actions (sign-in, sign-out, session) build their URLs from AUTH_URL.
   process.env.AUTH_URL = publicHref(pub, AUTH_PATH);
 
@@ -208,6 +211,7 @@ async function main(): Promise<void> {
     metricsServer?.close();
     http.closeAllConnections();
     await audit.close();
+    await webhooks.close();
     policy.close();
     bus.close();
     await store.close();

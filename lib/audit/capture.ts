@@ -7,7 +7,7 @@
  */
 import { eq } from "drizzle-orm";
 import { kindsOf, tablesOf } from "../approvals/grant-scope";
-import type { Store } from "../db/client";
+import type { Store, Transaction } from "../db/client";
 import type { AirlockEvent, EventBus } from "../events/bus";
 import type { PolicyStatus } from "../policy/source";
 import type { AuditEntry, AuditLog } from "./log";
@@ -17,6 +17,15 @@ export const GRANT_SWEEP_MS = 30_000;
 
 const REQUESTS_TO_RECORD = "select id from access_requests r where not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)";
 const GRANTS_RUN_OUT = "select id from grants g where revoked_at is null and expires_at <= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')";
+
+/**
+ * Told of the rows each capture adds: inside the transaction that appends them, to write what must
+ * exist exactly when they do (the webhooks' outbox, lib/webhooks/queue.ts), then once it committed.
+ */
+export interface AuditFollower {
+  recorded(tx: Transaction, added: readonly AuditEntry[]): Promise<void>;
+  committed(): void;
+}
 
 export class AuditCapture {
   readonly #unsubscribe: () => void;
@@ -29,6 +38,7 @@ export class AuditCapture {
     private readonly log: AuditLog,
     bus: EventBus,
     private readonly policyStatus?: () => PolicyStatus,
+    private readonly follower?: AuditFollower,
   ) {
     this.#unsubscribe = bus.subscribe((event) => void this.#enqueue(() => this.#on(event)));
     this.#sweep = setInterval(() => void this.catchUp(), GRANT_SWEEP_MS);
@@ -66,7 +76,7 @@ export class AuditCapture {
         return this.#policy();
       case "person.signed_in":
         // Every instance on the store hears a sign-in; the source makes it one row.
-        await this.log.append([{ at: new Date(event.at), type: "person.signed_in", person: event.email, data: { role: event.role }, source: `signin:${event.email}:${event.at}` }]);
+        await this.#append([{ at: new Date(event.at), type: "person.signed_in", person: event.email, data: { role: event.role }, source: `signin:${event.email}:${event.at}` }]);
         return;
       default:
         return;
@@ -106,7 +116,7 @@ export class AuditCapture {
     if (r.status !== "pending") {
       entries.push({ ...about, at: r.decidedAt ?? new Date(), type: `request.${r.status}`, decision: r.status, grantId: r.grantId, data: { reason: r.outcomeReason }, source: `request:${r.id}:${r.status}` });
     }
-    await this.log.append(entries);
+    await this.#append(entries);
   }
 
   async #grant(id: string): Promise<void> {
@@ -119,7 +129,7 @@ export class AuditCapture {
     ];
     if (g.revokedAt) entries.push({ ...about, at: g.revokedAt, type: "grant.revoked", decision: "revoked", person: g.revokedBy, data: { uses: g.useCount }, source: `grant:${g.id}:revoked` });
     else if (g.expiresAt.getTime() <= Date.now()) entries.push({ ...about, at: g.expiresAt, type: "grant.expired", decision: "expired", data: { uses: g.useCount }, source: `grant:${g.id}:expired` });
-    await this.log.append(entries);
+    await this.#append(entries);
   }
 
   async #policy(): Promise<void> {
@@ -127,7 +137,22 @@ export class AuditCapture {
     if (!status) return;
     const entries: AuditEntry[] = [{ at: status.loadedAt, type: "policy.loaded", data: { file: status.file, hash: status.hash }, source: `policy:${status.hash}:${status.loadedAt.getTime()}` }];
     if (status.error) entries.push({ at: status.error.at, type: "policy.rejected", data: { file: status.file, error: status.error.message }, source: `policy-error:${status.error.at.getTime()}` });
-    await this.log.append(entries);
+    await this.#append(entries);
+  }
+
+  async #append(entries: AuditEntry[]): Promise<void> {
+    const { follower } = this;
+    if (!follower) {
+      await this.log.append(entries);
+      return;
+    }
+    // One transaction: what the follower writes exists if and only if the rows do (a rollback takes both, and both are caught up).
+    const added = await this.store.transaction(async (tx) => {
+      const added = await this.log.appendNew(tx, entries);
+      if (added.length > 0) await follower.recorded(tx, added);
+      return added;
+    });
+    if (added.length > 0) follower.committed();
   }
 
   /** The audit must never break what it watches: a failure is logged, and caught up later. */

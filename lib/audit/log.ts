@@ -44,22 +44,29 @@ export class AuditLog {
    * or in neither). The chain stays locked until that transaction ends, so call this last in it.
    */
   async appendWithin(tx: Transaction, entries: readonly AuditEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
+    return (await this.appendNew(tx, entries)).length;
+  }
+
+  /** appendWithin, answering which of the entries were added: those whose source was not recorded yet. */
+  async appendNew(tx: Transaction, entries: readonly AuditEntry[]): Promise<AuditEntry[]> {
+    if (entries.length === 0) return [];
     await tx.lock(CHAIN_LOCK);
     let { id, hash } = await chainHead(tx);
     const rows: Array<Array<string | number | null>> = [];
     const sources = new Set<string>();
+    const added: AuditEntry[] = [];
     for (const entry of entries) {
       // Under the lock, so a thing two instances both saw is recorded by the first only.
       if (entry.source && (sources.has(entry.source) || (await tx.sql.get(HAS_SOURCE, [entry.source])))) continue;
       if (entry.source) sources.add(entry.source);
+      added.push(entry);
       const row = toRow(++id, entry);
       const prevHash = hash;
       hash = rowHash(prevHash, row);
       rows.push([row.id, row.at, row.type, row.agentId, row.person, row.resource, row.sessionId, row.requestId, row.grantId, row.decision, row.sql, row.tables, row.data, row.source, prevHash, hash]);
     }
     await insertRows(tx.sql, rows);
-    return rows.length;
+    return added;
   }
 }
 

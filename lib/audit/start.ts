@@ -2,7 +2,7 @@ import type { AirlockConfig } from "../config";
 import type { Store } from "../db/client";
 import type { EventBus } from "../events/bus";
 import type { PolicyStatus } from "../policy/source";
-import { AuditCapture } from "./capture";
+import { AuditCapture, type AuditFollower } from "./capture";
 import { checkpointIfDue, sharedAuditKey } from "./checkpoints";
 import { AuditLog } from "./log";
 import { pruneAudit } from "./retention";
@@ -12,13 +12,14 @@ const HOUSEKEEPING_MS = 60 * 60_000;
 
 /**
  * The audit trail's process-wide part: what happens outside the proxy's statement path is
- * captured from the bus, old rows are pruned, and the head is signed on schedule. Resolves once
+ * captured from the bus (and handed to `follower`: the webhooks), old rows are pruned, and the
+ * head is signed on schedule. Resolves once
  * the first housekeeping is done; `close` waits for what is under way.
  */
-export async function startAudit(options: { config: AirlockConfig; store: Store; bus: EventBus; policyStatus: () => PolicyStatus }): Promise<{ close(): Promise<void> }> {
+export async function startAudit(options: { config: AirlockConfig; store: Store; bus: EventBus; policyStatus: () => PolicyStatus; follower?: AuditFollower }): Promise<{ close(): Promise<void> }> {
   const { config, store } = options;
   const key = await sharedAuditKey(store, config.dataDir);
-  const capture = new AuditCapture(store, new AuditLog(store), options.bus, options.policyStatus);
+  const capture = new AuditCapture(store, new AuditLog(store), options.bus, options.policyStatus, options.follower);
   const housekeeping = async () => {
     try {
       const pruned = await pruneAudit(store, config.audit.days);

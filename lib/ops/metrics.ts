@@ -75,6 +75,12 @@ export class AirlockMetrics {
     labelNames: ["method", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly #webhookTries = new Counter({
+    name: "airlock_webhook_tries_total",
+    help: "Webhook delivery tries by webhook (its name in the policy), event (request.opened…) and outcome: delivered, retry (failed; tried again with backoff), give_up (refused for good, or out of tries; logged).",
+    labelNames: ["webhook", "event", "outcome"] as const,
+    registers: [this.registry],
+  });
   readonly #storeErrors = new Counter({
     name: "airlock_store_errors_total",
     help: "Failed work on the store besides audit writes (airlock_audit_write_failures_total), by operation: events_read (the event bus reading other processes' events, or its listening connection lost), events_send, orphan_sweep (holds of stopped instances), grants_reload, readiness (the probe's select 1).",
@@ -101,6 +107,26 @@ export class AirlockMetrics {
   /** A Slack call failed; `retrying`: it will be tried again, else it is given up. */
   slackFailed(method: SlackMethod, retrying: boolean): void {
     this.#slackFailures.inc({ method, outcome: retrying ? "retry" : "give_up" });
+  }
+
+  /** One webhook delivery try's outcome (lib/webhooks/dispatcher.ts); webhooks are few, named in the policy. */
+  readonly webhookTried = (webhook: string, event: string, outcome: "delivered" | "retry" | "give_up"): void => {
+    this.#webhookTries.inc({ webhook, event, outcome });
+  };
+
+  /** Deliveries waiting, per webhook, read from the store when scraped: every instance's backlog. */
+  webhookBacklog(backlog: () => Promise<Array<{ webhook: string; n: number }>>): void {
+    new Gauge({
+      name: "airlock_webhook_backlog",
+      help: "Webhook deliveries not yet made (new, or waiting for a retry), by webhook (in the store: every instance's).",
+      labelNames: ["webhook"] as const,
+      registers: [this.registry],
+      async collect() {
+        // A webhook with nothing left, or gone from the policy, drops to no series rather than keeping its last count.
+        this.reset();
+        for (const { webhook, n } of await backlog()) this.set({ webhook }, n);
+      },
+    });
   }
 
   /** Work on the store failed (see STORE_OPERATIONS). */
