@@ -31,12 +31,12 @@ test("a webhook: its URL, the key of its whsec_ secret from the environment, its
   assert.deepEqual(parsePolicy("resources: {}\n").notify.webhooks, [], "no notify: no webhooks");
 });
 
-test("a secret file is read from the policy file's folder, its trailing newline dropped; a plain secret's bytes are the key", () => {
+test("a secret file is read from the policy file's folder, its trailing newline dropped; base64 without whsec_ is read the same", () => {
   const dir = makeTempDir("notify");
   try {
-    fs.writeFileSync(path.join(dir.path, "hook.secret"), "a-plain-secret-of-thirty-two-byte\n");
+    fs.writeFileSync(path.join(dir.path, "hook.secret"), `${KEY.toString("base64")}\n`);
     const [hook] = webhooks(`    - { name: pager, url: "http://127.0.0.1:9/hook", secret: { file: hook.secret }, events: [grant.created], include_sql: false }\n`, {}, path.join(dir.path, "airlock.policy.yaml"));
-    assert.equal(hook.key.toString(), "a-plain-secret-of-thirty-two-byte");
+    assert.deepEqual(hook.key, KEY);
     assert.equal(hook.name, "pager");
     assert.equal(hook.includeSql, false);
   } finally {
@@ -48,8 +48,9 @@ test("broken webhook entries are refused, each naming its line and field", () =>
   const cases: Array<[string, string, RegExp, Record<string, string>?]> = [
     [`    - { url: "https://x.example", secret: "inline-secret-inline-secret-12345", events: [request.opened] }\n`, "notify.webhooks.0.secret", /\{ env: NAME \} or \{ file: PATH \}.*shown in the dashboard/],
     [`    - { url: "https://x.example", secret: { env: NOPE }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /NOPE is not set/],
-    [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /12 bytes; use at least 24/, { HOOK_SECRET: "short-secret" }],
-    [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /followed by base64/, { HOOK_SECRET: "whsec_not base64!" }],
+    [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /12 bytes; use at least 24/, { HOOK_SECRET: "whsec_c2hvcnQtc2VjcmV0" }],
+    [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /must be base64/, { HOOK_SECRET: "whsec_not base64!" }],
+    [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /must be base64/, { HOOK_SECRET: "a-plain-password-that-is-not-base64" }],
     [`    - { url: "https://x.example", secret: { env: HOOK_SECRET, file: x }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /one of env or file/],
     [`    - { url: "https://x.example", secret: { file: /nonexistent/hook.secret }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /cannot read the secret file .*ENOENT/],
     [`    - { url: "http://siem.example.com/hook", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.url", /must start with https:\/\//],

@@ -9,7 +9,7 @@ export interface Webhook {
   /** In metrics and logs (never the URL, which may carry a token); defaults to the URL's host. */
   name: string;
   url: string;
-  /** The HMAC-SHA256 key: a `whsec_` secret's decoded bytes (Standard Webhooks), else the secret's own. */
+  /** The HMAC-SHA256 key: the secret's base64, decoded (after its `whsec_` prefix), as Standard Webhooks libraries read it. */
   key: Buffer;
   events: readonly WebhookEventType[];
   /** Whether a request's statements are sent as text (off: only their count). */
@@ -112,12 +112,12 @@ function secretKey(secret: { env?: string; file?: string }, env: Env, policyFile
       throw new Error(`cannot read the secret file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
   }
-  const key = text.startsWith(SECRET_PREFIX) ? decodeBase64(text.slice(SECRET_PREFIX.length)) : Buffer.from(text);
-  if (key.length < MIN_KEY_BYTES) throw new Error(`the secret is ${key.length} bytes; use at least ${MIN_KEY_BYTES}, e.g. whsec_$(openssl rand -base64 32)`);
+  // Base64 whether or not it says whsec_: a receiver's library decodes it so, and a key read otherwise here would never match.
+  const base64 = text.startsWith(SECRET_PREFIX) ? text.slice(SECRET_PREFIX.length) : text;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) throw new Error(`the secret must be base64, after an optional whsec_ (as Standard Webhooks libraries read it), e.g. ${EXAMPLE}`);
+  const key = Buffer.from(base64, "base64");
+  if (key.length < MIN_KEY_BYTES) throw new Error(`the secret is ${key.length} bytes; use at least ${MIN_KEY_BYTES}, e.g. ${EXAMPLE}`);
   return key;
 }
 
-function decodeBase64(text: string): Buffer {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new Error("a whsec_ secret is followed by base64");
-  return Buffer.from(text, "base64");
-}
+const EXAMPLE = "whsec_$(openssl rand -base64 32)";
