@@ -30,7 +30,7 @@ export interface DispatcherTiming {
   maxTries: number;
 }
 
-const DEFAULT_TIMING: DispatcherTiming = { pollMs: 1_000, tryTimeoutMs: TRY_TIMEOUT_MS, holdMs: 3 * TRY_TIMEOUT_MS, retry: RETRY_LIMITS, maxTries: MAX_TRIES };
+export const DEFAULT_TIMING: DispatcherTiming = { pollMs: 1_000, tryTimeoutMs: TRY_TIMEOUT_MS, holdMs: 3 * TRY_TIMEOUT_MS, retry: RETRY_LIMITS, maxTries: MAX_TRIES };
 
 /** Tries under way at once on one instance, and for one webhook: a receiver that hangs holds at most its share. */
 export const MAX_IN_FLIGHT = 16;
