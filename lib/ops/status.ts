@@ -10,9 +10,10 @@ import { InstanceRegistry } from "../events/instances";
 import type { Policy, Resource } from "../policy/policy-file";
 import type { PolicyStatus } from "../policy/source";
 import { slackMode, type SlackMode } from "../slack/settings";
+import { webhookStatus, type WebhookFailure, type WebhookStatus } from "../webhooks/delivery-status";
 import { boundedCheck, reachability, type Part, type Reachability } from "./checks";
 
-export type { Part, Reachability };
+export type { Part, Reachability, WebhookFailure, WebhookStatus };
 
 /** What the proxy knows of a resource's catalog, read without reading it (proxy/classifiers.ts). */
 export interface CatalogSnapshot {
@@ -67,6 +68,8 @@ export interface OperatorStatus {
   resources: ResourceStatus[];
   store: StoreStatus;
   slack: SlackStatus;
+  /** The policy's webhooks and their deliveries (lib/webhooks). */
+  webhooks: Part<{ webhooks: WebhookStatus[]; recentFailures: WebhookFailure[] }>;
   instances: Part<InstanceStatus[]>;
   policy: { file: string; loadedAt: Date; hash: string; rules: number; resources: number; error?: { message: string; at: Date } };
   chain: Part<ChainStatus>;
@@ -101,10 +104,11 @@ export async function gatherStatus(src: StatusSources): Promise<OperatorStatus> 
   const now = src.now ?? new Date();
   const { status, current } = src.policy;
   const resources = [...current.resources.values()];
-  const [reaches, store, failures, instances, chain] = await Promise.all([
+  const [reaches, store, failures, webhooks, instances, chain] = await Promise.all([
     Promise.all(resources.map((r) => reachability(r, src.reach))),
     storeStatus(src),
     boundedCheck(() => slackFailures(src.store, now), STORE_CHECK_MS),
+    boundedCheck(() => webhookStatus(src.store, current.notify.webhooks, now), STORE_CHECK_MS),
     boundedCheck(() => instanceList(src.store, src.currentInstanceId, now), STORE_CHECK_MS),
     boundedCheck(async () => chainStatus(src.store, (await sharedAuditKey(src.store, src.dataDir)).publicKeyPem), CHAIN_CHECK_MS),
   ]);
@@ -113,6 +117,7 @@ export async function gatherStatus(src: StatusSources): Promise<OperatorStatus> 
     resources: resources.map((r, i) => ({ name: r.name, url: redacted(r.url), reach: reaches[i], catalog: src.catalog(r) })),
     store,
     slack: { mode: slackMode(src.slack), channel: src.slack.channel, failures },
+    webhooks,
     instances,
     policy: { file: status.file, loadedAt: status.loadedAt, hash: status.hash, rules: current.rules.length, resources: current.resources.size, error: status.error },
     chain,

@@ -8,6 +8,7 @@ import { PolicyFacts } from "@/components/status/policy-facts";
 import { ResourcesTable } from "@/components/status/resources-table";
 import { SlackFacts } from "@/components/status/slack-facts";
 import { StoreFacts } from "@/components/status/store-facts";
+import { WebhooksTable } from "@/components/status/webhooks-table";
 import { gatherStatus } from "@/lib/ops/status";
 import { requirePerson } from "../../current-person";
 
@@ -33,7 +34,7 @@ export default async function StatusPage() {
   return (
     <>
       <LiveRefresh on={["policy.changed", "session.opened", "session.closed"]} />
-      <PageTitle title="Status" description="What to check first: targets, store, Slack, instances, policy and the audit chain" />
+      <PageTitle title="Status" description="What to check first: targets, store, Slack, webhooks, instances, policy and the audit chain" />
       <section className="section" aria-labelledby="status-resources">
         <h2 id="status-resources">
           Resources <span className="count">{status.resources.length}</span>
@@ -53,6 +54,10 @@ export default async function StatusPage() {
       <section className="section" aria-labelledby="status-slack-title">
         <h2 id="status-slack-title">Slack</h2>
         <SlackFacts slack={status.slack} now={now} />
+      </section>
+      <section className="section" aria-labelledby="status-webhooks-title">
+        <h2 id="status-webhooks-title">Webhooks</h2>
+        {status.webhooks.ok ? <WebhooksTable webhooks={status.webhooks.value} now={now} /> : <p className="alert">Webhook deliveries could not be read: {status.webhooks.error}</p>}
       </section>
       <section className="section" aria-labelledby="status-policy-title">
         <h2 id="status-policy-title">Policy in force</h2>
