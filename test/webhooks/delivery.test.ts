@@ -183,3 +183,20 @@ function teeStderr(): { lines: string[]; stop(): void } {
   }) as typeof process.stderr.write;
   return { lines, stop: () => void (process.stderr.write = original) };
 }
+
+test("a webhook taken out of the policy gets nothing more: what waited for it is given up, and logged", async () => {
+  const receiver = await startWebhookReceiver(KEY, [503]);
+  cleanup.push(() => receiver.close());
+  const t = await openTestStore();
+  cleanup.push(() => t.close());
+  let current = webhookPolicy(receiver.url, { events: ["request.opened"] });
+  // The retry after the 503 comes in a second: the policy changes before it.
+  const airlock = await webhookInstance(t.store, () => current, { timing: { ...FAST, retry: { baseMs: 1_000, maxMs: 1_000 } } });
+  cleanup.push(() => airlock.close());
+  await airlock.approvals.open(heldUpdate());
+  await until(async () => (await deliveries(t.store))[0]?.lastError === "HTTP 503", "the first try failed");
+  current = { ...current, notify: { webhooks: [] } };
+  await until(async () => (await deliveries(t.store))[0].state === "failed", "the delivery is given up");
+  assert.equal((await deliveries(t.store))[0].lastError, 'no webhook named "siem" in the policy any more');
+  assert.equal(receiver.received.length, 1);
+});
