@@ -98,10 +98,11 @@ export class WebhookDispatcher {
   async #claimDue(): Promise<void> {
     const free = MAX_IN_FLIGHT - this.#inFlight.size;
     if (free <= 0) return;
-    // More than the free slots: some may be another instance's to try, or a busy webhook's.
-    for (const row of await this.options.outbox.due(free * 2)) {
+    // Busy webhooks' deliveries are not even read: a hanging receiver's backlog must not hide the others'.
+    // More than the free slots: some may be another instance's to try.
+    for (const row of await this.options.outbox.due(free * 2, this.#busy())) {
       if (this.#inFlight.size >= MAX_IN_FLIGHT || this.#stop.signal.aborted) return;
-      if (this.#inFlight.has(row.id) || this.#busy(row.webhook)) continue;
+      if (this.#inFlight.has(row.id) || this.#busy().includes(row.webhook)) continue;
       const held = await this.options.outbox.claim(row.id, this.#timing.holdMs);
       if (!held) continue;
       const done = this.#deliver(held).finally(() => {
@@ -113,10 +114,11 @@ export class WebhookDispatcher {
     }
   }
 
-  #busy(webhook: string): boolean {
-    let n = 0;
-    for (const t of this.#inFlight.values()) if (t.webhook === webhook) n++;
-    return n >= MAX_IN_FLIGHT_PER_WEBHOOK;
+  /** Webhooks with MAX_IN_FLIGHT_PER_WEBHOOK tries under way here. */
+  #busy(): string[] {
+    const counts = new Map<string, number>();
+    for (const t of this.#inFlight.values()) counts.set(t.webhook, (counts.get(t.webhook) ?? 0) + 1);
+    return [...counts].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_WEBHOOK).map(([webhook]) => webhook);
   }
 
   async #deliver(held: Held): Promise<void> {

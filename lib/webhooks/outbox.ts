@@ -1,4 +1,4 @@
-import { and, asc, count, eq, lte, ne, lt, sql } from "drizzle-orm";
+import { and, asc, count, eq, lt, lte, ne, notInArray, sql } from "drizzle-orm";
 import type { Store, StoreScope } from "../db/client";
 import type { WebhookDelivery } from "../db/schema";
 
@@ -32,10 +32,11 @@ export class WebhookOutbox {
       .onConflictDoNothing();
   }
 
-  /** Deliveries due for a try, the longest waiting first. */
-  due(limit: number, now = new Date()): Promise<WebhookDelivery[]> {
+  /** Deliveries due for a try, the longest waiting first, but none for the webhooks in `except`. */
+  due(limit: number, except: readonly string[] = [], now = new Date()): Promise<WebhookDelivery[]> {
     const { webhookDeliveries: d } = this.store.tables;
-    return this.store.db.select().from(d).where(and(eq(d.state, "pending"), lte(d.nextAttemptAt, now))).orderBy(asc(d.nextAttemptAt), asc(d.id)).limit(limit);
+    const others = except.length > 0 ? notInArray(d.webhook, [...except]) : undefined;
+    return this.store.db.select().from(d).where(and(eq(d.state, "pending"), lte(d.nextAttemptAt, now), others)).orderBy(asc(d.nextAttemptAt), asc(d.id)).limit(limit);
   }
 
   /** Holds a due delivery for one try until `now + holdMs` (the try is counted); undefined if another instance has it. */

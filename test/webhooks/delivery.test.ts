@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import { heldUpdate } from "../../lib/approvals/testing";
-import type { Policy } from "../../lib/policy/policy-file";
+import { parsePolicy, type Policy } from "../../lib/policy/policy-file";
+import { MAX_IN_FLIGHT_PER_WEBHOOK } from "../../lib/webhooks/dispatcher";
+import { WebhookOutbox } from "../../lib/webhooks/outbox";
 import { openTestStore, type TestStore } from "../support/store";
 import { startWebhookReceiver } from "../support/webhook-receiver";
 import { alice, deliveries, FAST, KEY, PUBLIC_URL, tries, until, webhookInstance, webhookPolicy, type WebhookInstance } from "./setup";
@@ -199,4 +201,31 @@ test("a webhook taken out of the policy gets nothing more: what waited for it is
   await until(async () => (await deliveries(t.store))[0].state === "failed", "the delivery is given up");
   assert.equal((await deliveries(t.store))[0].lastError, 'no webhook named "siem" in the policy any more');
   assert.equal(receiver.received.length, 1);
+});
+
+test("a hanging receiver's backlog does not hold up another webhook's events", async () => {
+  const stuck = await startWebhookReceiver(KEY, Array.from({ length: 1000 }, () => "hang" as const));
+  const healthy = await startWebhookReceiver(KEY);
+  cleanup.push(() => stuck.close(), () => healthy.close());
+  const t = await openTestStore();
+  cleanup.push(() => t.close());
+  const policy = parsePolicy(
+    `resources: {}
+notify:
+  webhooks:
+    - { name: stuck, url: "${stuck.url}", secret: { env: S }, events: [request.opened] }
+    - { name: pager, url: "${healthy.url}", secret: { env: S }, events: [request.opened] }
+`,
+    { S: `whsec_${KEY.toString("base64")}` },
+  );
+  // 200 events waiting for the stuck receiver since before the one that matters.
+  const backlog = Array.from({ length: 200 }, (_, i) => ({ eventId: `evt_old_${i}`, type: "request.opened", webhook: "stuck", body: "{}" }));
+  await new WebhookOutbox(t.store).enqueue(t.store, backlog, new Date(Date.now() - 60_000));
+  const airlock = await webhookInstance(t.store, () => policy);
+  cleanup.push(() => airlock.close());
+  await until(() => stuck.received.length >= MAX_IN_FLIGHT_PER_WEBHOOK, "the stuck receiver holds its share of tries");
+  const opened = performance.now();
+  await airlock.approvals.open(heldUpdate());
+  await until(() => healthy.accepted().size === 1, "the other webhook gets the event", 5_000);
+  assert.ok(performance.now() - opened < 2_000, `within ${(performance.now() - opened).toFixed(0)} ms`);
 });
