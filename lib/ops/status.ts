@@ -13,7 +13,7 @@ import { slackMode, type SlackMode } from "../slack/settings";
 import { webhookStatus, type WebhookFailure, type WebhookStatus } from "../webhooks/delivery-status";
 import { boundedCheck, reachability, type Part, type Reachability } from "./checks";
 
-export type { Part, Reachability, WebhookFailure, WebhookStatus };
+export type { Part, Reachability };
 
 /** What the proxy knows of a resource's catalog, read without reading it (proxy/classifiers.ts). */
 export interface CatalogSnapshot {

@@ -21,7 +21,7 @@ export interface WebhookFailure {
 }
 
 const DAY_MS = 24 * 3600_000;
-export const RECENT_FAILURES = 5;
+const RECENT_FAILURES = 5;
 
 const COUNTS = `select webhook, state, case when last_error is null then 0 else 1 end as failing, count(*) as n
   from webhook_deliveries where state = 'pending' or ended_at > ? group by webhook, state, case when last_error is null then 0 else 1 end`;
