@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { openStore } from "../../lib/db/client";
 import { agentToken, api } from "../access/setup";
 import { startAirlock, type RunningAirlock } from "../support/airlock-server";
 import { makeTempDir } from "../support/temp-dir";
@@ -77,4 +78,22 @@ test("an edit that breaks the webhook is refused with its line and field; the we
   const asked = await api<{ id: string }>(airlock, token, "POST", "/api/v1/access-requests", { resource: "demo", access: "write", duration: "30m" });
   assert.equal(asked.status, 201);
   await until(() => receiver.received.some((r) => r.signed && (JSON.parse(r.body) as { subject: string }).subject === asked.body.id), "the next event is delivered as before", 30_000);
+});
+
+test("SIGTERM with a delivery still being retried: a clean shutdown, and the delivery stays in the store for the next start", async () => {
+  receiver.answer([503]);
+  const token = await agentToken(airlock);
+  const asked = await api<{ id: string }>(airlock, token, "POST", "/api/v1/access-requests", { resource: "demo", access: "write", duration: "15m" });
+  assert.equal(asked.status, 201);
+  await until(() => receiver.received.some((r) => r.answer === 503), "the receiver refused a try", 30_000);
+  await airlock.stop();
+  assert.equal(await airlock.exited, 0, airlock.output());
+  assert.match(airlock.output(), /\[airlock\] shut down/);
+  const store = await openStore({ dataDir: airlock.dataDir });
+  try {
+    const rows = await store.sql.all<{ state: string; last_error: string }>("select state, last_error from webhook_deliveries where state <> 'delivered'");
+    assert.deepEqual(rows, [{ state: "pending", last_error: "HTTP 503" }]);
+  } finally {
+    await store.close();
+  }
 });
