@@ -245,3 +245,13 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [uniqueIndex("webhook_deliveries_once").on(t.eventId, t.webhook), index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
 );
+
+export const samlOneTime = pgTable(
+  "saml_one_time",
+  {
+    key: text("key").primaryKey(),
+    value: text("value").notNull(),
+    expiresAt: epochMs("expires_at").notNull(),
+  },
+  (t) => [index("saml_one_time_expiry").on(t.expiresAt)],
+);

@@ -309,3 +309,19 @@ export const webhookDeliveries = sqliteTable(
   (t) => [uniqueIndex("webhook_deliveries_once").on(t.eventId, t.webhook), index("webhook_deliveries_due").on(t.state, t.nextAttemptAt)],
 );
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+
+/**
+ * SAML sign-in's one-time values, shared by every instance on the store (lib/identity/saml/one-time.ts):
+ * `request:<id>` an AuthnRequest sent and not yet answered, `assertion:<issuer>:<id>` an assertion
+ * already used (the replay cache). Each is kept until it could no longer be accepted anyway.
+ */
+export const samlOneTime = sqliteTable(
+  "saml_one_time",
+  {
+    key: text("key").primaryKey(),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("saml_one_time_expiry").on(t.expiresAt)],
+);
+export type SamlOneTime = typeof samlOneTime.$inferSelect;
