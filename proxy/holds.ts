@@ -107,6 +107,7 @@ export class SessionHolds {
       requiredApprovals: decision.rule.review.count,
       grantOptions: [...decision.rule.review.grants],
       timeoutMs: decision.rule.review.timeoutMs,
+      followUp: decision.rule.review.followUp ?? null,
     };
   }
 

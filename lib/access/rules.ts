@@ -1,5 +1,6 @@
 import { anyGlobMatches } from "../policy/glob";
 import { allowedKinds, requesterMismatch, type Requester } from "../policy/evaluate";
+import type { FollowUp } from "../policy/follow-up";
 import type { AccessOptions, Policy, Rule, RuleAction } from "../policy/policy-file";
 import type { Kind } from "../sql/types";
 import { coversAllTables, type AccessScope } from "./scope";
@@ -8,6 +9,7 @@ import { coversAllTables, type AccessScope } from "./scope";
 export interface AccessTerms extends AccessOptions {
   /** The rules whose review the grant would stand in for, in file order. */
   rules: string[];
+  followUp?: FollowUp;
 }
 
 export type TermsResult = { ok: true; terms: AccessTerms } | { ok: false; code: "not_allowed" | "already_allowed"; message: string };
@@ -60,8 +62,19 @@ export function accessTerms(policy: Policy, who: Requester, scope: AccessScope):
       maxMs: Math.min(...options.map((o) => o.maxMs)),
       timeoutMs: Math.min(...options.map((o) => o.timeoutMs)),
       reasonRequired: options.some((o) => o.reasonRequired),
+      followUp: followUpOf(rules),
     },
   };
+}
+
+/**
+ * One rule's reminders and escalation; of several, only the most frequent reminders: an escalation
+ * widens who decides, which one rule cannot do for the others.
+ */
+function followUpOf(rules: readonly Rule[]): FollowUp | undefined {
+  if (rules.length === 1) return rules[0].review?.followUp;
+  const reminders = rules.flatMap((r) => (r.review?.followUp?.remindMs ? [r.review.followUp.remindMs] : []));
+  return reminders.length > 0 ? { remindMs: Math.min(...reminders) } : undefined;
 }
 
 /**

@@ -102,6 +102,7 @@ export class AccessService {
       durationMs,
       reason: reason ?? null,
       timeoutMs: terms.timeoutMs,
+      followUp: terms.followUp ?? null,
     });
     return opened.ok ? { ok: true, value: await this.#view(opened.value) } : opened;
   }

@@ -1,5 +1,6 @@
 import type { PersonIdentity } from "../identity/person-identity";
 import type { Role } from "../identity/roles";
+import { deciderGroups, escalatesAt, type Waiting } from "./follow-up-times";
 
 /** A person deciding, as their session (web) or Slack profile (mapped to the IdP) says. */
 export interface Decider {
@@ -40,12 +41,17 @@ export function isRequester(person: Decider, agentId: string, agentIssuer: strin
 
 /**
  * Who may decide a request: a person (never an agent) with the approver or admin role who is in
- * one of the rule's approver groups, and not its requester. Returns why not, or undefined when they may.
+ * one of the rule's approver groups (or, once the request escalated, of the groups it escalated
+ * to), and not its requester. Returns why not, or undefined when they may. The web, Slack and the
+ * approvals service all ask here.
  */
-export function whyNotDecider(person: Decider, request: { approverGroups: readonly string[]; agentId: string }, agentIssuer?: string): string | undefined {
+export function whyNotDecider(person: Decider, request: Waiting & { agentId: string }, agentIssuer?: string, now = new Date()): string | undefined {
   if (person.role === "viewer") return "viewers cannot decide requests";
-  if (!person.groups.some((g) => request.approverGroups.includes(g))) {
-    return `only members of ${request.approverGroups.join(", ")} decide this request`;
+  const groups = deciderGroups(request, now);
+  if (!person.groups.some((g) => groups.includes(g))) {
+    const later = escalatesAt(request);
+    const escalation = later && later > now ? `; it escalates to ${request.followUp!.escalate!.to.join(", ")} at ${later.toISOString()}` : "";
+    return `only members of ${groups.join(", ")} decide this request${escalation}`;
   }
   if (isRequester(person, request.agentId, agentIssuer)) return "the requester cannot decide its own request";
   return undefined;

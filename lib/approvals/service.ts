@@ -10,8 +10,8 @@ import type { GrantStore } from "./grants";
 import { DEFAULT_MAX_PENDING_PER_AGENT, TooManyPendingError } from "./pending-cap";
 import { hasDecided, whyNotDecider, type Decider } from "./people";
 
-export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason" | "heldBy"> &
-  Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason">> & {
+export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason" | "heldBy" | "followUp"> &
+  Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason" | "followUp">> & {
     timeoutMs: number;
   };
 
@@ -102,6 +102,7 @@ export class ApprovalService {
       kind: "statement",
       durationMs: null,
       reason: null,
+      followUp: null,
       ...fields,
       id: `r_${randomBytes(5).toString("hex")}`,
       status: "pending",

@@ -38,6 +38,7 @@ export function storedRequest(createdAt: Date, overrides: Partial<AccessRequest>
     durationMs: null,
     reason: null,
     heldBy: null,
+    followUp: null,
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, customType, doublePrecision, index, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 import type { ScopePair } from "../approvals/grant-scope";
+import type { FollowUp } from "../policy/follow-up";
 import type { MaskedSummary } from "./schema";
 
 /** A time, kept as epoch milliseconds as on SQLite. */
@@ -104,8 +105,23 @@ export const accessRequests = pgTable(
     durationMs: int("duration_ms"),
     reason: text("reason"),
     heldBy: text("held_by"),
+    followUp: jsonText<FollowUp>("follow_up"),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
+);
+
+export const requestFollowUps = pgTable(
+  "request_follow_ups",
+  {
+    id: int("id").primaryKey().generatedByDefaultAsIdentity(),
+    requestId: text("request_id").notNull(),
+    kind: text("kind", { enum: ["reminder", "escalation"] }).notNull(),
+    seq: int("seq").notNull(),
+    at: epochMs("at").notNull(),
+    groups: jsonText<string[]>("groups").notNull(),
+    channel: text("channel"),
+  },
+  (t) => [uniqueIndex("request_follow_ups_once").on(t.requestId, t.kind, t.seq)],
 );
 
 export const requestDecisions = pgTable(

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ScopePair } from "../approvals/grant-scope";
+import type { FollowUp } from "../policy/follow-up";
 
 /** People who have signed in to the dashboard, as their identity provider last described them. */
 export const people = sqliteTable("people", {
@@ -103,10 +104,35 @@ export const accessRequests = sqliteTable(
     reason: text("reason"),
     /** A held statement: the instance (process run, lib/events/instance.ts) whose connection waits on it; it alone may cancel it as orphaned. */
     heldBy: text("held_by"),
+    /** Its rule's reminders and escalation (review.remind, review.escalate) as they were when it opened: who may decide depends on it. */
+    followUp: text("follow_up", { mode: "json" }).$type<FollowUp>(),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
 );
 export type AccessRequest = typeof accessRequests.$inferSelect;
+
+/**
+ * Each reminder and escalation of a waiting request (lib/approvals/follow-ups.ts). The row is the
+ * claim: of instances finding one due at once, the one whose insert is not a conflict on
+ * (request, kind, seq) sends it, so each interval has one reminder and a request one escalation.
+ */
+export const requestFollowUps = sqliteTable(
+  "request_follow_ups",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    requestId: text("request_id").notNull(),
+    kind: text("kind", { enum: ["reminder", "escalation"] }).notNull(),
+    /** A reminder: which interval since the request opened (1, 2, …; one missed while no instance ran is skipped). An escalation: 1. */
+    seq: integer("seq").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** Who was nudged: the groups that may decide by then (a reminder), or those escalated to. */
+    groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
+    /** An escalation's Slack channel, if its rule names one. */
+    channel: text("channel"),
+  },
+  (t) => [uniqueIndex("request_follow_ups_once").on(t.requestId, t.kind, t.seq)],
+);
+export type RequestFollowUp = typeof requestFollowUps.$inferSelect;
 
 /** Each person's decision on a request: at most one per person. */
 export const requestDecisions = sqliteTable(

@@ -21,7 +21,7 @@ test("a session token gives its identity only when it has both parts (older toke
 });
 
 test("a session's identity reaches the decider checks: the agent's own identity is its requester, whatever the email", () => {
-  const request = { approverGroups: ["db-approvers"], agentId: "00u1" };
+  const request = { approverGroups: ["db-approvers"], agentId: "00u1", createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000), followUp: null };
   const person = (identity: Decider["identity"]): Decider => ({ email: "alice@example.com", groups: ["db-approvers"], role: "approver", identity });
   const fromSession = identityFromToken({ sub: "00u1", issuer: ISSUER });
   assert.equal(whyNotDecider(person(fromSession), request, ISSUER), "the requester cannot decide its own request");

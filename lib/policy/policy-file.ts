@@ -1,8 +1,9 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { KINDS, type Kind } from "../sql/types";
-import { parseDuration } from "./duration";
+import { DurationText as duration, parseDuration } from "./duration";
 import { expandEnv, type Env } from "./env";
+import { checkFollowUp, followUpFields, followUpOf, type FollowUp } from "./follow-up";
 import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
 
 /** A database agents may reach, as the policy file names it. */
@@ -33,6 +34,8 @@ export interface ReviewOptions {
   slackChannel?: string;
   /** "return": refuse at once with the request id instead of holding the connection. */
   mode: "wait" | "return";
+  /** Reminders and escalation while a request waits (lib/approvals/follow-ups.ts). */
+  followUp?: FollowUp;
 }
 
 /**
@@ -94,7 +97,6 @@ const ResourceSchema = z.strictObject({
 });
 
 const names = z.array(z.string().min(1)).min(1);
-const duration = z.string().refine((v) => parseDuration(v) !== undefined, "a duration such as 30s, 10m, 1h or 2d");
 
 const MatchSchema = z.strictObject({
   agents: names.optional(),
@@ -105,14 +107,17 @@ const MatchSchema = z.strictObject({
   functions: names.optional(),
 });
 
-const ReviewSchema = z.strictObject({
-  approvers: names,
-  count: z.number().int().min(1).max(10).default(1),
-  timeout: duration.default("10m"),
-  grants: z.array(z.union([z.literal("once"), duration])).min(1).default(["once"]),
-  slack_channel: z.string().min(1).optional(),
-  mode: z.enum(["wait", "return"]).default("wait"),
-});
+const ReviewSchema = z
+  .strictObject({
+    approvers: names,
+    count: z.number().int().min(1).max(10).default(1),
+    timeout: duration.default("10m"),
+    grants: z.array(z.union([z.literal("once"), duration])).min(1).default(["once"]),
+    slack_channel: z.string().min(1).optional(),
+    mode: z.enum(["wait", "return"]).default("wait"),
+    ...followUpFields,
+  })
+  .superRefine(checkFollowUp);
 
 const AccessSchema = z.strictObject({
   approvers: names.optional(),
@@ -194,6 +199,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       grants: r.review.grants.map((g) => (g === "once" ? "once" : parseDuration(g)!)),
       slackChannel: r.review.slack_channel,
       mode: r.review.mode,
+      followUp: followUpOf(r.review),
     },
     access: r.review && r.access && {
       approvers: r.access.approvers ?? r.review.approvers,
