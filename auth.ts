@@ -7,6 +7,7 @@ import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref } from "@/lib/publi
 import { readGroupsClaim, roleForGroups, type Role } from "@/lib/identity/roles";
 import { recordSignIn } from "@/lib/identity/people";
 import { identityFromProfile, identityFromToken, type PersonIdentity } from "@/lib/identity/person-identity";
+import { samlCredentialsProvider, type SamlUser } from "@/lib/identity/saml/credentials";
 import { getRuntime } from "@/lib/runtime";
 
 declare module "next-auth" {
@@ -50,6 +51,9 @@ export function authConfig(): NextAuthConfig {
         checks: ["pkce", "state", "nonce"],
         ...(sso.development ? { [customFetch]: loopbackFetch(sso.issuer, `${rt.internalUrl}${DEV_IDP_PATH}`) } : {}),
       },
+      // SAML through a Credentials provider fed the verified assertion: the session is the same
+      // JWT session OIDC sign-ins get (docs/saml.md says why not a bridge).
+      ...(rt.saml ? [samlCredentialsProvider(rt.saml, pub)] : []),
     ],
     callbacks: {
       // Relative targets are under the public URL, prefix included; other sites are refused.
@@ -57,8 +61,11 @@ export function authConfig(): NextAuthConfig {
         if (url.startsWith("/") && !url.startsWith("//")) return publicHref(pub, url);
         return url === pub.href || url.startsWith(`${pub.href}/`) ? url : pub.href;
       },
-      jwt({ token, profile }) {
-        if (profile) {
+      jwt({ token, profile, user, account }) {
+        if (account?.provider === "saml" && user) {
+          const saml = user as SamlUser;
+          Object.assign(token, { email: saml.email, name: saml.name, groups: saml.groups, sub: saml.id, issuer: saml.issuer });
+        } else if (profile) {
           token.email = typeof profile.email === "string" ? profile.email : (profile.sub ?? token.email);
           token.name = typeof profile.name === "string" ? profile.name : token.name;
           token.groups = readGroupsClaim(profile[config.groupsClaim]);
@@ -76,7 +83,12 @@ export function authConfig(): NextAuthConfig {
       },
     },
     events: {
-      async signIn({ profile }) {
+      async signIn({ profile, user, account }) {
+        if (account?.provider === "saml") {
+          const saml = user as SamlUser;
+          await recordSignIn(rt, { email: saml.email, name: saml.name, groups: saml.groups });
+          return;
+        }
         if (!profile) return;
         const email = typeof profile.email === "string" ? profile.email : String(profile.sub);
         await recordSignIn(rt, { email, name: typeof profile.name === "string" ? profile.name : null, groups: readGroupsClaim(profile[config.groupsClaim]) });

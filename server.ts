@@ -11,6 +11,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDevIdp, type DevIdp } from "./idp/provider";
+import { sharedSamlIdpKey } from "./idp/saml/keys";
+import { createDevSamlIdp, type DevSamlIdp } from "./idp/saml/server";
 import { sharedIdpSecrets } from "./idp/secrets";
 import { findSeedPerson, SEED_AGENTS } from "./idp/seed";
 import { AccessService } from "./lib/access/service";
@@ -22,6 +24,7 @@ import { currentInstance } from "./lib/events/instances";
 import { eventTransport } from "./lib/events/transport";
 import { agentClientIds } from "./lib/identity/agent-clients";
 import { findPerson } from "./lib/identity/people";
+import { SAML_PATHS, samlEntityId, startSamlSignIn, type SamlSignIn } from "./lib/identity/saml/start";
 import { logger } from "./lib/log";
 import { AirlockMetrics, METRICS_PATH, serveMetrics } from "./lib/ops/metrics";
 import { checkReadiness } from "./lib/ops/readiness";
@@ -75,6 +78,9 @@ async function main(): Promise<void> {
   // People sign in through the configured IdP, or the built-in development one.
   const devIdp = config.oidc.issuer ? undefined : await startDevIdp(config, store, publicUrl);
   const sso = ssoSettings(config, devIdp);
+  // SAML beside OIDC when configured; `dev` runs a development SAML IdP here too.
+  const devSamlIdp = config.saml?.idpMetadata === "dev" ? await startDevSamlIdp(config, store, publicUrl) : undefined;
+  const saml = await samlSignIn(config, store, publicUrl, devSamlIdp);
 
   // The proxy: agents' connections, each statement through the one decision point, recorded.
   const agentIssuer = config.agentIssuer ?? sso.issuer;
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
     bus,
     authSecret: config.authSecret ?? (await sharedRandomSecret(store, config.dataDir, "auth-secret")),
     sso,
+    saml,
     agentIssuer,
     proxy: { host: proxy.server.host, port: proxy.server.port },
     liveSessions: proxy.liveSessions,
@@ -158,6 +165,7 @@ async function main(): Promise<void> {
   if (metricsServer) log.info(`metrics on ${metricsServer.url}`);
   const besideNext = (url: string | undefined): ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined => {
     if (devIdp && isUnder(url, devIdp.mountPath)) return devIdp.handle;
+    if (devSamlIdp && isUnder(url, devSamlIdp.mountPath)) return devSamlIdp.handle;
     // Before Next.js: the MCP SDK's transport writes its own (streamed) responses.
     if (isUnder(url, MCP_PATH)) return mcp;
     // Never open by accident: only with a token, and only when no port of its own is set.
@@ -254,6 +262,24 @@ async function startDevIdp(config: AirlockConfig, store: Store, publicUrl: strin
     postLogoutRedirectUri: `${publicUrl}/signin`,
     secrets: await sharedIdpSecrets(store, config.dataDir),
   });
+}
+
+async function startDevSamlIdp(config: AirlockConfig, store: Store, publicUrl: string): Promise<DevSamlIdp> {
+  return createDevSamlIdp({
+    publicUrl,
+    sp: { entityId: samlEntityId(config.saml!, publicUrl), acsUrl: `${publicUrl}${SAML_PATHS.acs}` },
+    key: await sharedSamlIdpKey(store, config.dataDir),
+  });
+}
+
+/** A SAML setting that cannot work stops the start, as a wrong OIDC setting does. */
+async function samlSignIn(config: AirlockConfig, store: Store, publicUrl: string, devSamlIdp: DevSamlIdp | undefined): Promise<SamlSignIn | undefined> {
+  if (!config.saml) return undefined;
+  try {
+    return await startSamlSignIn({ config: config.saml, publicUrl, store, devIdpMetadata: devSamlIdp?.metadata });
+  } catch (err) {
+    throw new ConfigError(`SAML sign-in: ${err instanceof Error ? err.message : err}`);
+  }
 }
 
 function ssoSettings(config: AirlockConfig, devIdp: DevIdp | undefined): SsoSettings {

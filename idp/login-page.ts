@@ -2,10 +2,14 @@ import { createHash } from "node:crypto";
 import { DEV_PASSWORD, SEED_PEOPLE } from "./seed";
 
 /** The development IdP's sign-in form: plain HTML, no scripts, no external assets. */
-export function renderLoginPage(opts: { action: string; email?: string; error?: string; clientName: string }): string {
+/** `hidden`: what the form must carry back, such as the SAML IdP's pending AuthnRequest. */
+export function renderLoginPage(opts: { action: string; email?: string; error?: string; clientName: string; hidden?: Record<string, string> }): string {
   const people = SEED_PEOPLE.map(
     (p) => `<li><code>${escapeHtml(p.email)}</code> <span>${escapeHtml(p.groups.join(", "))}</span></li>`,
   ).join("");
+  const hidden = Object.entries(opts.hidden ?? {})
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join("");
   const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : "";
   return page(
     "Sign in — Airlock development IdP",
@@ -13,7 +17,7 @@ export function renderLoginPage(opts: { action: string; email?: string; error?: 
   <h1>Airlock <small>development identity provider</small></h1>
   <p>Sign in to continue to <strong>${escapeHtml(opts.clientName)}</strong>.</p>
   ${error}
-  <form method="post" action="${escapeHtml(opts.action)}">
+  <form method="post" action="${escapeHtml(opts.action)}">${hidden}
     <label for="email">Email</label>
     <input id="email" name="email" type="email" autocomplete="username" required autofocus value="${escapeHtml(opts.email ?? "")}">
     <label for="password">Password</label>

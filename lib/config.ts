@@ -75,6 +75,8 @@ export interface AirlockConfig {
   /** AGENT_ISSUERS_FILE: more trusted agent token issuers (GitHub Actions, Kubernetes, other IdPs) besides agentIssuer. */
   agentIssuersFile: string | undefined;
   groupsClaim: string;
+  /** People's SAML sign-in (lib/identity/saml); off without SAML_IDP_METADATA. */
+  saml: SamlConfig | undefined;
   /** Scopes asked of the human IdP; some (Google) reject "groups". */
   oidcScopes: string;
   roleGroups: RoleGroups;
@@ -120,6 +122,21 @@ export interface ProxyLimits {
   maxBufferedBytesPerAgent: number;
 }
 
+/** SAML_* settings; the ACS and metadata URLs follow AIRLOCK_PUBLIC_URL. */
+export interface SamlConfig {
+  /** A metadata URL, a metadata file, or `dev` for the development SAML IdP inside Airlock. */
+  idpMetadata: string;
+  /** Airlock's entity id; unset, its metadata URL. */
+  entityId: string | undefined;
+  /** PEM files to sign AuthnRequests with (and to publish in Airlock's metadata); both or neither. */
+  signing: { keyFile: string; certFile: string } | undefined;
+  groupsAttribute: string;
+  emailAttribute: string;
+  nameAttribute: string;
+  /** How the AuthnRequest travels; unset, HTTP-Redirect when the IdP offers it. */
+  binding: "redirect" | "post" | undefined;
+}
+
 export interface RoleGroups {
   admin: string[];
   approver: string[];
@@ -161,6 +178,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
     agentClientIds: env.AGENT_CLIENT_IDS ? readList(env.AGENT_CLIENT_IDS, []) : undefined,
     agentIssuersFile: env.AGENT_ISSUERS_FILE ? path.resolve(env.AGENT_ISSUERS_FILE) : undefined,
     groupsClaim: env.OIDC_GROUPS_CLAIM || "groups",
+    saml: readSaml(env),
     oidcScopes: env.OIDC_SCOPES || "openid email profile groups",
     roleGroups: {
       admin: readList(env.AIRLOCK_ADMIN_GROUPS, ["airlock-admins"]),
@@ -259,6 +277,26 @@ function readTls(env: Env): AirlockConfig["proxyTls"] {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new ConfigError("AIRLOCK_PROXY_TLS_CERT and AIRLOCK_PROXY_TLS_KEY go together");
   return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
+}
+
+function readSaml(env: Env): SamlConfig | undefined {
+  const idpMetadata = env.SAML_IDP_METADATA?.trim();
+  if (!idpMetadata) return undefined;
+  const keyFile = env.SAML_SP_KEY_FILE;
+  const certFile = env.SAML_SP_CERT_FILE;
+  if (!keyFile !== !certFile) throw new ConfigError("SAML_SP_KEY_FILE and SAML_SP_CERT_FILE go together");
+  const binding = env.SAML_AUTHN_REQUEST_BINDING || undefined;
+  if (binding !== undefined && binding !== "redirect" && binding !== "post") throw new ConfigError(`SAML_AUTHN_REQUEST_BINDING must be redirect or post, got "${binding}"`);
+  const isUrl = /^https?:\/\//.test(idpMetadata);
+  return {
+    idpMetadata: idpMetadata === "dev" || isUrl ? idpMetadata : path.resolve(idpMetadata),
+    entityId: env.SAML_SP_ENTITY_ID || undefined,
+    signing: keyFile && certFile ? { keyFile: path.resolve(keyFile), certFile: path.resolve(certFile) } : undefined,
+    groupsAttribute: env.SAML_GROUPS_ATTRIBUTE || "groups",
+    emailAttribute: env.SAML_EMAIL_ATTRIBUTE || "email",
+    nameAttribute: env.SAML_NAME_ATTRIBUTE || "name",
+    binding,
+  };
 }
 
 function readPublicUrl(raw: string | undefined): string | undefined {

@@ -11,6 +11,7 @@ import type { InstanceRegistry } from "./events/instances";
 import type { Resource } from "./policy/policy-file";
 import type { PolicySource } from "./policy/source";
 import type { Classification } from "./sql/types";
+import type { SamlSignIn } from "./identity/saml/start";
 
 /**
  * The process-wide services, created once by server.ts. Next.js bundles route handlers apart
@@ -32,6 +33,8 @@ export interface Runtime {
   /** Encrypts session cookies; from AUTH_SECRET or made once and kept in the data dir. */
   authSecret: string;
   sso: SsoSettings;
+  /** People's SAML sign-in, beside OIDC, when SAML_IDP_METADATA is set. */
+  saml: SamlSignIn | undefined;
   agentIssuer: string;
   proxy: { host: string; port: number };
   /** Agent sessions open on this process's proxy. */

@@ -13,6 +13,7 @@ export function renderBanner(rt: Runtime, dashboardPort: number): string {
     `  Live updates   ${rt.publicUrl.replace(/^http/, "ws")}/api/live`,
     `  Postgres proxy ${rt.proxy.host}:${rt.proxy.port}`,
     `  Identity       ${rt.sso.issuer}${rt.sso.development ? "   (development IdP)" : ""}`,
+    ...(rt.saml ? [`  SAML           ${rt.saml.sp.idp.entityId}${rt.saml.development ? "   (development SAML IdP)" : ""}`] : []),
     `  Data dir       ${rt.config.dataDir}`,
     `  Policy         ${rt.config.policyPath}`,
     `  Slack          ${slackLine(rt)}`,

@@ -2,6 +2,9 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { auth } from "@/auth";
 import { DEV_PASSWORD, SEED_PEOPLE } from "@/idp/seed";
+import { SAML_REFUSALS, type SamlRefusalCode } from "@/lib/identity/saml/refusal";
+import { SAML_PATHS } from "@/lib/identity/saml/start";
+import { parsePublicUrl, publicHref, type PublicUrl } from "@/lib/public-url";
 import { getRuntime } from "@/lib/runtime";
 import { signInWithSso } from "./actions";
 
@@ -12,11 +15,19 @@ const ERRORS: Record<string, string> = {
   Configuration: "Sign-in is misconfigured on the server; the log says why.",
 };
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; callbackUrl?: string }> }) {
-  const { error, callbackUrl } = await searchParams;
+/** A refused SAML sign-in says why (the codes name no person or secret); the log has the details. */
+function samlRefusal(code: string | undefined): string | undefined {
+  const reason = code?.startsWith("saml_") ? SAML_REFUSALS[code.slice(5) as SamlRefusalCode] : undefined;
+  return reason ? `SAML sign-in was refused: ${reason}.` : undefined;
+}
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; code?: string; callbackUrl?: string }> }) {
+  const { error, code, callbackUrl } = await searchParams;
   if ((await auth())?.user) redirect("/");
-  const { sso } = getRuntime();
-  const message = error ? (ERRORS[error] ?? "Sign-in did not complete. Try again.") : undefined;
+  const { sso, saml, publicUrl } = getRuntime();
+  const message = error ? (samlRefusal(code) ?? ERRORS[error] ?? "Sign-in did not complete. Try again.") : undefined;
+  // A plain link, not a form: the redirect to the IdP then needs no form-action for its origin.
+  const samlHref = `${publicHref(parsePublicUrl(publicUrl) as PublicUrl, SAML_PATHS.login)}?${new URLSearchParams({ next: callbackUrl ?? "/" })}`;
 
   return (
     <div className="auth-shell">
@@ -30,7 +41,12 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
             Sign in with {sso.development ? "the development IdP" : "SSO"}
           </button>
         </form>
-        {sso.development && (
+        {saml && (
+          <a className="button" href={samlHref}>
+            Sign in with {saml.development ? "the development SAML IdP" : "SAML"}
+          </a>
+        )}
+        {(sso.development || saml?.development) && (
           <div className="auth-hint">
             Development identity provider: every seeded person&apos;s password is <code>{DEV_PASSWORD}</code>.
             <ul>
