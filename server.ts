@@ -16,6 +16,7 @@ import { createDevSamlIdp, type DevSamlIdp } from "./idp/saml/server";
 import { sharedIdpSecrets } from "./idp/secrets";
 import { findSeedPerson, SEED_AGENTS } from "./idp/seed";
 import { AccessService } from "./lib/access/service";
+import { FollowUps } from "./lib/approvals/follow-ups";
 import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
 import { preparePrivateDataDir } from "./lib/data-dir";
 import { openStore, type Store } from "./lib/db/client";
@@ -143,6 +144,9 @@ async function main(): Promise<void> {
     failed: (method, retrying) => metrics.slackFailed(method, retrying),
   });
 
+  // Reminders and escalations of waiting requests, due times read from the store: one instance sends each.
+  const followUps = new FollowUps({ store, bus, sent: (sent) => void slack?.followedUp(sent) }).start();
+
   // Next.js serves every page and route handler; the IdP and the websocket sit beside it.
   const app = next({ dev, dir: root, hostname: config.host, port });
   await app.prepare();
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
     http.closeIdleConnections();
     await proxy.close(drainMs);
     live.close();
+    followUps.close();
     await slack?.close();
     http.close();
     metricsServer?.close();

@@ -79,3 +79,11 @@ test("operations: drain defaults to 30 s, metrics are off unless a port or a tok
   assert.throws(() => loadConfig({ AIRLOCK_DRAIN_SECONDS: "soon" }), (err) => err instanceof ConfigError && /AIRLOCK_DRAIN_SECONDS/.test(err.message));
   assert.throws(() => loadConfig({ AIRLOCK_METRICS_PORT: "70000" }), (err) => err instanceof ConfigError && /AIRLOCK_METRICS_PORT/.test(err.message));
 });
+
+test("SLACK_USER_GROUPS maps approver groups to Slack user groups; a broken pair is refused, naming it", () => {
+  assert.deepEqual(loadConfig({}).slack.userGroups, {});
+  assert.deepEqual(loadConfig({ SLACK_USER_GROUPS: "db-approvers=S0DBA, sre-leads = S0SRE" }).slack.userGroups, { "db-approvers": "S0DBA", "sre-leads": "S0SRE" });
+  for (const value of ["db-approvers", "db-approvers=@dba", "=S0DBA"]) {
+    assert.throws(() => loadConfig({ SLACK_USER_GROUPS: value }), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`SLACK_USER_GROUPS: "${value}"`), value);
+  }
+});

@@ -82,7 +82,7 @@ export interface AirlockConfig {
   roleGroups: RoleGroups;
   authSecret: string | undefined;
   /** Slack is on when botToken and signingSecret are set; appToken selects Socket Mode; apiUrl is for tests. */
-  slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; appToken: string | undefined; apiUrl: string | undefined };
+  slack: { botToken: string | undefined; signingSecret: string | undefined; channel: string | undefined; appToken: string | undefined; apiUrl: string | undefined; userGroups: Record<string, string> };
   /**
    * A session on an embedded (pglite://) database idle in a transaction this long, or keeping the
    * engine from a waiting connection, is ended: every other session on it waits meanwhile.
@@ -146,6 +146,21 @@ type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {}
 
+/**
+ * SLACK_USER_GROUPS: the Slack user group to mention for each approver group in reminders and
+ * escalations, as `group=S0123ABCD` pairs separated by commas (a group's id is in its Slack URL
+ * and in usergroups.list). A broken pair stops the start, naming it, rather than mentioning nobody.
+ */
+function readUserGroups(text: string | undefined): Record<string, string> {
+  const groups: Record<string, string> = {};
+  for (const pair of (text ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([^=\s]+)\s*=\s*(S[A-Z0-9]+)$/.exec(pair);
+    if (!match) throw new ConfigError(`SLACK_USER_GROUPS: "${pair}" is not group=S0123ABCD (an approver group, then a Slack user group's id)`);
+    groups[match[1]] = match[2];
+  }
+  return groups;
+}
+
 function readStoreUrl(value: string | undefined): string | undefined {
   if (!value) return undefined;
   let url: URL;
@@ -191,6 +206,7 @@ export function loadConfig(env: Env = process.env): AirlockConfig {
       channel: env.SLACK_CHANNEL || undefined,
       appToken: env.SLACK_APP_TOKEN || undefined,
       apiUrl: env.SLACK_API_URL || undefined,
+      userGroups: readUserGroups(env.SLACK_USER_GROUPS),
     },
     pgliteIdleInTransactionTimeoutMs: Math.round(readPositive(env, "AIRLOCK_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT", DEFAULT_PGLITE_IDLE_IN_TRANSACTION_TIMEOUT_S) * 1000),
     waitsPerAgent: readPositive(env, "AIRLOCK_MAX_WAITS_PER_AGENT", DEFAULT_WAITS_PER_AGENT),

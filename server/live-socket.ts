@@ -64,7 +64,7 @@ export function createLiveSocket(options: LiveSocketOptions) {
     const expiry = setTimeout(() => ws.close(SESSION_ENDED, "session expired"), Math.min(Math.max(0, person.expiresAt - Date.now()), MAX_TIMER_MS));
     const unsubscribe = options.bus.subscribe((event) => {
       if (event.type === "person.signed_out" && sameEmail(event.email, email)) return ws.close(SESSION_ENDED, "signed out");
-      const view = liveView(event, { role });
+      const view = liveView(event, { role, groups: person.groups });
       if (view) send({ type: "event", event: view });
     });
     const end = () => {

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { ConnectAgentGuide } from "@/components/requests/connect-agent-guide";
 import { QueuePager } from "@/components/requests/queue-pager";
+import { ReminderNotifications } from "@/components/requests/reminder-notifications";
 import { RequestFilters } from "@/components/requests/request-filters";
 import { RequestSummary } from "@/components/requests/request-summary";
 import { knownAgents } from "@/lib/activity/queries";
@@ -18,7 +19,7 @@ const PAGE_SIZE = 50;
 const DECIDED = new Set(["approved", "denied", "expired", "cancelled"]);
 
 export default async function RequestsPage({ searchParams }: { searchParams: Promise<Filters> }) {
-  const { rt } = await requirePerson();
+  const { person, rt } = await requirePerson();
   const filters = await searchParams;
   const { proxy, sso, approvals, policy, store } = rt;
   const scope = { agentId: filters.agent || undefined, resource: filters.resource || undefined };
@@ -35,6 +36,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
     <>
       <LiveRefresh on={["request.changed"]} title={`${waiting > 0 ? `(${waiting}) ` : ""}Requests · Airlock`} />
       <PageTitle title="Requests" description="Statements and access waiting for a decision" />
+      {person.role !== "viewer" && <ReminderNotifications />}
       <section className="section" aria-labelledby="pending-title">
         <h2 id="pending-title">
           Waiting <span className="count">{waiting}</span>

@@ -1,7 +1,8 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
+import { useLiveEvents } from "./use-live-events";
 
 const REFRESH_AFTER_MS = 300;
 
@@ -11,53 +12,28 @@ const REFRESH_AFTER_MS = 300;
  */
 export function LiveRefresh({ on, title }: { on: string[]; title?: string }) {
   const router = useRouter();
-  const kinds = on.join(",");
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   // A count in the tab's title, so a new request is seen from another tab.
   useEffect(() => {
     if (title) document.title = title;
   }, [title]);
 
-  useEffect(() => {
-    const wanted = new Set(kinds.split(","));
-    let socket: WebSocket | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let attempts = 0;
-    let stopped = false;
+  useEffect(() => () => clearTimeout(timer.current), []);
 
-    const connect = () => {
-      const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/live`;
-      socket = new WebSocket(url);
-      // Bursts of events become one refresh.
-      const refresh = () => {
-        timer ??= setTimeout(() => {
-          timer = undefined;
-          router.refresh();
-        }, REFRESH_AFTER_MS);
-      };
-      socket.onopen = () => {
-        attempts = 0;
-        // Changes between the page's render and this moment sent no event we could hear.
-        refresh();
-      };
-      socket.onmessage = (message) => {
-        const data = JSON.parse(String(message.data)) as { type: string; event?: { type: string } };
-        if (data.type === "event" && data.event && wanted.has(data.event.type)) refresh();
-      };
-      socket.onclose = () => {
-        if (stopped) return;
-        retry = setTimeout(connect, Math.min(10_000, 500 * 2 ** attempts++));
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      clearTimeout(retry);
-      socket?.close();
-    };
-  }, [kinds, router]);
+  // Bursts of events become one refresh.
+  const refresh = () => {
+    timer.current ??= setTimeout(() => {
+      timer.current = undefined;
+      router.refresh();
+    }, REFRESH_AFTER_MS);
+  };
+  useLiveEvents({
+    opened: refresh,
+    event: (event) => {
+      if (on.includes(event.type)) refresh();
+    },
+  });
 
   return null;
 }

@@ -1,11 +1,12 @@
 /**
  * Turns what happens outside the statement path into audit rows: requests (opened, each decision
- * with who and how, the outcome), grants (created, revoked, expired), policy loads and sign-ins.
+ * with who and how, each reminder and escalation, the outcome), grants (created, revoked, expired), policy loads and sign-ins.
  * It listens to the event bus and reads the details from the store, recording each thing once
  * (rows carry a source key, checked under the chain's lock, so also once across instances), so a
  * missed event is caught up by the next one or at start.
  */
 import { eq } from "drizzle-orm";
+import { followUpsOf } from "../approvals/follow-ups";
 import { kindsOf, tablesOf } from "../approvals/grant-scope";
 import type { Store, Transaction } from "../db/client";
 import type { AirlockEvent, EventBus } from "../events/bus";
@@ -16,6 +17,7 @@ import type { AuditEntry, AuditLog } from "./log";
 export const GRANT_SWEEP_MS = 30_000;
 
 const REQUESTS_TO_RECORD = "select id from access_requests r where not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)";
+const FOLLOW_UPS_TO_RECORD = "select distinct request_id as id from request_follow_ups f where not exists (select 1 from audit_log where source = 'follow-up:' || f.id)";
 const GRANTS_RUN_OUT = "select id from grants g where revoked_at is null and expires_at <= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')";
 
 /**
@@ -63,12 +65,15 @@ export class AuditCapture {
 
   async #catchUp(): Promise<void> {
     for (const { id } of await this.store.sql.all<{ id: string }>(REQUESTS_TO_RECORD)) await this.#request(id);
+    for (const { id } of await this.store.sql.all<{ id: string }>(FOLLOW_UPS_TO_RECORD)) await this.#request(id);
     for (const { id } of await this.store.sql.all<{ id: string }>(GRANTS_RUN_OUT, [Date.now()])) await this.#grant(id);
   }
 
   async #on(event: AirlockEvent): Promise<void> {
     switch (event.type) {
       case "request.changed":
+      case "request.reminded":
+      case "request.escalated":
         return this.#request(event.requestId);
       case "grant.changed":
         return this.#grant(event.grantId);
@@ -112,7 +117,10 @@ export class AuditCapture {
         source: `request:${r.id}:pending`,
       },
       ...decisions.map((d): AuditEntry => ({ ...about, at: d.at, type: "request.decision", person: d.personEmail, decision: d.decision, data: { via: d.via, reason: d.reason, grantMs: d.grantMs }, source: `decision:${d.id}` })),
+      ...(await followUpsOf(this.store, [id])).map((f): AuditEntry => ({ ...about, at: f.at, type: f.kind === "reminder" ? "request.reminded" : "request.escalated", data: { groups: f.groups, ...(f.kind === "reminder" ? { reminder: f.seq } : { channel: f.channel }) }, source: `follow-up:${f.id}` })),
     ];
+    // Decisions and follow-ups interleave in time: the chain keeps them in the order they happened.
+    entries.sort((a, b) => a.at.getTime() - b.at.getTime());
     if (r.status !== "pending") {
       entries.push({ ...about, at: r.decidedAt ?? new Date(), type: `request.${r.status}`, decision: r.status, grantId: r.grantId, data: { reason: r.outcomeReason }, source: `request:${r.id}:${r.status}` });
     }

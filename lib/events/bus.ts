@@ -11,6 +11,8 @@ export type AirlockEvent =
   | { type: "activity.recorded"; sessions: number; statements: number }
   | { type: "policy.changed"; ok: boolean }
   | { type: "request.changed"; requestId: string; status: string }
+  /** A waiting request's approvers were reminded, or it escalated (lib/approvals/follow-ups.ts): `groups` are those nudged. */
+  | { type: "request.reminded" | "request.escalated"; requestId: string; groups: string[] }
   | { type: "grant.changed"; grantId: string }
   | { type: "slack.changed"; requestId: string };
 

@@ -24,7 +24,7 @@ rules:
     match: { kinds: [select] }
     action: allow
 `;
-const SLACK_HTTP: AirlockConfig["slack"] = { botToken: "xoxb-1", signingSecret: "s", channel: "#db-approvals", appToken: undefined, apiUrl: undefined };
+const SLACK_HTTP: AirlockConfig["slack"] = { botToken: "xoxb-1", signingSecret: "s", channel: "#db-approvals", appToken: undefined, apiUrl: undefined, userGroups: {} };
 const JOURNAL = JSON.parse(fs.readFileSync("drizzle/meta/_journal.json", "utf8")) as { entries: Array<{ tag: string }> };
 
 /** Logs in to `up`, is refused by `down`, never answers for `silent`; counts every attempt. */

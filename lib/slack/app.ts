@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, webApi } from "@slack/bolt";
+import type { FollowUpSent } from "../approvals/follow-ups";
 import type { ApprovalService } from "../approvals/service";
 import type { AirlockConfig } from "../config";
 import type { Store } from "../db/client";
+import type { AccessRequest } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import type { Policy } from "../policy/policy-file";
+import { SlackFollowUps } from "./follow-up-posts";
 import { handleInteractions } from "./interactions";
 import { CALL_TIMEOUT_MS } from "./lease";
 import { SlackMessageStore } from "./message-store";
@@ -19,6 +22,8 @@ export interface SlackIntegration {
   mode: Exclude<SlackMode, "off">;
   /** Serves SLACK_EVENTS_PATH (HTTP mode): a replay is refused (409), anything else goes to Bolt, which checks the signature. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Posts a reminder or escalation this instance claimed (lib/approvals/follow-ups.ts). */
+  followedUp(sent: FollowUpSent): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,14 +62,18 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
   app.error(async (err) => console.error("[slack]", err));
 
   handleInteractions(app, { approvals, people: new SlackPeople(client, options.directory, config.roleGroups) });
+  const messages = new SlackMessageStore(options.store);
+  const channelFor = (request: AccessRequest) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel;
+  const requestUrl = (id: string) => `${options.publicUrl}/requests/${id}`;
+  const followUps = new SlackFollowUps({ client, messages, approvals, channelFor, requestUrl, userGroups: config.slack.userGroups });
   const sync = new SlackSync({
     client,
-    messages: new SlackMessageStore(options.store),
+    messages,
     rollups: new SlackRollupStore(options.store),
     approvals,
     bus: options.bus,
-    channelFor: (request) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel,
-    requestUrl: (id) => `${options.publicUrl}/requests/${id}`,
+    channelFor,
+    requestUrl,
     queueUrl: (agentId) => `${options.publicUrl}/?${new URLSearchParams({ agent: agentId })}`,
     failed: options.failed,
   }).start();
@@ -88,6 +97,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
 
   return {
     mode,
+    // Never rejects: a reminder that did not reach Slack is logged; its record and audit row stand.
+    followedUp: (sent) => followUps.post(sent).catch((err: unknown) => console.error(`[slack] posting ${sent.request.id}'s ${sent.followUp.kind} failed:`, err)),
     handle(req, res) {
       if (!receiver) return answer(res, 404, "Slack reaches this Airlock through Socket Mode\n");
       if (req.method !== "POST") return toBolt(req, res);

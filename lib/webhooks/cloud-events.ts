@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { boundText } from "../activity/statement-text";
-import type { AccessRequest, Grant, RequestDecision } from "../db/schema";
+import type { AccessRequest, Grant, RequestDecision, RequestFollowUp } from "../db/schema";
 import { CLOUD_EVENT_TYPE_PREFIX, type WebhookEventType } from "./event-types";
 
 /** A CloudEvents 1.0 event in the structured JSON format (https://github.com/cloudevents/spec). */
@@ -19,7 +19,7 @@ export interface CloudEvent {
 }
 
 /** What an event is about, as the store has it when the event is recorded. */
-export type EventSubject = { kind: "request"; request: AccessRequest; decisions: readonly RequestDecision[] } | { kind: "grant"; grant: Grant };
+export type EventSubject = { kind: "request"; request: AccessRequest; decisions: readonly RequestDecision[]; followUp?: RequestFollowUp } | { kind: "grant"; grant: Grant };
 
 export interface EventContext {
   /** The audit row's source (lib/audit/capture.ts): one thing that happened, so one id on every instance and every try. */
@@ -61,6 +61,10 @@ function dataOf(type: WebhookEventType, subject: EventSubject, context: EventCon
     const { request: r, decisions } = subject;
     const request = requestData(r, context.publicUrl);
     if (type === "request.opened") return { request: { ...request, statementCount: r.statements.length, ...(context.includeSql ? { statements: r.statements.map(statementData) } : {}) } };
+    // Who was nudged: the groups that may decide by then (a reminder, with its number), or those escalated to (and where in Slack).
+    const { followUp: f } = subject;
+    if (type === "request.reminded" && f) return { request, groups: f.groups, reminder: f.seq, at: f.at.toISOString() };
+    if (type === "request.escalated" && f) return { request, groups: f.groups, channel: f.channel, at: f.at.toISOString() };
     return {
       request,
       status: r.status,

@@ -4,7 +4,7 @@
  * so what the audit trail says happened and what receivers hear are the same things, once each.
  * A new event (break_glass.used) is a name here and its audit types.
  */
-export const WEBHOOK_EVENTS = ["request.opened", "request.decided", "grant.created", "grant.ended"] as const;
+export const WEBHOOK_EVENTS = ["request.opened", "request.decided", "request.reminded", "request.escalated", "grant.created", "grant.ended"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 /** The CloudEvents `type` prefix: reverse-DNS, as the specification asks. */
@@ -16,6 +16,8 @@ const BY_AUDIT_TYPE: Readonly<Record<string, WebhookEventType>> = {
   "request.denied": "request.decided",
   "request.expired": "request.decided",
   "request.cancelled": "request.decided",
+  "request.reminded": "request.reminded",
+  "request.escalated": "request.escalated",
   "grant.created": "grant.created",
   "grant.revoked": "grant.ended",
   "grant.expired": "grant.ended",

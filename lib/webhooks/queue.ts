@@ -64,5 +64,8 @@ async function subjectOf(scope: StoreScope, entry: AuditEntry): Promise<EventSub
   const [request] = await db.select().from(tables.accessRequests).where(eq(tables.accessRequests.id, entry.requestId)).limit(1);
   if (!request) return undefined;
   const decisions = await db.select().from(tables.requestDecisions).where(eq(tables.requestDecisions.requestId, request.id)).orderBy(asc(tables.requestDecisions.id));
-  return { kind: "request", request, decisions };
+  // A reminder's or escalation's row says whom it nudged (lib/audit/capture.ts names its source so).
+  const followUpId = /^follow-up:(\d+)$/.exec(entry.source ?? "")?.[1];
+  const [followUp] = followUpId ? await db.select().from(tables.requestFollowUps).where(eq(tables.requestFollowUps.id, Number(followUpId))).limit(1) : [];
+  return { kind: "request", request, decisions, followUp };
 }

@@ -10,7 +10,10 @@ import { TimeAgo } from "@/components/ui/time-ago";
 import { boundText } from "@/lib/activity/statement-text";
 import { recentStatements } from "@/lib/activity/queries";
 import { AccessAsk } from "@/components/requests/access-ask";
-import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
+import { EscalationFacts } from "@/components/requests/escalation-facts";
+import { RequestHistory } from "@/components/requests/request-history";
+import { followUpsOf } from "@/lib/approvals/follow-ups";
+import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
 import type { AccessRequest } from "@/lib/db/schema";
 import { formatDuration } from "@/lib/policy/duration";
@@ -31,6 +34,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const request = await approvals.get(id);
   if (!request) notFound();
   const decisions = await approvals.decisions(id);
+  const followUps = await followUpsOf(store, [id]);
   const activity = await recentStatements(store, 10, request.agentId);
   const slackMessage = await new SlackMessageStore(store).get(id);
   const now = new Date();
@@ -41,7 +45,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
 
   return (
     <>
-      <LiveRefresh on={["request.changed", "slack.changed"]} />
+      <LiveRefresh on={["request.changed", "slack.changed", "request.reminded", "request.escalated"]} />
       <PageTitle title={`Request ${request.id}`} description={`${request.agentId} on ${request.resource}`} />
       <section className="section panel">
         <p>
@@ -95,6 +99,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <dd>
             {request.requiredApprovals} approval{request.requiredApprovals > 1 ? "s" : ""} from {request.approverGroups.join(", ")}
           </dd>
+          <EscalationFacts request={request} escalated={followUps.find((f) => f.kind === "escalation")} />
           {request.grantId && (
             <>
               <dt>Grant</dt>
@@ -117,20 +122,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         {activity.length > 0 ? <RecentStatementsTable statements={activity} now={now} /> : <p className="muted">None recorded.</p>}
       </section>
       <section className="section" aria-labelledby="history-title">
-        <h2 id="history-title">Decisions</h2>
-        {decisions.length === 0 ? (
-          <p className="muted">None yet.</p>
-        ) : (
-          <ol className="history">
-            {decisions.map((d) => (
-              <li key={d.id}>
-                <strong>{d.personEmail}</strong> {d.decision === "approve" ? `approved ${grantPhrase(d.grantMs)}` : "denied"}{" "}
-                via {d.via} <TimeAgo at={d.at} now={now} />
-                {d.reason && <> — “{d.reason}”</>}
-              </li>
-            ))}
-          </ol>
-        )}
+        <h2 id="history-title">History</h2>
+        <RequestHistory decisions={decisions} followUps={followUps} now={now} />
       </section>
     </>
   );
