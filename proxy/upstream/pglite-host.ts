@@ -59,7 +59,8 @@ export class PgliteHost implements EngineTurns {
   }
 
   schedule(session: PgliteSession): void {
-    if (this.#owner === session) return this.#run(session);
+    // While the engine is being handed to it, its bytes wait for its state to be put back.
+    if (this.#owner === session) return this.#switching ? undefined : this.#run(session);
     if (!this.#waiting.includes(session)) this.#waiting.push(session);
     if (this.#owner === undefined && !this.#switching) this.#next();
   }
