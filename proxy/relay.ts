@@ -81,6 +81,8 @@ export class Relay {
   #deferred: WireMessage | undefined;
   /** Requests queued for the server since the last write to it: not yet in flight. */
   #unsent = 0;
+  /** The server is taking COPY data: the statement in flight ends only when the agent ends the data. */
+  #copyingIn = false;
   /** DDL completed since the session was last idle. */
   #schemaChanged = false;
   /** The server's last ReadyForQuery status, or undefined once more has been sent after it. */
@@ -420,7 +422,11 @@ export class Relay {
    */
   #sharedHold(): string | typeof WAIT_QUIETLY | undefined {
     if (!this.upstream.shared) return undefined;
-    if (this.#tracker.size > this.#unsent) return WAIT_QUIETLY;
+    if (this.#tracker.size > this.#unsent) {
+      // A COPY in flight ends only with the agent's data, which would queue behind this statement.
+      if (!this.#copyingIn) return WAIT_QUIETLY;
+      return "and on this shared embedded database a statement cannot wait for approval in the middle of a COPY";
+    }
     if (this.#ready === TxStatus.Idle) return undefined;
     return "and on this shared embedded database a statement cannot wait for approval inside a transaction (it would hold the database from every other agent); run it outside a transaction";
   }
@@ -494,9 +500,14 @@ export class Relay {
 
   #fromServerMessage({ type, body }: WireMessage): void {
     switch (type) {
+      case Backend.CopyInResponse:
+        this.#copyingIn = true;
+        return this.#tracker.onServerMessage(type);
       case Backend.CommandComplete:
+        this.#copyingIn = false;
         return this.#tracker.onServerMessage(type, rowsFromTag(readCommandTag(body)));
       case Backend.ErrorResponse: {
+        this.#copyingIn = false;
         const fields = readFields(body);
         return this.#tracker.onServerMessage(type, undefined, { code: fields.get("C"), message: fields.get("M") });
       }

@@ -125,6 +125,10 @@ export function writeCopyData(data: Buffer): Buffer {
   return message(Backend.CopyData, data);
 }
 
+export function writeCopyFail(reason: string): Buffer {
+  return message(Frontend.CopyFail, cstring(reason));
+}
+
 export const SYNC: Buffer = message(Frontend.Sync, Buffer.alloc(0));
 export const TERMINATE: Buffer = message(Frontend.Terminate, Buffer.alloc(0));
 

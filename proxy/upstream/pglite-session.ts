@@ -38,7 +38,13 @@ export class PgliteSession implements Upstream {
 
   write(data: Buffer): boolean {
     if (this.closed) return false;
-    const ready = this.#copyIn.outgoing(data, (reply) => this.deliver(reply));
+    let ready: Buffer[];
+    try {
+      ready = this.#copyIn.outgoing(data, (reply) => this.deliver(reply));
+    } catch (err) {
+      this.fail(err as Error); // a COPY broken off: the session ends as on a server
+      return true;
+    }
     if (ready.length === 0) return true;
     this.#queued.push(...ready);
     this.idle = false;

@@ -2,8 +2,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import type { Decider } from "../../lib/approvals/people";
+import { writeQuery } from "../../proxy/protocol/writer";
+import { readFields } from "../../proxy/protocol/reader";
 import { pendingRequest } from "../support/pending-request";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { RawWireClient } from "../support/raw-wire-client";
 
 /**
  * Holds on the embedded PGlite, one engine shared by every agent (issue 13): a statement waiting
@@ -11,7 +14,7 @@ import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
  */
 const RULES = `rules:
   - name: agents-read
-    match: { groups: [agents], kinds: [select, session] }
+    match: { groups: [agents], kinds: [select, session, copy_in] }
     action: allow
   - name: agents-write
     match: { groups: [agents], kinds: [update] }
@@ -74,5 +77,28 @@ test("inside a transaction a statement that needs approval is refused at once, w
     assert.equal((await client.query("select status from orders where id = 2")).rows[0].status, before, "SECURITY: it ran");
   } finally {
     await client.end();
+  }
+});
+
+test("a statement that needs approval in the middle of COPY FROM STDIN ends the session as on PostgreSQL (08P01), at once, and the engine serves the others", async () => {
+  const raw = await RawWireClient.connect(harness.proxy.port);
+  await raw.login("reporting-agent", "demo", await harness.idp.token("reporting-agent"));
+  try {
+    raw.socket.write(writeQuery("copy refunds (order_id, amount_cents, reason) from stdin"));
+    await raw.expect("G");
+    // Not CopyData: PostgreSQL fails the COPY and ends the session. The update must not wait for
+    // people behind a COPY that never ends, nor reach PGlite, which a FATAL inside would stop.
+    raw.socket.write(Buffer.concat([writeQuery("update orders set status = status where id = 3"), writeQuery("select 1")]));
+    const first = await raw.expect("E");
+    assert.equal(readFields(first.body).get("M"), "unexpected message type 0x51 during COPY from stdin");
+    const fatal = await raw.errorThenClose();
+    assert.equal(fatal?.get("C"), "08P01");
+    assert.equal(fatal?.get("S"), "FATAL");
+    const other = await agent("ops-agent");
+    assert.deepEqual((await other.query("select 1 as one")).rows, [{ one: 1 }], "the shared engine still serves the others");
+    await other.end();
+    assert.equal((await harness.approvals.list("pending")).length, 0, "no request was opened");
+  } finally {
+    raw.close();
   }
 });
