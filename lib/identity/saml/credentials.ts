@@ -2,7 +2,7 @@ import { CredentialsSignin } from "@auth/core/errors";
 import type { PublicUrl } from "../../public-url";
 import { logger } from "../../log";
 import { readCookie, requestCookie } from "./request-cookie";
-import { SamlRefusal, type SamlRefusalCode } from "./refusal";
+import { isSamlRefusal, SamlRefusal, type SamlRefusalCode } from "./refusal";
 import type { SamlSignIn } from "./start";
 
 const log = logger("saml");
@@ -13,6 +13,12 @@ export class SamlSignInRefused extends CredentialsSignin {
     super(refusal.message);
     this.code = `saml_${refusal.code}` satisfies `saml_${SamlRefusalCode}`;
   }
+}
+
+/** The code of a refused SAML sign-in (`saml_signature`…), whichever bundle's class threw it. */
+export function samlRefusedCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === "string" && code.startsWith("saml_") ? code : undefined;
 }
 
 /** The person next-auth keeps in the session token after a SAML sign-in. */
@@ -42,7 +48,7 @@ export function samlCredentialsProvider(saml: SamlSignIn, pub: PublicUrl) {
         const person = await saml.sp.verify(response, readCookie(request.headers.get("cookie"), cookie.name));
         return { id: person.subject, email: person.email, name: person.name, groups: person.groups, issuer: person.issuer };
       } catch (err) {
-        const refusal = err instanceof SamlRefusal ? err : new SamlRefusal("malformed", err instanceof Error ? err.message : String(err));
+        const refusal = isSamlRefusal(err) ? err : new SamlRefusal("malformed", err instanceof Error ? err.message : String(err));
         log.warn(refusal.message, { code: refusal.code });
         throw new SamlSignInRefused(refusal);
       }

@@ -26,11 +26,19 @@ export class SamlRefusal extends Error {
 }
 
 /**
+ * By name, not `instanceof`: the provider is made by server.ts, and Next.js bundles its own copy
+ * of this module for the routes that catch the refusal (DESIGN.md, "Shape").
+ */
+export function isSamlRefusal(err: unknown): err is SamlRefusal {
+  return err instanceof Error && err.name === "SamlRefusal" && Object.hasOwn(SAML_REFUSALS, (err as SamlRefusal).code);
+}
+
+/**
  * node-saml says why in its error messages only; each is sorted into the refusal a person and an
  * operator understand. Anything unknown is "malformed": refused all the same.
  */
 export function refusalFromLibrary(err: unknown): SamlRefusal {
-  if (err instanceof SamlRefusal) return err;
+  if (isSamlRefusal(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = LIBRARY_MESSAGES.find(([pattern]) => pattern.test(message))?.[1] ?? "malformed";
   return new SamlRefusal(code, message);

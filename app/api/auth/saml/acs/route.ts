@@ -1,6 +1,6 @@
 import type { NextRequest } from "next/server";
 import { signIn } from "@/auth";
-import { SamlSignInRefused } from "@/lib/identity/saml/credentials";
+import { samlRefusedCode } from "@/lib/identity/saml/credentials";
 import { requestCookie } from "@/lib/identity/saml/request-cookie";
 import { logger } from "@/lib/log";
 import { parsePublicUrl, publicHref, type PublicUrl } from "@/lib/public-url";
@@ -25,7 +25,7 @@ export async function POST(req: NextRequest): Promise<Response> {
     const samlResponse = form.get("SAMLResponse");
     target = await signIn("saml", { SAMLResponse: typeof samlResponse === "string" ? samlResponse : "", redirectTo: sitePath(form.get("RelayState")), redirect: false });
   } catch (err) {
-    const code = err instanceof SamlSignInRefused ? err.code : undefined;
+    const code = samlRefusedCode(err);
     if (!code) log.error(`SAML sign-in failed: ${err instanceof Error ? err.message : err}`);
     target = publicHref(pub, `/signin?${new URLSearchParams(code ? { error: "CredentialsSignin", code } : { error: "Configuration" })}`);
   }
