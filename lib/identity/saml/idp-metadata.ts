@@ -65,7 +65,7 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   if (!sso.redirect && !sso.post) throw new IdpMetadataError("the IdP metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding");
 
   const signingCerts = elements(idp, NS.metadata, "KeyDescriptor")
-    .filter((key) => (key.getAttribute("use") ?? "signing") === "signing")
+    .filter((key) => (key.getAttribute("use") || "signing") === "signing")
     .flatMap((key) => elements(key, NS.dsig, "X509Certificate"))
     .map((cert) => (cert.textContent ?? "").replace(/\s+/g, ""))
     .filter(Boolean);

@@ -28,9 +28,9 @@ after(async () => {
 });
 
 /** Each instance its own provider and cache, as separate processes on one store have. */
-function serviceProvider(): SamlServiceProvider {
+function serviceProvider(binding: "redirect" | "post" = "redirect", signing?: { privateKey: string; cert: string }): SamlServiceProvider {
   const idp = parseIdpMetadata(idpMetadataXml(IDP, "https://idp.example.test/sso", idpKey.cert));
-  return new SamlServiceProvider({ entityId: SP, acsUrl: ACS, attributes: { email: "email", name: "name", groups: "groups" }, binding: "redirect" }, idp, new OneTimeValues(store));
+  return new SamlServiceProvider({ entityId: SP, acsUrl: ACS, attributes: { email: "email", name: "name", groups: "groups" }, binding, signing }, idp, new OneTimeValues(store));
 }
 
 /** A sign-in started by this browser, and the IdP's answer to it, changed as a case says. */
@@ -84,6 +84,19 @@ describe("a SAML response signs a person in", () => {
     assert.match(xml, new RegExp(`ID="${start.requestId}"`));
     assert.match(xml, new RegExp(`AssertionConsumerServiceURL="${ACS}"`));
     assert.match(xml, new RegExp(`<saml:Issuer[^>]*>${SP}</saml:Issuer>`));
+  });
+});
+
+describe("the AuthnRequest by HTTP-POST, signed with Airlock's key", () => {
+  test("carries the request and a signature the SP's certificate verifies", async () => {
+    const spKey = createSamlIdpKey("Airlock SP");
+    const start = await serviceProvider("post", spKey).startLogin("/");
+    assert.ok("post" in start);
+    assert.equal(start.post.url, "https://idp.example.test/sso");
+    const xml = Buffer.from(start.post.fields.SAMLRequest, "base64").toString();
+    assert.match(xml, new RegExp(`ID="${start.requestId}"`));
+    assert.match(xml, /<(ds:)?SignatureValue>/);
+    assert.equal(start.post.fields.RelayState, "/");
   });
 });
 

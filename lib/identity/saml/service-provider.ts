@@ -46,6 +46,8 @@ export class SamlServiceProvider {
       callbackUrl: settings.acsUrl,
       entryPoint,
       authnRequestBinding: settings.binding === "post" ? "HTTP-POST" : "HTTP-Redirect",
+      // The POST binding carries the request base64 only (SAML bindings, 3.5.4); node-saml would deflate it too.
+      skipRequestCompression: settings.binding === "post",
       idpIssuer: idp.entityId,
       idpCert: idp.signingCerts,
       // Either the response or the assertion must carry a valid signature over the assertion
