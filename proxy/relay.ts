@@ -42,6 +42,9 @@ export interface RelayContext {
 /** Run (approved, or covered by a grant the store had and this instance had not heard of yet), or refuse. */
 export type HoldResult = { action: "run"; requestId?: string; grantId?: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
 
+/** PGlite cannot take COPY data after the Execute that starts it: it stops, and with it every agent's database. */
+const SHARED_EXTENDED_COPY_IN = "airlock: on the shared embedded database COPY FROM STDIN runs only as a simple Query, not through the extended protocol";
+
 /** While a statement is held the agent may go on sending; this much is kept, then the session ends. */
 export const MAX_BUFFERED_WHILE_HELD = 64 * 1024 * 1024;
 
@@ -376,6 +379,10 @@ export class Relay {
     const { unmaskable, known } = options;
     const judged = this.#judge(statement, text, known);
     if (judged === WAIT) return WAIT;
+    if (this.upstream.shared && statement.protocol === "extended" && judged.decision.action !== "refuse" && judged.classification.statements.some((s) => s.kinds.includes("copy_in"))) {
+      statement.verdict = judged.decision.verdict;
+      return this.#refuse(statement, SqlState.FeatureNotSupported, SHARED_EXTENDED_COPY_IN, substitute, expected(false));
+    }
     // A result that cannot be masked is refused wherever policy would mask it.
     const decision: Decision = unmaskable && judged.decision.action !== "refuse" && judged.decision.masking ? { action: "refuse", code: "42501", message: unmaskable, verdict: judged.decision.verdict } : judged.decision;
     statement.verdict = decision.verdict;

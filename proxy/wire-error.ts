@@ -9,6 +9,7 @@ export const SqlState = {
   ConnectionFailure: "08006",
   CannotConnectNow: "57P03",
   AdminShutdown: "57P01",
+  CrashShutdown: "57P02",
   QueryCanceled: "57014",
   InsufficientPrivilege: "42501",
   ProgramLimitExceeded: "54000",

@@ -11,7 +11,8 @@ interface Batch {
 /**
  * The embedded PGlite database in its worker thread, as a queue of protocol batches: each batch
  * runs whole, in the order it was sent, and streams its answer back. Who may send what is the
- * host's business; this only carries bytes.
+ * host's business; this only carries bytes. `onStopped` hears of an engine that stops after it
+ * started (its worker gone, as after a FATAL inside PGlite), never of a close().
  */
 export class PgliteEngine {
   readonly ready: Promise<void>;
@@ -19,22 +20,32 @@ export class PgliteEngine {
   parameters: ReadonlyMap<string, string> = new Map();
   #nextId = 1;
   #failure: Error | undefined;
+  #started = false;
+  #closing = false;
   readonly #worker: Worker;
   readonly #batches = new Map<number, Batch>();
 
-  constructor(dataDir: string, name: string) {
+  constructor(dataDir: string, name: string, onStopped: (err: Error) => void = () => undefined) {
     const workerData: PgliteWorkerData = { dataDir: path.join(dataDir, name), seedDemo: name === "demo" };
     this.#worker = new Worker(new URL("./pglite-worker-entry.mjs", import.meta.url), { workerData });
     this.ready = new Promise((resolve, reject) => {
       this.#worker.on("message", (message: FromWorker) => {
         if (message.type === "ready") {
           this.parameters = new Map(Object.entries(message.parameters));
+          this.#started = true;
           resolve();
         } else if (message.type === "failed") reject(new Error(`PGlite "${name}" failed to start: ${message.message}`));
+        // Told first, so its sessions end with the reason rather than with their batch's error.
+        else if (message.type === "done" && message.stopped) stopped(new Error(`PGlite "${name}" stopped: ${message.error}`));
         else this.#onResult(message);
       });
-      this.#worker.on("error", (err) => this.#fail(err, reject));
-      this.#worker.on("exit", (code) => this.#fail(new Error(`PGlite "${name}" worker exited with ${code}`), reject));
+      const stopped = (err: Error) => {
+        const running = this.#started && !this.#closing && !this.#failure;
+        if (running) onStopped(err);
+        this.#fail(err, reject);
+      };
+      this.#worker.on("error", stopped);
+      this.#worker.on("exit", (code) => stopped(new Error(`PGlite "${name}" worker exited with ${code}`)));
     });
     this.ready.catch(() => undefined); // reported to whoever connects
   }
@@ -61,6 +72,7 @@ export class PgliteEngine {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#worker.terminate();
   }
 

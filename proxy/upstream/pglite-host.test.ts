@@ -6,7 +6,8 @@ import { after, before, describe, test } from "node:test";
 import { MessageBuffer } from "../protocol/message-buffer";
 import { Backend } from "../protocol/message-codes";
 import { BodyReader } from "../protocol/reader";
-import { SYNC, writeParse, writeQuery } from "../protocol/writer";
+import { SYNC, writeBind, writeExecute, writeParse, writeQuery } from "../protocol/writer";
+import { PgWireError } from "../wire-error";
 import { PgliteHost } from "./pglite-host";
 import type { Upstream } from "./upstream";
 
@@ -27,11 +28,12 @@ after(async () => {
 });
 
 /** A session on the host and everything it has been answered, as messages. */
-async function session(): Promise<{ upstream: Upstream; answers: Answers }> {
+async function session(): Promise<{ upstream: Upstream; answers: Answers; closed: Promise<Error | undefined> }> {
   const upstream = await host.connect(new Map());
   const answers = new Answers();
   upstream.onData((chunk) => answers.push(chunk));
-  return { upstream, answers };
+  const closed = new Promise<Error | undefined>((resolve) => upstream.onClose(resolve));
+  return { upstream, answers, closed };
 }
 
 class Answers {
@@ -115,5 +117,29 @@ describe("PgliteHost: turns on the shared engine", () => {
     assert.deepEqual(a.answers.errors, []);
     a.upstream.close();
     b.upstream.close();
+  });
+
+  test("an engine that stops under its sessions ends every one of them, and a new one starts on the same files", async () => {
+    const a = await session();
+    a.upstream.write(writeQuery("create table if not exists kept (n int); insert into kept values (1)"));
+    await a.answers.ready(1);
+    const b = await session();
+    b.upstream.write(Buffer.concat([writeParse("b_own", "select 1"), SYNC]));
+    await b.answers.ready(1);
+
+    // COPY FROM STDIN by the extended protocol with no data after it: PGlite ends its one process.
+    a.upstream.write(Buffer.concat([writeParse("", "copy kept from stdin"), writeBind("", ""), writeExecute(""), SYNC]));
+    for (const ended of await Promise.all([a.closed, b.closed])) {
+      assert.ok(ended instanceof PgWireError, String(ended));
+      assert.equal(ended.code, "57P02");
+      assert.equal(ended.severity, "FATAL");
+    }
+
+    const c = await session();
+    c.upstream.write(writeQuery("select count(*) from kept"));
+    await c.answers.ready(1);
+    assert.deepEqual(c.answers.errors, []);
+    assert.deepEqual(c.answers.rows, [["1"]], "what was committed before is there");
+    c.upstream.close();
   });
 });

@@ -21,8 +21,12 @@ export interface PgliteHostOptions {
  */
 export class PgliteHost implements EngineTurns {
   readonly ready: Promise<void>;
-  readonly #engine: PgliteEngine;
+  #engine: PgliteEngine;
+  readonly #dataDir: string;
+  readonly #name: string;
   readonly #options: PgliteHostOptions;
+  /** Every open session, to end them all if the engine stops under them. */
+  readonly #sessions = new Set<PgliteSession>();
   /** The session whose turn it is: only its bytes go to the engine. */
   #owner: PgliteSession | undefined;
   /** The session whose state is on the engine; if it has gone, the engine only needs a reset. */
@@ -34,7 +38,9 @@ export class PgliteHost implements EngineTurns {
   #closed = false;
 
   constructor(dataDir: string, name: string, options: PgliteHostOptions) {
-    this.#engine = new PgliteEngine(dataDir, name);
+    this.#dataDir = dataDir;
+    this.#name = name;
+    this.#engine = this.#startEngine();
     this.#options = options;
     // The parser cuts a SQL-level PREPARE out of the string it came in (see readCapture).
     this.ready = Promise.all([this.#engine.ready, loadSqlParser()]).then(() => undefined);
@@ -43,13 +49,16 @@ export class PgliteHost implements EngineTurns {
 
   async connect(params: ReadonlyMap<string, string>): Promise<Upstream> {
     await this.ready;
+    await this.#engine.ready; // after a restart, the new engine's
     if (this.#engine.failure) throw this.#engine.failure;
     // The agent's startup parameters become settings of its own session, applied in its first turn.
     const settings = Object.entries(forwardedParams(params)).filter(([name]) => name !== "client_encoding");
     const parameters = new Map(this.#engine.parameters);
     parameters.set("application_name", "");
     for (const [name, value] of settings) if (parameters.has(name)) parameters.set(name, value);
-    return new PgliteSession(this, parameters, { statements: [], settings, channels: [] });
+    const session = new PgliteSession(this, parameters, { statements: [], settings, channels: [] });
+    this.#sessions.add(session);
+    return session;
   }
 
   async close(): Promise<void> {
@@ -66,6 +75,7 @@ export class PgliteHost implements EngineTurns {
   }
 
   leave(session: PgliteSession): void {
+    this.#sessions.delete(session);
     const i = this.#waiting.indexOf(session);
     if (i >= 0) this.#waiting.splice(i, 1);
     if (this.#owner !== session || this.#switching) return; // a change of hands in progress sees it closed
@@ -74,6 +84,29 @@ export class PgliteHost implements EngineTurns {
     if (session.busy || !session.idle) this.#internal([SYNC, writeQuery("ROLLBACK")]);
     this.#owner = undefined;
     this.#next();
+  }
+
+  #startEngine(): PgliteEngine {
+    const engine: PgliteEngine = new PgliteEngine(this.#dataDir, this.#name, (err) => this.#stopped(engine, err));
+    return engine;
+  }
+
+  /**
+   * The engine stopped under its sessions (a FATAL inside PGlite ends its one process): as a
+   * PostgreSQL server does after a backend crash, every session on it ends, and a new engine
+   * starts on the same files (recovering from its WAL).
+   */
+  #stopped(engine: PgliteEngine, err: Error): void {
+    if (this.#closed || engine !== this.#engine) return;
+    console.error(`[pglite] the embedded database "${this.#name}" stopped (${err.message}); its ${this.#sessions.size} sessions are ended and it restarts`);
+    this.#clearHold();
+    this.#owner = undefined;
+    this.#loaded = undefined;
+    this.#switching = false;
+    this.#waiting.length = 0;
+    this.#engine = this.#startEngine();
+    const ended = PgWireError.fatal(SqlState.CrashShutdown, "terminating connection because the embedded database stopped; it is restarting, connect again");
+    for (const session of [...this.#sessions]) session.fail(ended);
   }
 
   /** The engine is free: the first in line gets it, at no cost if its state is already there. */
@@ -89,7 +122,9 @@ export class PgliteHost implements EngineTurns {
     const from = this.#loaded;
     if (from && !from.closed) {
       this.#switching = true;
+      const engine = this.#engine;
       const capture = await this.#capture(from);
+      if (engine !== this.#engine) return; // it stopped meanwhile: every session has been ended
       this.#switching = false;
       if (!from.closed) {
         if (capture?.pinned) return this.#keep(from, to);
@@ -155,8 +190,9 @@ export class PgliteHost implements EngineTurns {
 
   /** Airlock's own batch: queued in order with the sessions' batches, its answer never delivered. */
   #internal(parts: Buffer[]): void {
-    this.#engine.answer(ownedBytes(parts)).catch((err: unknown) => {
-      if (!this.#closed) console.error("[pglite] internal batch failed:", err);
+    const engine = this.#engine;
+    engine.answer(ownedBytes(parts)).catch((err: unknown) => {
+      if (!this.#closed && !engine.failure) console.error("[pglite] internal batch failed:", err);
     });
   }
 

@@ -17,7 +17,7 @@ export type FromWorker =
   | { type: "ready"; parameters: Record<string, string> }
   | { type: "failed"; message: string }
   | { type: "data"; id: number; data: Uint8Array }
-  | { type: "done"; id: number; error?: string };
+  | { type: "done"; id: number; error?: string; stopped?: boolean };
 
 const port = parentPort!;
 const { dataDir, seedDemo } = workerData as PgliteWorkerData;
@@ -67,6 +67,9 @@ async function run({ id, bytes }: ToWorker): Promise<void> {
     });
     port.postMessage({ type: "done", id } satisfies FromWorker);
   } catch (err) {
-    port.postMessage({ type: "done", id, error: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+    // Protocol errors come back as ErrorResponse; a throw is PGlite itself gone (a FATAL ends its
+    // one process). The engine is past use: the worker ends, and the host starts another.
+    port.postMessage({ type: "done", id, error: err instanceof Error ? err.message : JSON.stringify(err), stopped: true } satisfies FromWorker);
+    process.exit(1);
   }
 }

@@ -241,6 +241,25 @@ describe("sessions on a shared PGlite are isolated", () => {
   });
 });
 
+describe("no agent can stop the shared engine", () => {
+  test("COPY FROM STDIN through the extended protocol is refused (0A000), and the other agent's session goes on", async () => {
+    const other = await client(B);
+    const a = await raw(A);
+    try {
+      await other.query("create table if not exists copy_target (n int)");
+      const answers = await exchange(a, [writeParse("", "copy copy_target from stdin"), writeBind("", ""), writeExecute(""), SYNC]);
+      assert.equal(errorsOf(answers)[0]?.code, "0A000", JSON.stringify(answers));
+      assert.match(errorsOf(answers)[0].message ?? "", /COPY FROM STDIN runs only as a simple Query/);
+      assert.deepEqual(errorsOf(await exchange(a, [writeQuery("select 1")])), [], "the agent's own session goes on");
+      assert.equal(await value(other, "select count(*)::int from copy_target"), 0, "and the other's, on the same engine");
+      await other.query("drop table copy_target");
+    } finally {
+      a.close();
+      await other.end();
+    }
+  });
+});
+
 describe("the engine is never held for long", () => {
   test("an agent idle in a transaction is ended with 25P03, rolled back, and the other runs", async () => {
     const a = await client(A);
