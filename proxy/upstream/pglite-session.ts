@@ -99,7 +99,8 @@ export class PgliteSession implements Upstream {
 
   /** Watches for ReadyForQuery at the end of a response to know when the session is idle. */
   #trackIdle(chunk: Buffer): void {
-    const tail = Buffer.concat([this.#lastBytes, chunk]).subarray(-6);
+    // A copy of the last six bytes: a view would keep the whole (perhaps large) chunk alive.
+    const tail = Buffer.from(chunk.length >= 6 ? chunk.subarray(-6) : Buffer.concat([this.#lastBytes, chunk]).subarray(-6));
     this.#lastBytes = tail;
     if (tail.length === 6 && tail[0] === Backend.ReadyForQuery && tail.readInt32BE(1) === 5) this.idle = tail[5] === TxStatus.Idle;
     else this.idle = false;
