@@ -17,6 +17,8 @@ export class ProxyProcess {
     readonly port: number,
     readonly stderr: () => string,
   ) {
+    // A request sent as the child dies fails here, not as an unhandled 'error' that ends the fuzzer.
+    child.on("error", (err) => this.faults.push(`the proxy process could not be reached: ${err.message}`));
     child.on("message", (report: ChildReport) => {
       if (report.type === "fault") this.faults.push(report.text);
       else if ("id" in report) {
