@@ -12,6 +12,17 @@ import { makeTempDir } from "../test/support/temp-dir";
  * beside the embedded demo, a real PostgreSQL resource `pg`; tests read URLs and files from the
  * environment. Slack is on, pointed at a stand-in for its Web API (AIRLOCK_E2E_SLACK_URL).
  */
+/**
+ * Last, so the shipped rules keep their places (tests name them by index): ops-agent's maintenance
+ * (ANALYZE), which no shipped rule takes, waits with reminders every 2 s and escalates after 3 s.
+ */
+const FOLLOW_UP_RULE = `
+  - name: e2e-follow-ups
+    match: { agents: [ops-agent], kinds: [maintenance] }
+    action: review
+    review: { approvers: [db-approvers], timeout: 1m, remind: 2s, escalate: { after: 3s, to: [sre-leads], channel: "#sre" } }
+`;
+
 export default async function globalSetup() {
   const dir = makeTempDir("e2e");
   const postgres = await startPostgres();
@@ -22,7 +33,7 @@ export default async function globalSetup() {
 
   const policy = path.join(dir.path, "airlock.policy.yaml");
   const shipped = fs.readFileSync("airlock.policy.yaml", "utf8");
-  fs.writeFileSync(policy, shipped.replace(/^( {2}demo: .*)$/m, `$1\n  pg: { type: postgres, url: "\${E2E_PG_URL}" }`));
+  fs.writeFileSync(policy, shipped.replace(/^( {2}demo: .*)$/m, `$1\n  pg: { type: postgres, url: "\${E2E_PG_URL}" }`) + FOLLOW_UP_RULE);
   const slack = await startSlackStandIn();
   const slackEnv = { SLACK_BOT_TOKEN: STAND_IN_BOT_TOKEN, SLACK_SIGNING_SECRET: STAND_IN_SIGNING_SECRET, SLACK_CHANNEL: "#db-approvals", SLACK_API_URL: slack.apiUrl };
   const server = await startAirlock({ dataDir: dir.path, env: { AIRLOCK_POLICY: policy, E2E_PG_URL: postgres.url, ...slackEnv } });
