@@ -178,7 +178,10 @@ async function main(): Promise<void> {
     if (slack && isUnder(url, SLACK_EVENTS_PATH)) return slack.handle;
     return undefined;
   };
-  const headers = securityHeaders({ pub, dev, formTargets: externalOrigins(sso.issuer, pub) });
+  // SAML's POST binding: Airlock's page posts the AuthnRequest to the IdP's origin.
+  const samlPostTarget = saml?.sp.settings.binding === "post" ? saml.sp.idp.sso.post : undefined;
+  const formTargets = [...externalOrigins(sso.issuer, pub), ...(samlPostTarget ? externalOrigins(samlPostTarget, pub) : [])];
+  const headers = securityHeaders({ pub, dev, formTargets });
   let draining = false;
   handler = (req, res) => {
     if (draining) return shuttingDown(res);

@@ -15,8 +15,9 @@ export async function GET(req: NextRequest): Promise<Response> {
     headers.set("Location", start.redirect);
     return new Response(null, { status: 303, headers });
   }
-  const page = autoPostPage(start.post.url, start.post.fields);
+  // The dashboard's policy (server/security-headers.ts) stays on this page: its nonce admits the
+  // script, and its form-action names the IdP's origin when the POST binding is used.
+  const nonce = /'nonce-([^']+)'/.exec(req.headers.get("content-security-policy") ?? "")?.[1];
   headers.set("Content-Type", "text/html; charset=utf-8");
-  headers.set("Content-Security-Policy", page.csp);
-  return new Response(page.html, { headers });
+  return new Response(autoPostPage(start.post.url, start.post.fields, nonce).html, { headers });
 }
