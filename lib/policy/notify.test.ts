@@ -54,6 +54,7 @@ test("broken webhook entries are refused, each naming its line and field", () =>
     [`    - { url: "https://x.example", secret: { env: HOOK_SECRET, file: x }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /one of env or file/],
     [`    - { url: "https://x.example", secret: { file: /nonexistent/hook.secret }, events: [request.opened] }\n`, "notify.webhooks.0.secret", /cannot read the secret file .*ENOENT/],
     [`    - { url: "http://siem.example.com/hook", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.url", /must start with https:\/\//],
+    [`    - { url: "https://hook:s3cret@x.example/in", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.url", /^must not carry a user name or password/],
     [`    - { url: "not a url", secret: { env: HOOK_SECRET }, events: [request.opened] }\n`, "notify.webhooks.0.url", /not a URL/],
     [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [request.opend] }\n`, "notify.webhooks.0.events.0", /request\.opened/],
     [`    - { url: "https://x.example", secret: { env: HOOK_SECRET }, events: [] }\n`, "notify.webhooks.0.events", /./],

@@ -88,6 +88,9 @@ function checkedUrl(text: string): URL {
   } catch {
     throw new Error("not a URL");
   }
+  // fetch refuses such a URL on every try, with an error quoting it whole: the password would end
+  // up in the log and on the status page. A receiver's token goes in the path or query instead.
+  if (url.username || url.password) throw new Error("must not carry a user name or password (put a receiver's token in the path or query)");
   if (url.protocol === "https:") return url;
   if (url.protocol === "http:" && isLoopback(url.hostname)) return url;
   throw new Error("must start with https:// (http:// only to localhost, 127.0.0.1 or [::1])");
