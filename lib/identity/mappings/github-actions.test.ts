@@ -37,6 +37,12 @@ test("only the listed owners' or repositories' jobs connect, names compared as G
   refused(() => acme(githubActionsClaims({ repository: "evil/etl" })), "not-allowed", /evil\/etl is not allowed/);
 });
 
+test("groups are in lower case but for the ref, so a rule names a repository however GitHub spells it", () => {
+  const agent = acme(githubActionsClaims({ repository: "Acme/ETL", ref: "refs/heads/Release", environment: "Production" }));
+  assert.equal(agent.agentId, "repo:Acme/ETL:environment:Production");
+  assert.deepEqual(agent.groups, ["github:acme", "github:acme/etl", "github:acme/etl:ref:refs/heads/Release", "github:acme/etl:environment:production"]);
+});
+
 test("a token of another shape is refused, naming what is missing", () => {
   refused(() => acme(kubernetesClaims("etl", "reporter")), "claims", /not a GitHub Actions token: claim "repository_owner" is missing/);
   const { ref: _ref, ...noRef } = githubActionsClaims({ repository: "acme/etl" });

@@ -27,7 +27,7 @@ const SHAPE = "a GitHub Actions token";
  * `repo:OWNER/NAME:ref:REF`. It is built from the claims, not read from `sub`, because an
  * organization may customize `sub`. Groups, prefixed so they cannot be mistaken for an IdP's:
  * `github:OWNER`, `github:OWNER/NAME`, `github:OWNER/NAME:ref:REF` and, in an environment,
- * `github:OWNER/NAME:environment:ENV`.
+ * `github:OWNER/NAME:environment:ENV`, all in lower case but for REF.
  */
 export function githubActionsMapping(allow: GithubActionsAllowList): ClaimMapping {
   const owners = new Set(allow.owners?.map(lower));
@@ -44,8 +44,12 @@ export function githubActionsMapping(allow: GithubActionsAllowList): ClaimMappin
     if (allow.ownerIds && !allow.ownerIds.includes(requiredText(claims, "repository_owner_id", SHAPE))) {
       throw new TokenError("not-allowed", `the owner of ${repository} is not the one allowed to connect (owner_ids of its issuer entry)`);
     }
-    const groups = [`github:${owner}`, `github:${repository}`, `github:${repository}:ref:${ref}`];
-    if (environment) groups.push(`github:${repository}:environment:${environment}`);
+    // Groups in lower case but for the ref (git's refs are case-sensitive, GitHub's names are not):
+    // policy compares groups exactly, and a rule written "github:acme/etl" must match the jobs of
+    // "Acme/ETL" as the allow list above does, or a deny rule for them would silently never match.
+    const [o, repo, env] = [lower(owner), lower(repository), environment && lower(environment)];
+    const groups = [`github:${o}`, `github:${repo}`, `github:${repo}:ref:${ref}`];
+    if (env) groups.push(`github:${repo}:environment:${env}`);
     return { agentId: environment ? `repo:${repository}:environment:${environment}` : `repo:${repository}:ref:${ref}`, groups };
   };
 }
