@@ -33,9 +33,10 @@ export function startWebhooks(options: WebhookOptions): Webhooks {
   const webhooks = () => options.policy().notify.webhooks;
   const dispatcher = new WebhookDispatcher({ outbox, webhooks, tried: options.metrics?.webhookTried, timing: options.timing }).start();
   options.metrics?.webhookBacklog(() => outbox.backlog());
-  const prune = setInterval(() => {
-    outbox.prune(new Date(Date.now() - DELIVERY_RETENTION_MS)).catch((err: unknown) => log.error("removing old deliveries failed", { err }));
-  }, PRUNE_MS);
+  const pruneOld = () => void outbox.prune(new Date(Date.now() - DELIVERY_RETENTION_MS)).catch((err: unknown) => log.error("removing old deliveries failed", { err }));
+  // At start too: an instance restarted more often than hourly (deploys, a crash loop) would never prune otherwise.
+  pruneOld();
+  const prune = setInterval(pruneOld, PRUNE_MS);
   prune.unref();
   return {
     queue: new WebhookQueue({ outbox, webhooks, publicUrl: options.publicUrl, queued: () => dispatcher.wake() }),
