@@ -62,13 +62,17 @@ test("a try cut short by a crash (the process killed while the receiver held it)
 
   const store = await openStore({ dataDir });
   cleanup.push(() => store.close());
+  // The dead instance's hold ends here (its claim came before the receiver heard the try, by as
+  // long as a fresh process's first request takes): the bounds are on it, not on the try's arrival.
+  const holdEnds = (await deliveries(store))[0].nextAttemptAt.getTime();
   const b = await webhookInstance(store, () => policy);
   cleanup.push(() => b.close());
   await until(() => receiver.accepted().size === 1, "the event is accepted from the new instance");
   const second = receiver.received[1];
   assert.equal(second.id, receiver.received[0].id, "the same event, by its webhook-id");
-  assert.ok(second.at >= receiver.received[0].at + holdMs - 100, "not before the dead instance's hold ended");
-  assert.ok(second.at - killedAt < holdMs + 2_000, "soon after it ended");
+  assert.ok(second.at >= holdEnds, "not before the dead instance's hold ended");
+  // Soon after it ended: at a poll, not a retry's backoff later (generous: a loaded machine starts the instance slowly).
+  assert.ok(second.at - Math.max(holdEnds, killedAt) < 10_000, "soon after it ended");
   await until(async () => (await deliveries(store))[0].state === "delivered", "the delivery is recorded");
   assert.equal((await deliveries(store))[0].attempts, 2);
 });
