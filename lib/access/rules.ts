@@ -62,7 +62,7 @@ export function accessTerms(policy: Policy, who: Requester, scope: AccessScope):
       maxMs: Math.min(...options.map((o) => o.maxMs)),
       timeoutMs: Math.min(...options.map((o) => o.timeoutMs)),
       reasonRequired: options.some((o) => o.reasonRequired),
-      followUp: followUpOf(rules),
+      ...followUpOf(rules),
     },
   };
 }
@@ -71,10 +71,11 @@ export function accessTerms(policy: Policy, who: Requester, scope: AccessScope):
  * One rule's reminders and escalation; of several, only the most frequent reminders: an escalation
  * widens who decides, which one rule cannot do for the others.
  */
-function followUpOf(rules: readonly Rule[]): FollowUp | undefined {
-  if (rules.length === 1) return rules[0].review?.followUp;
+function followUpOf(rules: readonly Rule[]): { followUp?: FollowUp } {
+  const one = rules.length === 1 ? rules[0].review?.followUp : undefined;
+  if (one) return { followUp: one };
   const reminders = rules.flatMap((r) => (r.review?.followUp?.remindMs ? [r.review.followUp.remindMs] : []));
-  return reminders.length > 0 ? { remindMs: Math.min(...reminders) } : undefined;
+  return reminders.length > 0 ? { followUp: { remindMs: Math.min(...reminders) } } : {};
 }
 
 /**
