@@ -44,14 +44,14 @@ export class FollowUps {
   start(): this {
     // A request just opened may be due before the next scan's timer.
     this.#unsubscribe = this.options.bus.subscribe((event) => {
-      if (event.type === "request.changed" && event.status === "pending") this.scan();
+      if (event.type === "request.changed" && event.status === "pending") void this.#scan();
     });
-    this.scan();
+    void this.#scan();
     return this;
   }
 
   /** Sends what is due and sets the timer for what is next; a scan asked for during one runs after it. */
-  scan(): Promise<void> {
+  #scan(): Promise<void> {
     if (this.#scanning) {
       this.#again = true;
       return this.#scanning;
@@ -120,7 +120,7 @@ export class FollowUps {
     clearTimeout(this.#timer);
     if (this.#closed) return;
     const wait = next ? Math.min(Math.max(next.getTime() - Date.now(), 0), RESCAN_MS) : RESCAN_MS;
-    this.#timer = setTimeout(() => void this.scan(), wait);
+    this.#timer = setTimeout(() => void this.#scan(), wait);
     this.#timer.unref();
   }
 }

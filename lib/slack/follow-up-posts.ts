@@ -35,7 +35,7 @@ export class SlackFollowUps {
     const message = await messages.get(request.id);
     const thread = message?.ts ? { channel: message.channel, thread_ts: message.ts } : undefined;
     const inChannel = thread ?? this.#channelOf(request);
-    const mention = this.mention(followUp.groups);
+    const mention = this.#mention(followUp.groups);
     const page = link(requestUrl(request.id), `request ${request.id}`);
     if (followUp.kind === "reminder") {
       if (!inChannel) return;
@@ -53,7 +53,7 @@ export class SlackFollowUps {
   }
 
   /** The user groups mapped for `groups`; with none mapped, the whole channel (someone there can act). */
-  mention(groups: readonly string[]): string {
+  #mention(groups: readonly string[]): string {
     const mapped = groups.flatMap((g) => (Object.hasOwn(this.options.userGroups, g) ? [`<!subteam^${this.options.userGroups[g]}>`] : []));
     return mapped.length > 0 ? mapped.join(" ") : "<!channel>";
   }
