@@ -16,9 +16,10 @@ import type { AuditEntry, AuditLog } from "./log";
 /** How often grants that ran out are looked for (they expire without an event). */
 export const GRANT_SWEEP_MS = 30_000;
 
-const REQUESTS_TO_RECORD = "select id from access_requests r where not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)";
-const FOLLOW_UPS_TO_RECORD = "select distinct request_id as id from request_follow_ups f where not exists (select 1 from audit_log where source = 'follow-up:' || f.id)";
-const GRANTS_RUN_OUT = "select id from grants g where revoked_at is null and expires_at <= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')";
+// Each `>= ?` is the retention's start: what ended before it was pruned from the log (lib/audit/retention.ts), not missed.
+const REQUESTS_TO_RECORD = "select id from access_requests r where coalesce(r.decided_at, r.created_at) >= ? and not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)";
+const FOLLOW_UPS_TO_RECORD = "select distinct request_id as id from request_follow_ups f where f.at >= ? and not exists (select 1 from audit_log where source = 'follow-up:' || f.id)";
+const GRANTS_RUN_OUT = "select id from grants g where revoked_at is null and expires_at <= ? and expires_at >= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')";
 
 /**
  * Told of the rows each capture adds: inside the transaction that appends them, to write what must
@@ -41,6 +42,12 @@ export class AuditCapture {
     bus: EventBus,
     private readonly policyStatus?: () => PolicyStatus,
     private readonly follower?: AuditFollower,
+    /**
+     * AIRLOCK_AUDIT_DAYS: nothing older is recorded. The log keeps no row older (they are pruned), so
+     * without this bound a pruned row looked missed, and was recorded again (and its webhook event
+     * sent again, its delivery long pruned) with every request, grant and follow-up of its age.
+     */
+    private readonly retentionDays?: number,
   ) {
     this.#unsubscribe = bus.subscribe((event) => void this.#enqueue(() => this.#on(event)));
     this.#sweep = setInterval(() => void this.catchUp(), GRANT_SWEEP_MS);
@@ -64,9 +71,15 @@ export class AuditCapture {
   }
 
   async #catchUp(): Promise<void> {
-    for (const { id } of await this.store.sql.all<{ id: string }>(REQUESTS_TO_RECORD)) await this.#request(id);
-    for (const { id } of await this.store.sql.all<{ id: string }>(FOLLOW_UPS_TO_RECORD)) await this.#request(id);
-    for (const { id } of await this.store.sql.all<{ id: string }>(GRANTS_RUN_OUT, [Date.now()])) await this.#grant(id);
+    const since = this.#retentionStart();
+    for (const { id } of await this.store.sql.all<{ id: string }>(REQUESTS_TO_RECORD, [since])) await this.#request(id);
+    for (const { id } of await this.store.sql.all<{ id: string }>(FOLLOW_UPS_TO_RECORD, [since])) await this.#request(id);
+    for (const { id } of await this.store.sql.all<{ id: string }>(GRANTS_RUN_OUT, [Date.now(), since])) await this.#grant(id);
+  }
+
+  /** The oldest time the log keeps (ms): rows from before it were pruned, never to be recorded again. */
+  #retentionStart(): number {
+    return this.retentionDays === undefined ? 0 : Date.now() - this.retentionDays * 86_400_000;
   }
 
   async #on(event: AirlockEvent): Promise<void> {
@@ -148,7 +161,11 @@ export class AuditCapture {
     await this.#append(entries);
   }
 
-  async #append(entries: AuditEntry[]): Promise<void> {
+  async #append(all: AuditEntry[]): Promise<void> {
+    // A request's or grant's steps from before the retention were pruned: they stay so (the request's later steps are recorded).
+    const since = this.#retentionStart();
+    const entries = all.filter((e) => e.at.getTime() >= since);
+    if (entries.length === 0) return;
     const { follower } = this;
     if (!follower) {
       await this.log.append(entries);

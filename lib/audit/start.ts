@@ -19,7 +19,7 @@ const HOUSEKEEPING_MS = 60 * 60_000;
 export async function startAudit(options: { config: AirlockConfig; store: Store; bus: EventBus; policyStatus: () => PolicyStatus; follower?: AuditFollower }): Promise<{ close(): Promise<void> }> {
   const { config, store } = options;
   const key = await sharedAuditKey(store, config.dataDir);
-  const capture = new AuditCapture(store, new AuditLog(store), options.bus, options.policyStatus, options.follower);
+  const capture = new AuditCapture(store, new AuditLog(store), options.bus, options.policyStatus, options.follower, config.audit.days);
   const housekeeping = async () => {
     try {
       const pruned = await pruneAudit(store, config.audit.days);

@@ -45,14 +45,14 @@ export interface WebhookInstance {
 }
 
 /** An instance on `store`, hearing `bus` (shared by instances that stand for processes on one store's bus). */
-export async function webhookInstance(store: Store, policy: () => Policy, options: { bus?: EventBus; timing?: Partial<DispatcherTiming> } = {}): Promise<WebhookInstance> {
+export async function webhookInstance(store: Store, policy: () => Policy, options: { bus?: EventBus; timing?: Partial<DispatcherTiming>; auditDays?: number } = {}): Promise<WebhookInstance> {
   const bus = options.bus ?? new EventBus();
   const metrics = new AirlockMetrics();
   const grants = new GrantStore(store, bus);
   await grants.load();
   const approvals = new ApprovalService(store, grants, bus);
   const webhooks = startWebhooks({ store, policy, publicUrl: PUBLIC_URL, metrics, timing: options.timing ?? FAST });
-  const capture = new AuditCapture(store, new AuditLog(store), bus, undefined, webhooks.queue);
+  const capture = new AuditCapture(store, new AuditLog(store), bus, undefined, webhooks.queue, options.auditDays);
   return {
     store,
     bus,
