@@ -48,3 +48,10 @@ test("a request without a message of its own is reminded in its channel; unmappe
   assert.match(escalated.args.text, /^:rotating_light: <!subteam\^S0SRE> <!subteam\^S0DBA> <https:\/\/airlock\.example\.com\/requests\/r_mapped\|request r_mapped> escalated to sre-leads, dba-leads: nobody of db-approvers decided within 1m\./);
   assert.ok(JSON.stringify(escalated.args.blocks).includes('"action_id"'), "with the request's buttons");
 });
+
+test("a request rolled up into its agent's summary gets no Slack reminder (the summary counts it)", async () => {
+  const messages = new SlackMessageStore(t.store);
+  await messages.first({ id: "r_rolled", agentId: "reporting-agent" }, "#db-approvals", () => false);
+  await poster({}).post(sent("r_rolled", {}));
+  assert.deepEqual((await slack.calls("chat.postMessage")).filter((c) => String(c.args.text).includes("r_rolled")), []);
+});

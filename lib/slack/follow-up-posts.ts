@@ -38,7 +38,8 @@ export class SlackFollowUps {
     const mention = this.#mention(followUp.groups);
     const page = link(requestUrl(request.id), `request ${request.id}`);
     if (followUp.kind === "reminder") {
-      if (!inChannel) return;
+      // A rolled-up request has no thread, and its agent's summary already says how many wait: a reminder each would be the flood rolling up prevents.
+      if (!inChannel || message?.state === "rolled_up") return;
       return this.#call("reminder", request.id, { ...inChannel, text: `:bell: ${mention} reminder: ${page} from ${escapeMrkdwn(request.agentId)} is still waiting for a decision (since ${slackDate(request.createdAt)}).` });
     }
     const escalation = request.followUp!.escalate!;

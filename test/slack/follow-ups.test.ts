@@ -18,7 +18,7 @@ import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
 import { connectAgent, readStore, startAirlockWithSlack } from "./setup";
 
-export const FOLLOW_UP_POLICY = `resources:
+const FOLLOW_UP_POLICY = `resources:
   demo: { type: postgres, url: "pglite://demo" }
 rules:
   - name: reminded
@@ -31,7 +31,7 @@ rules:
     review: { approvers: [db-approvers], timeout: 1m, escalate: { after: 4s, to: [engineering], channel: "#sre" } }
 `;
 /** Carol is in engineering only: an approver (by this setting) of nothing until a request escalates to engineering. */
-export const FOLLOW_UP_ENV = { AIRLOCK_APPROVER_GROUPS: "db-approvers,engineering", SLACK_USER_GROUPS: "db-approvers=S0DBAPPROVERS, engineering=S0ENGINEERS" };
+const FOLLOW_UP_ENV = { AIRLOCK_APPROVER_GROUPS: "db-approvers,engineering", SLACK_USER_GROUPS: "db-approvers=S0DBAPPROVERS, engineering=S0ENGINEERS" };
 
 const dir = makeTempDir("slack-follow-ups");
 let slack: SlackStandIn;
