@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import type { AccessRequest } from "../db/schema";
+import { cloudEvent, EVENT_STATEMENT_BYTES } from "./cloud-events";
+
+const at = new Date("2026-12-07T15:00:00Z");
+
+function request(statements: AccessRequest["statements"]): AccessRequest {
+  const fields = { id: "r_1", kind: "statement", agentId: "ops-agent", groups: ["agents"], resource: "demo", rule: "agents-write", why: "insert on public.notes", scope: [], approverGroups: ["db-approvers"], requiredApprovals: 1, createdAt: at, expiresAt: at, statements };
+  return fields as unknown as AccessRequest;
+}
+
+function openedStatements(statements: AccessRequest["statements"], includeSql = true): unknown {
+  const event = cloudEvent("request.opened", { kind: "request", request: request(statements), decisions: [] }, { auditSource: "request:r_1:pending", at, publicUrl: "https://airlock.example.com", includeSql });
+  return (event.data.request as { statements?: unknown }).statements;
+}
+
+test("a statement longer than EVENT_STATEMENT_BYTES is cut there, on a character, with the whole one's size and hash", () => {
+  const text = `insert into notes values ('${"é".repeat(EVENT_STATEMENT_BYTES)}')`;
+  const [s] = openedStatements([{ text, params: ["kept-out"] }]) as Array<{ text: string; full: { bytes: number; sha256: string }; parameterCount: number }>;
+  assert.ok(Buffer.byteLength(s.text) <= EVENT_STATEMENT_BYTES && Buffer.byteLength(s.text) > EVENT_STATEMENT_BYTES - 2, `${Buffer.byteLength(s.text)} bytes`);
+  assert.ok(text.startsWith(s.text), "a prefix, no half character");
+  assert.deepEqual(s.full, { bytes: Buffer.byteLength(text), sha256: createHash("sha256").update(text).digest("hex") });
+  assert.equal(s.parameterCount, 1);
+  assert.deepEqual(openedStatements([{ text: "select 1", params: null }]), [{ text: "select 1", parameterCount: 0 }], "a short one whole, with no full");
+  assert.equal(openedStatements([{ text, params: ["kept-out"] }], false), undefined, "include_sql: false");
+});
