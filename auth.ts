@@ -3,6 +3,7 @@
  * Settings come from the runtime server.ts created, so issuer and URLs follow the real port.
  */
 import NextAuth, { customFetch, type NextAuthConfig } from "next-auth";
+import type { Provider } from "next-auth/providers";
 import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref } from "@/lib/public-url";
 import { readGroupsClaim, roleForGroups, type Role } from "@/lib/identity/roles";
 import { recordSignIn } from "@/lib/identity/people";
@@ -39,7 +40,8 @@ export function authConfig(): NextAuthConfig {
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
     pages: { signIn: `${pub.prefix}/signin`, error: `${pub.prefix}/signin` },
     providers: [
-      {
+      // Not when the development IdP serves agents only, beside a company SAML IdP (SsoSettings.people).
+      ...(sso.people ? [{
         id: "sso",
         name: sso.development ? "Airlock development IdP" : "single sign-on",
         type: "oidc",
@@ -50,9 +52,9 @@ export function authConfig(): NextAuthConfig {
         authorization: { params: { scope: config.oidcScopes, ...(sso.development ? { prompt: "login" } : {}) } },
         checks: ["pkce", "state", "nonce"],
         ...(sso.development ? { [customFetch]: loopbackFetch(sso.issuer, `${rt.internalUrl}${DEV_IDP_PATH}`) } : {}),
-      },
+      } satisfies Provider] : []),
       // SAML through a Credentials provider fed the verified assertion: the session is the same
-      // JWT session OIDC sign-ins get (docs/saml.md says why not a bridge).
+      // JWT session OIDC sign-ins get (docs/people-identity.md says why not a bridge).
       ...(rt.saml ? [samlCredentialsProvider(rt.saml, pub)] : []),
     ],
     callbacks: {

@@ -293,13 +293,14 @@ async function samlSignIn(config: AirlockConfig, store: Store, publicUrl: string
 function ssoSettings(config: AirlockConfig, devIdp: DevIdp | undefined): SsoSettings {
   if (devIdp) {
     const { id, secret } = devIdp.dashboardClient;
-    return { issuer: devIdp.issuer, clientId: id, clientSecret: secret, development: true };
+    const people = !config.saml || config.saml.idpMetadata === "dev";
+    return { issuer: devIdp.issuer, clientId: id, clientSecret: secret, development: true, people };
   }
   const { issuer, clientId, clientSecret } = config.oidc;
   if (!issuer || !clientId || !clientSecret) {
     throw new ConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too");
   }
-  return { issuer, clientId, clientSecret, development: false };
+  return { issuer, clientId, clientSecret, development: false, people: true };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

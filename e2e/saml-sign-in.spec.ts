@@ -15,6 +15,10 @@ test.beforeAll(async () => {
   airlock = await startAirlock({ env: { SAML_IDP_METADATA: "dev" } });
 });
 
+test.afterEach(async ({}, testInfo) => {
+  if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach("airlock output", { body: airlock.output(), contentType: "text/plain" });
+});
+
 test.afterAll(async () => {
   await airlock?.stop();
 });

@@ -64,6 +64,12 @@ export interface SsoSettings {
   clientSecret: string;
   /** The built-in development identity provider is serving the issuer. */
   development: boolean;
+  /**
+   * People sign in with it. Not when a company SAML IdP is set and OIDC_ISSUER is not: the
+   * development IdP's seeded people and known password must not open a real deployment (it
+   * still runs for agents' tokens unless AGENT_OIDC_ISSUER is set).
+   */
+  people: boolean;
 }
 
 const KEY = Symbol.for("airlock.runtime");

@@ -35,18 +35,20 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         <h1>Airlock</h1>
         <p>Just-in-time access for AI agents. Sign in to review and approve their requests.</p>
         {message && <div className="alert" role="alert">{message}</div>}
-        <form action={signInWithSso}>
-          <input type="hidden" name="next" value={callbackUrl ?? "/"} />
-          <button className="button button-primary" type="submit">
-            Sign in with {sso.development ? "the development IdP" : "SSO"}
-          </button>
-        </form>
+        {sso.people && (
+          <form action={signInWithSso}>
+            <input type="hidden" name="next" value={callbackUrl ?? "/"} />
+            <button className="button button-primary" type="submit">
+              Sign in with {sso.development ? "the development IdP" : "SSO"}
+            </button>
+          </form>
+        )}
         {saml && (
           <a className="button" href={samlHref}>
             Sign in with {saml.development ? "the development SAML IdP" : "SAML"}
           </a>
         )}
-        {(sso.development || saml?.development) && (
+        {((sso.development && sso.people) || saml?.development) && (
           <div className="auth-hint">
             Development identity provider: every seeded person&apos;s password is <code>{DEV_PASSWORD}</code>.
             <ul>
