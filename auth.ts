@@ -6,7 +6,7 @@ import NextAuth, { customFetch, type NextAuthConfig } from "next-auth";
 import type { Provider } from "next-auth/providers";
 import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref } from "@/lib/public-url";
 import { readGroupsClaim, roleForGroups, type Role } from "@/lib/identity/roles";
-import { recordSignIn } from "@/lib/identity/people";
+import { recordSignIn, recordSignInRefused } from "@/lib/identity/people";
 import { identityFromProfile, identityFromToken, type PersonIdentity } from "@/lib/identity/person-identity";
 import { samlCredentialsProvider, type SamlUser } from "@/lib/identity/saml/credentials";
 import { getRuntime } from "@/lib/runtime";
@@ -55,7 +55,7 @@ export function authConfig(): NextAuthConfig {
       } satisfies Provider] : []),
       // SAML through a Credentials provider fed the verified assertion: the session is the same
       // JWT session OIDC sign-ins get (docs/people-identity.md says why not a bridge).
-      ...(rt.saml ? [samlCredentialsProvider(rt.saml, pub)] : []),
+      ...(rt.saml ? [samlCredentialsProvider(rt.saml, pub, (r) => recordSignInRefused(rt, { method: "saml", code: r.code, reason: r.message }))] : []),
     ],
     callbacks: {
       // Relative targets are under the public URL, prefix included; other sites are refused.

@@ -1,5 +1,8 @@
+import path from "node:path";
 import { DOMParser } from "@xmldom/xmldom";
+import Database from "better-sqlite3";
 import { expect, test } from "@playwright/test";
+import { STORE_FILE } from "../lib/db/client";
 import { startAirlock, type RunningAirlock } from "../test/support/airlock-server";
 import { signInWithSaml } from "./pages/saml-sign-in";
 
@@ -56,7 +59,20 @@ test("a response changed on its way (carol's group made airlock-admins) is refus
   await expect(page.locator(".alert")).toHaveText(/SAML sign-in was refused: the signature is not the identity provider's/);
   expect(await (await page.request.get(`${airlock.url}/api/auth/session`)).json()).toBeNull();
   expect(airlock.output()).toMatch(/SAML sign-in refused: the signature is not the identity provider's.*code=signature/);
+  // The refusal is in the audit log, as a refused sign-in, with its reason.
+  await expect.poll(() => refusedSignIns().some((data) => data.code === "signature" && data.method === "saml"), { timeout: 10_000 }).toBe(true);
 });
+
+/** The audit log's refused sign-ins, read from the store as `airlock audit` would. */
+function refusedSignIns(): { method?: string; code?: string; reason?: string }[] {
+  const db = new Database(path.join(airlock.dataDir, STORE_FILE), { readonly: true });
+  try {
+    const rows = db.prepare("select data from audit_log where type = 'person.sign_in_refused'").all() as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data));
+  } finally {
+    db.close();
+  }
+}
 
 test("a response posted again after its sign-in is refused", async ({ page, browser }) => {
   let posted = "";

@@ -96,6 +96,10 @@ export class AuditCapture {
         // Every instance on the store hears a sign-in; the source makes it one row.
         await this.#append([{ at: new Date(event.at), type: "person.signed_in", person: event.email, data: { role: event.role }, source: `signin:${event.email}:${event.at}` }]);
         return;
+      case "person.sign_in_refused":
+        // No person: who the refused response named is unproven (that is why it was refused).
+        await this.#append([{ at: new Date(event.at), type: "person.sign_in_refused", decision: "refused", data: { method: event.method, code: event.code, reason: event.reason }, source: `signin-refused:${event.id}` }]);
+        return;
       default:
         return;
     }

@@ -20,6 +20,7 @@ export const AUDIT_TYPES = [
   "policy.loaded",
   "policy.rejected",
   "person.signed_in",
+  "person.sign_in_refused",
 ] as const;
 export const AUDIT_TYPE_FAMILIES = ["session.*", "request.*", "grant.*", "policy.*"] as const;
 

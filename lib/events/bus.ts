@@ -3,6 +3,8 @@ import type { Role } from "../identity/roles";
 /** Everything that changes what someone watching the dashboard should see. Grows per feature. */
 export type AirlockEvent =
   | { type: "person.signed_in"; email: string; role: Role; at: string }
+  /** The IdP answered but Airlock refused (a SAML response failing a check): recorded, no session made. */
+  | { type: "person.sign_in_refused"; id: string; method: "saml"; code: string; reason: string; at: string }
   /** Ends that person's live sockets (server/live-socket.ts); never sent to a browser. */
   | { type: "person.signed_out"; email: string }
   | { type: "session.opened" | "session.closed"; sessionId: string; agentId: string; resource: string }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { StoreScope } from "../db/client";
 import type { Person } from "../db/schema";
@@ -14,6 +15,11 @@ export async function recordSignIn(rt: Pick<Runtime, "store" | "bus" | "config">
     .values({ email: who.email, name: who.name, groups: who.groups, role, lastSignInAt: now })
     .onConflictDoUpdate({ target: people.email, set: { name: who.name, groups: who.groups, role, lastSignInAt: now } });
   rt.bus.publish({ type: "person.signed_in", email: who.email, role, at: now.toISOString() });
+}
+
+/** A refused sign-in is an audit event too (a forged or replayed SAML response leaves a trace). */
+export function recordSignInRefused(rt: Pick<Runtime, "bus">, refusal: { method: "saml"; code: string; reason: string }): void {
+  rt.bus.publish({ type: "person.sign_in_refused", id: randomUUID(), ...refusal, at: new Date().toISOString() });
 }
 
 /** A person as their identity provider described them at their last sign-in, if they ever signed in. */

@@ -39,7 +39,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
 
   return (
     <>
-      {before === undefined && <LiveRefresh on={["activity.recorded", "request.changed", "grant.changed", "policy.changed", "person.signed_in"]} />}
+      {before === undefined && <LiveRefresh on={["activity.recorded", "request.changed", "grant.changed", "policy.changed", "person.signed_in", "person.sign_in_refused"]} />}
       <PageTitle title="Audit" description="Every connection, statement and decision, in a tamper-evident chain" />
       <section className="section audit-head" aria-label="Chain and export">
         <ChainState status={chain} hidden={Object.fromEntries(new URLSearchParams(here))} />

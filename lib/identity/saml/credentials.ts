@@ -35,7 +35,7 @@ export interface SamlUser {
  * here in full, so no way into this provider (the ACS route, or a direct POST to Auth.js's
  * callback with a CSRF token) makes a session without a valid assertion for this browser.
  */
-export function samlCredentialsProvider(saml: SamlSignIn, pub: PublicUrl) {
+export function samlCredentialsProvider(saml: SamlSignIn, pub: PublicUrl, refused: (refusal: SamlRefusal) => void) {
   const cookie = requestCookie(pub);
   return {
     id: "saml",
@@ -50,6 +50,7 @@ export function samlCredentialsProvider(saml: SamlSignIn, pub: PublicUrl) {
       } catch (err) {
         const refusal = isSamlRefusal(err) ? err : new SamlRefusal("malformed", err instanceof Error ? err.message : String(err));
         log.warn(refusal.message, { code: refusal.code });
+        refused(refusal);
         throw new SamlSignInRefused(refusal);
       }
     },
