@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   });
 
   // Reminders and escalations of waiting requests, due times read from the store: one instance sends each.
-  const followUps = new FollowUps({ store, bus, sent: (sent) => void slack?.followedUp(sent) }).start();
+  const followUps = new FollowUps({ store, bus, sent: slack && ((sent) => slack.followedUp(sent)) }).start();
 
   // Next.js serves every page and route handler; the IdP and the websocket sit beside it.
   const app = next({ dev, dir: root, hostname: config.host, port });

@@ -29,7 +29,7 @@ for (const dialect of eachDialect()) {
         const start = (store: Store) => {
           const bus = new EventBus();
           bus.subscribe((e) => heard.push(e));
-          return new FollowUps({ store, bus, sent: (s) => sent.push(s) }).start();
+          return new FollowUps({ store, bus, sent: async (s) => void sent.push(s) }).start();
         };
         const instances = [0, 1, 2].map((i) => start(stores[i % stores.length]));
         await sleep(1_000);
@@ -59,6 +59,30 @@ for (const dialect of eachDialect()) {
       } finally {
         approvals.close();
         for (const store of stores.slice(1)) await store.close();
+        await shared.close();
+      }
+    });
+
+    test("a follow-up whose instance died before Slack answered is posted once by another when its hold ends, and marked told", async () => {
+      const shared = await dialect.open();
+      const approvals = new ApprovalService(shared.store, new GrantStore(shared.store));
+      const posted: string[] = [];
+      try {
+        const request = await approvals.open(heldUpdate({ timeoutMs: 10_000, followUp: { escalate: { afterMs: 100, to: ["sre-leads"] } } }));
+        // The first instance claims the escalation and "dies" posting it: its post never answers.
+        const dying = new FollowUps({ store: shared.store, bus: new EventBus(), notifyHoldMs: 500, sent: () => new Promise(() => undefined) }).start();
+        await sleep(300);
+        dying.close();
+        const [claimed] = await followUpsOf(shared.store, [request.id]);
+        assert.equal(claimed.notifiedAt, null, "not told yet");
+        const others = [0, 1].map(() => new FollowUps({ store: shared.store, bus: new EventBus(), notifyHoldMs: 500, sent: async (s) => void posted.push(`${s.followUp.kind} ${s.followUp.id}`) }).start());
+        await sleep(900);
+        for (const other of others) other.close();
+        assert.deepEqual(posted, [`escalation ${claimed.id}`], "taken up by one of the two, once");
+        const [told] = await followUpsOf(shared.store, [request.id]);
+        assert.ok(told.notifiedAt, "marked told");
+      } finally {
+        approvals.close();
         await shared.close();
       }
     });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import type { Store, StoreScope } from "../db/client";
 import type { AccessRequest, RequestFollowUp } from "../db/schema";
 import type { EventBus } from "../events/bus";
@@ -10,6 +10,13 @@ import { deciderGroups, dueReminder, escalatesAt, nextReminderAt } from "./follo
  */
 export const RESCAN_MS = 30_000;
 
+/**
+ * How long the instance that claimed a follow-up holds its Slack post: longer than the post with
+ * all its retries (6 tries of at most 10 s, about 31 s of backoff), so no other instance posts it
+ * too; past it, a follow-up whose instance died before Slack answered is posted by another.
+ */
+export const NOTIFY_HOLD_MS = 2 * 60_000;
+
 /** A reminder or escalation this instance claimed, with its request as it was then. */
 export interface FollowUpSent {
   request: AccessRequest;
@@ -19,8 +26,10 @@ export interface FollowUpSent {
 export interface FollowUpOptions {
   store: Store;
   bus: EventBus;
-  /** Told of each follow-up this instance claimed (and so alone sends): Slack posts it. */
-  sent?(sent: FollowUpSent): void;
+  /** Told of each follow-up this instance claimed (and so alone sends): Slack posts it, resolving once it did or gave up. */
+  sent?(sent: FollowUpSent): Promise<void>;
+  /** NOTIFY_HOLD_MS unless a test needs it shorter. */
+  notifyHoldMs?: number;
 }
 
 /**
@@ -30,7 +39,8 @@ export interface FollowUpOptions {
  * schedule and any instance can send any follow-up. A follow-up's row is its claim: inserted under
  * the request's lock (in turn with decisions, so none follows a decision) and unique per
  * (request, kind, interval), so of instances finding one due at once exactly one records it and
- * tells the others (the bus: audit, browsers) and Slack.
+ * tells the others (the bus: audit, browsers) and Slack. Its Slack post is held by that instance
+ * (NOTIFY_HOLD_MS) until Slack answered; if the instance dies first, another takes it up.
  */
 export class FollowUps {
   #timer: NodeJS.Timeout | undefined;
@@ -40,6 +50,10 @@ export class FollowUps {
   #closed = false;
 
   constructor(private readonly options: FollowUpOptions) {}
+
+  get #holdMs(): number {
+    return this.options.notifyHoldMs ?? NOTIFY_HOLD_MS;
+  }
 
   start(): this {
     // A request just opened may be due before the next scan's timer.
@@ -93,6 +107,10 @@ export class FollowUps {
         if (escalation <= now) await this.#claim(request, "escalation", 1, now);
         else later(escalation);
       }
+      for (const f of mine.filter((f) => !f.notifiedAt)) {
+        if (!f.notifyUntil || f.notifyUntil <= now) await this.#takeOver(request, f, now);
+        else later(f.notifyUntil);
+      }
       const last = Math.max(0, ...mine.filter((f) => f.kind === "reminder").map((f) => f.seq));
       const due = dueReminder(request, last, now);
       if (due !== undefined) await this.#claim(request, "reminder", due, now);
@@ -108,12 +126,42 @@ export class FollowUps {
       await tx.lock(`request:${request.id}`);
       const [current] = await tx.db.select({ status: tx.tables.accessRequests.status }).from(tx.tables.accessRequests).where(eq(tx.tables.accessRequests.id, request.id)).limit(1);
       if (current?.status !== "pending") return undefined;
-      const [row] = await tx.db.insert(tx.tables.requestFollowUps).values({ requestId: request.id, kind, seq, at: now, groups, channel }).onConflictDoNothing().returning();
+      // Without Slack there is nothing to post: told at once.
+      const notify = this.options.sent ? { notifyUntil: new Date(now.getTime() + this.#holdMs) } : { notifiedAt: now };
+      const [row] = await tx.db.insert(tx.tables.requestFollowUps).values({ requestId: request.id, kind, seq, at: now, groups, channel, ...notify }).onConflictDoNothing().returning();
       return row;
     });
     if (!claimed) return;
     this.options.bus.publish({ type: kind === "reminder" ? "request.reminded" : "request.escalated", requestId: request.id, groups });
-    this.options.sent?.({ request, followUp: claimed });
+    void this.#notify(request, claimed);
+  }
+
+  /** A follow-up whose instance died before Slack answered (its hold ran out): this instance holds it and posts it. */
+  async #takeOver(request: AccessRequest, followUp: RequestFollowUp, now: Date): Promise<void> {
+    const { requestFollowUps: f } = this.options.store.tables;
+    const free = followUp.notifyUntil ? eq(f.notifyUntil, followUp.notifyUntil) : isNull(f.notifyUntil);
+    const [held] = await this.options.store.db
+      .update(f)
+      .set({ notifyUntil: new Date(now.getTime() + this.#holdMs) })
+      .where(and(eq(f.id, followUp.id), isNull(f.notifiedAt), free))
+      .returning();
+    if (held) void this.#notify(request, held);
+  }
+
+  /** Posts (never on the scan's path: Slack may take its retries) and records that it did, if the hold is still this instance's. */
+  async #notify(request: AccessRequest, followUp: RequestFollowUp): Promise<void> {
+    const { sent } = this.options;
+    if (!sent || followUp.notifiedAt) return;
+    try {
+      await sent({ request, followUp });
+      const { requestFollowUps: f } = this.options.store.tables;
+      await this.options.store.db
+        .update(f)
+        .set({ notifiedAt: new Date() })
+        .where(and(eq(f.id, followUp.id), eq(f.notifyUntil, followUp.notifyUntil!)));
+    } catch (err) {
+      console.error(`[follow-ups] telling Slack of ${request.id}'s ${followUp.kind} failed; another try comes when its hold ends:`, err);
+    }
   }
 
   #arm(next: Date | undefined): void {

@@ -120,6 +120,8 @@ export const requestFollowUps = pgTable(
     at: epochMs("at").notNull(),
     groups: jsonText<string[]>("groups").notNull(),
     channel: text("channel"),
+    notifiedAt: epochMs("notified_at"),
+    notifyUntil: epochMs("notify_until"),
   },
   (t) => [uniqueIndex("request_follow_ups_once").on(t.requestId, t.kind, t.seq)],
 );

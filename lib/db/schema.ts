@@ -129,6 +129,10 @@ export const requestFollowUps = sqliteTable(
     groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
     /** An escalation's Slack channel, if its rule names one. */
     channel: text("channel"),
+    /** When Slack was told (or given up on); null while its instance posts, or if it died doing so. */
+    notifiedAt: integer("notified_at", { mode: "timestamp_ms" }),
+    /** Until when an instance holds the posting: past it, an unposted follow-up is taken up by any instance. */
+    notifyUntil: integer("notify_until", { mode: "timestamp_ms" }),
   },
   (t) => [uniqueIndex("request_follow_ups_once").on(t.requestId, t.kind, t.seq)],
 );

@@ -97,7 +97,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
 
   return {
     mode,
-    // Never rejects: a reminder that did not reach Slack is logged; its record and audit row stand.
+    // Never rejects: a follow-up Slack refused is logged and counts as told (its record and audit row stand).
     followedUp: (sent) => followUps.post(sent).catch((err: unknown) => console.error(`[slack] posting ${sent.request.id}'s ${sent.followUp.kind} failed:`, err)),
     handle(req, res) {
       if (!receiver) return answer(res, 404, "Slack reaches this Airlock through Socket Mode\n");

@@ -33,7 +33,7 @@ function poster(userGroups: Record<string, string>): SlackFollowUps {
 
 const sent = (id: string, followUp: Partial<FollowUpSent["followUp"]>): FollowUpSent => ({
   request: storedRequest(new Date(), { id, followUp: { escalate: { afterMs: 60_000, to: ["sre-leads", "dba-leads"] } } }),
-  followUp: { id: 1, requestId: id, kind: "reminder", seq: 1, at: new Date(), groups: ["db-approvers"], channel: null, ...followUp },
+  followUp: { id: 1, requestId: id, kind: "reminder", seq: 1, at: new Date(), groups: ["db-approvers"], channel: null, notifiedAt: null, notifyUntil: null, ...followUp },
 });
 
 test("a request without a message of its own is reminded in its channel; unmapped groups mention the channel, mapped ones their user groups", async () => {

@@ -24,8 +24,8 @@ export interface SlackFollowUpOptions {
  * Slack's part of a reminder or an escalation (lib/approvals/follow-ups.ts), posted by the one
  * instance that claimed it. A reminder is a reply in the request's thread mentioning who may
  * decide; an escalation posts the request, with its buttons, to the escalation's channel and says
- * so in the thread. A call is retried as SlackSync's are; a follow-up whose instance dies before
- * Slack answered is not posted again (its record, the audit row and the next reminder stand).
+ * so in the thread. A call is retried as SlackSync's are, then given up (logged); an instance that
+ * dies before Slack answered leaves the follow-up to another (lib/approvals/follow-ups.ts).
  */
 export class SlackFollowUps {
   constructor(private readonly options: SlackFollowUpOptions) {}
