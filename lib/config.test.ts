@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import {
   ConfigError,
   DEFAULT_DRAIN_MS,
@@ -86,4 +87,28 @@ test("SLACK_USER_GROUPS maps approver groups to Slack user groups; a broken pair
   for (const value of ["db-approvers", "db-approvers=@dba", "=S0DBA"]) {
     assert.throws(() => loadConfig({ SLACK_USER_GROUPS: value }), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`SLACK_USER_GROUPS: "${value}"`), value);
   }
+});
+
+test("SAML is off without SAML_IDP_METADATA; with it, a URL or dev as given, a file resolved, attribute names defaulted", () => {
+  assert.equal(loadConfig({}).saml, undefined);
+  assert.deepEqual(loadConfig({ SAML_IDP_METADATA: "dev" }).saml, {
+    idpMetadata: "dev",
+    entityId: undefined,
+    signing: undefined,
+    groupsAttribute: "groups",
+    emailAttribute: "email",
+    nameAttribute: "name",
+    binding: undefined,
+  });
+  assert.equal(loadConfig({ SAML_IDP_METADATA: "https://idp.example.com/metadata" }).saml?.idpMetadata, "https://idp.example.com/metadata");
+  assert.equal(loadConfig({ SAML_IDP_METADATA: "idp.xml" }).saml?.idpMetadata, path.resolve("idp.xml"));
+  const saml = loadConfig({ SAML_IDP_METADATA: "dev", SAML_GROUPS_ATTRIBUTE: "memberOf", SAML_AUTHN_REQUEST_BINDING: "post", SAML_SP_KEY_FILE: "k.pem", SAML_SP_CERT_FILE: "c.pem" }).saml;
+  assert.equal(saml?.groupsAttribute, "memberOf");
+  assert.equal(saml?.binding, "post");
+  assert.deepEqual(saml?.signing, { keyFile: path.resolve("k.pem"), certFile: path.resolve("c.pem") });
+});
+
+test("SAML settings that cannot work are refused, naming the setting", () => {
+  assert.throws(() => loadConfig({ SAML_IDP_METADATA: "dev", SAML_SP_KEY_FILE: "k.pem" }), (e: unknown) => e instanceof ConfigError && /SAML_SP_KEY_FILE and SAML_SP_CERT_FILE go together/.test(e.message));
+  assert.throws(() => loadConfig({ SAML_IDP_METADATA: "dev", SAML_AUTHN_REQUEST_BINDING: "artifact" }), (e: unknown) => e instanceof ConfigError && /SAML_AUTHN_REQUEST_BINDING must be redirect or post/.test(e.message));
 });
