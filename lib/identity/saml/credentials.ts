@@ -8,8 +8,8 @@ import type { SamlSignIn } from "./start";
 const log = logger("saml");
 
 /** A refused SAML sign-in as Auth.js reports it: the code reaches the sign-in page, the reason the log. */
-export class SamlSignInRefused extends CredentialsSignin {
-  constructor(readonly refusal: SamlRefusal) {
+class SamlSignInRefused extends CredentialsSignin {
+  constructor(refusal: SamlRefusal) {
     super(refusal.message);
     this.code = `saml_${refusal.code}` satisfies `saml_${SamlRefusalCode}`;
   }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { createSamlIdpKey } from "../../../idp/saml/keys";
 import { idpMetadataXml } from "../../../idp/saml/metadata";
-import { IdpMetadataError, parseIdpMetadata } from "./idp-metadata";
+import { IdpMetadataError, MAX_METADATA_BYTES, parseIdpMetadata } from "./idp-metadata";
 
 const key = createSamlIdpKey();
 
@@ -41,4 +41,9 @@ test("a key with no use is a signing key; WantAuthnRequestsSigned is read", () =
   assert.deepEqual(idp.signingCerts, ["MIIB"]);
   assert.deepEqual(idp.sso, { post: "https://idp.test/sso" });
   assert.equal(idp.wantsSignedRequests, true);
+});
+
+test("metadata over MAX_METADATA_BYTES is refused before it is parsed", () => {
+  const big = ENTITY(KEY("") + SSO + `<!--${"x".repeat(MAX_METADATA_BYTES)}-->`);
+  assert.throws(() => parseIdpMetadata(big), (err: unknown) => err instanceof IdpMetadataError && /over \d+ bytes/.test(err.message));
 });

@@ -9,7 +9,7 @@ import { openStore, type Store } from "../../db/client";
 import { parseIdpMetadata } from "./idp-metadata";
 import { OneTimeValues } from "./one-time";
 import type { SamlRefusalCode } from "./refusal";
-import { CLOCK_SKEW_MS, SamlServiceProvider } from "./service-provider";
+import { CLOCK_SKEW_MS, MAX_RESPONSE_BYTES, SamlServiceProvider } from "./service-provider";
 
 const IDP = "https://idp.example.test/metadata";
 const SP = "https://airlock.example.test/api/auth/saml/metadata";
@@ -148,6 +148,7 @@ describe("a SAML response is refused, with its reason", () => {
       },
     },
     { name: "from another issuer", code: "issuer", make: (sp) => signIn(sp, { issuer: "https://evil.example.test" }) },
+    { name: "over MAX_RESPONSE_BYTES", code: "malformed", make: async () => ({ requestId: "_x", response: "A".repeat(MAX_RESPONSE_BYTES + 1) }) },
     { name: "not XML", code: "malformed", make: async () => ({ requestId: "_x", response: Buffer.from("<not").toString("base64") }) },
   ];
   for (const c of cases) {
