@@ -27,10 +27,10 @@ issuers:
     groups_claim: roles
 `;
 
-test("the documented example reads as three entries, each with its issuer, audience, groups and mapping", () => {
+test("the documented example reads as three entries, each with its name (its namespace), issuer, audience, groups and mapping", () => {
   const issuers = parseAgentIssuers(EXAMPLE, FILE);
   assert.deepEqual(
-    issuers.map((i) => [i.name, i.mapping, i.verifier.issuer, i.verifier.audience, i.verifier.groups]),
+    issuers.map((i) => [i.verifier.name, i.mapping, i.verifier.issuer, i.verifier.audience, i.verifier.groups]),
     [
       ["github", "github-actions", "https://token.actions.githubusercontent.com", "https://airlock.example.com", ["agents"]],
       ["prod-cluster", "kubernetes", "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE", "airlock", undefined],
@@ -55,6 +55,7 @@ for (const [what, text, message] of [
   ["no audience", "issuers:\n  - { name: x, mapping: kubernetes, issuer: https://k8s.example.com }", /issuers\.0\.audience/],
   ["a name used twice", `issuers:\n${["a", "b"].map((i) => `  - { name: x, mapping: kubernetes, issuer: https://${i}.example.com, audience: airlock }`).join("\n")}`, /issuers\.1 \(x\): the name is used twice/],
   ["no issuers", "issuers: []", /issuers/],
+  ...(["Prod", "prod_cluster", "prod.cluster", "prod:cluster", "-prod"].map((name) => [`the name ${name} (it prefixes ids and groups: lower-case letters, digits and '-' only)`, `issuers:\n  - { name: "${name}", mapping: kubernetes, issuer: https://k8s.example.com, audience: airlock }`, /issuers\.0\.name: must be lower-case letters, digits or '-'/] as const)),
   ["not YAML", "issuers: [", /agent-issuers\.yaml: /],
 ] as const) {
   test(`refused: ${what}`, () => {

@@ -2,16 +2,17 @@ import fs from "node:fs";
 import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../config";
-import type { AgentTokenVerifierOptions } from "./agent-token";
 import { githubActionsMapping } from "./mappings/github-actions";
 import { kubernetesMapping } from "./mappings/kubernetes";
 import { oidcMapping } from "./mappings/oidc";
+import { ISSUER_NAME, type TrustedIssuerOptions } from "./trusted-issuers";
 
 /** An entry of AGENT_ISSUERS_FILE, ready for createTrustedIssuersVerifier. */
 export interface TrustedIssuer {
   name: string;
   mapping: "github-actions" | "kubernetes" | "oidc";
-  verifier: AgentTokenVerifierOptions;
+  /** Carries the name too: it is the namespace of this issuer's agent ids and groups. */
+  verifier: TrustedIssuerOptions;
 }
 
 const names = z.array(z.string().min(1)).min(1);
@@ -19,11 +20,13 @@ const names = z.array(z.string().min(1)).min(1);
 const ids = z.array(z.union([z.string().regex(/^\d+$/, "must be a number"), z.number().int().nonnegative()]).transform(String)).min(1);
 
 const common = {
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'"),
+  // The name prefixes the entry's agent ids and groups (NAME:…): without ':' (or case) in it, a
+  // prefix always says which entry an id or group is from.
+  name: z.string().regex(ISSUER_NAME, "must be lower-case letters, digits or '-' (it prefixes this issuer's agent ids and groups)"),
   // Keys fetched over plain HTTP could be swapped on the way: only loopback (tests, a sidecar) may use it.
   issuer: z.string().refine(isTrustworthyUrl, "must be an https:// URL (http:// only on loopback)"),
   audience: z.string().min(1),
-  /** Groups every agent of this issuer is in, besides those its mapping gives. */
+  /** Groups every agent of this issuer is in, besides those its mapping gives; not prefixed (the administrator's own choice). */
   groups: names.optional(),
 };
 
@@ -71,7 +74,7 @@ export function parseAgentIssuers(text: string, file: string): TrustedIssuer[] {
     }
   });
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return parsed.data.issuers.map((entry) => ({ name: entry.name, mapping: entry.mapping, verifier: { issuer: entry.issuer, audience: entry.audience, groups: entry.groups, mapping: claimMapping(entry) } }));
+  return parsed.data.issuers.map((entry) => ({ name: entry.name, mapping: entry.mapping, verifier: { name: entry.name, issuer: entry.issuer, audience: entry.audience, groups: entry.groups, mapping: claimMapping(entry) } }));
 }
 
 function claimMapping(entry: Entry) {

@@ -38,7 +38,7 @@ export type AgentTokenVerifier = (token: string) => Promise<AgentIdentity>;
 
 export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): AgentTokenVerifier {
   const keys = options.keys ?? discoveredKeys(options.issuer);
-  const mapping = options.mapping ?? oidcMapping({ groupsClaim: options.groupsClaim ?? "groups", clientIds: options.clientIds });
+  const mapping = agentClaimMapping(options);
 
   return async (token) => {
     let payload: JWTPayload;
@@ -60,6 +60,11 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
       expiresAt: payload.exp as number,
     };
   };
+}
+
+/** The options' mapping, or else an OIDC client-credentials issuer's from groupsClaim and clientIds. */
+export function agentClaimMapping(options: AgentTokenVerifierOptions): ClaimMapping {
+  return options.mapping ?? oidcMapping({ groupsClaim: options.groupsClaim ?? "groups", clientIds: options.clientIds });
 }
 
 function explain(err: unknown, options: AgentTokenVerifierOptions): TokenError {

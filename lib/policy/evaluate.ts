@@ -1,5 +1,5 @@
 import type { Classification, Kind, StatementInfo } from "../sql/types";
-import { anyGlobMatches } from "./glob";
+import { anyGlobMatches, anyGlobMatchesWhole } from "./glob";
 import type { Policy, Rule, RuleAction } from "./policy-file";
 
 /** Who is asking, and where. */
@@ -77,7 +77,7 @@ export function mismatch(rule: Rule, who: Requester, statement: StatementInfo): 
 /** Why a rule is not about this agent on this resource, or undefined when it is. */
 export function requesterMismatch(rule: Rule, who: Requester): string | undefined {
   const m = rule.match;
-  if (m.agents && !anyGlobMatches(m.agents, who.agentId)) return `agent ${who.agentId} is not one of ${m.agents.join(", ")}`;
+  if (m.agents && !anyGlobMatchesWhole(m.agents, who.agentId)) return `agent ${who.agentId} is not one of ${m.agents.join(", ")}`;
   if (m.groups && !m.groups.some((g) => who.groups.includes(g))) return `agent is in none of the groups ${m.groups.join(", ")}`;
   if (m.resources && !anyGlobMatches(m.resources, who.resource)) return `resource ${who.resource} is not one of ${m.resources.join(", ")}`;
   return undefined;

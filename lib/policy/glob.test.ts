@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseDuration, formatDuration } from "./duration";
-import { globMatches } from "./glob";
+import { anyGlobMatchesWhole, globMatches } from "./glob";
 
 test("globs match qualified names the way people write them", () => {
   const cases: Array<[string, string, boolean]> = [
@@ -21,6 +21,18 @@ test("globs match qualified names the way people write them", () => {
     ["a.b", "axb", false],
   ];
   for (const [pattern, name, expected] of cases) assert.equal(globMatches(pattern, name), expected, `${pattern} ~ ${name}`);
+});
+
+test("agent ids match as whole names: a dot in an id is not a qualified name's", () => {
+  const cases: Array<[string, string, boolean]> = [
+    ["etl-bot", "etl-bot", true],
+    ["etl-bot", "partner.etl-bot", false],
+    ["github:repo:acme/etl:environment:production", "partner:x.github:repo:acme/etl:environment:production", false],
+    ["github:repo:acme/*", "github:repo:acme/etl.v2:ref:refs/heads/main", true],
+    ["github:*", "partner:github:repo:acme/etl:ref:refs/heads/main", false],
+    ["Reporting-Agent", "reporting-agent", true],
+  ];
+  for (const [pattern, name, expected] of cases) assert.equal(anyGlobMatchesWhole([pattern], name), expected, `${pattern} ~ ${name}`);
 });
 
 test("durations", () => {

@@ -26,3 +26,12 @@ function compile(pattern: string): RegExp {
 export function anyGlobMatches(patterns: readonly string[], name: string): boolean {
   return patterns.some((p) => globMatches(p, name));
 }
+
+/**
+ * For names that are not qualified (agent ids): the pattern must match the whole name, a dot being
+ * an ordinary character. Read as a table name, `etl-bot` would match any id ending `.etl-bot`,
+ * such as one another issuer's agent chose.
+ */
+export function anyGlobMatchesWhole(patterns: readonly string[], name: string): boolean {
+  return patterns.some((p) => compile(p).test(name));
+}

@@ -2,13 +2,21 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { importJWK, SignJWT, type JWK } from "jose";
 import pg from "pg";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
 import { makeTempDir } from "../support/temp-dir";
 import { githubActionsClaims, kubernetesClaims, startLocalIssuer, type LocalIssuer } from "../support/token-issuer";
 
-/** Each group a mapping gives is something the policy can name, as any IdP group. */
+/**
+ * Each group a mapping gives is something the policy can name, as any IdP group, under its
+ * entry's name. refunds-reviewed holds everyone's reads of refunds, so a grant decides who skips it.
+ */
 const RULES = `rules:
+  - name: refunds-reviewed
+    match: { kinds: [select], tables: [refunds] }
+    action: review
+    review: { approvers: [db-approvers] }
   - name: no-ci-writes
     match: { groups: [ci], kinds: [insert, update, delete] }
     action: deny
@@ -16,40 +24,46 @@ const RULES = `rules:
     match: { groups: ["github:acme/etl:environment:production"], kinds: [select] }
     action: allow
   - name: etl-namespace-reads
-    match: { groups: ["system:serviceaccounts:etl"], kinds: [select] }
+    match: { groups: ["cluster:system:serviceaccounts:etl"], kinds: [select] }
     action: allow
   - name: seeded-agents-read
     match: { groups: [agents], kinds: [select] }
     action: allow`;
 
 const GITHUB_AUDIENCE = "https://airlock.example.com";
+const PRODUCTION_JOB = "github:repo:acme/etl:environment:production";
 
 describe("agents with their platform's tokens, through the proxy (AGENT_ISSUERS_FILE)", () => {
   let github: LocalIssuer;
   let cluster: LocalIssuer;
+  let staging: LocalIssuer;
+  let partner: LocalIssuer;
   let stranger: LocalIssuer;
   let harness: ProxyHarness;
   const dir = makeTempDir("agent-issuers");
 
   before(async () => {
-    [github, cluster, stranger] = await Promise.all([startLocalIssuer(), startLocalIssuer(), startLocalIssuer()]);
+    [github, cluster, staging, partner, stranger] = await Promise.all(Array.from({ length: 5 }, () => startLocalIssuer()));
     const file = path.join(dir.path, "agent-issuers.yaml");
     fs.writeFileSync(
       file,
       `issuers:
   - { name: github, mapping: github-actions, issuer: "${github.issuer}", audience: "${GITHUB_AUDIENCE}", owners: [acme], groups: [ci] }
   - { name: cluster, mapping: kubernetes, issuer: "${cluster.issuer}", audience: airlock }
+  - { name: staging, mapping: kubernetes, issuer: "${staging.issuer}", audience: airlock }
+  - { name: partner, mapping: oidc, issuer: "${partner.issuer}", audience: airlock, client_ids: [etl-bot] }
 `,
     );
     harness = await startProxyHarness({ demo: "pglite://demo" }, { env: { AGENT_ISSUERS_FILE: file }, rules: RULES });
   });
   after(async () => {
     await harness?.close();
-    await Promise.all([github, cluster, stranger].map((i) => i?.close()));
+    await Promise.all([github, cluster, staging, partner, stranger].map((i) => i?.close()));
     dir.remove();
   });
 
-  const client = (user: string, token: string) => new pg.Client({ host: "127.0.0.1", port: harness.proxy.port, user, password: token, database: "demo" });
+  // Return mode: a statement that needs approval is refused at once rather than left waiting.
+  const client = (user: string, token: string) => new pg.Client({ host: "127.0.0.1", port: harness.proxy.port, user, password: token, database: "demo", application_name: "agent-issuers airlock-mode=return" });
 
   async function connected(user: string, token: string) {
     const agent = client(user, token);
@@ -73,19 +87,33 @@ describe("agents with their platform's tokens, through the proxy (AGENT_ISSUERS_
 
   const githubToken = (claims: Parameters<typeof githubActionsClaims>[0], audience = GITHUB_AUDIENCE) => github.mint(githubActionsClaims(claims), { audience });
 
-  test("a GitHub Actions job in the production environment connects as its repository there, and reads", async () => {
-    const agent = await connected("repo:acme/etl:environment:production", await githubToken({ repository: "acme/etl", environment: "production" }));
+  /** A token of the default issuer (the development IdP, signed with its key) with the claims given. */
+  async function defaultIssuerToken(sub: string, groups: string[]) {
+    const jwk = harness.idp.secrets.signingKey as JWK;
+    return new SignJWT({ groups, client_id: "reporting-agent" })
+      .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
+      .setSubject(sub)
+      .setIssuer(harness.idp.issuer)
+      .setAudience(harness.idp.audience)
+      .setExpirationTime("10m")
+      .sign(await importJWK(jwk, "RS256"));
+  }
+
+  test("a GitHub Actions job in the production environment connects as its repository there, under its entry's name, and reads", async () => {
+    const agent = await connected(PRODUCTION_JOB, await githubToken({ repository: "acme/etl", environment: "production" }));
     try {
       assert.deepEqual((await agent.query("select 1 as one")).rows, [{ one: 1 }]);
-      // The entry's own group (ci) reaches the policy too.
+      // The entry's own group (ci, unprefixed: the administrator's choice) reaches the policy too.
       await policyRefused(agent, "insert into customers (name) values ('x')", /no-ci-writes/);
     } finally {
       await agent.end();
     }
+    // GitHub's own sub is not the agent id: the entry's name comes first.
+    await loginRefused("repo:acme/etl:environment:production", await githubToken({ repository: "acme/etl", environment: "production" }), /belongs to another agent/);
   });
 
   test("the same repository's job outside the environment logs in, but no rule gives its groups a read", async () => {
-    const agent = await connected("repo:acme/etl:ref:refs/heads/feature", await githubToken({ repository: "acme/etl", ref: "refs/heads/feature" }));
+    const agent = await connected("github:repo:acme/etl:ref:refs/heads/feature", await githubToken({ repository: "acme/etl", ref: "refs/heads/feature" }));
     try {
       await policyRefused(agent, "select 1", /no rule allows/);
     } finally {
@@ -93,14 +121,50 @@ describe("agents with their platform's tokens, through the proxy (AGENT_ISSUERS_
     }
   });
 
-  test("a Kubernetes service account connects by its Kubernetes name; its namespace group decides", async () => {
-    const etl = await connected("system:serviceaccount:etl:reporter", await cluster.mint(kubernetesClaims("etl", "reporter")));
-    const other = await connected("system:serviceaccount:default:reporter", await cluster.mint(kubernetesClaims("default", "reporter")));
+  test("a Kubernetes service account connects by its cluster's entry name and its Kubernetes name; its namespace group decides", async () => {
+    const etl = await connected("cluster:system:serviceaccount:etl:reporter", await cluster.mint(kubernetesClaims("etl", "reporter")));
+    const other = await connected("cluster:system:serviceaccount:default:reporter", await cluster.mint(kubernetesClaims("default", "reporter")));
     try {
       assert.deepEqual((await etl.query("select 2 as two")).rows, [{ two: 2 }]);
       await policyRefused(other, "select 2", /no rule allows/);
     } finally {
       await Promise.all([etl.end(), other.end()]);
+    }
+  });
+
+  test("the same service account in another cluster is another agent, and the first cluster's rule is not its", async () => {
+    const token = await staging.mint(kubernetesClaims("etl", "reporter"));
+    await loginRefused("cluster:system:serviceaccount:etl:reporter", token, /belongs to another agent/);
+    const agent = await connected("staging:system:serviceaccount:etl:reporter", token);
+    try {
+      await policyRefused(agent, "select 2", /no rule allows/);
+    } finally {
+      await agent.end();
+    }
+  });
+
+  test("an oidc issuer minting the GitHub job's id and groups is its own agent: neither the job's rules nor its grant are its", async () => {
+    const grant = await harness.grants.create({
+      agentId: PRODUCTION_JOB,
+      resource: "demo",
+      scope: [{ kind: "select", table: "public.refunds" }],
+      rule: "refunds-reviewed",
+      requestId: "r_agent_issuers",
+      approvedBy: ["alice@example.com"],
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 10 * 60_000),
+    });
+    const job = await connected(PRODUCTION_JOB, await githubToken({ repository: "acme/etl", environment: "production" }));
+    const token = await partner.mint({ sub: PRODUCTION_JOB, client_id: "etl-bot", groups: ["github:acme/etl:environment:production", "cluster:system:serviceaccounts:etl", "ci"] });
+    await loginRefused(PRODUCTION_JOB, token, /belongs to another agent/);
+    const impostor = await connected(`partner:${PRODUCTION_JOB}`, token);
+    try {
+      assert.equal((await job.query("select count(*)::int as n from refunds")).rows.length, 1, "the job's grant covers its read");
+      await policyRefused(impostor, "select count(*)::int as n from refunds", /approval required by rule refunds-reviewed/);
+      await policyRefused(impostor, "select 1", /no rule allows/);
+    } finally {
+      await Promise.all([job.end(), impostor.end()]);
+      await harness.grants.revoke(grant.id, "alice@example.com");
     }
   });
 
@@ -113,22 +177,27 @@ describe("agents with their platform's tokens, through the proxy (AGENT_ISSUERS_
     }
   });
 
+  test("a default-issuer token whose subject or a group lies in an entry's namespace is refused with FATAL 28P01", async () => {
+    await loginRefused(PRODUCTION_JOB, await defaultIssuerToken(PRODUCTION_JOB, ["agents"]), /token subject is in the namespace of agent issuer github/);
+    await loginRefused("mallory", await defaultIssuerToken("mallory", ["agents", "cluster:system:serviceaccounts:etl"]), /token group is in the namespace of agent issuer cluster/);
+  });
+
   test("an issuer not in the list is refused with FATAL 28P01", async () => {
     const token = await stranger.mint(githubActionsClaims({ repository: "acme/etl" }), { audience: GITHUB_AUDIENCE });
-    await loginRefused("repo:acme/etl:ref:refs/heads/main", token, new RegExp(`token issuer ${stranger.issuer} is not a trusted agent issuer`));
+    await loginRefused("github:repo:acme/etl:ref:refs/heads/main", token, new RegExp(`token issuer ${stranger.issuer} is not a trusted agent issuer`));
   });
 
   test("a token for another audience is refused with FATAL 28P01", async () => {
-    await loginRefused("repo:acme/etl:ref:refs/heads/main", await githubToken({ repository: "acme/etl" }, "airlock"), /token audience is not "https:\/\/airlock.example.com"/);
+    await loginRefused("github:repo:acme/etl:ref:refs/heads/main", await githubToken({ repository: "acme/etl" }, "airlock"), /token audience is not "https:\/\/airlock.example.com"/);
   });
 
   test("a GitHub-shaped token from the cluster's issuer is refused with FATAL 28P01", async () => {
     const token = await cluster.mint(githubActionsClaims({ repository: "acme/etl" }));
-    await loginRefused("repo:acme/etl:ref:refs/heads/main", token, /token is not a Kubernetes service-account token/);
+    await loginRefused("github:repo:acme/etl:ref:refs/heads/main", token, /token is not a Kubernetes service-account token/);
   });
 
   test("a repository of another owner is refused with FATAL 28P01", async () => {
-    await loginRefused("repo:mallory/etl:ref:refs/heads/main", await githubToken({ repository: "mallory/etl" }), /repository mallory\/etl is not allowed to connect/);
+    await loginRefused("github:repo:mallory/etl:ref:refs/heads/main", await githubToken({ repository: "mallory/etl" }), /repository mallory\/etl is not allowed to connect/);
   });
 
   test("a user name other than the mapped agent id is refused with FATAL 28P01", async () => {

@@ -13,15 +13,15 @@ function refused(run: () => unknown, problem: TokenProblem, message: RegExp) {
 test("a job on a branch is the repository at that ref; its groups name owner, repository and ref", () => {
   assert.deepEqual(acme(githubActionsClaims({ repository: "acme/etl", ref: "refs/heads/main" })), {
     agentId: "repo:acme/etl:ref:refs/heads/main",
-    groups: ["github:acme", "github:acme/etl", "github:acme/etl:ref:refs/heads/main"],
+    groups: ["acme", "acme/etl", "acme/etl:ref:refs/heads/main"],
   });
 });
 
 test("a job in a deployment environment is the repository in that environment, and gets its group too", () => {
   const agent = acme(githubActionsClaims({ repository: "acme/etl", ref: "refs/heads/release", environment: "production" }));
   assert.equal(agent.agentId, "repo:acme/etl:environment:production");
-  assert.ok(agent.groups.includes("github:acme/etl:environment:production"));
-  assert.ok(agent.groups.includes("github:acme/etl:ref:refs/heads/release"));
+  assert.ok(agent.groups.includes("acme/etl:environment:production"));
+  assert.ok(agent.groups.includes("acme/etl:ref:refs/heads/release"));
 });
 
 test("the id comes from the claims, not from a customized sub", () => {
@@ -40,7 +40,7 @@ test("only the listed owners' or repositories' jobs connect, names compared as G
 test("groups are in lower case but for the ref, so a rule names a repository however GitHub spells it", () => {
   const agent = acme(githubActionsClaims({ repository: "Acme/ETL", ref: "refs/heads/Release", environment: "Production" }));
   assert.equal(agent.agentId, "repo:Acme/ETL:environment:Production");
-  assert.deepEqual(agent.groups, ["github:acme", "github:acme/etl", "github:acme/etl:ref:refs/heads/Release", "github:acme/etl:environment:production"]);
+  assert.deepEqual(agent.groups, ["acme", "acme/etl", "acme/etl:ref:refs/heads/Release", "acme/etl:environment:production"]);
 });
 
 test("a token of another shape is refused, naming what is missing", () => {

@@ -25,9 +25,9 @@ const SHAPE = "a GitHub Actions token";
  * in the repository, in the form of GitHub's default `sub`: `repo:OWNER/NAME:environment:ENV` for
  * a job in a deployment environment (whose protection rules GitHub enforces), otherwise
  * `repo:OWNER/NAME:ref:REF`. It is built from the claims, not read from `sub`, because an
- * organization may customize `sub`. Groups, prefixed so they cannot be mistaken for an IdP's:
- * `github:OWNER`, `github:OWNER/NAME`, `github:OWNER/NAME:ref:REF` and, in an environment,
- * `github:OWNER/NAME:environment:ENV`, all in lower case but for REF.
+ * organization may customize `sub`. Groups: `OWNER`, `OWNER/NAME`, `OWNER/NAME:ref:REF` and, in an
+ * environment, `OWNER/NAME:environment:ENV`, all in lower case but for REF. Neither carries a
+ * prefix of its own: the issuer entry's name is put before both (entry `github`: `github:acme/etl`).
  */
 export function githubActionsMapping(allow: GithubActionsAllowList): ClaimMapping {
   const owners = new Set(allow.owners?.map(lower));
@@ -48,8 +48,8 @@ export function githubActionsMapping(allow: GithubActionsAllowList): ClaimMappin
     // policy compares groups exactly, and a rule written "github:acme/etl" must match the jobs of
     // "Acme/ETL" as the allow list above does, or a deny rule for them would silently never match.
     const [o, repo, env] = [lower(owner), lower(repository), environment && lower(environment)];
-    const groups = [`github:${o}`, `github:${repo}`, `github:${repo}:ref:${ref}`];
-    if (env) groups.push(`github:${repo}:environment:${env}`);
+    const groups = [o, repo, `${repo}:ref:${ref}`];
+    if (env) groups.push(`${repo}:environment:${env}`);
     return { agentId: environment ? `repo:${repository}:environment:${environment}` : `repo:${repository}:ref:${ref}`, groups };
   };
 }

@@ -14,6 +14,7 @@ const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:([^:]+):([^:]+)$/;
  * `system:serviceaccounts:NAMESPACE`. The `kubernetes.io` claim must agree with the subject: only
  * the API server's bound tokens carry it (a token of another shape that happens to be signed by the
  * cluster's key does not pass). `namespaces`, when given, limits which namespaces' accounts may connect.
+ * The issuer entry's name is put before the id and groups, so two clusters' `etl:reporter` differ.
  */
 export function kubernetesMapping(namespaces?: readonly string[]): ClaimMapping {
   return (claims) => {

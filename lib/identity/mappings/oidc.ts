@@ -16,7 +16,9 @@ export interface OidcMappingOptions {
 
 /**
  * An OAuth client-credentials issuer (the development IdP, Okta, Entra ID, Keycloak…): the agent
- * is the token's subject, its groups the groups claim.
+ * is the token's subject, its groups the groups claim. In an AGENT_ISSUERS_FILE entry, both get the
+ * entry's name in front: such an IdP may mint any subject and groups, which must not be another
+ * issuer's agent.
  */
 export function oidcMapping(options: OidcMappingOptions): ClaimMapping {
   const setting = options.clientIdsSetting ?? "AGENT_CLIENT_IDS";
