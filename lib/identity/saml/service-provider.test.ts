@@ -7,6 +7,7 @@ import { buildSamlResponse, type AssertionContent, type SignedPart } from "../..
 import { makeTempDir } from "../../../test/support/temp-dir";
 import { openStore, type Store } from "../../db/client";
 import { parseIdpMetadata } from "./idp-metadata";
+import { elements, NS, parseXml } from "./xml";
 import { OneTimeValues } from "./one-time";
 import type { SamlRefusalCode } from "./refusal";
 import { CLOCK_SKEW_MS, MAX_RESPONSE_BYTES, SamlServiceProvider } from "./service-provider";
@@ -97,6 +98,28 @@ describe("the AuthnRequest by HTTP-POST, signed with Airlock's key", () => {
     assert.match(xml, new RegExp(`ID="${start.requestId}"`));
     assert.match(xml, /<(ds:)?SignatureValue>/);
     assert.equal(start.post.fields.RelayState, "/");
+  });
+});
+
+describe("Airlock's SP metadata", () => {
+  test("is well-formed XML naming the entity id and the ACS URL, and asks for signed assertions", () => {
+    const doc = parseXml(serviceProvider().metadata(), "the SP metadata");
+    assert.equal(doc.documentElement!.getAttribute("entityID"), SP);
+    const sp = elements(doc, NS.metadata, "SPSSODescriptor")[0];
+    assert.equal(sp.getAttribute("WantAssertionsSigned"), "true");
+    const acs = elements(sp, NS.metadata, "AssertionConsumerService")[0];
+    assert.equal(acs.getAttribute("Location"), ACS);
+    assert.equal(acs.getAttribute("Binding"), "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST");
+    assert.equal(elements(sp, NS.metadata, "KeyDescriptor").length, 0);
+  });
+
+  test("with Airlock's own key, publishes its certificate for signed AuthnRequests", () => {
+    const spKey = createSamlIdpKey("Airlock SP");
+    const doc = parseXml(serviceProvider("redirect", spKey).metadata(), "the SP metadata");
+    const sp = elements(doc, NS.metadata, "SPSSODescriptor")[0];
+    assert.equal(sp.getAttribute("AuthnRequestsSigned"), "true");
+    const cert = elements(sp, NS.dsig, "X509Certificate")[0]?.textContent?.replace(/\s+/g, "");
+    assert.equal(cert, spKey.cert.replace(/-----[^-]+-----|\s+/g, ""));
   });
 });
 

@@ -111,6 +111,8 @@ export class SamlServiceProvider {
       // Asks the IdP to sign assertions (Keycloak turns it on when importing this); responses
       // signed whole are accepted as well.
       wantAssertionsSigned: true,
+      // node-saml publishes the certificate (AuthnRequestsSigned) only when it also has the key.
+      privateKey: this.settings.signing?.privateKey,
       publicCerts: this.settings.signing?.cert ?? null,
       decryptionCert: null,
     });
