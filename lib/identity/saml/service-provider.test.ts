@@ -115,7 +115,10 @@ describe("Airlock's SP metadata", () => {
 
   test("with Airlock's own key, publishes its certificate for signed AuthnRequests", () => {
     const spKey = createSamlIdpKey("Airlock SP");
-    const doc = parseXml(serviceProvider("redirect", spKey).metadata(), "the SP metadata");
+    const xml = serviceProvider("redirect", spKey).metadata();
+    // The key is handed to node-saml for this; nothing of it may reach the published document.
+    assert.ok(!xml.includes(spKey.privateKey.split("\n")[1]));
+    const doc = parseXml(xml, "the SP metadata");
     const sp = elements(doc, NS.metadata, "SPSSODescriptor")[0];
     assert.equal(sp.getAttribute("AuthnRequestsSigned"), "true");
     const cert = elements(sp, NS.dsig, "X509Certificate")[0]?.textContent?.replace(/\s+/g, "");
