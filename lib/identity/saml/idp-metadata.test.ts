@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { createSamlIdpKey } from "../../../idp/saml/keys";
 import { idpMetadataXml } from "../../../idp/saml/metadata";
-import { IdpMetadataError, MAX_METADATA_BYTES, parseIdpMetadata } from "./idp-metadata";
+import { IdpMetadataError, MAX_METADATA_BYTES, parseIdpMetadata, readIdpMetadataSource } from "./idp-metadata";
 
 const key = createSamlIdpKey();
 
@@ -46,4 +46,9 @@ test("a key with no use is a signing key; WantAuthnRequestsSigned is read", () =
 test("metadata over MAX_METADATA_BYTES is refused before it is parsed", () => {
   const big = ENTITY(KEY("") + SSO + `<!--${"x".repeat(MAX_METADATA_BYTES)}-->`);
   assert.throws(() => parseIdpMetadata(big), (err: unknown) => err instanceof IdpMetadataError && /over \d+ bytes/.test(err.message));
+});
+
+test("metadata is fetched over https only (loopback excepted): in plain text anyone on the path could name their own key", async () => {
+  await assert.rejects(readIdpMetadataSource("http://idp.example.com/metadata"), (err: unknown) => err instanceof IdpMetadataError && /must be an https:\/\/ URL/.test(err.message));
+  await assert.rejects(readIdpMetadataSource("/no/such/metadata.xml"), (err: unknown) => err instanceof IdpMetadataError && /no file at/.test(err.message));
 });

@@ -19,6 +19,7 @@ const BINDINGS = {
 /** Metadata of one IdP is a few KiB; a federation's aggregate of thousands is not what this reads. */
 export const MAX_METADATA_BYTES = 1024 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
+const LOOPBACK = new Set(["127.0.0.1", "[::1]", "localhost"]);
 
 export class IdpMetadataError extends Error {}
 
@@ -28,9 +29,13 @@ export async function readIdpMetadataSource(source: string): Promise<string> {
     if (!fs.existsSync(source)) throw new IdpMetadataError(`SAML_IDP_METADATA: no file at ${source}`);
     return fs.readFileSync(source, "utf8");
   }
+  // The metadata names the keys Airlock trusts: fetched in plain text, anyone on the path could
+  // name theirs. So https only (loopback excepted), and no redirect that could lead off it.
+  const url = new URL(source);
+  if (url.protocol !== "https:" && !LOOPBACK.has(url.hostname)) throw new IdpMetadataError(`SAML_IDP_METADATA: ${source} must be an https:// URL (or a file)`);
   let res: Response;
   try {
-    res = await fetch(source, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "follow" });
+    res = await fetch(source, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "error" });
   } catch (err) {
     throw new IdpMetadataError(`SAML_IDP_METADATA: ${source} could not be fetched (${err instanceof Error ? err.message : err})`);
   }
