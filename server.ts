@@ -15,6 +15,7 @@ import { sharedSamlIdpKey } from "./idp/saml/keys";
 import { createDevSamlIdp, type DevSamlIdp } from "./idp/saml/server";
 import { sharedIdpSecrets } from "./idp/secrets";
 import { findSeedPerson, SEED_AGENTS } from "./idp/seed";
+import { BreakGlassService } from "./lib/access/break-glass";
 import { AccessService } from "./lib/access/service";
 import { FollowUps } from "./lib/approvals/follow-ups";
 import { ConfigError, loadConfig, loadDotEnv, type AirlockConfig } from "./lib/config";
@@ -122,6 +123,14 @@ async function main(): Promise<void> {
       proxy: { host: proxy.server.host, port: proxy.server.port },
       waitsPerAgent: config.waitsPerAgent,
     }),
+    breakGlass: new BreakGlassService({
+      store,
+      grants: proxy.grants,
+      bus,
+      policy: () => policy.current,
+      // Slack starts below; a use is possible only once the server answers, by when it has.
+      alert: (use, grant) => slack?.breakGlassUsed(use, grant) ?? Promise.resolve(),
+    }),
     readiness: () => checkReadiness({ store, policy: () => policy.status, proxy: () => proxy.server, storeError: metrics.storeError, recorder: proxy.recorder }),
   };
   setRuntime(runtime);
@@ -160,7 +169,7 @@ async function main(): Promise<void> {
     origin: new URL(publicUrl).origin,
   });
 
-  const mcp = createMcpEndpoint({ access: runtime.access, proxy: runtime.proxy, version: runtime.version });
+  const mcp = createMcpEndpoint({ access: runtime.access, breakGlass: runtime.breakGlass, proxy: runtime.proxy, version: runtime.version });
 
   const { metricsPort, metricsToken } = config.operations;
   const metricsOnDashboard = (req: IncomingMessage, res: ServerResponse) =>

@@ -1,4 +1,5 @@
 import { auditCommand } from "./audit";
+import { breakGlassCommand } from "./break-glass";
 import { mcpCommand } from "./mcp";
 import { policyCommand } from "./policy";
 import { grantsCommand, requestCommand } from "./request";
@@ -36,6 +37,10 @@ const COMMANDS: Record<string, Command> = {
     ],
     run: grantsCommand,
   },
+  "break-glass": {
+    usage: [["airlock break-glass --resource NAME --for DURATION --reason TEXT [--json]", "emergency access at once, without approval (policy break_glass); alerted, flagged, reviewed afterwards"]],
+    run: breakGlassCommand,
+  },
   mcp: {
     usage: [["airlock mcp [--agent ID]", "Airlock's MCP server on stdio, as the agent (for local MCP hosts)"]],
     run: mcpCommand,
@@ -59,8 +64,8 @@ export function helpText(): string {
     ...usages.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`),
     "",
     "Settings come from the same environment as the server (AIRLOCK_PORT, AIRLOCK_PUBLIC_URL,",
-    "AIRLOCK_DATA_DIR, AIRLOCK_POLICY, and .env in the current directory). Agent commands (request,",
-    "grants, mcp) act as the agent whose token is in AIRLOCK_TOKEN, or --agent ID (development IdP).",
+    "AIRLOCK_DATA_DIR, AIRLOCK_POLICY, and .env in the current directory). Agent commands (request, grants,",
+    "break-glass, mcp) act as the agent whose token is in AIRLOCK_TOKEN, or --agent ID (development IdP).",
   ].join("\n");
 }
 

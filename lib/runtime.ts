@@ -1,3 +1,4 @@
+import type { BreakGlassService } from "./access/break-glass";
 import type { AccessService } from "./access/service";
 import type { AirlockConfig } from "./config";
 import type { Store } from "./db/client";
@@ -54,6 +55,8 @@ export interface Runtime {
   grants: GrantStore;
   /** The agent HTTP API's core: access requests, their long-polls, the agent's grants. */
   access: AccessService;
+  /** Emergency access without approval (policy break_glass), and its review afterwards. */
+  breakGlass: BreakGlassService;
   /** Whether this instance should get traffic now (`GET /api/ready`). */
   readiness(): Promise<Readiness>;
 }

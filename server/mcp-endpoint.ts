@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { BreakGlassService } from "../lib/access/break-glass";
 import { LocalAgentApi } from "../lib/access/local-api";
 import { bearerToken, type AccessService } from "../lib/access/service";
 import { createAirlockMcpServer } from "../lib/mcp/server";
@@ -11,6 +12,7 @@ export const MAX_MCP_BODY_BYTES = 1024 * 1024;
 
 export interface McpEndpointOptions {
   access: AccessService;
+  breakGlass: BreakGlassService;
   proxy: { host: string; port: number };
   version: string;
 }
@@ -20,7 +22,7 @@ export interface McpEndpointOptions {
  * on every POST (as the proxy verifies it), and each call gets a fresh, stateless MCP server
  * acting as that agent. Mounted before Next.js so the SDK's transport owns the response stream.
  */
-export function createMcpEndpoint({ access, proxy, version }: McpEndpointOptions) {
+export function createMcpEndpoint({ access, breakGlass, proxy, version }: McpEndpointOptions) {
   // The proxy is reached over loopback when it listens on every address.
   const proxyHost = proxy.host === "0.0.0.0" || proxy.host === "::" ? "127.0.0.1" : proxy.host;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -40,7 +42,7 @@ export function createMcpEndpoint({ access, proxy, version }: McpEndpointOptions
     }
     const token = bearerToken(req.headers.authorization)!;
     const server = createAirlockMcpServer({
-      api: new LocalAgentApi(access, agent.value),
+      api: new LocalAgentApi({ access, breakGlass }, agent.value),
       sql: new ProxySql({ host: proxyHost, port: proxy.port, agentId: agent.value.agentId, token: async () => token }),
       version,
     });

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { BreakGlassReview } from "@/components/break-glass/break-glass-review";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { ConnectAgentGuide } from "@/components/requests/connect-agent-guide";
 import { QueuePager } from "@/components/requests/queue-pager";
@@ -6,9 +7,12 @@ import { ReminderNotifications } from "@/components/requests/reminder-notificati
 import { RequestFilters } from "@/components/requests/request-filters";
 import { RequestSummary } from "@/components/requests/request-summary";
 import { knownAgents } from "@/lib/activity/queries";
+import { whyNot } from "@/lib/identity/permissions";
+import { formatDuration } from "@/lib/policy/duration";
 import type { AccessRequest } from "@/lib/db/schema";
 import { PageTitle } from "@/components/ui/page-title";
 import { requirePerson } from "../current-person";
+import { reviewBreakGlass } from "./break-glass/actions";
 
 export const metadata: Metadata = { title: "Requests" };
 export const dynamic = "force-dynamic";
@@ -32,11 +36,30 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   const now = new Date();
   const approvalCounts = new Map(await Promise.all(pending.map(async (r) => [r.id, (await approvals.decisions(r.id)).filter((d) => d.decision === "approve").length] as const)));
   const agents = (await knownAgents(store)).map((a) => a.id);
+  // Emergency access nobody approved stays here until a person has looked at it afterwards.
+  const toReview = await rt.breakGlass.unreviewed();
   return (
     <>
       <LiveRefresh on={["request.changed"]} title={`${waiting > 0 ? `(${waiting}) ` : ""}Requests · Airlock`} />
       <PageTitle title="Requests" description="Statements and access waiting for a decision" />
       {person.role !== "viewer" && <ReminderNotifications />}
+      {toReview.length > 0 && (
+        <section className="section" aria-labelledby="break-glass-title">
+          <h2 id="break-glass-title">
+            Break-glass: needs review <span className="count">{toReview.length}</span>
+          </h2>
+          <ul className="requests" aria-label="Break-glass to review">
+            {toReview.map((b) => (
+              <BreakGlassReview
+                key={b.id}
+                use={{ id: b.id, agentId: b.agentId, resource: b.resource, reason: b.reason, duration: formatDuration(b.durationMs), createdAt: b.createdAt.toISOString() }}
+                canReview={!whyNot(person, "break_glass.review")}
+                action={reviewBreakGlass}
+              />
+            ))}
+          </ul>
+        </section>
+      )}
       <section className="section" aria-labelledby="pending-title">
         <h2 id="pending-title">
           Waiting <span className="count">{waiting}</span>

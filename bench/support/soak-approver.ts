@@ -8,6 +8,7 @@
  * by what the approver will do with it, so this one decides by a marker in the held SQL.
  */
 import { AccessService } from "../../lib/access/service";
+import { BreakGlassService } from "../../lib/access/break-glass";
 import { LocalAgentApi } from "../../lib/access/local-api";
 import { GrantStore } from "../../lib/approvals/grants";
 import type { Decider } from "../../lib/approvals/people";
@@ -44,6 +45,7 @@ export async function startSoakPeople(options: { dataDir: string; policy: string
   const policy = parsePolicy(options.policy);
   const verify = createAgentTokenVerifier({ issuer: options.agentIssuer, audience: "airlock" });
   const access = new AccessService({ approvals, grants, policy: () => policy, verify, publicUrl: "http://127.0.0.1:0", proxy: options.proxy, waitsPerAgent: 4 });
+  const breakGlass = new BreakGlassService({ store, grants, bus, policy: () => policy });
 
   const counts = { approved: 0, denied: 0, granted: 0, refusals: 0 };
   const decideAll = async () => {
@@ -79,7 +81,7 @@ export async function startSoakPeople(options: { dataDir: string; policy: string
     store,
     approvals,
     async apiFor(token) {
-      return new LocalAgentApi(access, await verify(token));
+      return new LocalAgentApi({ access, breakGlass }, await verify(token));
     },
     decided: () => ({ ...counts }),
     stopDeciding: () => clearInterval(timer),

@@ -34,6 +34,12 @@ export function RecentStatementsTable({ statements, now }: { statements: RecentS
                 {OUTCOME_LABEL[s.outcome]}
                 {s.errorCode ? ` ${s.errorCode}` : ""}
               </span>
+              {s.breakGlass ? (
+                <span className="break-glass-flag" data-testid="break-glass-flag" title="run under break-glass: emergency access nobody approved">
+                  {" "}
+                  · break-glass
+                </span>
+              ) : null}
             </td>
             <td className="num">
               {s.rows}

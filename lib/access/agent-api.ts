@@ -1,4 +1,5 @@
 import type { Ask } from "./ask";
+import type { BreakGlassAsk } from "./break-glass";
 import type { GrantView, RequestView } from "./view";
 
 /**
@@ -13,6 +14,8 @@ export interface AgentApi {
   status(id: string, waitSeconds?: number, signal?: AbortSignal): Promise<RequestView>;
   grants(): Promise<GrantView[]>;
   giveBack(grantId: string): Promise<GrantView>;
+  /** Emergency access at once, without approval, if policy's break_glass lets this agent. */
+  breakGlass(ask: BreakGlassAsk): Promise<GrantView>;
 }
 
 export class AgentApiError extends Error {

@@ -1,6 +1,7 @@
 import type { AgentApi } from "./agent-api";
 import { AgentApiError } from "./agent-api";
 import type { Ask } from "./ask";
+import type { BreakGlassAsk } from "./break-glass";
 import type { GrantView, RequestView } from "./view";
 import { deadline, MAX_WAIT_SECONDS } from "./waits";
 
@@ -36,6 +37,10 @@ export class HttpAgentApi implements AgentApi {
 
   giveBack(grantId: string): Promise<GrantView> {
     return this.#call("DELETE", `/api/v1/grants/${encodeURIComponent(grantId)}`);
+  }
+
+  breakGlass(ask: BreakGlassAsk): Promise<GrantView> {
+    return this.#call("POST", "/api/v1/break-glass", ask);
   }
 
   async #call<T>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS, signal?: AbortSignal): Promise<T> {

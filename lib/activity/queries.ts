@@ -1,4 +1,5 @@
 import { desc, eq } from "drizzle-orm";
+import { isBreakGlass } from "../access/break-glass-id";
 import type { StoreScope } from "../db/client";
 import type { Tables } from "../db/client";
 import type { MaskedSummary } from "../db/schema";
@@ -17,6 +18,8 @@ export interface RecentStatement {
   durationMs: number;
   startedAt: Date;
   masked: MaskedSummary | null;
+  /** Run under a break-glass grant: emergency access nobody approved. */
+  breakGlass: boolean;
 }
 
 const recentColumns = ({ statements, agentSessions }: Tables) => ({
@@ -32,13 +35,15 @@ const recentColumns = ({ statements, agentSessions }: Tables) => ({
   durationMs: statements.durationMs,
   startedAt: statements.startedAt,
   masked: statements.masked,
+  grantId: statements.grantId,
 });
 
 /** The latest statements of all agents, or of one, newest first. */
-export function recentStatements({ db, tables }: StoreScope, limit = 50, agentId?: string): Promise<RecentStatement[]> {
+export async function recentStatements({ db, tables }: StoreScope, limit = 50, agentId?: string): Promise<RecentStatement[]> {
   const { statements, agentSessions } = tables;
   const query = db.select(recentColumns(tables)).from(statements).innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id));
-  return (agentId ? query.where(eq(agentSessions.agentId, agentId)) : query).orderBy(desc(statements.id)).limit(limit);
+  const rows = await (agentId ? query.where(eq(agentSessions.agentId, agentId)) : query).orderBy(desc(statements.id)).limit(limit);
+  return rows.map(({ grantId, ...row }) => ({ ...row, breakGlass: isBreakGlass(grantId) }));
 }
 
 /** Agents that have connected, with the groups their newest session had. */

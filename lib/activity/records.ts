@@ -1,3 +1,4 @@
+import { isBreakGlass } from "../access/break-glass-id";
 import type { AuditEntry, AuditLog } from "../audit/log";
 import type { SqlValue, Store, Transaction } from "../db/client";
 import { multiRowInsert } from "../db/insert-rows";
@@ -129,6 +130,8 @@ function auditEntry({ kind, row }: ActivityRecord): AuditEntry {
           protocol: row.protocol,
           kinds: row.kinds,
           rule: row.rule,
+          // Run under emergency access, taken without approval: flagged for whoever reads the trail.
+          breakGlass: isBreakGlass(row.grantId) || undefined,
           outcome: row.outcome,
           rows: row.rows,
           masked: row.masked,

@@ -72,9 +72,12 @@ export class GrantStore {
     this.#reload.unref();
   }
 
-  /** Writes a new grant in the caller's transaction; `created` makes it known once that commits. */
-  async insert(scope: StoreScope, grant: NewGrant): Promise<Grant> {
-    const row: Grant = { ...grant, id: `g_${randomBytes(6).toString("hex")}`, revokedAt: null, revokedBy: null, useCount: 0 };
+  /**
+   * Writes a new grant in the caller's transaction; `created` makes it known once that commits.
+   * `id` is given only for break-glass (`bg_…`, lib/access/break-glass.ts): the prefix marks it wherever the id goes.
+   */
+  async insert(scope: StoreScope, grant: NewGrant, id = `g_${randomBytes(6).toString("hex")}`): Promise<Grant> {
+    const row: Grant = { ...grant, id, revokedAt: null, revokedBy: null, useCount: 0 };
     await scope.db.insert(scope.tables.grants).values(row);
     return row;
   }

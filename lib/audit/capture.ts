@@ -19,6 +19,7 @@ export const GRANT_SWEEP_MS = 30_000;
 // Each `>= ?` is the retention's start: what ended before it was pruned from the log (lib/audit/retention.ts), not missed.
 const REQUESTS_TO_RECORD = "select id from access_requests r where coalesce(r.decided_at, r.created_at) >= ? and not exists (select 1 from audit_log where source = 'request:' || r.id || ':' || r.status)";
 const FOLLOW_UPS_TO_RECORD = "select distinct request_id as id from request_follow_ups f where f.at >= ? and not exists (select 1 from audit_log where source = 'follow-up:' || f.id)";
+const BREAK_GLASS_TO_RECORD = "select id from break_glass_uses b where coalesce(b.reviewed_at, b.created_at) >= ? and not exists (select 1 from audit_log where source = 'break-glass:' || b.id || ':' || case when b.reviewed_at is null then 'used' else 'reviewed' end)";
 const GRANTS_RUN_OUT = "select id from grants g where revoked_at is null and expires_at <= ? and expires_at >= ? and not exists (select 1 from audit_log where source = 'grant:' || g.id || ':expired')";
 
 /**
@@ -74,6 +75,7 @@ export class AuditCapture {
     const since = this.#retentionStart();
     for (const { id } of await this.store.sql.all<{ id: string }>(REQUESTS_TO_RECORD, [since])) await this.#request(id);
     for (const { id } of await this.store.sql.all<{ id: string }>(FOLLOW_UPS_TO_RECORD, [since])) await this.#request(id);
+    for (const { id } of await this.store.sql.all<{ id: string }>(BREAK_GLASS_TO_RECORD, [since])) await this.#breakGlass(id);
     for (const { id } of await this.store.sql.all<{ id: string }>(GRANTS_RUN_OUT, [Date.now(), since])) await this.#grant(id);
   }
 
@@ -90,6 +92,8 @@ export class AuditCapture {
         return this.#request(event.requestId);
       case "grant.changed":
         return this.#grant(event.grantId);
+      case "break_glass.changed":
+        return this.#breakGlass(event.id);
       case "policy.changed":
         return this.#policy();
       case "person.signed_in":
@@ -154,6 +158,19 @@ export class AuditCapture {
     ];
     if (g.revokedAt) entries.push({ ...about, at: g.revokedAt, type: "grant.revoked", decision: "revoked", person: g.revokedBy, data: { uses: g.useCount }, source: `grant:${g.id}:revoked` });
     else if (g.expiresAt.getTime() <= Date.now()) entries.push({ ...about, at: g.expiresAt, type: "grant.expired", decision: "expired", data: { uses: g.useCount }, source: `grant:${g.id}:expired` });
+    await this.#append(entries);
+  }
+
+  /** Emergency access taken without approval (its grant has its own rows), and a person's review of it afterwards. */
+  async #breakGlass(id: string): Promise<void> {
+    const { db, tables } = this.store;
+    const [b] = await db.select().from(tables.breakGlassUses).where(eq(tables.breakGlassUses.id, id)).limit(1);
+    if (!b) return;
+    const about = { agentId: b.agentId, resource: b.resource, grantId: b.id, requestId: b.id };
+    const entries: AuditEntry[] = [
+      { ...about, at: b.createdAt, type: "break_glass.used", decision: "break_glass", data: { groups: b.groups, reason: b.reason, durationMs: b.durationMs }, source: `break-glass:${b.id}:used` },
+    ];
+    if (b.reviewedAt) entries.push({ ...about, at: b.reviewedAt, type: "break_glass.reviewed", decision: "reviewed", person: b.reviewedBy, data: { note: b.reviewNote }, source: `break-glass:${b.id}:reviewed` });
     await this.#append(entries);
   }
 

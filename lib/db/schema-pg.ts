@@ -160,6 +160,23 @@ export const grants = pgTable(
   (t) => [index("grants_agent").on(t.agentId, t.resource)],
 );
 
+export const breakGlassUses = pgTable(
+  "break_glass_uses",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull(),
+    groups: jsonText<string[]>("groups").notNull(),
+    resource: text("resource").notNull(),
+    reason: text("reason"),
+    durationMs: int("duration_ms").notNull(),
+    createdAt: epochMs("created_at").notNull(),
+    reviewedAt: epochMs("reviewed_at"),
+    reviewedBy: text("reviewed_by"),
+    reviewNote: text("review_note"),
+  },
+  (t) => [index("break_glass_uses_review").on(t.reviewedAt, t.createdAt)],
+);
+
 export const slackMessages = pgTable("slack_messages", {
   requestId: text("request_id").primaryKey(),
   channel: text("channel").notNull(),

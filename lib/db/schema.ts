@@ -177,6 +177,29 @@ export const grants = sqliteTable(
 );
 export type Grant = typeof grants.$inferSelect;
 
+/**
+ * Each use of break-glass (lib/access/break-glass.ts): emergency access an agent took at once,
+ * without approval. `id` is also its grant's id (`bg_…`, which marks statements run under it). It
+ * stays on the queue as "needs review" until a person looks at it afterwards and writes a note.
+ */
+export const breakGlassUses = sqliteTable(
+  "break_glass_uses",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull(),
+    groups: text("groups", { mode: "json" }).$type<string[]>().notNull(),
+    resource: text("resource").notNull(),
+    reason: text("reason"),
+    durationMs: integer("duration_ms").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    reviewedAt: integer("reviewed_at", { mode: "timestamp_ms" }),
+    reviewedBy: text("reviewed_by"),
+    reviewNote: text("review_note"),
+  },
+  (t) => [index("break_glass_uses_review").on(t.reviewedAt, t.createdAt)],
+);
+export type BreakGlassUse = typeof breakGlassUses.$inferSelect;
+
 /** The Slack message of a request, so every later change updates that message, across restarts. */
 export const slackMessages = sqliteTable("slack_messages", {
   requestId: text("request_id").primaryKey(),

@@ -16,6 +16,8 @@ export type AirlockEvent =
   /** A waiting request's approvers were reminded, or it escalated (lib/approvals/follow-ups.ts): `groups` are those nudged. */
   | { type: "request.reminded" | "request.escalated"; requestId: string; groups: string[] }
   | { type: "grant.changed"; grantId: string }
+  /** A break-glass use was taken or reviewed (lib/access/break-glass.ts). */
+  | { type: "break_glass.changed"; id: string }
   | { type: "slack.changed"; requestId: string };
 
 export type Listener = (event: AirlockEvent) => void;

@@ -12,6 +12,8 @@ const ALLOWED = {
   "requests.decide": ["admin", "approver"],
   /** Revoking only ever narrows access, so any approver may stop any grant, as may an admin. */
   "grants.revoke": ["admin", "approver"],
+  /** Reviewing a break-glass use afterwards: those who would have decided look at what was done without them. */
+  "break_glass.review": ["admin", "approver"],
   /** An export is every statement's SQL and parameters at once, more than any one page shows. */
   "audit.export": ["admin"],
   /** The status page: targets' addresses, the store's location, instances' hosts; an operator's view, not an approver's. */

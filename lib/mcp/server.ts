@@ -81,6 +81,20 @@ export function createAirlockMcpServer({ api, sql, version }: AirlockMcpOptions)
     (ask) => guarded(() => api.ask(ask)),
   );
 
+  server.registerTool(
+    "break_glass",
+    {
+      description:
+        "Emergency access, only in an incident and only if policy's break_glass names one of your groups: a grant at once, without approval, for at most its max. People are alerted at once, every statement under it is flagged, and a person reviews it afterwards. Deny rules still refuse.",
+      inputSchema: {
+        resource,
+        duration: z.string().describe("how long, e.g. 30m (at most break_glass.max)"),
+        reason: z.string().max(1000).optional().describe("what the emergency is; policy usually requires it"),
+      },
+    },
+    (ask) => guarded(() => api.breakGlass(ask)),
+  );
+
   return server;
 }
 

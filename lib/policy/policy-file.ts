@@ -3,6 +3,7 @@ import { z } from "zod";
 import { KINDS, type Kind } from "../sql/types";
 import { DurationText as duration, parseDuration } from "./duration";
 import { expandEnv, type Env } from "./env";
+import { breakGlassOf, BreakGlassSchema, type BreakGlassOptions } from "./break-glass";
 import { checkFollowUp, followUpFields, followUpOf, type FollowUp } from "./follow-up";
 import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
 
@@ -78,6 +79,8 @@ export interface Policy {
   rules: readonly Rule[];
   /** Who else hears of what happens (lib/webhooks). */
   notify: { webhooks: readonly Webhook[] };
+  /** Who may take emergency access without approval, and for how long (lib/access/break-glass.ts). */
+  breakGlass?: BreakGlassOptions;
 }
 
 /** A problem in the policy file, pointing at the line and the field. */
@@ -153,6 +156,7 @@ const PolicySchema = z.strictObject({
   resources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are letters, digits, - and _"), ResourceSchema),
   rules: z.array(RuleSchema).default([]),
   notify: NotifySchema.optional(),
+  break_glass: BreakGlassSchema.optional(),
 });
 
 /** Parses and validates a policy document; throws PolicyError naming line and field. */
@@ -216,7 +220,8 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
     seen.add(rule.name);
   });
   if (problems.length > 0) throw new PolicyError(problems, file);
-  return { resources, rules, notify: { webhooks: notify.webhooks } };
+  const breakGlass = breakGlassOf(parsed.data.break_glass);
+  return { resources, rules, notify: { webhooks: notify.webhooks }, ...(breakGlass ? { breakGlass } : {}) };
 }
 
 /**

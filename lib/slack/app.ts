@@ -4,9 +4,10 @@ import type { FollowUpSent } from "../approvals/follow-ups";
 import type { ApprovalService } from "../approvals/service";
 import type { AirlockConfig } from "../config";
 import type { Store } from "../db/client";
-import type { AccessRequest } from "../db/schema";
+import type { AccessRequest, BreakGlassUse, Grant } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import type { Policy } from "../policy/policy-file";
+import { breakGlassAlert } from "./break-glass-alert";
 import { SlackFollowUps } from "./follow-up-posts";
 import { handleInteractions } from "./interactions";
 import { CALL_TIMEOUT_MS } from "./lease";
@@ -24,6 +25,8 @@ export interface SlackIntegration {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Posts a reminder or escalation this instance claimed (lib/approvals/follow-ups.ts). */
   followedUp(sent: FollowUpSent): Promise<void>;
+  /** Alerts the approvals channel of a break-glass use this instance granted (lib/access/break-glass.ts). */
+  breakGlassUsed(use: BreakGlassUse, grant: Grant): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
     mode,
     // Never rejects: a follow-up Slack refused is logged and counts as told (its record and audit row stand).
     followedUp: (sent) => followUps.post(sent).catch((err: unknown) => console.error(`[slack] posting ${sent.request.id}'s ${sent.followUp.kind} failed:`, err)),
+    breakGlassUsed: breakGlassAlert({ client, channel, queueUrl: `${options.publicUrl}/` }),
     handle(req, res) {
       if (!receiver) return answer(res, 404, "Slack reaches this Airlock through Socket Mode\n");
       if (req.method !== "POST") return toBolt(req, res);

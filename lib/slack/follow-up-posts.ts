@@ -6,7 +6,7 @@ import { formatDuration } from "../policy/duration";
 import { requestMessage } from "./blocks";
 import type { SlackMessageStore } from "./message-store";
 import { escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
-import { describeSlackError, retryDelay } from "./retry";
+import { postWithRetries, type retryDelay } from "./retry";
 
 export interface SlackFollowUpOptions {
   client: webApi.WebClient;
@@ -64,17 +64,7 @@ export class SlackFollowUps {
     return channel ? { channel } : undefined;
   }
 
-  async #call(what: string, requestId: string, args: webApi.ChatPostMessageArguments): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.options.client.chat.postMessage(args);
-        return;
-      } catch (err) {
-        const wait = (this.options.delay ?? retryDelay)(err, attempt);
-        console.warn(`[slack] ${requestId}'s ${what}: ${describeSlackError(err)} (attempt ${attempt})${wait === undefined ? "; giving up" : `; retrying in ${wait} ms`}`);
-        if (wait === undefined) return;
-        await new Promise((resolve) => setTimeout(resolve, wait).unref());
-      }
-    }
+  #call(what: string, requestId: string, args: webApi.ChatPostMessageArguments): Promise<void> {
+    return postWithRetries(this.options.client, args, `${requestId}'s ${what}`, this.options.delay);
   }
 }

@@ -38,3 +38,18 @@ export function describeSlackError(err: unknown): string {
   if (err instanceof webApi.WebAPIRequestError) return `unreachable (${err.original.message})`;
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Posts a message, retrying what retrying can help (retryDelay), then giving up with a log line: for posts nothing else waits on. */
+export async function postWithRetries(client: webApi.WebClient, args: webApi.ChatPostMessageArguments, what: string, delay: typeof retryDelay = retryDelay): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.chat.postMessage(args);
+      return;
+    } catch (err) {
+      const wait = delay(err, attempt);
+      console.warn(`[slack] ${what}: ${describeSlackError(err)} (attempt ${attempt})${wait === undefined ? "; giving up" : `; retrying in ${wait} ms`}`);
+      if (wait === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { boundText } from "../activity/statement-text";
-import type { AccessRequest, Grant, RequestDecision, RequestFollowUp } from "../db/schema";
+import type { AccessRequest, BreakGlassUse, Grant, RequestDecision, RequestFollowUp } from "../db/schema";
 import { CLOUD_EVENT_TYPE_PREFIX, type WebhookEventType } from "./event-types";
 
 /** A CloudEvents 1.0 event in the structured JSON format (https://github.com/cloudevents/spec). */
@@ -19,7 +19,10 @@ export interface CloudEvent {
 }
 
 /** What an event is about, as the store has it when the event is recorded. */
-export type EventSubject = { kind: "request"; request: AccessRequest; decisions: readonly RequestDecision[]; followUp?: RequestFollowUp } | { kind: "grant"; grant: Grant };
+export type EventSubject =
+  | { kind: "request"; request: AccessRequest; decisions: readonly RequestDecision[]; followUp?: RequestFollowUp }
+  | { kind: "grant"; grant: Grant }
+  | { kind: "break_glass"; use: BreakGlassUse };
 
 export interface EventContext {
   /** The audit row's source (lib/audit/capture.ts): one thing that happened, so one id on every instance and every try. */
@@ -44,7 +47,7 @@ export function cloudEvent(type: WebhookEventType, subject: EventSubject, contex
     id: eventId(context.auditSource),
     source: context.publicUrl,
     type: `${CLOUD_EVENT_TYPE_PREFIX}${type}`,
-    subject: subject.kind === "request" ? subject.request.id : subject.grant.id,
+    subject: subject.kind === "request" ? subject.request.id : subject.kind === "grant" ? subject.grant.id : subject.use.id,
     time: context.at.toISOString(),
     datacontenttype: "application/json",
     data: dataOf(type, subject, context),
@@ -75,10 +78,29 @@ function dataOf(type: WebhookEventType, subject: EventSubject, context: EventCon
       decisions: decisions.map((d) => ({ by: d.personEmail, decision: d.decision, via: d.via, at: d.at.toISOString(), grant: d.decision === "approve" ? (d.grantMs ?? "once") : null, reason: d.reason })),
     };
   }
+  if (subject.kind === "break_glass") return breakGlassData(subject.use, context.publicUrl);
   const { grant: g } = subject;
   const grant = { id: g.id, agent: g.agentId, resource: g.resource, rule: g.rule, requestId: g.requestId, scope: g.scope, approvedBy: g.approvedBy, createdAt: g.createdAt.toISOString(), expiresAt: g.expiresAt.toISOString() };
   if (type === "grant.created") return { grant };
   return { grant, reason: g.revokedAt ? "revoked" : "expired", endedAt: (g.revokedAt ?? g.expiresAt).toISOString(), revokedBy: g.revokedBy, uses: g.useCount };
+}
+
+/** A break-glass use: who took what, for how long and why (its id is also its grant's); once reviewed, by whom and the note. */
+function breakGlassData(b: BreakGlassUse, publicUrl: string): Record<string, unknown> {
+  return {
+    breakGlass: {
+      id: b.id,
+      url: `${publicUrl}/queue`,
+      agent: b.agentId,
+      agentGroups: b.groups,
+      resource: b.resource,
+      reason: b.reason,
+      durationMs: b.durationMs,
+      createdAt: b.createdAt.toISOString(),
+      grantId: b.id,
+      review: b.reviewedAt ? { by: b.reviewedBy, note: b.reviewNote, at: b.reviewedAt.toISOString() } : null,
+    },
+  };
 }
 
 function requestData(r: AccessRequest, publicUrl: string): Record<string, unknown> {

@@ -2,9 +2,9 @@
  * The events a webhook may subscribe to (`notify.webhooks[].events`). Each is an audit row of
  * one or more types (lib/audit/capture.ts): a webhook event is sent for a row when it is recorded,
  * so what the audit trail says happened and what receivers hear are the same things, once each.
- * A new event (break_glass.used) is a name here and its audit types.
+ * A new event is a name here and its audit types.
  */
-export const WEBHOOK_EVENTS = ["request.opened", "request.decided", "request.reminded", "request.escalated", "grant.created", "grant.ended"] as const;
+export const WEBHOOK_EVENTS = ["request.opened", "request.decided", "request.reminded", "request.escalated", "grant.created", "grant.ended", "break_glass.used", "break_glass.reviewed"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 /** The CloudEvents `type` prefix: reverse-DNS, as the specification asks. */
@@ -21,6 +21,8 @@ const BY_AUDIT_TYPE: Readonly<Record<string, WebhookEventType>> = {
   "grant.created": "grant.created",
   "grant.revoked": "grant.ended",
   "grant.expired": "grant.ended",
+  "break_glass.used": "break_glass.used",
+  "break_glass.reviewed": "break_glass.reviewed",
 };
 
 /** The webhook event an audit row of this type is, if any (a statement row, a single vote of a quorum: none). */

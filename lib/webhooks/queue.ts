@@ -53,9 +53,13 @@ export class WebhookQueue implements AuditFollower {
   }
 }
 
-/** The request (with its decisions) or the grant an audit row is about, read in the row's transaction. */
+/** The request (with its decisions), the grant or the break-glass use an audit row is about, read in the row's transaction. */
 async function subjectOf(scope: StoreScope, entry: AuditEntry): Promise<EventSubject | undefined> {
   const { db, tables } = scope;
+  if (entry.type.startsWith("break_glass.") && entry.grantId) {
+    const [use] = await db.select().from(tables.breakGlassUses).where(eq(tables.breakGlassUses.id, entry.grantId)).limit(1);
+    return use && { kind: "break_glass", use };
+  }
   if (entry.type.startsWith("grant.") && entry.grantId) {
     const [grant] = await db.select().from(tables.grants).where(eq(tables.grants.id, entry.grantId)).limit(1);
     return grant && { kind: "grant", grant };

@@ -5,6 +5,7 @@ import { RevokeButton } from "@/components/grants/revoke-button";
 import { LiveRefresh } from "@/components/live/live-refresh";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageTitle } from "@/components/ui/page-title";
+import { isBreakGlass } from "@/lib/access/break-glass-id";
 import { scopePhrase } from "@/lib/approvals/grant-label";
 import { whyNot } from "@/lib/identity/permissions";
 import { requirePerson } from "../../current-person";
@@ -41,7 +42,7 @@ export default async function GrantsPage() {
                 <td>
                   <strong>{g.agentId}</strong> on {g.resource}
                   <div className="muted small">
-                    <Link href={`/requests/${g.requestId}`}>{g.requestId}</Link> · rule {g.rule}
+                    {isBreakGlass(g.id) ? <Link href="/">break-glass, not approved</Link> : <Link href={`/requests/${g.requestId}`}>{g.requestId}</Link>} · rule {g.rule}
                   </div>
                 </td>
                 <td className="small" data-testid="grant-scope">
