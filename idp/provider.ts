@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from "oidc-provider";
+import Provider, { type Configuration } from "oidc-provider";
+import { agentTokenConfiguration } from "./agent-tokens";
 import { handleInteraction } from "./interactions";
 import { IDP_PAGE_CSP, renderIdpError } from "./login-page";
 import { DASHBOARD_CLIENT_ID, SEED_AGENTS, findSeedAgent, findSeedPerson } from "./seed";
@@ -7,7 +8,6 @@ import type { IdpSecrets } from "./secrets";
 
 /** Agent tokens: what DESIGN.md promises an agent's access token carries. */
 export const AGENT_TOKEN_TTL_SECONDS = 15 * 60;
-const AGENT_RESOURCE = "urn:airlock:agents";
 const PERSON_SESSION_TTL_SECONDS = 8 * 60 * 60;
 
 export interface DevIdpOptions {
@@ -75,6 +75,14 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
 
 function configuration(options: DevIdpOptions, publicMountPath: string): Configuration {
   const { secrets } = options;
+  const agentTokens = agentTokenConfiguration({
+    agentClaims: (clientId) => {
+      const agent = findSeedAgent(clientId);
+      return agent ? { groups: agent.groups } : undefined;
+    },
+    audience: options.audience,
+    ttlSeconds: AGENT_TOKEN_TTL_SECONDS,
+  });
   return {
     clients: [
       {
@@ -103,31 +111,11 @@ function configuration(options: DevIdpOptions, publicMountPath: string): Configu
     conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: (ctx: KoaContextWithOIDC) =>
-          findSeedAgent(ctx.oidc.client?.clientId ?? "") ? AGENT_RESOURCE : undefined!,
-        useGrantedResource: () => true,
-        // Only an agent's client gets a token for the agents' audience: a person's token for it
-        // (the dashboard client asking with resource=…) would let them act as an agent.
-        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string, client: { clientId: string }) => {
-          if (resource !== AGENT_RESOURCE || !findSeedAgent(client.clientId)) throw new errors.InvalidTarget("only Airlock's agents get tokens for Airlock");
-          return {
-            scope: "",
-            audience: options.audience,
-            accessTokenTTL: AGENT_TOKEN_TTL_SECONDS,
-            accessTokenFormat: "jwt",
-            jwt: { sign: { alg: "RS256" } },
-          };
-        },
-      },
+      ...agentTokens.features,
     },
-    extraTokenClaims: (_ctx, token) => {
-      const agent = token.kind === "ClientCredentials" ? findSeedAgent(token.clientId ?? "") : undefined;
-      return agent ? { groups: agent.groups } : undefined;
-    },
+    extraTokenClaims: agentTokens.extraTokenClaims,
+    formats: agentTokens.formats,
     async findAccount(_ctx, sub) {
       const person = findSeedPerson(sub);
       if (!person) return undefined;
@@ -157,7 +145,7 @@ function configuration(options: DevIdpOptions, publicMountPath: string): Configu
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       AccessToken: 60 * 60,
-      ClientCredentials: AGENT_TOKEN_TTL_SECONDS,
+      ...agentTokens.ttl,
     },
     renderError(ctx, out) {
       ctx.type = "html";

@@ -70,14 +70,18 @@ function withSeedAgents(secrets: IdpSecrets): boolean {
 }
 
 async function createSecrets(): Promise<IdpSecrets> {
-  const { privateKey } = await generateKeyPair("RS256", { modulusLength: 2048, extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), alg: "RS256", use: "sig", kid: randomBytes(8).toString("hex") };
   return {
-    signingKey,
+    signingKey: await createSigningKey(),
     cookieKeys: [randomSecret()],
     dashboardClientSecret: randomSecret(),
     agentSecrets: {},
   };
+}
+
+/** A fresh RS256 private key as a JWK with its kid, as oidc-provider's `jwks` takes it. */
+export async function createSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair("RS256", { modulusLength: 2048, extractable: true });
+  return { ...(await exportJWK(privateKey)), alg: "RS256", use: "sig", kid: randomBytes(8).toString("hex") };
 }
 
 function randomSecret(): string {

@@ -1,5 +1,8 @@
-/** OAuth 2.0 client-credentials grant (RFC 6749 §4.4) against an issuer found by discovery. */
-export async function requestClientCredentialsToken(issuer: string, clientId: string, secret: string): Promise<string> {
+/**
+ * OAuth 2.0 client-credentials grant (RFC 6749 §4.4) against an issuer found by discovery;
+ * `resource` (RFC 8707) asks for a token for that resource rather than the client's default one.
+ */
+export async function requestClientCredentialsToken(issuer: string, clientId: string, secret: string, options: { resource?: string } = {}): Promise<string> {
   const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`);
   const endpoint = discovery.token_endpoint;
   if (typeof endpoint !== "string") throw new Error(`${issuer} has no token endpoint`);
@@ -9,7 +12,7 @@ export async function requestClientCredentialsToken(issuer: string, clientId: st
       authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString("base64")}`,
       "content-type": "application/x-www-form-urlencoded",
     },
-    body: new URLSearchParams({ grant_type: "client_credentials" }),
+    body: new URLSearchParams({ grant_type: "client_credentials", ...(options.resource ? { resource: options.resource } : {}) }),
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { githubActionsClaims, kubernetesClaims, startLocalIssuer, type LocalIssuer } from "../../test/support/token-issuer";
+import { startLocalIssuer, type LocalIssuer } from "../../test/support/token-issuer";
+import { githubActionsClaims, kubernetesClaims } from "../../test/support/workload-claims";
 import { ConfigError } from "../config";
 import { requesterMismatch } from "../policy/evaluate";
 import { parsePolicy } from "../policy/policy-file";

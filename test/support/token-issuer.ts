@@ -5,6 +5,14 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 /**
  * A workload token issuer on loopback, as GitHub's or a cluster's looks to Airlock: OIDC discovery
  * and a JWKS with a key made for this test, and a way to mint tokens with any claims.
+ *
+ * Tokens a real provider hands out come from test/support/workload-idp.ts (oidc-provider, over
+ * HTTP); the proxy's end-to-end test uses only those. This hand-made issuer stays for the
+ * verifier's unit tests (lib/identity/trusted-issuers.test.ts, which also use it to vary claims
+ * token by token), as they need tokens no OpenID Provider issues: one claiming another issuer's `iss` but signed with this key, an empty or
+ * oversized `iss`, one already expired, and a discovery document that names another issuer
+ * (`announce`). oidc-provider always signs its own `iss` with its own keys, sets `exp` from now,
+ * and names itself in its discovery document.
  */
 export interface LocalIssuer {
   issuer: string;
@@ -38,37 +46,4 @@ export async function startLocalIssuer(options: { announce?: string } = {}): Pro
 function sign(key: CryptoKey, kid: string, claims: Record<string, unknown>, expiresAt?: number): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid, typ: "JWT" }).setIssuedAt(now).setNotBefore(now - 5).setExpirationTime(expiresAt ?? now + 600).sign(key);
-}
-
-/** The claims of a GitHub Actions job's OIDC token (docs.github.com, "About security hardening with OpenID Connect"). */
-export function githubActionsClaims(options: { repository: string; ref?: string; environment?: string }): Record<string, unknown> {
-  const [owner] = options.repository.split("/");
-  const ref = options.ref ?? "refs/heads/main";
-  return {
-    sub: options.environment ? `repo:${options.repository}:environment:${options.environment}` : `repo:${options.repository}:ref:${ref}`,
-    repository: options.repository,
-    repository_owner: owner,
-    repository_owner_id: "1234567",
-    ref,
-    ref_type: "branch",
-    sha: "0123456789abcdef0123456789abcdef01234567",
-    workflow: "nightly",
-    job_workflow_ref: `${options.repository}/.github/workflows/nightly.yml@${ref}`,
-    actor: "octocat",
-    run_id: "42",
-    runner_environment: "github-hosted",
-    ...(options.environment ? { environment: options.environment } : {}),
-  };
-}
-
-/** The claims of a projected service-account token from the TokenRequest API. */
-export function kubernetesClaims(namespace: string, name: string): Record<string, unknown> {
-  return {
-    sub: `system:serviceaccount:${namespace}:${name}`,
-    "kubernetes.io": {
-      namespace,
-      pod: { name: `${name}-7d4b9c-abcde`, uid: "6f0c2c1e-1111-4c8e-9a0b-000000000001" },
-      serviceaccount: { name, uid: "6f0c2c1e-2222-4c8e-9a0b-000000000002" },
-    },
-  };
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { githubActionsClaims, kubernetesClaims } from "../../../test/support/token-issuer";
+import { githubActionsClaims, kubernetesClaims } from "../../../test/support/workload-claims";
 import { TokenError, type TokenProblem } from "../token-error";
 import { kubernetesMapping } from "./kubernetes";
 
