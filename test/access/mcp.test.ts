@@ -57,7 +57,7 @@ describe("Airlock's MCP server", () => {
 
   test("lists its tools; reads come back masked and small; tables are described", async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ["describe_table", "list_resources", "query", "request_access", "wait_for_approval"]);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ["break_glass", "describe_table", "list_resources", "query", "request_access", "wait_for_approval"]);
     assert.deepEqual((await call(client, "list_resources", {})).value, { resources: [{ name: "demo" }] });
 
     const read = await call(client, "query", { resource: "demo", sql: "select id, email, country from customers order by id limit 3" });
@@ -125,7 +125,7 @@ describe("Airlock's MCP server", () => {
       }),
     );
     try {
-      assert.equal((await stdio.listTools()).tools.length, 5);
+      assert.equal((await stdio.listTools()).tools.length, 6);
       const read = await call(stdio, "query", { resource: "demo", sql: "select email from customers order by id limit 1" });
       assert.match(String(read.value.rows![0][0]), /^.\*{3}@/);
     } finally {
