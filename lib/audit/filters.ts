@@ -17,15 +17,17 @@ export const AUDIT_TYPES = [
   "grant.created",
   "grant.revoked",
   "grant.expired",
+  "break_glass.used",
+  "break_glass.reviewed",
   "policy.loaded",
   "policy.rejected",
   "person.signed_in",
   "person.sign_in_refused",
 ] as const;
-export const AUDIT_TYPE_FAMILIES = ["session.*", "request.*", "grant.*", "policy.*"] as const;
+export const AUDIT_TYPE_FAMILIES = ["session.*", "request.*", "grant.*", "break_glass.*", "policy.*"] as const;
 
 /** The `decision` column's values, by what they belong to. */
-export const AUDIT_DECISIONS = ["allowed", "masked", "held", "refused", "approve", "deny", "pending", "approved", "denied", "expired", "cancelled", "created", "revoked"] as const;
+export const AUDIT_DECISIONS = ["allowed", "masked", "held", "refused", "approve", "deny", "pending", "approved", "denied", "expired", "cancelled", "created", "revoked", "break_glass", "reviewed"] as const;
 
 export interface AuditFilters {
   /** `at` from (inclusive) and to (exclusive). */
