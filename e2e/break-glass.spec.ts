@@ -6,7 +6,9 @@ import { agentToken } from "./support/agent";
 
 // ops-agent breaks the glass on `pg` (the shipped policy's break_glass: the ops group, 1h, a reason):
 // on demo, other tests hold its statements for review, which a break-glass grant would let through.
-test("a break-glass use waits on the queue, flagged on the Sessions page, until alice reviews it with a note", async ({ page, baseURL, signIn }) => {
+test("a break-glass use appears on the queue live, is flagged on the Sessions page, and stays until alice reviews it with a note", async ({ page, baseURL, signIn }) => {
+  await signIn("alice@example.com");
+  const queue = new BreakGlassQueue(page);
   const token = agentToken("ops-agent");
   const res = await fetch(`${baseURL}/api/v1/break-glass`, {
     method: "POST",
@@ -15,6 +17,7 @@ test("a break-glass use waits on the queue, flagged on the Sessions page, until 
   });
   expect(res.status).toBe(201);
   const grant = (await res.json()) as GrantView;
+  await expect(queue.item(grant.id), "on the open queue without a reload").toContainText("ops-agent took 10m of emergency access to pg");
 
   const health = (await (await fetch(`${baseURL}/api/health`)).json()) as { proxy: { host: string; port: number } };
   const agent = new pg.Client({ host: health.proxy.host, port: health.proxy.port, user: "ops-agent", password: token, database: "pg", application_name: "e2e airlock-mode=return" });
@@ -27,7 +30,6 @@ test("a break-glass use waits on the queue, flagged on the Sessions page, until 
     await fetch(`${baseURL}/api/v1/grants/${grant.id}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
   }
 
-  await signIn("alice@example.com");
   await page.goto("/sessions");
   // The statement is recorded a moment after it ran.
   await expect(async () => {
@@ -36,8 +38,6 @@ test("a break-glass use waits on the queue, flagged on the Sessions page, until 
   }).toPass({ timeout: 15_000 });
 
   await page.goto("/");
-  const queue = new BreakGlassQueue(page);
-  await expect(queue.item(grant.id)).toContainText("ops-agent took 10m of emergency access to pg");
   await expect(queue.item(grant.id)).toContainText("e2e-break-glass: balances wrong");
   await page.reload();
   await expect(queue.item(grant.id), "stays until reviewed").toBeVisible();

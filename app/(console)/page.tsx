@@ -40,7 +40,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   const toReview = await rt.breakGlass.unreviewed();
   return (
     <>
-      <LiveRefresh on={["request.changed"]} title={`${waiting > 0 ? `(${waiting}) ` : ""}Requests · Airlock`} />
+      <LiveRefresh on={["request.changed", "break_glass.changed"]} title={`${waiting > 0 ? `(${waiting}) ` : ""}Requests · Airlock`} />
       <PageTitle title="Requests" description="Statements and access waiting for a decision" />
       {person.role !== "viewer" && <ReminderNotifications />}
       {toReview.length > 0 && (
