@@ -92,6 +92,7 @@ test("the mounted policy is the repository's, with the demo on the shared Postgr
   const composed = parsePolicy(read("deploy/compose/airlock.policy.yaml"), env);
   const repository = parsePolicy(read("airlock.policy.yaml"), {});
   assert.deepEqual(composed.rules, repository.rules);
+  assert.deepEqual(composed.breakGlass, repository.breakGlass);
   assert.equal(composed.resources.get("demo")?.url, env.DEMO_DATABASE_URL);
   assert.deepEqual([...composed.resources.keys()], [...repository.resources.keys()]);
 });
