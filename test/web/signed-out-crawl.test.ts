@@ -35,8 +35,11 @@ const MARKERS = {
   policyComment: "zq7policycomment",
   rule: "zq7-agents-write",
 };
-/** Sign-in itself, health and readiness probes and next-auth's own endpoints answer the signed-out; none shows data. */
-const PUBLIC = new Set(["/signin", "/api/health", "/api/ready", "/api/auth/[...nextauth]", "/_not-found", "/_global-error"]);
+/**
+ * Sign-in itself (next-auth's endpoints and SAML's: start, assertion consumer, SP metadata), health
+ * and readiness probes answer the signed-out; none shows data.
+ */
+const PUBLIC = new Set(["/signin", "/api/health", "/api/ready", "/api/auth/[...nextauth]", "/api/auth/saml/login", "/api/auth/saml/acs", "/api/auth/saml/metadata", "/_not-found", "/_global-error"]);
 const REFUSED = new Set([301, 302, 303, 307, 308, 401, 403]);
 /** Pages for admins only (lib/identity/permissions.ts): not there (404) for a viewer. */
 const ADMIN_PAGES = new Set(["/status"]);
