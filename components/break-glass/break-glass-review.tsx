@@ -2,6 +2,7 @@
 
 import { useActionState } from "react";
 import type { ReviewResult } from "@/app/(console)/break-glass/actions";
+import { ActionOutcome } from "@/components/action-outcome";
 
 /** A break-glass use waiting for review: what was taken and why, and (for those who may) the note that closes it. */
 export function BreakGlassReview({
@@ -30,11 +31,7 @@ export function BreakGlassReview({
           </button>
         </form>
       )}
-      {result && (
-        <p className={result.ok ? "notice" : "alert"} role={result.ok ? "status" : "alert"}>
-          {result.ok ? result.message : result.error}
-        </p>
-      )}
+      <ActionOutcome result={result} />
     </li>
   );
 }

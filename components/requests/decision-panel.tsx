@@ -2,6 +2,7 @@
 
 import { useActionState } from "react";
 import type { DecisionResult } from "@/app/(console)/requests/actions";
+import { ActionOutcome } from "@/components/action-outcome";
 
 /**
  * Approve once, approve for a duration the rule offers (`approvals`: the buttons), or deny with a
@@ -51,11 +52,7 @@ export function DecisionPanel({
           Deny
         </button>
       </form>
-      {result && (
-        <p className={result.ok ? "notice" : "alert"} role={result.ok ? "status" : "alert"}>
-          {result.ok ? result.message : result.error}
-        </p>
-      )}
+      <ActionOutcome result={result} />
     </section>
   );
 }

@@ -2,11 +2,12 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
+import type { ActionResult } from "@/components/action-outcome";
 import { personForAction } from "@/app/current-person";
 
 const Input = z.object({ id: z.string().regex(/^bg_[0-9a-f]+$/), note: z.string().max(4000) });
 
-export type ReviewResult = { ok: true; message: string } | { ok: false; error: string };
+export type ReviewResult = ActionResult;
 
 /** A person has looked at a break-glass use afterwards: with their note it leaves the queue (lib/access/break-glass.ts). */
 export async function reviewBreakGlass(_previous: ReviewResult | undefined, form: FormData): Promise<ReviewResult> {

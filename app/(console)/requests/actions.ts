@@ -2,6 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
+import type { ActionResult } from "@/components/action-outcome";
 import { personForAction } from "@/app/current-person";
 import { parseDuration } from "@/lib/policy/duration";
 
@@ -13,7 +14,7 @@ const Input = z.object({
   reason: z.string().max(1000).optional(),
 });
 
-export type DecisionResult = { ok: true; message: string } | { ok: false; error: string };
+export type DecisionResult = ActionResult;
 
 /**
  * Approve or deny from the web. Everything about who may decide is checked by the approvals
