@@ -10,6 +10,7 @@ import { bigint, customType, doublePrecision, index, pgTable, primaryKey, text, 
 import type { ScopePair } from "../approvals/grant-scope";
 import type { FollowUp } from "../policy/follow-up";
 import type { MaskedSummary } from "./schema";
+import type { ImpactPreview } from "../approvals/preview/types";
 
 /** A time, kept as epoch milliseconds as on SQLite. */
 const epochMs = customType<{ data: Date; driverData: number | string }>({
@@ -290,3 +291,9 @@ export const samlOneTime = pgTable(
   },
   (t) => [index("saml_one_time_expiry").on(t.expiresAt)],
 );
+
+export const requestPreviews = pgTable("request_previews", {
+  requestId: text("request_id").primaryKey(),
+  preview: jsonText<ImpactPreview>("preview").notNull(),
+  createdAt: epochMs("created_at").notNull(),
+});

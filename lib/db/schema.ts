@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ScopePair } from "../approvals/grant-scope";
 import type { FollowUp } from "../policy/follow-up";
+import type { ImpactPreview } from "../approvals/preview/types";
 
 /** People who have signed in to the dashboard, as their identity provider last described them. */
 export const people = sqliteTable("people", {
@@ -378,3 +379,15 @@ export const samlOneTime = sqliteTable(
   (t) => [index("saml_one_time_expiry").on(t.expiresAt)],
 );
 export type SamlOneTime = typeof samlOneTime.$inferSelect;
+
+/**
+ * A held request's impact preview (lib/approvals/preview): estimated rows, the dry run's exact
+ * count and masked sample, DDL risk. Made once per request in the background by the instance
+ * holding it, after the request was announced; shown on its page and in its Slack message.
+ */
+export const requestPreviews = sqliteTable("request_previews", {
+  requestId: text("request_id").primaryKey(),
+  preview: text("preview", { mode: "json" }).$type<ImpactPreview>().notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+export type RequestPreview = typeof requestPreviews.$inferSelect;
