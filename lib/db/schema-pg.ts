@@ -138,6 +138,7 @@ export const requestDecisions = pgTable(
     reason: text("reason"),
     via: text("via", { enum: ["web", "slack"] }).notNull(),
     at: epochMs("at").notNull(),
+    maxRows: int("max_rows"),
   },
   (t) => [uniqueIndex("request_decisions_once").on(t.requestId, t.personEmail)],
 );

@@ -152,6 +152,8 @@ export const requestDecisions = sqliteTable(
     reason: text("reason"),
     via: text("via", { enum: ["web", "slack"] }).notNull(),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** For an approval: "at most N rows" — the statement is rolled back if it changes more (proxy/row-limit.ts); null: no limit. */
+    maxRows: integer("max_rows"),
   },
   (t) => [uniqueIndex("request_decisions_once").on(t.requestId, t.personEmail)],
 );

@@ -1,0 +1,1 @@
+ALTER TABLE `request_decisions` ADD `max_rows` integer;

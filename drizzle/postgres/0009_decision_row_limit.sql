@@ -1,0 +1,1 @@
+ALTER TABLE "request_decisions" ADD COLUMN "max_rows" bigint;
