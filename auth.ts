@@ -9,12 +9,14 @@ import { readGroupsClaim, roleForGroups, type Role } from "@/lib/identity/roles"
 import { recordSignIn, recordSignInRefused } from "@/lib/identity/people";
 import { identityFromProfile, identityFromToken, type PersonIdentity } from "@/lib/identity/person-identity";
 import { samlCredentialsProvider, type SamlUser } from "@/lib/identity/saml/credentials";
+import { authTimeOf, type SessionSignIn } from "@/lib/identity/sign-in-time";
 import { getRuntime } from "@/lib/runtime";
 
 declare module "next-auth" {
   interface Session {
     /** `identity`: issuer and subject, so decisions compare who a person is, not only their email. */
-    user: { email: string; name?: string | null; groups: string[]; role: Role; identity?: PersonIdentity };
+    /** `signIn`: how, and when the IdP last saw them sign in (auth_time), for step-up requests (lib/approvals/step-up.ts). */
+    user: { email: string; name?: string | null; groups: string[]; role: Role; identity?: PersonIdentity; signIn?: SessionSignIn };
   }
 }
 
@@ -66,7 +68,7 @@ export function authConfig(): NextAuthConfig {
       jwt({ token, profile, user, account }) {
         if (account?.provider === "saml" && user) {
           const saml = user as SamlUser;
-          Object.assign(token, { email: saml.email, name: saml.name, groups: saml.groups, sub: saml.id, issuer: saml.issuer });
+          Object.assign(token, { email: saml.email, name: saml.name, groups: saml.groups, sub: saml.id, issuer: saml.issuer, signIn: { method: "saml" } satisfies SessionSignIn });
         } else if (profile) {
           token.email = typeof profile.email === "string" ? profile.email : (profile.sub ?? token.email);
           token.name = typeof profile.name === "string" ? profile.name : token.name;
@@ -74,13 +76,15 @@ export function authConfig(): NextAuthConfig {
           const identity = identityFromProfile(profile, sso.issuer);
           token.sub = identity?.subject;
           token.issuer = identity?.issuer;
+          // Each sign-in replaces it: a new login ("Sign in again to decide") brings a new auth_time.
+          token.signIn = { method: "oidc", ...authTimeOf(profile) } satisfies SessionSignIn;
         }
         return token;
       },
       session({ session, token }) {
         const groups = readGroupsClaim(token.groups);
         // The role follows today's mapping, not the one in force when the person signed in.
-        session.user = { ...session.user, email: token.email ?? "", groups, role: roleForGroups(groups, config.roleGroups), identity: identityFromToken(token) };
+        session.user = { ...session.user, email: token.email ?? "", groups, role: roleForGroups(groups, config.roleGroups), identity: identityFromToken(token), signIn: token.signIn as SessionSignIn | undefined };
         return session;
       },
     },

@@ -93,6 +93,8 @@ function configuration(options: DevIdpOptions, publicMountPath: string): Configu
         post_logout_redirect_uris: [options.postLogoutRedirectUri],
         grant_types: ["authorization_code"],
         response_types: ["code"],
+        // Every ID token says when the person signed in (auth_time): step-up requests count only recent sign-ins.
+        require_auth_time: true,
       },
       ...SEED_AGENTS.map((agent) => ({
         client_id: agent.id,

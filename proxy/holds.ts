@@ -108,6 +108,7 @@ export class SessionHolds {
       grantOptions: [...decision.rule.review.grants],
       timeoutMs: decision.rule.review.timeoutMs,
       followUp: decision.rule.review.followUp ?? null,
+      stepUpMs: decision.rule.review.stepUpMs ?? null,
     };
   }
 

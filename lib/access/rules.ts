@@ -10,6 +10,8 @@ export interface AccessTerms extends AccessOptions {
   /** The rules whose review the grant would stand in for, in file order. */
   rules: string[];
   followUp?: FollowUp;
+  /** The shortest review.step_up of the governing rules: a fresh sign-in that satisfies it satisfies them all. */
+  stepUpMs?: number;
 }
 
 export type TermsResult = { ok: true; terms: AccessTerms } | { ok: false; code: "not_allowed" | "already_allowed"; message: string };
@@ -63,8 +65,14 @@ export function accessTerms(policy: Policy, who: Requester, scope: AccessScope):
       timeoutMs: Math.min(...options.map((o) => o.timeoutMs)),
       reasonRequired: options.some((o) => o.reasonRequired),
       ...followUpOf(rules),
+      ...stepUpOf(rules),
     },
   };
+}
+
+function stepUpOf(rules: readonly Rule[]): { stepUpMs?: number } {
+  const asked = rules.flatMap((r) => (r.review?.stepUpMs ? [r.review.stepUpMs] : []));
+  return asked.length > 0 ? { stepUpMs: Math.min(...asked) } : {};
 }
 
 /**

@@ -103,6 +103,7 @@ export class AccessService {
       reason: reason ?? null,
       timeoutMs: terms.timeoutMs,
       followUp: terms.followUp ?? null,
+      stepUpMs: terms.stepUpMs ?? null,
     });
     return opened.ok ? { ok: true, value: await this.#view(opened.value) } : opened;
   }

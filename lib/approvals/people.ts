@@ -1,6 +1,7 @@
 import type { PersonIdentity } from "../identity/person-identity";
 import type { Role } from "../identity/roles";
 import { deciderGroups, escalatesAt, type Waiting } from "./follow-up-times";
+import type { SignIn } from "./step-up";
 
 /** A person deciding, as their session (web) or Slack profile (mapped to the IdP) says. */
 export interface Decider {
@@ -9,6 +10,8 @@ export interface Decider {
   role: Role;
   /** Who their identity provider says they are (issuer and subject), when the session carries it. */
   identity?: PersonIdentity;
+  /** How and when they signed in to the console (a web session); none from Slack. Step-up requests ask (lib/approvals/step-up.ts). */
+  signIn?: SignIn;
 }
 
 /**

@@ -2,16 +2,17 @@ import { randomBytes } from "node:crypto";
 import { and, asc, count, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Store, StoreScope, Transaction } from "../db/client";
 import type { AccessRequest, Grant, RequestDecision } from "../db/schema";
-import type { EventBus } from "../events/bus";
+import type { AirlockEvent, EventBus } from "../events/bus";
 import { tracing } from "../ops/tracing";
 import { grantableScope } from "./grant-scope";
 import { canonicalHeld, type HeldStatement } from "./held-statements";
 import type { GrantStore } from "./grants";
 import { DEFAULT_MAX_PENDING_PER_AGENT, TooManyPendingError } from "./pending-cap";
 import { hasDecided, whyNotDecider, type Decider } from "./people";
+import { whyNotSteppedUp } from "./step-up";
 
-export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason" | "heldBy" | "followUp"> &
-  Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason" | "followUp">> & {
+export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "expiresAt" | "decidedAt" | "outcomeReason" | "grantId" | "consumedAt" | "kind" | "durationMs" | "reason" | "heldBy" | "followUp" | "stepUpMs"> &
+  Partial<Pick<AccessRequest, "kind" | "durationMs" | "reason" | "followUp" | "stepUpMs">> & {
     timeoutMs: number;
   };
 
@@ -23,7 +24,7 @@ export type Outcome =
 
 export type DecideResult =
   | { ok: true; request: AccessRequest; finished: boolean }
-  | { ok: false; code: "not_found" | "forbidden" | "already_decided" | "duplicate" | "invalid"; message: string };
+  | { ok: false; code: "not_found" | "forbidden" | "already_decided" | "duplicate" | "invalid" | "step_up"; message: string };
 
 /** How often requests someone waits on here are read again, whatever the bus says. */
 export const WAITS_RECHECKED_MS = 5_000;
@@ -103,6 +104,7 @@ export class ApprovalService {
       durationMs: null,
       reason: null,
       followUp: null,
+      stepUpMs: null,
       ...fields,
       id: `r_${randomBytes(5).toString("hex")}`,
       status: "pending",
@@ -202,6 +204,9 @@ export class ApprovalService {
     } else if (result.code === "already_decided") {
       // It may have expired just now, inside the transaction: whoever waits must hear of it.
       await this.#settle(input.requestId);
+    } else if (result.code === "step_up") {
+      // A decision that did not count is recorded too (lib/audit/capture.ts): who tried, how, and the sign-in it came with.
+      this.bus?.publish(stepUpRefused(input, result.message));
     }
     return result;
   }
@@ -292,7 +297,9 @@ export class ApprovalService {
     const invalid = input.action === "approve" ? invalidGrant(request, grantMs) : undefined;
     if (invalid) return { result: { ok: false, code: "invalid", message: invalid } };
     const reason = input.reason?.trim() || null;
-    await tx.db.insert(tx.tables.requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now });
+    // A stepped-up decision keeps the sign-in that made it count.
+    const authAt = request.stepUpMs !== null ? (input.person.signIn?.at ?? null) : null;
+    await tx.db.insert(tx.tables.requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now, authAt });
 
     if (input.action === "deny") {
       await setStatus(tx, request, "denied", reason ?? "no reason given", now);
@@ -331,6 +338,8 @@ export class ApprovalService {
     if (hasDecided(await decisionsOf(scope, request.id), person)) {
       return { ok: false, code: "duplicate", message: "you have already decided on this request; another approver must decide" };
     }
+    const stale = whyNotSteppedUp(request, person.signIn);
+    if (stale) return { ok: false, code: "step_up", message: stale };
     return undefined;
   }
 
@@ -419,6 +428,22 @@ export class ApprovalService {
     if (request.status !== "pending") this.options.observer?.ended(request);
     this.bus?.publish({ type: "request.changed", requestId: request.id, status: request.status });
   }
+}
+
+/** The event that records a decision refused for want of a fresh sign-in. */
+function stepUpRefused(input: DecideInput, reason: string): Extract<AirlockEvent, { type: "request.step_up_refused" }> {
+  const { person } = input;
+  return {
+    type: "request.step_up_refused",
+    id: randomBytes(8).toString("hex"),
+    requestId: input.requestId,
+    email: person.email,
+    action: input.action,
+    via: input.via,
+    signIn: person.signIn ? { method: person.signIn.method, at: person.signIn.at?.toISOString() ?? null } : null,
+    reason,
+    at: new Date().toISOString(),
+  };
 }
 
 function filterConditions({ tables: { accessRequests } }: StoreScope, filter: RequestFilter) {

@@ -39,6 +39,7 @@ export function storedRequest(createdAt: Date, overrides: Partial<AccessRequest>
     reason: null,
     heldBy: null,
     followUp: null,
+    stepUpMs: null,
     ...overrides,
   };
 }

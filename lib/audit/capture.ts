@@ -96,6 +96,10 @@ export class AuditCapture {
         return this.#breakGlass(event.id);
       case "policy.changed":
         return this.#policy();
+      case "request.step_up_refused":
+        // A decision that did not count: the request's own rows are unchanged; who tried and with which sign-in is kept here.
+        await this.#append([{ at: new Date(event.at), type: "request.step_up_refused", decision: "refused", person: event.email, requestId: event.requestId, data: { action: event.action, via: event.via, signIn: event.signIn, reason: event.reason }, source: `step-up-refused:${event.id}` }]);
+        return;
       case "person.signed_in":
         // Every instance on the store hears a sign-in; the source makes it one row.
         await this.#append([{ at: new Date(event.at), type: "person.signed_in", person: event.email, data: { role: event.role }, source: `signin:${event.email}:${event.at}` }]);
@@ -137,7 +141,8 @@ export class AuditCapture {
         },
         source: `request:${r.id}:pending`,
       },
-      ...decisions.map((d): AuditEntry => ({ ...about, at: d.at, type: "request.decision", person: d.personEmail, decision: d.decision, data: { via: d.via, reason: d.reason, grantMs: d.grantMs }, source: `decision:${d.id}` })),
+      // A stepped-up decision says so, with the sign-in that made it count (lib/approvals/step-up.ts).
+      ...decisions.map((d): AuditEntry => ({ ...about, at: d.at, type: "request.decision", person: d.personEmail, decision: d.decision, data: { via: d.via, reason: d.reason, grantMs: d.grantMs, ...(d.authAt ? { stepUp: { signedInAt: d.authAt.toISOString(), withinMs: r.stepUpMs } } : {}) }, source: `decision:${d.id}` })),
       ...(await followUpsOf(this.store, [id])).map((f): AuditEntry => ({ ...about, at: f.at, type: f.kind === "reminder" ? "request.reminded" : "request.escalated", data: { groups: f.groups, ...(f.kind === "reminder" ? { reminder: f.seq } : { channel: f.channel }) }, source: `follow-up:${f.id}` })),
     ];
     // Decisions and follow-ups interleave in time: the chain keeps them in the order they happened.

@@ -14,6 +14,7 @@ export const AUDIT_TYPES = [
   "request.denied",
   "request.expired",
   "request.cancelled",
+  "request.step_up_refused",
   "grant.created",
   "grant.revoked",
   "grant.expired",

@@ -107,6 +107,7 @@ export const accessRequests = pgTable(
     reason: text("reason"),
     heldBy: text("held_by"),
     followUp: jsonText<FollowUp>("follow_up"),
+    stepUpMs: int("step_up_ms"),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
 );
@@ -138,6 +139,7 @@ export const requestDecisions = pgTable(
     reason: text("reason"),
     via: text("via", { enum: ["web", "slack"] }).notNull(),
     at: epochMs("at").notNull(),
+    authAt: epochMs("auth_at"),
     maxRows: int("max_rows"),
   },
   (t) => [uniqueIndex("request_decisions_once").on(t.requestId, t.personEmail)],

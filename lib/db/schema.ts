@@ -107,6 +107,8 @@ export const accessRequests = sqliteTable(
     heldBy: text("held_by"),
     /** Its rule's reminders and escalation (review.remind, review.escalate) as they were when it opened: who may decide depends on it. */
     followUp: text("follow_up", { mode: "json" }).$type<FollowUp>(),
+    /** Its rule's review.step_up as it was when it opened: a decision counts only from a sign-in this recent (lib/approvals/step-up.ts). */
+    stepUpMs: integer("step_up_ms"),
   },
   (t) => [index("access_requests_status").on(t.status, t.createdAt)],
 );
@@ -152,6 +154,8 @@ export const requestDecisions = sqliteTable(
     reason: text("reason"),
     via: text("via", { enum: ["web", "slack"] }).notNull(),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** On a request that asks for step-up: when the person signed in to the IdP (the ID token's auth_time) that made it count. */
+    authAt: integer("auth_at", { mode: "timestamp_ms" }),
     /** For an approval: "at most N rows" — the statement is rolled back if it changes more (proxy/row-limit.ts); null: no limit. */
     maxRows: integer("max_rows"),
   },

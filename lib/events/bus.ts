@@ -15,6 +15,8 @@ export type AirlockEvent =
   | { type: "request.changed"; requestId: string; status: string }
   /** A waiting request's approvers were reminded, or it escalated (lib/approvals/follow-ups.ts): `groups` are those nudged. */
   | { type: "request.reminded" | "request.escalated"; requestId: string; groups: string[] }
+  /** A decision on a step-up request refused because the person's sign-in was too old or unknown (lib/approvals/step-up.ts). */
+  | { type: "request.step_up_refused"; id: string; requestId: string; email: string; action: "approve" | "deny"; via: "web" | "slack"; signIn: { method: "oidc" | "saml"; at: string | null } | null; reason: string; at: string }
   | { type: "grant.changed"; grantId: string }
   /** A break-glass use was taken or reviewed (lib/access/break-glass.ts). */
   | { type: "break_glass.changed"; id: string }

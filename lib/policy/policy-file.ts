@@ -6,6 +6,7 @@ import { expandEnv, type Env } from "./env";
 import { breakGlassOf, BreakGlassSchema, type BreakGlassOptions } from "./break-glass";
 import { checkFollowUp, followUpFields, followUpOf, type FollowUp } from "./follow-up";
 import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
+import { stepUpFields, stepUpOf } from "./step-up";
 
 /** A database agents may reach, as the policy file names it. */
 export interface Resource {
@@ -37,6 +38,8 @@ export interface ReviewOptions {
   mode: "wait" | "return";
   /** Reminders and escalation while a request waits (lib/approvals/follow-ups.ts). */
   followUp?: FollowUp;
+  /** A decision counts only from a person who signed in to the IdP within this long (lib/approvals/step-up.ts). */
+  stepUpMs?: number;
 }
 
 /**
@@ -119,6 +122,7 @@ const ReviewSchema = z
     slack_channel: z.string().min(1).optional(),
     mode: z.enum(["wait", "return"]).default("wait"),
     ...followUpFields,
+    ...stepUpFields,
   })
   .superRefine(checkFollowUp);
 
@@ -204,6 +208,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       slackChannel: r.review.slack_channel,
       mode: r.review.mode,
       followUp: followUpOf(r.review),
+      ...stepUpOf(r.review),
     },
     access: r.review && r.access && {
       approvers: r.access.approvers ?? r.review.approvers,

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { ActionResult } from "@/components/action-outcome";
 import { personForAction } from "@/app/current-person";
+import { signInOfSession } from "@/lib/approvals/step-up";
 import { parseDuration } from "@/lib/policy/duration";
 
 /** The pressed button says it all: "approve:once", "approve:<ms>", "approve:duration" (the length typed) or "deny". */
@@ -33,7 +34,7 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   if (grant === undefined) return { ok: false, error: "a duration looks like 10m, 1h or 90s" };
   const result = await rt.approvals.decide({
     requestId,
-    person: { email: person.email, groups: person.groups, role: person.role, identity: person.identity },
+    person: { email: person.email, groups: person.groups, role: person.role, identity: person.identity, signIn: signInOfSession(person.signIn) },
     action,
     grant,
     reason,
