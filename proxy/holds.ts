@@ -61,7 +61,8 @@ export class SessionHolds {
     if (granted) return { action: "run", grantId: granted.id };
     if (returnMode) {
       const approved = await approvals.consumeApproved(session.agentId, session.resource, statements);
-      if (approved) return { action: "run", requestId: approved.id };
+      // Its approvers' row limit, if they set one, binds the resent statement too.
+      if (approved) return verdictOf(approved.id, await approvals.outcome(approved.id));
     }
     let request: AccessRequest;
     try {
@@ -129,7 +130,7 @@ class WaitEndedError extends Error {
 function verdictOf(requestId: string, outcome: Outcome): HoldResult {
   switch (outcome.status) {
     case "approved":
-      return { action: "run", requestId };
+      return { action: "run", requestId, maxRows: outcome.maxRows ?? undefined };
     case "denied":
       return { action: "refuse", code: SqlState.InsufficientPrivilege, message: `airlock: denied by ${outcome.by}: ${outcome.reason}`, requestId };
     case "expired":

@@ -11,7 +11,7 @@ import { ALL, type PreparedName, type SessionNames, type Settle } from "./sessio
  */
 
 /** Extended protocol: a portal as Bind judged it, for the Execute that runs it (and is the statement recorded). */
-export interface Judged extends Pick<PendingStatement, "text" | "params" | "grantId" | "requestId" | "verdict" | "masking" | "changesSchema" | "trace"> {
+export interface Judged extends Pick<PendingStatement, "text" | "params" | "grantId" | "requestId" | "verdict" | "masking" | "changesSchema" | "trace" | "maxRows"> {
   /** Prepared statements its text runs by name (SQL EXECUTE inside it), as they were when it was bound. */
   executes: ReadonlyMap<string, PreparedName>;
   /** Its one statement, for what running it does to the session's names. */

@@ -16,6 +16,8 @@ import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
 import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
+import { ExecuteRowLimit, QueryRowLimit, type RowLimitHooks, type RowLimitRun } from "./row-limit";
+import { whyNotRowLimitable } from "../lib/approvals/row-limit";
 
 const log = logger("proxy");
 
@@ -40,7 +42,7 @@ export interface RelayContext {
 }
 
 /** Run (approved, or covered by a grant the store had and this instance had not heard of yet), or refuse. */
-export type HoldResult = { action: "run"; requestId?: string; grantId?: string } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
+export type HoldResult = { action: "run"; requestId?: string; grantId?: string; /** Approved for at most this many rows (proxy/row-limit.ts). */ maxRows?: number } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
 
 /** PGlite cannot take COPY data after the Execute that starts it: it stops, and with it every agent's database. */
 const SHARED_EXTENDED_COPY_IN = "airlock: on the shared embedded database COPY FROM STDIN runs only as a simple Query, not through the extended protocol";
@@ -92,6 +94,10 @@ export class Relay {
   #ready: number | undefined = TxStatus.Idle;
   /** The session ended because the agent left, not because the proxy or the database ended it. */
   #agentLeft = false;
+  /** A statement approved for at most N rows is running: the server's answers go through it (proxy/row-limit.ts). */
+  #limit: RowLimitRun | undefined;
+  /** Told when every answer owed is in and the transaction status known (a limited Query waits for it). */
+  #onDrained: (() => boolean) | undefined;
   #resolveDone!: (reason: string) => void;
   /** Resolves with the reason once the session is over. */
   readonly done = new Promise<string>((resolve) => (this.#resolveDone = resolve));
@@ -228,9 +234,9 @@ export class Relay {
         const statement = pending(entry?.text ?? "", bindParams(bind), "extended");
         return this.#decideAndSend(statement, entry?.text, raw, REFUSED_PARSE, (allowed, judged) => {
           if (!allowed || !entry || !judged) return { kind: "bind", done: () => undefined, statement };
-          const { text, params, grantId, requestId, verdict, masking, changesSchema, trace } = statement;
+          const { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows } = statement;
           const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
-          const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, trace, executes: judged.executes, info: judged.classification.statements[0], columns };
+          const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows, executes: judged.executes, info: judged.classification.statements[0], columns };
           return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
         }, { known: entry?.classification });
       }
@@ -287,7 +293,7 @@ export class Relay {
    * portal Airlock did not see made, or one whose `EXECUTE name` now names another body than when
    * it was bound, is refused.
    */
-  #execute(portalName: string, raw: Buffer, group: number): typeof WAIT | void {
+  #execute(portalName: string, raw: Buffer, group: number): Promise<void> | typeof WAIT | void {
     this.#checkToken();
     const found = this.#names.portals.lookup(portalName, group);
     if (found.state === "unsettled") return WAIT;
@@ -300,14 +306,15 @@ export class Relay {
       if (now.state === "unsettled") return WAIT;
       if (now.state !== "known" || now.value !== was) return refuse(`prepared statement "${name}" changed after the portal that EXECUTEs it was bound`);
     }
-    const { grantId, requestId, verdict, masking, changesSchema } = portal;
-    Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema });
+    const { grantId, requestId, verdict, masking, changesSchema, maxRows } = portal;
+    Object.assign(statement, { grantId, requestId, verdict, masking, changesSchema, maxRows });
     if (statement.trace) this.#executeTrace(statement.trace, portal);
     statement.upstreamStart = performance.now();
     statement.prepared = preparedRun(portal.executes);
     const { info } = portal;
     if (info) statement.settles = [nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0))];
     this.#masking.executing(statement, portal.columns);
+    if (maxRows !== undefined) return this.#limitedExecute(statement, raw, maxRows);
     return this.#forward(raw, { kind: "execute", statement });
   }
 
@@ -410,10 +417,11 @@ export class Relay {
           statement.heldMs = decided - heldFrom;
           if (trace) trace.holdEnd = decided;
           statement.requestId = result.requestId;
-          if (result.action === "run") statement.grantId = result.grantId;
+          if (result.action === "run") Object.assign(statement, { grantId: result.grantId, maxRows: result.maxRows });
           if (result.action === "run") statement.upstreamStart = decided;
           // People may take longer than the token lasts: an approval never outlives the identity.
           if (result.action === "run") this.#checkToken();
+          if (result.action === "run" && result.maxRows !== undefined && statement.protocol === "simple") return this.#limitedQuery(statement, raw, expected(true, judged), result.maxRows);
           if (result.action === "run") this.#forward(raw, expected(true, judged));
           else this.#refuse(statement, result.code, result.message, substitute, expected(false));
         });
@@ -476,26 +484,89 @@ export class Relay {
     this.#fromServer.push(chunk);
     try {
       for (let message = this.#fromServer.next(); message; message = this.#fromServer.next()) {
-        if (message.type === Backend.DataRow || message.type === Backend.CopyData) {
-          const result = this.#masking.result();
-          if (!result) {
-            this.#toClient.add(message.raw);
-            continue;
-          }
-          const from = tracing ? performance.now() : -1;
-          this.#toClient.add(message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
-          if (from >= 0) this.#maskTraced(from);
-          continue;
-        }
-        this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#masking.message(message));
-        this.#fromServerMessage(message);
+        if (this.#limit) this.#limit.onServerMessage(message);
+        else this.#serverMessage(message);
       }
+      if (this.#onDrained?.()) this.#onDrained = undefined;
     } catch (err) {
       return this.#fatal(err);
     }
     this.#flushToClient();
     // A message waiting on these answers may be judged now.
     if (this.#deferred && !this.#holding) this.#pump();
+  }
+
+  /** One answer of the server's on its way to the agent: masked where policy says, and tracked. */
+  #serverMessage(message: WireMessage): void {
+    if (message.type === Backend.DataRow || message.type === Backend.CopyData) {
+      const result = this.#masking.result();
+      if (!result) return this.#toClient.add(message.raw);
+      const from = tracing ? performance.now() : -1;
+      this.#toClient.add(message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
+      if (from >= 0) this.#maskTraced(from);
+      return;
+    }
+    this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#masking.message(message));
+    this.#fromServerMessage(message);
+  }
+
+  // --- approved for at most N rows (proxy/row-limit.ts) ------------------------------------
+
+  /**
+   * A simple Query approved with a row limit runs once all that came before it is answered, so
+   * that the transaction status it opens its own transaction (or savepoint) in is known.
+   */
+  #limitedQuery(statement: PendingStatement, raw: Buffer, expected: Expected, maxRows: number): Promise<void> {
+    return this.#drained().then((status) => {
+      if (this.#step === RelayStep.Closed) return;
+      const why = whyNotRowLimitable(statement.text);
+      if (why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_QUERY, expected);
+      // In a failed transaction it runs nothing: the server refuses it as it would any statement.
+      if (status === TxStatus.Failed) return this.#forward(raw, expected);
+      this.#tracker.expect(expected);
+      return new Promise<void>((resolve) => {
+        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected));
+      });
+    });
+  }
+
+  /** An Execute approved with a row limit goes alone, with a Flush: the agent's next messages wait for its count. */
+  #limitedExecute(statement: PendingStatement, raw: Buffer, maxRows: number): Promise<void> | void {
+    const expected: Expected = { kind: "execute", statement };
+    const why = whyNotRowLimitable(statement.text);
+    if (why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_PARSE, expected);
+    this.#forward(raw, expected);
+    this.#toServer.add(ExecuteRowLimit.FLUSH);
+    return new Promise<void>((resolve) => {
+      this.#limit = new ExecuteRowLimit(statement, maxRows, this.#limitHooks(resolve, expected));
+    });
+  }
+
+  #limitHooks(resolve: () => void, expected: Expected): RowLimitHooks {
+    return {
+      send: (bytes) => {
+        this.#toServer.add(bytes);
+        this.#flushToServer();
+      },
+      pass: (message) => this.#serverMessage(message),
+      answering: () => this.#tracker.current() === expected,
+      done: () => {
+        this.#limit = undefined;
+        resolve();
+      },
+    };
+  }
+
+  /** Resolves with the transaction status once every answer owed to the agent is in. */
+  #drained(): Promise<number> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.#tracker.size > 0 || this.#ready === undefined) return false;
+        resolve(this.#ready);
+        return true;
+      };
+      if (!check()) this.#onDrained = check;
+    });
   }
 
   /** Traced: a row of the statement the server is answering was masked, from `from` until now. */

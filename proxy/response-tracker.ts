@@ -5,6 +5,7 @@ import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
 import type { ResultField } from "../lib/masking/column-plan";
 import type { ResultMasker } from "./result-masker";
+import type { LimitHit, StatementBudget } from "./statement-budgets";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
@@ -55,6 +56,8 @@ export interface PendingStatement {
   upstreamStart?: number;
   /** How long it waited for people (ms); 0 unless held. */
   heldMs?: number;
+  /** Approved for at most this many rows: run so that it is rolled back past them (proxy/row-limit.ts). */
+  maxRows?: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import { grantableScope } from "./grant-scope";
 import { canonicalHeld, type HeldStatement } from "./held-statements";
 import type { GrantStore } from "./grants";
 import { DEFAULT_MAX_PENDING_PER_AGENT, TooManyPendingError } from "./pending-cap";
+import { invalidRowLimit, rowLimitOf } from "./row-limit";
 import { hasDecided, whyNotDecider, type Decider } from "./people";
 import { whyNotSteppedUp } from "./step-up";
 
@@ -17,7 +18,7 @@ export type NewRequest = Omit<AccessRequest, "id" | "status" | "createdAt" | "ex
   };
 
 export type Outcome =
-  | { status: "approved"; grantId: string | null; by: string[] }
+  | { status: "approved"; grantId: string | null; by: string[]; maxRows: number | null }
   | { status: "denied"; by: string; reason: string }
   | { status: "expired" }
   | { status: "cancelled"; reason: string };
@@ -61,6 +62,8 @@ export interface DecideInput {
   action: "approve" | "deny";
   /** For an approval: "once", or one of the request's grant durations in ms (an access request: any length up to the one asked for). */
   grant?: "once" | number;
+  /** For an approval of a held write: "at most N rows" (lib/approvals/row-limit.ts); the smallest of the approvers' wins. */
+  maxRows?: number | null;
   reason?: string;
   via: "web" | "slack";
 }
@@ -296,10 +299,12 @@ export class ApprovalService {
     const grantMs = input.action === "approve" && input.grant !== undefined && input.grant !== "once" ? input.grant : null;
     const invalid = input.action === "approve" ? invalidGrant(request, grantMs) : undefined;
     if (invalid) return { result: { ok: false, code: "invalid", message: invalid } };
+    const badLimit = input.action === "approve" ? invalidRowLimit(request, input.maxRows) : undefined;
+    if (badLimit) return { result: { ok: false, code: "invalid", message: badLimit } };
     const reason = input.reason?.trim() || null;
     // A stepped-up decision keeps the sign-in that made it count.
     const authAt = request.stepUpMs !== null ? (input.person.signIn?.at ?? null) : null;
-    await tx.db.insert(tx.tables.requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now, authAt });
+    await tx.db.insert(tx.tables.requestDecisions).values({ requestId: request.id, personEmail: input.person.email, decision: input.action, grantMs, reason, via: input.via, at: now, authAt, maxRows: input.action === "approve" ? (input.maxRows ?? null) : null });
 
     if (input.action === "deny") {
       await setStatus(tx, request, "denied", reason ?? "no reason given", now);
@@ -402,8 +407,10 @@ export class ApprovalService {
 
   async #outcomeOf(request: AccessRequest): Promise<Outcome> {
     switch (request.status) {
-      case "approved":
-        return { status: "approved", grantId: request.grantId, by: (await this.decisions(request.id)).filter((d) => d.decision === "approve").map((d) => d.personEmail) };
+      case "approved": {
+        const decisions = await this.decisions(request.id);
+        return { status: "approved", grantId: request.grantId, by: decisions.filter((d) => d.decision === "approve").map((d) => d.personEmail), maxRows: rowLimitOf(decisions) };
+      }
       case "denied": {
         const denial = (await this.decisions(request.id)).find((d) => d.decision === "deny");
         return { status: "denied", by: denial?.personEmail ?? "unknown", reason: request.outcomeReason ?? "no reason given" };
