@@ -1,4 +1,4 @@
-import { rowLimitPhrase } from "../lib/approvals/row-limit";
+import { rowLimitPhrase } from "../lib/approvals/row-limit-phrase";
 import type { WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
 import { readCommandTag, rowsFromTag } from "./protocol/reader";

@@ -13,12 +13,15 @@ export function DecisionPanel({
   requestId,
   approvals,
   askedDuration,
+  rowLimit,
   action,
 }: {
   requestId: string;
   approvals: Array<{ value: string; label: string }>;
   /** "15m": the length the agent asked for, editable down. */
   askedDuration?: string;
+  /** A held write: the approver may cap the rows it changes ("at most N rows"). */
+  rowLimit?: boolean;
   action: (previous: DecisionResult | undefined, form: FormData) => Promise<DecisionResult>;
 }) {
   const [result, submit, pending] = useActionState(action, undefined);
@@ -45,6 +48,12 @@ export function DecisionPanel({
               </button>
             ))}
           </div>
+        )}
+        {rowLimit && (
+          <>
+            <label htmlFor="maxRows">At most N rows (optional: if it changes more, Airlock rolls it back and the agent gets an error)</label>
+            <input id="maxRows" name="maxRows" inputMode="numeric" pattern="\s*\d{0,10}\s*" placeholder="no limit" />
+          </>
         )}
         <label htmlFor="reason">Reason (shown to the agent if you deny)</label>
         <input id="reason" name="reason" maxLength={1000} />

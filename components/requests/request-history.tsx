@@ -1,5 +1,6 @@
 import { TimeAgo } from "@/components/ui/time-ago";
 import { grantPhrase } from "@/lib/approvals/grant-label";
+import { rowLimitPhrase } from "@/lib/approvals/row-limit-phrase";
 import type { RequestDecision, RequestFollowUp } from "@/lib/db/schema";
 
 type Step = { at: Date; key: string } & ({ decision: RequestDecision } | { followUp: RequestFollowUp });
@@ -23,7 +24,7 @@ export function RequestHistory({ decisions, followUps, now }: { decisions: reado
 function Decision({ d, now }: { d: RequestDecision; now: Date }) {
   return (
     <>
-      <strong>{d.personEmail}</strong> {d.decision === "approve" ? `approved ${grantPhrase(d.grantMs)}` : "denied"} via {d.via} <TimeAgo at={d.at} now={now} />
+      <strong>{d.personEmail}</strong> {d.decision === "approve" ? `approved ${grantPhrase(d.grantMs)}${d.maxRows !== null ? `, ${rowLimitPhrase(d.maxRows)}` : ""}` : "denied"} via {d.via} <TimeAgo at={d.at} now={now} />
       {d.reason && <> — “{d.reason}”</>}
     </>
   );

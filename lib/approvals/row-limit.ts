@@ -1,5 +1,5 @@
 import type { AccessRequest, RequestDecision } from "../db/schema";
-import { parseSql } from "../sql/parser";
+import { loadSqlParser, parseSql } from "../sql/parser";
 
 /**
  * "Approve with limits": an approver may approve a held write for at most N rows. The proxy runs
@@ -14,14 +14,20 @@ export const MAX_ROW_LIMIT = 2 ** 31 - 1;
 /** Kinds whose command tag counts rows changed: a limit means something only for these. */
 const ROW_KINDS = new Set(["insert", "update", "delete", "merge"]);
 
+/** Whether the page offers a row limit for this request: a held statement that changes rows (the service checks the rest). */
+export function offersRowLimit(request: Pick<AccessRequest, "kind" | "scope">): boolean {
+  return request.kind === "statement" && request.scope.some((p) => ROW_KINDS.has(p.kind));
+}
+
 /** Why this limit cannot be set on this request, or undefined when it can (or none is set). */
-export function invalidRowLimit(request: Pick<AccessRequest, "kind" | "scope" | "statements">, maxRows: number | null | undefined): string | undefined {
+export async function invalidRowLimit(request: Pick<AccessRequest, "kind" | "scope" | "statements">, maxRows: number | null | undefined): Promise<string | undefined> {
   if (maxRows === null || maxRows === undefined) return undefined;
   if (!Number.isInteger(maxRows) || maxRows < 0 || maxRows > MAX_ROW_LIMIT) return `the row limit must be a whole number from 0 to ${MAX_ROW_LIMIT}`;
-  if (request.kind !== "statement") return "a row limit applies to a held statement, not to access asked for up front";
-  if (!request.scope.some((p) => ROW_KINDS.has(p.kind))) return "a row limit applies to a statement that changes rows (INSERT, UPDATE, DELETE, MERGE)";
+  if (!offersRowLimit(request)) return "a row limit applies to a held statement that changes rows (INSERT, UPDATE, DELETE, MERGE)";
   const [held, ...prepared] = request.statements;
   if (!held || prepared.length > 0) return "a row limit applies to a statement that runs no prepared statement by name";
+  // The web's process may not have parsed SQL yet (the proxy's loads the parser at start).
+  await loadSqlParser();
   return whyNotRowLimitable(held.text);
 }
 
@@ -53,9 +59,4 @@ export function whyNotRowLimitable(text: string): string | undefined {
 export function rowLimitOf(decisions: ReadonlyArray<Pick<RequestDecision, "decision" | "maxRows">>): number | null {
   const limits = decisions.filter((d) => d.decision === "approve" && d.maxRows !== null).map((d) => d.maxRows as number);
   return limits.length === 0 ? null : Math.min(...limits);
-}
-
-/** How a limit reads to people ("at most 5 rows"). */
-export function rowLimitPhrase(maxRows: number): string {
-  return `at most ${maxRows} ${maxRows === 1 ? "row" : "rows"}`;
 }

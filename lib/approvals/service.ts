@@ -299,7 +299,7 @@ export class ApprovalService {
     const grantMs = input.action === "approve" && input.grant !== undefined && input.grant !== "once" ? input.grant : null;
     const invalid = input.action === "approve" ? invalidGrant(request, grantMs) : undefined;
     if (invalid) return { result: { ok: false, code: "invalid", message: invalid } };
-    const badLimit = input.action === "approve" ? invalidRowLimit(request, input.maxRows) : undefined;
+    const badLimit = input.action === "approve" ? await invalidRowLimit(request, input.maxRows) : undefined;
     if (badLimit) return { result: { ok: false, code: "invalid", message: badLimit } };
     const reason = input.reason?.trim() || null;
     // A stepped-up decision keeps the sign-in that made it count.

@@ -142,7 +142,7 @@ export class AuditCapture {
         source: `request:${r.id}:pending`,
       },
       // A stepped-up decision says so, with the sign-in that made it count (lib/approvals/step-up.ts).
-      ...decisions.map((d): AuditEntry => ({ ...about, at: d.at, type: "request.decision", person: d.personEmail, decision: d.decision, data: { via: d.via, reason: d.reason, grantMs: d.grantMs, ...(d.authAt ? { stepUp: { signedInAt: d.authAt.toISOString(), withinMs: r.stepUpMs } } : {}) }, source: `decision:${d.id}` })),
+      ...decisions.map((d): AuditEntry => ({ ...about, at: d.at, type: "request.decision", person: d.personEmail, decision: d.decision, data: { via: d.via, reason: d.reason, grantMs: d.grantMs, ...(d.maxRows !== null ? { maxRows: d.maxRows } : {}), ...(d.authAt ? { stepUp: { signedInAt: d.authAt.toISOString(), withinMs: r.stepUpMs } } : {}) }, source: `decision:${d.id}` })),
       ...(await followUpsOf(this.store, [id])).map((f): AuditEntry => ({ ...about, at: f.at, type: f.kind === "reminder" ? "request.reminded" : "request.escalated", data: { groups: f.groups, ...(f.kind === "reminder" ? { reminder: f.seq } : { channel: f.channel }) }, source: `follow-up:${f.id}` })),
     ];
     // Decisions and follow-ups interleave in time: the chain keeps them in the order they happened.

@@ -13,6 +13,8 @@ const Input = z.object({
   decision: z.string().regex(/^(approve:(once|duration|\d+)|deny)$/),
   duration: z.string().max(20).optional(),
   reason: z.string().max(1000).optional(),
+  /** "At most N rows" (lib/approvals/row-limit.ts); empty: no limit. */
+  maxRows: z.string().regex(/^\s*\d{0,10}\s*$/).optional(),
 });
 
 export type DecisionResult = ActionResult;
@@ -28,6 +30,7 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   const input = Input.safeParse(Object.fromEntries(form));
   if (!input.success) return { ok: false, error: "that decision could not be read" };
   const { requestId, decision, duration, reason } = input.data;
+  const maxRows = input.data.maxRows?.trim() ? Number(input.data.maxRows) : null;
   const [action, choice] = decision.split(":") as ["approve" | "deny", string | undefined];
   // Whether the length fits the request (no longer than asked) is the approvals service's to say.
   const grant = choice === "duration" ? parseDuration(duration ?? "") : choice === undefined || choice === "once" ? "once" : Number(choice);
@@ -38,6 +41,7 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
     action,
     grant,
     reason,
+    maxRows: action === "approve" ? maxRows : null,
     via: "web",
   });
   if (!result.ok) return { ok: false, error: result.message };

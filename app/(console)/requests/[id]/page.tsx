@@ -15,6 +15,7 @@ import { RequestHistory } from "@/components/requests/request-history";
 import { followUpsOf } from "@/lib/approvals/follow-ups";
 import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
+import { offersRowLimit } from "@/lib/approvals/row-limit";
 import type { AccessRequest } from "@/lib/db/schema";
 import { formatDuration } from "@/lib/policy/duration";
 import { explain, type StatementExplanation } from "@/lib/policy/explain";
@@ -114,6 +115,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           requestId={request.id}
           approvals={request.grantOptions.map((o) => ({ value: `approve:${o}`, label: approveLabel(o) }))}
           askedDuration={request.kind === "access" ? formatDuration(request.durationMs ?? 0) : undefined}
+          rowLimit={offersRowLimit(request)}
           action={decideRequest}
         />
       )}
