@@ -19,6 +19,7 @@ import type { AirlockMetrics } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
+import { PREVIEW_CONNECTION, RequestPreviews } from "./preview/request-previews";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
 
@@ -48,6 +49,8 @@ const STATUS_CONNECTION = new Map([["application_name", "airlock status"]]);
 export interface ConfiguredProxy {
   server: ProxyServer;
   classifiers: ResourceClassifiers;
+  /** Held requests' impact previews made by this instance. */
+  previews: RequestPreviews;
   approvals: ApprovalService;
   grants: GrantStore;
   liveSessions: LiveSessions;
@@ -117,6 +120,9 @@ export async function startConfiguredProxy(options: {
   if (orphans > 0) log.info(`cancelled ${orphans} request(s) left pending by the previous run`, { orphans });
   const upstreams = new Upstreams(config.dataDir, { idleInTransactionTimeoutMs: config.pgliteIdleInTransactionTimeoutMs }, config.proxyLimits.upstreamConnectTimeoutMs);
   const classifiers = new ResourceClassifiers((resource) => upstreams.connect(resource, CATALOG_CONNECTION), loadClassifier);
+  const maskers = new Maskers(await sharedMaskKey(store, config.dataDir));
+  // Held requests' impact previews, on connections of Airlock's own (proxy/preview).
+  const previews = new RequestPreviews({ store, bus, policy: options.policy, classifiers, maskers, connect: (resource) => upstreams.connect(resource, PREVIEW_CONNECTION) });
   const server = await startProxyServer({
     host: config.host,
     port: config.proxyPort,
@@ -130,7 +136,8 @@ export async function startConfiguredProxy(options: {
     approvals,
     grants,
     bus: options.bus,
-    maskers: new Maskers(await sharedMaskKey(store, config.dataDir)),
+    maskers,
+    previews,
     publicUrl: () => options.publicUrl,
     limits: config.proxyLimits,
     statementTimer: metrics && ((resource) => metrics.statementTimer(resource)),
@@ -138,6 +145,7 @@ export async function startConfiguredProxy(options: {
   return {
     server,
     classifiers,
+    previews,
     approvals,
     grants,
     liveSessions,

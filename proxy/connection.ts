@@ -77,6 +77,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       publicUrl: deps.publicUrl(),
       returnMode: (startup.params.get("application_name") ?? "").includes("airlock-mode=return"),
       notify: (bytes) => client.write(bytes),
+      preview: deps.previews && ((request, options) => deps.previews!.start(request, options)),
     });
     // A cancel while a statement is held cancels its request; otherwise it reaches the server.
     const key = keys.issue(async () => (holds.waiting ? holds.cancel("cancelled by the agent") : upstream.cancel()));

@@ -2,6 +2,7 @@ import type { GrantStore } from "../lib/approvals/grants";
 import type { ApprovalService, NewRequest, Outcome } from "../lib/approvals/service";
 import { TooManyPendingError } from "../lib/approvals/pending-cap";
 import type { AccessRequest } from "../lib/db/schema";
+import type { PreviewOptions } from "../lib/policy/preview";
 import type { Decision, SessionIdentity } from "../lib/decision/decide";
 import { heldStatements, type HeldStatement } from "../lib/approvals/held-statements";
 import { logger } from "../lib/log";
@@ -23,6 +24,8 @@ export interface HoldOptions {
   returnMode: boolean;
   /** Writes straight to the agent: a notice may go out while earlier answers are still coming. */
   notify(bytes: Buffer): void;
+  /** Starts a request's impact preview in the background, once it is announced (proxy/preview). */
+  preview?(request: AccessRequest, options: PreviewOptions | undefined): void;
 }
 
 /**
@@ -76,9 +79,12 @@ export class SessionHolds {
     const url = `${this.options.publicUrl}/requests/${request.id}`;
     if (returnMode) {
       const message = `airlock: approval required by rule ${request.rule} — request ${request.id}: ${url} (once approved, send the same statement again)`;
+      this.options.preview?.(request, decision.rule.review.preview);
       return { action: "refuse", code: SqlState.InsufficientPrivilege, message, requestId: request.id };
     }
     this.options.notify(writeNoticeResponse({ severity: "NOTICE", code: "01000", message: `airlock: held for approval — request ${request.id}: ${url}` }));
+    // After the notice: the preview never delays it (it runs in the background, on its own connection).
+    this.options.preview?.(request, decision.rule.review.preview);
     this.#waiting = request.id;
     try {
       const outcome = await approvals.outcome(request.id);

@@ -10,6 +10,7 @@ import type { AgentTokenVerifier } from "../lib/identity/agent-token";
 import type { StatementTimer } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
+import type { RequestPreviews } from "./preview/request-previews";
 import type { StartupOutcome } from "./startup";
 import type { Upstream } from "./upstream/upstream";
 
@@ -32,6 +33,8 @@ export interface ProxyDeps {
   upstreams: { connect(resource: Resource, params: ReadonlyMap<string, string>): Promise<Upstream> };
   /** Timeouts, connection caps and message sizes (AIRLOCK_MAX_CONNECTIONS…). */
   limits: ProxyLimits;
+  /** Held requests' impact previews (proxy/preview), when this proxy makes them. */
+  previews?: Pick<RequestPreviews, "start">;
   /** A resource's statement-time histograms (`/metrics`), when metrics are on. */
   statementTimer?(resource: string): StatementTimer;
 }

@@ -14,6 +14,7 @@ export function DecisionPanel({
   approvals,
   askedDuration,
   rowLimit,
+  shorterThan,
   action,
 }: {
   requestId: string;
@@ -22,6 +23,8 @@ export function DecisionPanel({
   askedDuration?: string;
   /** A held write: the approver may cap the rows it changes ("at most N rows"). */
   rowLimit?: boolean;
+  /** "1h": the longest grant the rule offers a held statement; the approver may type a shorter one. */
+  shorterThan?: string;
   action: (previous: DecisionResult | undefined, form: FormData) => Promise<DecisionResult>;
 }) {
   const [result, submit, pending] = useActionState(action, undefined);
@@ -48,6 +51,17 @@ export function DecisionPanel({
               </button>
             ))}
           </div>
+        )}
+        {shorterThan && !askedDuration && (
+          <>
+            <label htmlFor="duration">Or grant for a shorter time (up to {shorterThan})</label>
+            <div className="decision-duration">
+              <input id="duration" name="duration" placeholder="e.g. 5m" pattern="\s*\d+\s*[smhd]\s*" />
+              <button className="button" type="submit" name="decision" value="approve:duration" disabled={pending}>
+                Approve for this time
+              </button>
+            </div>
+          </>
         )}
         {rowLimit && (
           <>

@@ -1,5 +1,6 @@
 import { KINDS, type Kind } from "../sql/types";
 import { ALL_TABLES, grantableScope, type ScopePair } from "./grant-scope";
+import { formatDuration } from "../policy/duration";
 
 /** How a grant choice reads, alike on the web and in Slack: "once", "for 15 min", "for 1 h". */
 export function grantPhrase(option: "once" | number | null): string {
@@ -57,4 +58,11 @@ export function grantShortfall(scope: readonly ScopePair[]): string | undefined 
   if (granted.length === scope.length) return undefined;
   const left = scope.filter((p) => !granted.includes(p));
   return `approving for a time grants ${granted.length > 0 ? `only ${scopePhrase(granted)}` : "nothing"}: ${scopePhrase(left)} is reviewed each time`;
+}
+
+/** The longest grant a held statement's rule offers ("1h"), which an approver may shorten; undefined when it offers none. */
+export function longestGrant(request: { kind: string; grantOptions: ReadonlyArray<"once" | number> }): string | undefined {
+  const lengths = request.grantOptions.filter((o): o is number => o !== "once");
+  if (request.kind !== "statement" || lengths.length === 0) return undefined;
+  return formatDuration(Math.max(...lengths));
 }

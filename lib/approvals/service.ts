@@ -499,6 +499,10 @@ function invalidGrant(request: AccessRequest, grantMs: number | null): string | 
     if (grantMs > (request.durationMs ?? 0)) return "approvers may shorten the access asked for, never lengthen it";
     return undefined;
   }
-  if (grantMs !== null && !request.grantOptions.includes(grantMs)) return "this request does not offer a grant of that length";
+  // A held statement's rule offers lengths; an approver may also choose a shorter one than the longest, never longer.
+  const longest = Math.max(0, ...request.grantOptions.filter((o): o is number => o !== "once"));
+  if (grantMs !== null && !request.grantOptions.includes(grantMs) && !(Number.isInteger(grantMs) && grantMs > 0 && grantMs <= longest)) {
+    return "this request does not offer a grant of that length (approvers may shorten the longest it offers, never lengthen it)";
+  }
   return undefined;
 }

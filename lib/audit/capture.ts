@@ -7,6 +7,7 @@
  */
 import { eq } from "drizzle-orm";
 import { followUpsOf } from "../approvals/follow-ups";
+import { previewAuditEntry, previewOf } from "../approvals/preview/store";
 import { kindsOf, tablesOf } from "../approvals/grant-scope";
 import type { Store, Transaction } from "../db/client";
 import type { AirlockEvent, EventBus } from "../events/bus";
@@ -145,6 +146,9 @@ export class AuditCapture {
       ...decisions.map((d): AuditEntry => ({ ...about, at: d.at, type: "request.decision", person: d.personEmail, decision: d.decision, data: { via: d.via, reason: d.reason, grantMs: d.grantMs, ...(d.maxRows !== null ? { maxRows: d.maxRows } : {}), ...(d.authAt ? { stepUp: { signedInAt: d.authAt.toISOString(), withinMs: r.stepUpMs } } : {}) }, source: `decision:${d.id}` })),
       ...(await followUpsOf(this.store, [id])).map((f): AuditEntry => ({ ...about, at: f.at, type: f.kind === "reminder" ? "request.reminded" : "request.escalated", data: { groups: f.groups, ...(f.kind === "reminder" ? { reminder: f.seq } : { channel: f.channel }) }, source: `follow-up:${f.id}` })),
     ];
+    // Its impact preview (lib/approvals/preview), made in the background once the request was announced.
+    const preview = await previewOf(this.store, id);
+    if (preview) entries.push(previewAuditEntry(r, preview, about.tables));
     // Decisions and follow-ups interleave in time: the chain keeps them in the order they happened.
     entries.sort((a, b) => a.at.getTime() - b.at.getTime());
     if (r.status !== "pending") {

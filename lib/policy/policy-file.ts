@@ -6,6 +6,7 @@ import { expandEnv, type Env } from "./env";
 import { breakGlassOf, BreakGlassSchema, type BreakGlassOptions } from "./break-glass";
 import { checkFollowUp, followUpFields, followUpOf, type FollowUp } from "./follow-up";
 import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
+import { previewFields, previewOf, type PreviewOptions } from "./preview";
 import { stepUpFields, stepUpOf } from "./step-up";
 
 /** A database agents may reach, as the policy file names it. */
@@ -38,6 +39,8 @@ export interface ReviewOptions {
   mode: "wait" | "return";
   /** Reminders and escalation while a request waits (lib/approvals/follow-ups.ts). */
   followUp?: FollowUp;
+  /** The impact preview's dry run (review.preview: count) and its timeout; without it, estimates only (lib/approvals/preview). */
+  preview?: PreviewOptions;
   /** A decision counts only from a person who signed in to the IdP within this long (lib/approvals/step-up.ts). */
   stepUpMs?: number;
 }
@@ -122,6 +125,7 @@ const ReviewSchema = z
     slack_channel: z.string().min(1).optional(),
     mode: z.enum(["wait", "return"]).default("wait"),
     ...followUpFields,
+    ...previewFields,
     ...stepUpFields,
   })
   .superRefine(checkFollowUp);
@@ -208,6 +212,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       slackChannel: r.review.slack_channel,
       mode: r.review.mode,
       followUp: followUpOf(r.review),
+      ...previewOf(r.review),
       ...stepUpOf(r.review),
     },
     access: r.review && r.access && {

@@ -195,3 +195,29 @@ describe("approved for at most N rows, inside the agent's transaction", () => {
     }
   });
 });
+
+describe("a grant's length at approval", () => {
+  test("an approver may shorten the longest grant the rule offers, never lengthen it; the grant holds the statement's tables only", async () => {
+    await table("shorter");
+    const client = await agent();
+    try {
+      const text = "update shorter set status = 'done' where id = 1";
+      const running = client.query(text);
+      const request = await pendingRequest(harness.approvals, text);
+      const longer = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 20 * 60_000, via: "web" });
+      assert.equal(longer.ok, false);
+      assert.match(longer.ok ? "" : longer.message, /never lengthen/);
+      const before = Date.now();
+      const approved = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 5 * 60_000, via: "web" });
+      assert.ok(approved.ok);
+      await running;
+      const grant = approved.ok && approved.request.grantId ? await harness.grants.get(approved.request.grantId) : undefined;
+      assert.ok(grant, "a grant was made");
+      const length = grant.expiresAt.getTime() - before;
+      assert.ok(length > 4 * 60_000 && length <= 5 * 60_000 + 1000, `about five minutes, not ${length} ms`);
+      assert.deepEqual(grant.scope, [{ kind: "update", table: "public.shorter" }]);
+    } finally {
+      await client.end();
+    }
+  });
+});

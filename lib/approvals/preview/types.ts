@@ -48,8 +48,10 @@ export interface DdlRisk {
   action: string;
   /** The strongest table lock it takes (ACCESS EXCLUSIVE, SHARE, SHARE UPDATE EXCLUSIVE…). */
   lock: string;
-  /** It rewrites (or fully scans under that lock) every row of the table. */
+  /** It rewrites every row of the table (a new copy of it) under that lock. */
   rewrites: boolean;
+  /** It reads every row under that lock (an index build, a constraint's validation) without rewriting. */
+  scans?: boolean;
   /** Schema-qualified, when it acts on a table; with its size and row estimate from the catalog. */
   table?: string;
   bytes?: number;

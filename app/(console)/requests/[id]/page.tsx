@@ -16,6 +16,7 @@ import { followUpsOf } from "@/lib/approvals/follow-ups";
 import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
 import { offersRowLimit } from "@/lib/approvals/row-limit";
+import { longestGrant } from "@/lib/approvals/grant-label";
 import type { AccessRequest } from "@/lib/db/schema";
 import { formatDuration } from "@/lib/policy/duration";
 import { explain, type StatementExplanation } from "@/lib/policy/explain";
@@ -116,6 +117,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           approvals={request.grantOptions.map((o) => ({ value: `approve:${o}`, label: approveLabel(o) }))}
           askedDuration={request.kind === "access" ? formatDuration(request.durationMs ?? 0) : undefined}
           rowLimit={offersRowLimit(request)}
+          shorterThan={longestGrant(request)}
           action={decideRequest}
         />
       )}

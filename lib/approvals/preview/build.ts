@@ -1,0 +1,80 @@
+import { maskText, planColumns } from "../../masking/column-plan";
+import type { Masker } from "../../masking/strategies";
+import type { MaskOptions } from "../../policy/policy-file";
+import type { PreviewOptions } from "../../policy/preview";
+import type { Catalog } from "../../sql/types";
+import type { HeldStatement } from "../held-statements";
+import { ddlRisks, withSizes } from "./ddl-risk";
+import { dryRun } from "./dry-run";
+import { estimateRows } from "./estimate";
+import { kindOf, previewStatements, userFunctionsOf, WRITE_NODES } from "./statements";
+import type { ImpactPreview, PreviewResult, PreviewSession, StatementPreview } from "./types";
+
+/** The statement text kept in a preview. */
+const TEXT_CHARS = 300;
+
+export interface PreviewInput {
+  /** What the request runs, as it recorded it (with the bound parameters). */
+  statements: ReadonlyArray<HeldStatement>;
+  /** Airlock's own session on the resource: never an agent's. */
+  session: PreviewSession;
+  /** The resource's catalog, as its classifier has it. */
+  catalog: Catalog;
+  /** The rule's review.preview (a dry run, its timeout); absent: estimates only. */
+  options?: PreviewOptions;
+  /** How the agent's reads are masked (lib/masking requesterMask), and its masker. */
+  mask?: MaskOptions;
+  masker?(mask: MaskOptions): Masker;
+}
+
+/**
+ * A request's impact preview: each write's estimate, each schema change's risk, and, when the rule
+ * asks for it and it is safe, the exact count of a dry run with a masked sample. Reused for any
+ * request that runs statements (a revert's preview is made the same way).
+ */
+export async function buildPreview(input: PreviewInput): Promise<ImpactPreview> {
+  const started = Date.now();
+  const done = (preview: Omit<ImpactPreview, "at" | "tookMs">): ImpactPreview => ({ at: new Date().toISOString(), tookMs: Date.now() - started, ...preview });
+  const statements = previewStatements(input.statements, input.catalog);
+  if ("unavailable" in statements) return done({ statements: [], unavailable: statements.unavailable });
+  const { session, catalog } = input;
+
+  const out: StatementPreview[] = [];
+  for (const statement of statements) {
+    const preview: StatementPreview = { text: cut(statement.text), kind: kindOf(statement) };
+    if (WRITE_NODES.has(statement.node)) {
+      const user = userFunctionsOf(statement, catalog);
+      // Planning may evaluate a function declared immutable: a user function's is not run for a preview.
+      preview.estimate = user.length > 0 ? { error: `it calls user-defined function ${user.join(", ")}, which planning could run` } : await estimateRows(session, statement);
+    }
+    const risks = ddlRisks(statement, catalog);
+    if (risks) preview.ddl = await withSizes(session, risks);
+    out.push(preview);
+  }
+
+  if (input.options?.dryRun && statements.some((s) => WRITE_NODES.has(s.node))) {
+    const results = await dryRun({ session, catalog, timeoutMs: input.options.dryRunTimeoutMs, mask: (fields, rows, table) => maskRows(input, fields, rows, table) }, statements);
+    results.forEach((result, i) => (out[i].dryRun = result));
+  }
+  return done({ statements: out });
+}
+
+/** Rows of one table's columns masked as the agent's reads of that table would be. */
+function maskRows(input: PreviewInput, fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string): Array<Array<string | null>> {
+  const { mask, masker } = input;
+  if (!mask || !masker || rows.length === 0) return rows;
+  const output = { all: { sources: [] }, columns: fields.map((f) => ({ name: f.name, sources: [`${table}.${f.name}`] })) };
+  const plan = planColumns(mask, output, fields.map((f) => ({ ...f, format: 0 })), input.catalog);
+  if (!plan) return rows;
+  const m = masker(mask);
+  return rows.map((row) => row.map((value, i) => {
+    const column = plan[i];
+    if (!column || value === null) return value;
+    const masked = maskText(column, value, m);
+    return masked === undefined ? value : masked;
+  }));
+}
+
+function cut(text: string): string {
+  return text.length > TEXT_CHARS ? `${text.slice(0, TEXT_CHARS)}…` : text;
+}

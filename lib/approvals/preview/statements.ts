@@ -1,0 +1,79 @@
+import type { HeldStatement } from "../held-statements";
+import { classify } from "../../sql/classify";
+import { parseSql, statementSlicer, SqlSyntaxError } from "../../sql/parser";
+import { unwrap, type Obj } from "../../sql/tree";
+import type { Catalog, StatementInfo } from "../../sql/types";
+
+/** Statements whose rows a preview counts. */
+export const WRITE_NODES = new Set(["UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"]);
+
+/** One statement of a request as the preview sees it: its own text, its parameters, its parse tree and classification. */
+export interface PreviewStatement {
+  text: string;
+  params: Array<string | null>;
+  node: string;
+  body: Obj;
+  info: StatementInfo;
+}
+
+/**
+ * The statements a request runs, one by one: a simple Query may hold several (never with
+ * parameters), an extended-protocol one is one statement with its bound parameters. Prepared
+ * bodies a SQL EXECUTE runs by name are left out: the EXECUTE itself is what is described.
+ */
+export function previewStatements(held: ReadonlyArray<HeldStatement>, catalog: Catalog): PreviewStatement[] | { unavailable: string } {
+  const out: PreviewStatement[] = [];
+  for (const statement of held) {
+    if (statement.prepared !== undefined) continue;
+    let parsed;
+    try {
+      parsed = parseSql(statement.text);
+    } catch (err) {
+      if (err instanceof SqlSyntaxError) return { unavailable: `the statement does not parse: ${err.message}` };
+      throw err;
+    }
+    const stmts = parsed.stmts ?? [];
+    const infos = classify(statement.text, catalog).statements;
+    const slice = statementSlicer(statement.text);
+    stmts.forEach((raw, i) => {
+      const [node, body] = unwrap(raw.stmt);
+      out.push({ text: slice(raw.stmt_location, raw.stmt_len), params: statement.params ?? [], node, body, info: infos[i] ?? { text: "", kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [] } });
+    });
+  }
+  return out;
+}
+
+/** The statement's most telling kind, for people: the write it does, else the strictest. */
+export function kindOf(statement: PreviewStatement): string {
+  return statement.info.kinds.find((k) => k === "update" || k === "delete" || k === "insert" || k === "merge") ?? statement.info.kinds.at(-1) ?? "unknown";
+}
+
+/** Functions it calls that the database's catalog says are not built in (planning may run them). */
+export function userFunctionsOf(statement: PreviewStatement, catalog: Catalog): string[] {
+  return statement.info.functions.filter((f) => catalog.userFunctions.has(f.split(".").at(-1) ?? f) || catalog.userFunctions.has(f));
+}
+
+/** The written table as the statement names it: its relation's alias, or its (qualified) name, quoted for SQL. */
+export function targetOf(body: Obj): { name: string; ref: string } | undefined {
+  const relation = body.relation as { schemaname?: string; relname?: string; alias?: { aliasname?: string } } | undefined;
+  if (!relation?.relname) return undefined;
+  const name = relation.schemaname ? `${relation.schemaname}.${relation.relname}` : relation.relname;
+  const ref = relation.alias?.aliasname ? quoteIdent(relation.alias.aliasname) : relation.schemaname ? `${quoteIdent(relation.schemaname)}.${quoteIdent(relation.relname)}` : quoteIdent(relation.relname);
+  return { name, ref };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A string as a SQL literal (standard_conforming_strings on, as on every supported server). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Whether the tree holds a node of this type anywhere (`SetToDefault`: a column set to its default). */
+export function containsNode(tree: unknown, type: string): boolean {
+  if (!tree || typeof tree !== "object") return false;
+  if (Array.isArray(tree)) return tree.some((t) => containsNode(t, type));
+  return Object.entries(tree).some(([key, value]) => key === type || containsNode(value, type));
+}
