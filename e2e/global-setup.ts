@@ -14,13 +14,18 @@ import { makeTempDir } from "../test/support/temp-dir";
  */
 /**
  * Last, so the shipped rules keep their places (tests name them by index): ops-agent's maintenance
- * (ANALYZE), which no shipped rule takes, waits with reminders every 2 s and escalates after 3 s.
+ * (ANALYZE), which no shipped rule takes, waits with reminders every 2 s and escalates after 3 s;
+ * reporting-agent's counts only decisions from a sign-in at most 20 s old (step-up).
  */
 const FOLLOW_UP_RULE = `
   - name: e2e-follow-ups
     match: { agents: [ops-agent], kinds: [maintenance] }
     action: review
     review: { approvers: [db-approvers], timeout: 1m, remind: 2s, escalate: { after: 3s, to: [sre-leads], channel: "#sre" } }
+  - name: e2e-step-up
+    match: { agents: [reporting-agent], kinds: [maintenance] }
+    action: review
+    review: { approvers: [db-approvers], timeout: 2m, step_up: 20s }
 `;
 
 export default async function globalSetup() {

@@ -25,6 +25,12 @@ function Decision({ d, now }: { d: RequestDecision; now: Date }) {
   return (
     <>
       <strong>{d.personEmail}</strong> {d.decision === "approve" ? `approved ${grantPhrase(d.grantMs)}${d.maxRows !== null ? `, ${rowLimitPhrase(d.maxRows)}` : ""}` : "denied"} via {d.via} <TimeAgo at={d.at} now={now} />
+      {d.authAt && (
+        <span className="muted" data-testid="stepped-up">
+          {" "}
+          (step-up: signed in at <time dateTime={d.authAt.toISOString()}>{d.authAt.toISOString()}</time>)
+        </span>
+      )}
       {d.reason && <> — “{d.reason}”</>}
     </>
   );

@@ -23,7 +23,7 @@ export function whyNotSteppedUp(request: { stepUpMs: number | null }, signIn: Si
   if (!signIn) return `this request counts only decisions from a sign-in within the last ${within} (step-up): decide it on its page, after signing in again`;
   if (signIn.method === "saml") return `this request counts only decisions from a sign-in within the last ${within} (step-up), which a SAML sign-in does not prove here: sign in with single sign-on (OIDC) to decide it`;
   if (!signIn.at) return `this request counts only decisions from a sign-in within the last ${within} (step-up), and your identity provider did not say when you signed in: sign in again to decide`;
-  if (now.getTime() - signIn.at.getTime() > stepUpMs) return `your sign-in (at ${signIn.at.toISOString()}) is older than this request allows: it counts only decisions from a sign-in within the last ${within} (step-up); sign in again to decide`;
+  if (now.getTime() - signIn.at.getTime() > stepUpMs) return `Your sign-in (at ${signIn.at.toISOString()}) is older than this request allows: it counts only decisions from a sign-in within the last ${within} (step-up); sign in again to decide`;
   return undefined;
 }
 

@@ -64,10 +64,10 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
       new App({ socketMode: true, appToken, authorize, clientOptions, installerOptions: { clientOptions: { slackApiUrl: apiUrl } }, logLevel: LogLevel.WARN });
   app.error(async (err) => console.error("[slack]", err));
 
-  handleInteractions(app, { approvals, people: new SlackPeople(client, options.directory, config.roleGroups) });
+  const requestUrl = (id: string) => `${options.publicUrl}/requests/${id}`;
+  handleInteractions(app, { approvals, people: new SlackPeople(client, options.directory, config.roleGroups), requestUrl });
   const messages = new SlackMessageStore(options.store);
   const channelFor = (request: AccessRequest) => options.policy().rules.find((r) => r.name === request.rule)?.review?.slackChannel ?? channel;
-  const requestUrl = (id: string) => `${options.publicUrl}/requests/${id}`;
   const followUps = new SlackFollowUps({ client, messages, approvals, channelFor, requestUrl, userGroups: config.slack.userGroups });
   const sync = new SlackSync({
     client,

@@ -4,7 +4,8 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { ActionResult } from "@/components/action-outcome";
 import { personForAction } from "@/app/current-person";
-import { signInOfSession } from "@/lib/approvals/step-up";
+import { signIn } from "@/auth";
+import { signInOfSession, stepUpSignInParams } from "@/lib/approvals/step-up";
 import { parseDuration } from "@/lib/policy/duration";
 
 /** The pressed button says it all: "approve:once", "approve:<ms>", "approve:duration" (the length typed) or "deny". */
@@ -49,4 +50,18 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
   revalidatePath("/");
   const { request } = result;
   return { ok: true, message: request.status === "pending" ? "Your approval is recorded; more are needed." : `Request ${request.status}.` };
+}
+
+const RequestId = z.string().regex(/^r_[0-9a-f]+$/);
+
+/**
+ * "Sign in again to decide" on a step-up request: a new login at the IdP (prompt=login, and
+ * max_age so it must say when), back to the request's page, where the new sign-in's decision counts.
+ */
+export async function signInToDecide(form: FormData): Promise<void> {
+  const id = RequestId.safeParse(form.get("requestId"));
+  const back = id.success ? `/requests/${id.data}` : "/";
+  const asker = await personForAction("requests.decide");
+  const request = id.success && "rt" in asker ? await asker.rt.approvals.get(id.data) : undefined;
+  await signIn("sso", { redirectTo: back }, stepUpSignInParams(request?.stepUpMs ?? 0));
 }

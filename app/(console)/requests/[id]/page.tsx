@@ -15,6 +15,8 @@ import { RequestHistory } from "@/components/requests/request-history";
 import { followUpsOf } from "@/lib/approvals/follow-ups";
 import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
+import { signInOfSession, whyNotSteppedUp } from "@/lib/approvals/step-up";
+import { StepUpNotice } from "@/components/requests/step-up-notice";
 import { offersRowLimit } from "@/lib/approvals/row-limit";
 import { longestGrant } from "@/lib/approvals/grant-label";
 import type { AccessRequest } from "@/lib/db/schema";
@@ -24,7 +26,7 @@ import type { Runtime } from "@/lib/runtime";
 import { SlackMessageStore } from "@/lib/slack/message-store";
 import { slackMode } from "@/lib/slack/settings";
 import { requirePerson } from "../../../current-person";
-import { decideRequest } from "../actions";
+import { decideRequest, signInToDecide } from "../actions";
 
 export const metadata: Metadata = { title: "Request" };
 export const dynamic = "force-dynamic";
@@ -42,6 +44,9 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const now = new Date();
   // The same checks as the approvals service, so the buttons show exactly when a decision would count.
   const mayDecide = request.status === "pending" && !whyNotDecider(person, request, rt.agentIssuer) && !hasDecided(decisions, person);
+  // Step-up: the same check as the approvals service, so a stale sign-in is offered a new one instead of buttons that would not count.
+  const signIn = signInOfSession(person.signIn);
+  const stale = mayDecide ? whyNotSteppedUp(request, signIn, now) : undefined;
   const masking = await maskingOf(rt, request);
   const shortfall = grantShortfall(request.scope);
 
@@ -111,7 +116,18 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </dl>
         <SlackStatus mode={slackMode(config.slack)} message={slackMessage} />
       </section>
-      {mayDecide && (
+      {request.status === "pending" && request.stepUpMs !== null && (
+        <StepUpNotice
+          requestId={request.id}
+          stepUpMs={request.stepUpMs}
+          decider={mayDecide}
+          stale={stale}
+          countsUntil={signIn.at && new Date(signIn.at.getTime() + request.stepUpMs)}
+          canSignInAgain={rt.sso.people}
+          action={signInToDecide}
+        />
+      )}
+      {mayDecide && !stale && (
         <DecisionPanel
           requestId={request.id}
           approvals={request.grantOptions.map((o) => ({ value: `approve:${o}`, label: approveLabel(o) }))}
