@@ -19,6 +19,8 @@ import { SessionHolds } from "./holds";
 import { Relay } from "./relay";
 import { IdleWatch, ReadyForQueryCounter, StartupDeadline } from "./session-timeouts";
 import { forwardedParams } from "./upstream/upstream";
+import { startupPath } from "./session-path";
+import { catalogSearchPath } from "../lib/sql/relation-names";
 import { UpstreamError } from "./upstream/postgres";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
 
@@ -116,7 +118,8 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
     const relay = new Relay(client, upstream, {
       clientMessages: messages,
       tokenExpiresAt: identity.expiresAt,
-      classify: (text, prepared) => classifier.classify(text, prepared),
+      classify: (text, prepared, path) => classifier.classify(text, prepared, path),
+      searchPath: startupPath(startup.params, catalogSearchPath(classifier.catalog), upstream.shared === true),
       decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants), deps.recorder),
       hold: (statement, decision) => holds.hold(statement, decision),
       masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },

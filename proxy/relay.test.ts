@@ -11,6 +11,7 @@ import { MessageBuffer } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
 import { readFields, readQuery } from "./protocol/reader";
 import { writeCommandComplete, writeErrorResponse, writeQuery, writeReadyForQuery } from "./protocol/writer";
+import { SessionPath } from "./session-path";
 import { Relay, type RelayContext } from "./relay";
 import type { Upstream } from "./upstream/upstream";
 
@@ -65,7 +66,8 @@ async function relayWith(ctx: Partial<RelayContext>, upstream: Upstream): Promis
   new Relay(socket, upstream, {
     clientMessages: new MessageBuffer(1 << 20),
     tokenExpiresAt: Date.now() / 1000 + 3600,
-    classify: (text, prepared) => classifier.classify(text, prepared),
+    classify: (text, prepared, path) => classifier.classify(text, prepared, path),
+    searchPath: new SessionPath(["public"], ["public"]),
     decide: (statement) => decide(POLICY, { sessionId: "s", agentId: "reporting-agent", groups: ["agents"], resource: "pg" }, statement),
     hold: () => Promise.reject(new Error("no holds here")),
     onStatement: () => undefined,

@@ -11,6 +11,8 @@ import { FAST_PATH_UNMASKABLE, fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
 import { cursorOf, nameChanges, preparedInfo, type Judged } from "./name-effects";
 import { SessionNames, type PreparedName } from "./session-names";
+import { preparedPathKey, type SessionPath } from "./session-path";
+import type { SearchPath } from "../lib/sql/search-path";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
@@ -29,8 +31,10 @@ export interface RelayContext {
   clientMessages: MessageBuffer;
   /** Seconds since the epoch when the agent's token expires. */
   tokenExpiresAt: number;
-  /** Classification against the resource's catalog (cached by text). */
-  classify(text: string, prepared: PreparedLookup): Classification;
+  /** Classification against the resource's catalog (cached by text), on the session's search_path. */
+  classify(text: string, prepared: PreparedLookup, path?: SearchPath): Classification;
+  /** The session's search_path as the server has it (proxy/session-path.ts). */
+  searchPath: SessionPath;
   /** The decision point, for this session's agent and resource under the current policy. */
   decide(statement: Statement): Decision;
   /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
@@ -207,7 +211,7 @@ export class Relay {
         const statement = pending(text, undefined, "simple");
         const outcome = this.#decideAndSend(statement, text, raw, REFUSED_QUERY, (allowed, judged) => {
           // Each statement of the text that completes changes the names it makes or drops.
-          if (allowed && judged) statement.settles = judged.classification.statements.map((info, i) => nameChanges(this.#names, info, group, () => cursorOf(statement, info, i)));
+          if (allowed && judged) statement.settles = judged.classification.statements.map((info, i) => both(nameChanges(this.#names, info, group, () => cursorOf(statement, info, i)), this.ctx.searchPath.sent(info, group)));
           // A failing Query does not skip what follows it: its changes are another group's.
           this.#names.endOfGroup();
           return { kind: "query", statement };
@@ -218,10 +222,11 @@ export class Relay {
       case Frontend.Parse: {
         const parse = readParse(body);
         const lookups = this.#names.lookups();
-        const classification = this.ctx.classify(parse.text, lookups);
-        // A text that runs no other prepared statement classifies the same at Bind: kept for it.
+        const path = this.ctx.searchPath.at(group);
+        const classification = this.ctx.classify(parse.text, lookups, path);
+        // A text that runs no other prepared statement classifies the same at Bind (on the same search_path): kept for it.
         const standalone = lookups.found.size === 0 && !lookups.unsettled && !classification.statements.some((s) => s.executes !== undefined);
-        const entry: PreparedName = { text: parse.text, info: preparedInfo(parse.text, classification), described: {}, classification: standalone ? classification : undefined };
+        const entry: PreparedName = { text: parse.text, info: { ...preparedInfo(parse.text, classification), preparedOn: preparedPathKey(path) }, described: {}, classification: standalone ? classification : undefined };
         return this.#forward(raw, { kind: "parse", done: this.#names.statements.set(parse.name, entry, group) });
       }
       case Frontend.Bind: {
@@ -238,7 +243,7 @@ export class Relay {
           const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
           const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows, executes: judged.executes, info: judged.classification.statements[0], columns };
           return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
-        }, { known: entry?.classification });
+        }, { known: entry && entry.info.preparedOn === preparedPathKey(this.ctx.searchPath.at(group)) ? entry.classification : undefined });
       }
       case Frontend.Execute:
         return this.#execute(readExecutePortal(body), raw, group);
@@ -312,7 +317,7 @@ export class Relay {
     statement.upstreamStart = performance.now();
     statement.prepared = preparedRun(portal.executes);
     const { info } = portal;
-    if (info) statement.settles = [nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0))];
+    if (info) statement.settles = [both(nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0)), this.ctx.searchPath.sent(info, group))];
     this.#masking.executing(statement, portal.columns);
     if (maxRows !== undefined) return this.#limitedExecute(statement, raw, maxRows);
     return this.#forward(raw, { kind: "execute", statement });
@@ -334,9 +339,12 @@ export class Relay {
     this.#checkToken();
     const lookups = this.#names.lookups();
     const trace = statement.trace;
+    // A search_path change of an earlier group is not answered yet: the name resolution waits for it.
+    const path = this.ctx.searchPath.at(this.#names.group);
+    if (!path) return WAIT;
     try {
       if (trace && !known) trace.parseStart = performance.now();
-      const classification = known ?? (text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups));
+      const classification = known ?? (text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups, path));
       if (lookups.unsettled) return WAIT;
       statement.prepared = preparedRun(lookups.found);
       if (trace) trace.decideStart = trace.parseEnd = performance.now();
@@ -587,10 +595,12 @@ export class Relay {
       case Backend.ErrorResponse: {
         this.#copyingIn = false;
         const fields = readFields(body);
-        return this.#tracker.onServerMessage(type, undefined, { code: fields.get("C"), message: fields.get("M") });
+        this.#tracker.onServerMessage(type, undefined, { code: fields.get("C"), message: fields.get("M") });
+        return this.ctx.searchPath.failed();
       }
       case Backend.ReadyForQuery:
         this.#tracker.onServerMessage(type);
+        this.ctx.searchPath.ready(body[0]);
         if (body[0] === TxStatus.Idle) this.#idle();
         // Only a ReadyForQuery with nothing sent after it tells where the session stands.
         if (this.#tracker.size === this.#unsent) this.#ready = body[0];
@@ -675,6 +685,15 @@ function pending(text: string, params: Array<string | null> | undefined, protoco
 
 function errorBytes(code: SqlStateCode, message: string): Buffer {
   return writeErrorResponse({ severity: "ERROR", code, message });
+}
+
+/** Two effects of one statement's completion (its names, the search_path) as one. */
+function both(a: ((ok: boolean) => void) | undefined, b: ((ok: boolean) => void) | undefined): ((ok: boolean) => void) | undefined {
+  if (!a || !b) return a ?? b;
+  return (ok) => {
+    a(ok);
+    b(ok);
+  };
 }
 
 function internalError(err: unknown): PgWireError {

@@ -1,3 +1,5 @@
+import { preparedOnAnotherPath } from "../lib/sql/classify";
+import { pathKey, type PathValue } from "../lib/sql/search-path";
 import type { Classification, PreparedLookup, StatementInfo } from "../lib/sql/types";
 import type { Described } from "./response-tracker";
 
@@ -9,6 +11,8 @@ export interface PreparedName {
   described: Described;
   /** Its classification at Parse, when it looks up no other name (then Bind need not classify again). */
   classification?: Classification;
+  /** The text the server was sent instead, under row filters (proxy/row-filter-messages.ts). */
+  sent?: string;
 }
 
 /** A portal, made by Bind or by SQL `DECLARE` (a cursor), as it was judged; WITH HOLD outlives its transaction. */
@@ -131,11 +135,14 @@ export class TrackedLookups implements PreparedLookup {
     private readonly group: number,
   ) {}
 
-  get(name: string): StatementInfo | undefined {
+  get(name: string, path?: PathValue): StatementInfo | undefined {
     const lookup = this.statements.lookup(name, this.group);
     if (lookup.state === "unsettled") this.unsettled = true;
     if (lookup.state !== "known") return undefined;
     this.found.set(name, lookup.value);
+    // PostgreSQL analyses a prepared statement again when the search_path changed since it was prepared.
+    const { preparedOn } = lookup.value.info;
+    if (path !== undefined && preparedOn !== undefined && preparedOn !== pathKey(path)) return preparedOnAnotherPath(name);
     return lookup.value.info;
   }
 }

@@ -3,6 +3,7 @@ import { writeErrorResponse } from "./protocol/writer";
 /** SQLSTATEs Airlock itself sends. https://www.postgresql.org/docs/current/errcodes-appendix.html */
 export const SqlState = {
   InvalidPassword: "28P01",
+  InvalidParameterValue: "22023",
   InvalidAuthorization: "28000",
   InvalidCatalogName: "3D000",
   ProtocolViolation: "08P01",

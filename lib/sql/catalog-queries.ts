@@ -79,6 +79,15 @@ select
     where t.typnamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) and t.typtype in ('b', 'd', 'r', 'm'))
   || (select md5(coalesce(string_agg(c.oid::text || ':' || c.xmin::text, ',' order by c.oid), '')) from pg_catalog.pg_cast c) as types`;
 
+/**
+ * Every schema, the role sessions run as (`$user` on a search_path) and the search_path a session
+ * starts with (the role's, the database's or the server's: RESET's value when startup sets none).
+ */
+export const NAMESPACES_SQL = `
+select current_user as "user",
+       (select s.reset_val from pg_catalog.pg_settings s where s.name = 'search_path') as "searchPath",
+       (select pg_catalog.json_agg(n.nspname) from pg_catalog.pg_namespace n)::text as schemas`;
+
 /** The _RETURN rule (the definition) of every view and materialized view outside the system schemas. */
 const VIEW_RULES = `
   select rw.oid as rule, v.oid as view_oid, vn.nspname || '.' || v.relname as "view", rw.ev_action::text as tree
@@ -236,7 +245,7 @@ export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previ
   type FunctionOidRow = NonNullable<CatalogRows["functionOids"]>[number];
   const [versions] = await query<CatalogVersions>(VERSIONS_SQL);
   const kept = (part: keyof CatalogVersions) => previous?.versions !== undefined && versions !== undefined && previous.versions[part] === versions[part];
-  const [builtins, users, operators, types, viewDeps, viewFunctions, relations] = await Promise.all([
+  const [builtins, users, operators, types, viewDeps, viewFunctions, relations, [namespaces]] = await Promise.all([
     kept("builtinFunctions") ? undefined : Promise.all([query<FunctionRow>(BUILTIN_FUNCTIONS_SQL), query<FunctionOidRow>(BUILTIN_FUNCTION_OIDS_SQL)]),
     kept("userFunctions") ? undefined : Promise.all([query<FunctionRow>(USER_FUNCTIONS_SQL), query<FunctionOidRow>(USER_FUNCTION_OIDS_SQL)]),
     kept("operators") ? undefined : query<{ name: string }>(OPERATORS_SQL),
@@ -244,6 +253,7 @@ export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previ
     query<CatalogRows["viewDeps"][number]>(VIEW_DEPS_SQL),
     query<CatalogRows["viewFunctions"][number]>(VIEW_FUNCTIONS_SQL),
     query<Omit<NonNullable<CatalogRows["relations"]>[number], "definition">>(RELATIONS_SQL),
+    query<{ user: string; searchPath: string; schemas: string }>(NAMESPACES_SQL),
   ]);
   // A view's definition is read again only when its rule is new or was replaced.
   const known = (r: (typeof relations)[number]) => {
@@ -266,5 +276,6 @@ export async function loadCatalog(query: <T>(sql: string) => Promise<T[]>, previ
     userTypes: types ? new Set(types.map((t) => t.name)) : before.userTypes,
     ...relationParts({ viewDeps, viewFunctions, relations: withDefinitions }),
     ...(versions ? { versions } : {}),
+    ...(namespaces ? { namespaces: { user: namespaces.user, searchPath: namespaces.searchPath, schemas: new Set(JSON.parse(namespaces.schemas) as string[]) } } : {}),
   };
 }

@@ -4,9 +4,12 @@
  * closed: what the parser rejects or this code does not recognise is `unknown`.
  */
 import { literalFreeKey } from "./cache-key";
-import { Collector, strictest } from "./collector";
+import { Collector, sortKinds, strictest } from "./collector";
 import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./parser";
 import { outputLineage } from "./lineage";
+import { exactSetConfig } from "./path-statements";
+import { catalogSearchPath, catalogShadowed, UnresolvedName, withSearchPath } from "./relation-names";
+import { pathKey, SearchPath } from "./search-path";
 import { classifyStatement } from "./statements";
 import type { Catalog, Classification, Kind, PreparedLookup, StatementInfo } from "./types";
 
@@ -15,8 +18,8 @@ import type { Catalog, Classification, Kind, PreparedLookup, StatementInfo } fro
  * PREPAREs (name → the PREPARE's StatementInfo), for EXECUTE; PREPARE and DEALLOCATE earlier in
  * the same text count too.
  */
-export function classify(text: string, catalog: Catalog, prepared?: PreparedLookup): Classification {
-  return classifyTracked(text, catalog, prepared).result;
+export function classify(text: string, catalog: Catalog, prepared?: PreparedLookup, path?: SearchPath): Classification {
+  return classifyTracked(text, catalog, prepared, path).result;
 }
 
 /** The result, and which names were looked up in the caller's `prepared` map with what found. */
@@ -25,7 +28,7 @@ interface Tracked {
   lookups: Map<string, StatementInfo | undefined>;
 }
 
-function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLookup | undefined): Tracked {
+function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLookup | undefined, path: SearchPath | undefined): Tracked {
   const lookups = new Map<string, StatementInfo | undefined>();
   let parsed: ParseResult;
   try {
@@ -35,13 +38,18 @@ function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLooku
     return { result: rejected(text, `the parser rejected it: ${err.message}`, err.message), lookups };
   }
 
+  // The session's search_path, run forward over the text: each statement as if those before it succeeded
+  // (if one fails, PostgreSQL runs none after it).
+  const state = path?.clone() ?? new SearchPath(catalogSearchPath(catalog));
+
   // PREPARE and DEALLOCATE earlier in this text shadow the caller's map (null: deallocated).
   const local = new Map<string, StatementInfo | null>();
+  const localPaths = new Map<string, string>();
   let deallocatedAll = false;
   const lookupPrepared = (name: string): StatementInfo | undefined => {
-    if (local.has(name)) return local.get(name) ?? undefined;
+    if (local.has(name)) return localPaths.get(name) === pathKey(state.current) ? (local.get(name) ?? undefined) : preparedOnAnotherPath(name);
     if (deallocatedAll) return undefined;
-    const found = prepared?.get(name);
+    const found = prepared?.get(name, state.current);
     lookups.set(name, found);
     return found;
   };
@@ -51,9 +59,22 @@ function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLooku
   try {
     statements = (parsed.stmts ?? []).map((raw): StatementInfo => {
       const out = new Collector(catalog);
-      classifyStatement({ out, lookupPrepared }, raw.stmt);
-      const info = out.toInfo(slice(raw.stmt_location, raw.stmt_len));
-      info.output = outputLineage(raw.stmt, catalog, lookupPrepared);
+      const info = withSearchPath(catalog, state.current, () => {
+        if (!exactSetConfig(out, raw.stmt)) classifyStatement({ out, lookupPrepared }, raw.stmt);
+        const info = out.toInfo(slice(raw.stmt_location, raw.stmt_len));
+        info.output = outputLineage(raw.stmt, catalog, lookupPrepared);
+        return info;
+      });
+      const shadowed = catalogShadowed(catalog, state.current);
+      if (shadowed && !info.pathEffect) {
+        info.kinds = sortKinds([...info.kinds, "call"]);
+        info.reasons.push(shadowed);
+      }
+      if (info.prepares !== undefined) {
+        localPaths.set(info.prepares, pathKey(state.current));
+        info.preparedOn = pathKey(state.current);
+      }
+      state.completed(info.pathEffect);
       if (info.prepares !== undefined) local.set(info.prepares, info);
       if (info.deallocates === "*") {
         local.clear();
@@ -64,6 +85,7 @@ function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLooku
       return info;
     });
   } catch (err) {
+    if (err instanceof UnresolvedName) return { result: rejected(text, err.message), lookups };
     // A tree nested deeper than the walk's stack (thousands of levels) is not understood.
     if (!(err instanceof RangeError)) throw err;
     return { result: rejected(text, "it is nested too deeply to classify"), lookups };
@@ -71,6 +93,14 @@ function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLooku
   // Empty text (or only comments and semicolons) runs nothing: PostgreSQL answers EmptyQueryResponse.
   const kind: Kind = strictest(statements.flatMap((s) => s.kinds)) ?? "session";
   return { result: { statements, kind }, lookups };
+}
+
+/**
+ * EXECUTE of a statement prepared while another search_path was in effect: PostgreSQL analyses it
+ * again on the path of now, which Airlock's judgement of it did not see.
+ */
+export function preparedOnAnotherPath(name: string): StatementInfo {
+  return { text: `EXECUTE ${name}`, kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [`prepared statement ${name} was prepared under another search_path; prepare it again`] };
 }
 
 /** Text that cannot be understood as a whole: one `unknown` statement. */
@@ -88,7 +118,8 @@ export const MAX_VARIANTS_PER_TEXT = 8;
 export interface Classifier {
   /** The catalog it judges with. */
   readonly catalog: Catalog;
-  classify(text: string, prepared?: PreparedLookup): Classification;
+  /** `path`: the session's search_path as the text will find it (absent: the catalog's, outside any transaction). */
+  classify(text: string, prepared?: PreparedLookup, path?: SearchPath): Classification;
   stats(): { size: number; hits: number; misses: number };
 }
 
@@ -120,11 +151,11 @@ export function createClassifier(catalog: Catalog, maxEntries = 10_000): Classif
   let misses = 0;
   return {
     catalog,
-    classify(text, prepared) {
+    classify(text, prepared, path) {
       const normalized = literalFreeKey(text);
-      const key = normalized ?? text;
+      const key = path ? `${path.key()}\u0000${normalized ?? text}` : (normalized ?? text);
       const variants = cache.get(key);
-      const hit = variants?.find((v) => v.depends.every(([name, signature]) => signatureOf(prepared?.get(name)) === signature));
+      const hit = variants?.find((v) => v.depends.every(([name, signature]) => signatureOf(prepared?.get(name, path?.current)) === signature));
       if (variants && hit) {
         hits++;
         cache.delete(key); // re-insert: a Map iterates in insertion order, so this marks it recent
@@ -132,7 +163,7 @@ export function createClassifier(catalog: Catalog, maxEntries = 10_000): Classif
         return normalized === undefined ? hit.result : withOwnText(hit.result, text);
       }
       misses++;
-      const { result, lookups } = classifyTracked(text, catalog, prepared);
+      const { result, lookups } = classifyTracked(text, catalog, prepared, path);
       deepFreeze(result);
       if (text.length <= MAX_CACHED_TEXT_LENGTH && maxEntries > 0) {
         const variant: Variant = { result, depends: [...lookups].map(([name, found]) => [name, signatureOf(found)]) };

@@ -4,11 +4,9 @@
  * is expanded to its base relations and a function or operator is judged where it is met.
  */
 import { judgeFunction, judgeOperator } from "./functions";
-import SYSTEM_RELATIONS_LIST from "./system-relations.json";
+import { unqualifiedRelation } from "./relation-names";
+import type { PathEffect } from "./search-path";
 import { KINDS, type Catalog, type Kind, type StatementInfo } from "./types";
-
-/** Relations of pg_catalog: an unqualified name resolves there first (pg_catalog leads the search path). */
-const SYSTEM_RELATIONS: ReadonlySet<string> = new Set(SYSTEM_RELATIONS_LIST);
 
 const KIND_ORDER = new Map<Kind, number>(KINDS.map((k, i) => [k, i]));
 
@@ -21,10 +19,10 @@ export interface RelationRef {
   relpersistence?: string;
 }
 
-/** Schema-qualified name as PostgreSQL resolves it with the default search path. */
+/** Schema-qualified name as PostgreSQL resolves it on the statement's search path (lib/sql/relation-names.ts). */
 export function qualifiedName(schema: string | undefined, name: string): string {
   if (schema) return `${schema}.${name}`;
-  return SYSTEM_RELATIONS.has(name) ? `pg_catalog.${name}` : `public.${name}`;
+  return unqualifiedRelation(name);
 }
 
 export function relationName(ref: RelationRef): string {
@@ -52,12 +50,16 @@ export class Collector {
   declares?: { name: string; holdable: boolean };
   fetches?: string;
   closes?: string;
+  pathEffect?: PathEffect;
+  /** Code runs that Airlock does not see into (a user function, DO, CALL…): it may set the search_path. */
+  runsUserCode = false;
 
   constructor(readonly catalog: Catalog) {}
 
   add(kind: Kind, reason?: string): void {
     this.kinds.add(kind);
     if (reason) this.reasons.add(reason);
+    if (kind === "call" || kind === "unknown" || kind === "admin") this.runsUserCode = true;
   }
 
   /** A relation read: a view also reads its base relations, recursively, and may call functions. */
@@ -100,9 +102,14 @@ export class Collector {
 
   callFunction(parts: readonly string[]): void {
     const verdict = judgeFunction(parts, this.catalog);
+    const userCode = this.runsUserCode;
     this.functions.add(verdict.name);
     if (verdict.file) this.add("admin", verdict.reason);
     if (!verdict.read) this.add("call", verdict.reason);
+    // A built-in that is not a read (nextval…) changes no setting; set_config is judged apart (path-statements.ts).
+    const name = parts.at(-1) ?? "";
+    const builtin = parts.length === 1 ? !this.catalog.userFunctions.has(name) : parts.length === 2 && parts[0] === "pg_catalog";
+    if (builtin) this.runsUserCode = userCode;
   }
 
   useOperator(parts: readonly string[]): void {
@@ -111,12 +118,13 @@ export class Collector {
   }
 
   /** Folds another statement's findings in (a prepared body, an EXPLAIN ANALYZE target). */
-  merge(info: Pick<StatementInfo, "kinds" | "reads" | "writes" | "functions" | "reasons">): void {
+  merge(info: Pick<StatementInfo, "kinds" | "reads" | "writes" | "functions" | "reasons" | "pathEffect">): void {
     for (const k of info.kinds) this.kinds.add(k);
     for (const r of info.reads) this.reads.add(r);
     for (const w of info.writes) this.writes.add(w);
     for (const f of info.functions) this.functions.add(f);
     for (const r of info.reasons) this.reasons.add(r);
+    if (info.pathEffect?.kind === "untracked") this.runsUserCode = true;
   }
 
   toInfo(text: string): StatementInfo {
@@ -129,6 +137,8 @@ export class Collector {
     if (this.declares !== undefined) info.declares = this.declares;
     if (this.fetches !== undefined) info.fetches = this.fetches;
     if (this.closes !== undefined) info.closes = this.closes;
+    const pathEffect = this.runsUserCode ? { kind: "untracked" as const } : this.pathEffect;
+    if (pathEffect) info.pathEffect = pathEffect;
     return info;
   }
 }

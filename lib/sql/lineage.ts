@@ -10,6 +10,7 @@ import { qualifiedName, type RelationRef } from "./collector";
 import { copyFormat } from "./copy-format";
 import { clean, commonNames, find, finish, merge, named, opaque, renamed, spreadOf, toLineage, unionAll, zipUnion, type Col } from "./lineage-columns";
 import { parseSql } from "./parser";
+import { catalogSearchPath, withSearchPath } from "./relation-names";
 import { stringOf, unwrap, type Obj } from "./tree";
 import type { Catalog, ColumnLineage, OutputLineage, StatementInfo } from "./types";
 
@@ -252,7 +253,8 @@ class Lineage {
     let cols: Col[];
     try {
       const stmt = parseSql(relation.definition ?? "").stmts?.[0]?.stmt;
-      const out = this.query(stmt, undefined);
+      // pg_get_viewdef leaves out the schemas the catalog's own session could see on its search_path.
+      const out = withSearchPath(this.catalog, catalogSearchPath(this.catalog), () => this.query(stmt, undefined));
       cols = out.length === relation.columns.length && !out.some((c) => c.spread) ? out.map((c, i) => named(relation.columns[i].name, c)) : relation.columns.map((c) => named(c.name, unionAll(out)));
     } catch {
       cols = relation.columns.map((c) => opaque(c.name));

@@ -137,7 +137,6 @@ export const SECURITY_SETTINGS = new Map([
   ["session_authorization", "changes privileges"],
   ["session_replication_role", "changes privileges (it disables triggers and foreign keys)"],
   ["row_security", "changes privileges"],
-  ["search_path", "changes which functions, operators and tables unqualified names reach"],
   ["standard_conforming_strings", "changes how SQL text is read"],
   ["backslash_quote", "changes how SQL text is read"],
   ["client_encoding", "changes how SQL text is read"],

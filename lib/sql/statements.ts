@@ -29,6 +29,7 @@ import type {
 import { relationName, relationsOf } from "./collector";
 import { alterTable, drop, grant, rename, simple } from "./definitions";
 import { maintenance } from "./maintenance";
+import { PATH_SETTING, searchPathSetting, transactionEffect } from "./path-statements";
 import { PRIVILEGE_SETTINGS, SECURITY_SETTINGS } from "./statement-kinds";
 import { names, walkExecute, walkModify, walkNode, walkSelect, type Walk } from "./walk";
 import { unwrap, type Obj } from "./tree";
@@ -104,6 +105,7 @@ export function classifyStatement(w: Walk, node: unknown): void {
       if (target === "DISCARD_ALL") {
         out.deallocates = "*";
         out.closes = "*";
+        out.pathEffect = { kind: "set", value: "reset", local: false };
       }
       return out.add("session", `DISCARD ${target.slice("DISCARD_".length)} resets session state`);
     }
@@ -188,7 +190,11 @@ function createTableAs(w: Walk, stmt: CreateTableAsStmt): void {
 function setting(w: Walk, stmt: VariableSetStmt): void {
   const name = (stmt.name ?? "").toLowerCase();
   const verb = stmt.kind === "VAR_RESET" ? "RESET" : stmt.is_local ? "SET LOCAL" : "SET";
-  if (stmt.kind === "VAR_RESET_ALL") return w.out.add("session", "RESET ALL restores this session's settings (not its role)");
+  if (stmt.kind === "VAR_RESET_ALL") {
+    w.out.pathEffect = { kind: "set", value: "reset", local: false };
+    return w.out.add("session", "RESET ALL restores this session's settings (not its role)");
+  }
+  if (name === PATH_SETTING) return searchPathSetting(w.out, stmt);
   if (PRIVILEGE_SETTINGS.has(name)) return w.out.add("privilege", `${verb} ${name} ${SECURITY_SETTINGS.get(name)}`);
   if (stmt.kind === "VAR_SET_MULTI") return w.out.add("session", `SET ${name.toUpperCase()} changes transaction settings`);
   w.out.add("session", `${verb} ${name} changes a setting of this session`);
@@ -212,6 +218,7 @@ function transaction(w: Walk, stmt: TransactionStmt): void {
   const kind = stmt.kind ?? "";
   const label = Object.hasOwn(TRANSACTION_LABELS, kind) ? TRANSACTION_LABELS[kind] : undefined;
   if (!label) return w.out.add("unknown", `transaction statement ${kind || "(no kind)"} is not understood`);
+  w.out.pathEffect = transactionEffect(stmt);
   if (kind.endsWith("PREPARE") || kind.endsWith("PREPARED")) return w.out.add("admin", `${label} manages a two-phase transaction that outlives the session`);
   w.out.add("session", `${label} controls this session's transaction`);
 }

@@ -1,3 +1,5 @@
+import type { PathEffect, PathValue } from "./search-path";
+
 /**
  * What Airlock understands of a statement. Kinds are listed from least to most strict; a
  * statement may carry several (a SELECT calling nextval() is `select` and `call`).
@@ -51,6 +53,10 @@ export interface StatementInfo {
   closes?: string;
   /** Where the columns of the rows it returns come from (for PREPARE: of the body, for EXECUTE). */
   output?: OutputLineage;
+  /** What it does to the session's search_path when it completes (lib/sql/search-path.ts). */
+  pathEffect?: PathEffect;
+  /** PREPARE, Parse: the search_path it was judged on (search-path.ts pathKey); EXECUTE on another is judged anew. */
+  preparedOn?: string;
 }
 
 /** What may flow into one result column: source columns as `schema.table.column`. */
@@ -82,7 +88,8 @@ export interface CopyFormat {
 
 /** The session's prepared statements by name, as `EXECUTE` finds them (a Map will do). */
 export interface PreparedLookup {
-  get(name: string): StatementInfo | undefined;
+  /** `path`: the search_path the EXECUTE runs with, which PostgreSQL analyses the body on again. */
+  get(name: string, path?: PathValue): StatementInfo | undefined;
 }
 
 /** A table's or view's columns in order (`type`: the type's OID); a view keeps its definition's SQL. */
@@ -127,6 +134,17 @@ export interface Catalog {
   functionsByOid: ReadonlyMap<number, { schema: string; name: string }>;
   /** What the function, operator and type parts were read from, so a reload reads only a changed part again. */
   versions?: CatalogVersions;
+  /** Schemas, the upstream role and its configured search_path: where unqualified relation names lead. */
+  namespaces?: CatalogNamespaces;
+}
+
+/** What a session's search_path is resolved against (lib/sql/relation-names.ts). */
+export interface CatalogNamespaces {
+  schemas: ReadonlySet<string>;
+  /** The role Airlock's upstream sessions run as (`$user`). */
+  user: string;
+  /** The search_path a session starts with, as the role, database and server configure it. */
+  searchPath: string;
 }
 
 /** A digest of the catalog rows each part is built from: any row added, dropped or altered changes it. */

@@ -6,6 +6,7 @@
  */
 import type { DeleteStmt, ExecuteStmt, InsertStmt, MergeStmt, SelectStmt, UpdateStmt, WithClause } from "libpg-query";
 import { relationName, type Collector, type RelationRef } from "./collector";
+import { PATH_SETTING, untrackedSetConfig } from "./path-statements";
 import { PRIVILEGE_SETTINGS, SECURITY_SETTINGS } from "./statement-kinds";
 import type { Kind, StatementInfo } from "./types";
 
@@ -217,6 +218,7 @@ function setConfig(w: Walk, args: unknown): void {
   const first = Array.isArray(args) ? (args[0] as { A_Const?: { sval?: { sval?: string } } } | undefined) : undefined;
   const setting = first?.A_Const?.sval?.sval?.toLowerCase();
   if (setting === undefined) w.out.add("privilege", "calls set_config() with a setting that is not spelled out, which could be role");
+  else if (setting === PATH_SETTING) untrackedSetConfig(w.out);
   else if (PRIVILEGE_SETTINGS.has(setting)) w.out.add("privilege", `calls set_config('${setting}', …), which ${SECURITY_SETTINGS.get(setting)}`);
 }
 

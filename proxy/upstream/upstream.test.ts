@@ -22,12 +22,16 @@ test("startup parameters are settings by case-insensitive name, reported names k
   assert.deepEqual(out, { client_encoding: "UTF8", TimeZone: "UTC", DateStyle: "ISO", application_name: "x", work_mem: "1MB" });
 });
 
+test("search_path at startup, as a parameter or in options, is passed on: the session follows it (proxy/session-path.ts)", () => {
+  assert.deepEqual(forwardedParams(new Map([["search_path", "app, public"]])), { client_encoding: "UTF8", search_path: "app, public" });
+  assert.deepEqual(forwardedParams(new Map([["options", "--search-path=app"]])), { client_encoding: "UTF8", search_path: "app" });
+});
+
 test("settings that change privileges or how SQL is read, replication and unserved encodings are refused with a FATAL", () => {
   const cases: Array<[string, string, string]> = [
-    ["search_path", "evil", "42501"],
     ["ROLE", "postgres", "42501"],
     ["options", "-c session_authorization=postgres", "42501"],
-    ["options", "--search-path=evil", "42501"],
+    ["options", "--session-replication-role=replica", "42501"],
     ["replication", "database", "0A000"],
     ["client_encoding", "LATIN1", "0A000"],
   ];
