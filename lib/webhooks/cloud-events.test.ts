@@ -26,3 +26,13 @@ test("a statement longer than EVENT_STATEMENT_BYTES is cut there, on a character
   assert.deepEqual(openedStatements([{ text: "select 1", params: null }]), [{ text: "select 1", parameterCount: 0 }], "a short one whole, with no full");
   assert.equal(openedStatements([{ text, params: ["kept-out"] }], false), undefined, "include_sql: false");
 });
+
+test("request.decided: a stepped-up decision carries the sign-in that made it count; others carry nothing of it", () => {
+  const decided = { ...request([{ text: "alter table t add c int", params: null }]), status: "approved", decidedAt: at, outcomeReason: null, grantId: null } as AccessRequest;
+  const decision = { id: 1, requestId: "r_1", personEmail: "alice@example.com", decision: "approve" as const, grantMs: null, reason: null, via: "web" as const, at, maxRows: null };
+  const signedInAt = new Date(at.getTime() - 60_000);
+  const event = cloudEvent("request.decided", { kind: "request", request: decided, decisions: [{ ...decision, authAt: signedInAt }, { ...decision, id: 2, personEmail: "bob@example.com", authAt: null }] }, { auditSource: "request:r_1:approved", at, publicUrl: "https://airlock.example.com", includeSql: true });
+  const [alice, bob] = event.data.decisions as Array<Record<string, unknown>>;
+  assert.deepEqual(alice.steppedUp, { signedInAt: signedInAt.toISOString() });
+  assert.equal("steppedUp" in bob, false);
+});

@@ -75,7 +75,7 @@ function dataOf(type: WebhookEventType, subject: EventSubject, context: EventCon
       decidedAt: r.decidedAt?.toISOString() ?? null,
       grantId: r.grantId,
       // Who decided and where (web or Slack); an expiry or a cancellation has only the approvals given before it.
-      decisions: decisions.map((d) => ({ by: d.personEmail, decision: d.decision, via: d.via, at: d.at.toISOString(), grant: d.decision === "approve" ? (d.grantMs ?? "once") : null, reason: d.reason })),
+      decisions: decisions.map((d) => ({ by: d.personEmail, decision: d.decision, via: d.via, at: d.at.toISOString(), grant: d.decision === "approve" ? (d.grantMs ?? "once") : null, reason: d.reason, ...(d.authAt ? { steppedUp: { signedInAt: d.authAt.toISOString() } } : {}) })),
     };
   }
   if (subject.kind === "break_glass") return breakGlassData(subject.use, context.publicUrl);
