@@ -18,6 +18,7 @@ import { describeSlackError } from "./retry";
 import { SlackRollupStore } from "./rollup-store";
 import { SLACK_EVENTS_PATH, slackMode, type SlackMode } from "./settings";
 import { SlackSync } from "./sync";
+import { previewOf } from "../approvals/preview/store";
 
 export interface SlackIntegration {
   mode: Exclude<SlackMode, "off">;
@@ -78,6 +79,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackIntegratio
     channelFor,
     requestUrl,
     queueUrl: (agentId) => `${options.publicUrl}/?${new URLSearchParams({ agent: agentId })}`,
+    preview: (requestId) => previewOf(options.store, requestId),
     failed: options.failed,
   }).start();
   // A Socket Mode connection that fails is logged and retried by Bolt; Airlock starts regardless.

@@ -3,6 +3,8 @@ import { accessPhrase } from "../access/label";
 import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "../approvals/grant-label";
 import { heldSql } from "../approvals/held-statements";
 import type { AccessRequest, RequestDecision } from "../db/schema";
+import type { ImpactPreview } from "../approvals/preview/types";
+import { previewSection } from "./preview-blocks";
 import { clipEscaped, codeBlock, escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
 import { OWN_AT_ONCE, POST_INTERVAL_MS } from "./throttle";
 
@@ -22,7 +24,7 @@ export interface MessageContent {
  * the decision buttons while it is pending, the outcome and who once it is not. Everything that
  * came from an agent or a person is escaped (see mrkdwn.ts).
  */
-export function requestMessage(request: AccessRequest, decisions: readonly RequestDecision[], requestUrl: string): MessageContent {
+export function requestMessage(request: AccessRequest, decisions: readonly RequestDecision[], requestUrl: string, preview?: ImpactPreview): MessageContent {
   const approvals = decisions.filter((d) => d.decision === "approve");
   const access = request.kind === "access";
   // A held statement shows its SQL; access asked for up front shows how long and why.
@@ -45,6 +47,7 @@ export function requestMessage(request: AccessRequest, decisions: readonly Reque
       ],
     },
     { type: "section", text: mrkdwn(access ? reasonText(request) : sqlText(request, requestUrl)) },
+    ...(preview ? [previewSection(preview)] : []),
     { type: "context", elements: [mrkdwn(outcomeLine(request, decisions))] },
   ];
   if (request.status === "pending") blocks.push(decisionButtons(request));

@@ -1,5 +1,6 @@
 import { webApi } from "@slack/bolt";
 import type { ApprovalService } from "../approvals/service";
+import type { ImpactPreview } from "../approvals/preview/types";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import type { EventBus } from "../events/bus";
 import { requestMessage, rollupMessage } from "./blocks";
@@ -22,6 +23,8 @@ export interface SlackSyncOptions {
   queueUrl(agentId: string): string;
   /** When to try again after a failure; retryDelay unless a test needs it faster. */
   delay?: typeof retryDelay;
+  /** The request's impact preview once made (lib/approvals/preview): the message is updated to show it. */
+  preview?(requestId: string): Promise<ImpactPreview | undefined>;
   /** Told of each failed call (`/metrics`): posting or updating, and whether it will be tried again. */
   failed?(method: "post" | "update", retrying: boolean): void;
 }
@@ -132,7 +135,8 @@ export class SlackSync {
       const read = await this.#read(requestId);
       if (!read) return;
       const { request, decisions } = read;
-      const shown = shownOf(request, decisions);
+      const preview = await this.options.preview?.(requestId);
+      const shown = `${shownOf(request, decisions)}${preview ? ":previewed" : ""}`;
       if (message && heldByOther(message, held)) return;
       if (message?.state === "rolled_up") return this.#queueRollup(message.channel, request.agentId);
       if (message?.state === "sent" && message.shown === shown) return;
@@ -160,7 +164,7 @@ export class SlackSync {
       }
       // Another instance claimed it between the read and here: it shows the request from now on.
       if (!hold) return;
-      const content = requestMessage(request, decisions, this.options.requestUrl(requestId));
+      const content = requestMessage(request, decisions, this.options.requestUrl(requestId), preview);
       try {
         let kept: boolean;
         if (message?.ts) {

@@ -13,6 +13,8 @@ import { AccessAsk } from "@/components/requests/access-ask";
 import { EscalationFacts } from "@/components/requests/escalation-facts";
 import { RequestHistory } from "@/components/requests/request-history";
 import { followUpsOf } from "@/lib/approvals/follow-ups";
+import { ImpactPreview } from "@/components/requests/impact-preview";
+import { previewOf } from "@/lib/approvals/preview/store";
 import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
 import { signInOfSession, whyNotSteppedUp } from "@/lib/approvals/step-up";
@@ -39,6 +41,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   if (!request) notFound();
   const decisions = await approvals.decisions(id);
   const followUps = await followUpsOf(store, [id]);
+  const preview = request.kind === "statement" ? await previewOf(store, id) : undefined;
   const activity = await recentStatements(store, 10, request.agentId);
   const slackMessage = await new SlackMessageStore(store).get(id);
   const now = new Date();
@@ -116,6 +119,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </dl>
         <SlackStatus mode={slackMode(config.slack)} message={slackMessage} />
       </section>
+      {request.kind === "statement" && <ImpactPreview preview={preview} pending={request.status === "pending"} />}
       {request.status === "pending" && request.stepUpMs !== null && (
         <StepUpNotice
           requestId={request.id}
