@@ -5,6 +5,7 @@ import { heldSql } from "../approvals/held-statements";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import type { ImpactPreview } from "../approvals/preview/types";
 import { previewSection } from "./preview-blocks";
+import { stepUpContext } from "./step-up-blocks";
 import { clipEscaped, codeBlock, escapeMrkdwn, link, mrkdwn, slackDate } from "./mrkdwn";
 import { OWN_AT_ONCE, POST_INTERVAL_MS } from "./throttle";
 
@@ -50,6 +51,8 @@ export function requestMessage(request: AccessRequest, decisions: readonly Reque
     ...(preview ? [previewSection(preview)] : []),
     { type: "context", elements: [mrkdwn(outcomeLine(request, decisions))] },
   ];
+  const stepUp = stepUpContext(request, requestUrl);
+  if (stepUp) blocks.push(stepUp);
   if (request.status === "pending") blocks.push(decisionButtons(request));
   const headline = request.status === "pending" ? `${request.agentId} ${asks} ${what}` : `${request.agentId}'s ${what}: ${outcomeText(request, decisions)}`;
   return { text: escapeMrkdwn(`Airlock ${request.id}: ${headline}`), blocks };
