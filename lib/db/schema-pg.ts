@@ -11,6 +11,7 @@ import type { ScopePair } from "../approvals/grant-scope";
 import type { FollowUp } from "../policy/follow-up";
 import type { MaskedSummary } from "./schema";
 import type { ImpactPreview } from "../approvals/preview/types";
+import type { CapturedRow, UndoTarget } from "../approvals/undo/types";
 
 /** A time, kept as epoch milliseconds as on SQLite. */
 const epochMs = customType<{ data: Date; driverData: number | string }>({
@@ -299,4 +300,19 @@ export const requestPreviews = pgTable("request_previews", {
   requestId: text("request_id").primaryKey(),
   preview: jsonText<ImpactPreview>("preview").notNull(),
   createdAt: epochMs("created_at").notNull(),
+});
+
+export const requestUndos = pgTable("request_undos", {
+  requestId: text("request_id").primaryKey(),
+  resource: text("resource").notNull(),
+  kind: text("kind", { enum: ["insert", "update", "delete"] }),
+  target: jsonText<UndoTarget>("target"),
+  rows: jsonText<CapturedRow[]>("rows"),
+  rowCount: int("row_count").notNull(),
+  unavailable: text("unavailable"),
+  capturedAt: epochMs("captured_at").notNull(),
+  expiresAt: epochMs("expires_at").notNull(),
+  revertRequestId: text("revert_request_id"),
+  revertedAt: epochMs("reverted_at"),
+  revertOutcome: text("revert_outcome"),
 });

@@ -3,6 +3,7 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 import type { ScopePair } from "../approvals/grant-scope";
 import type { FollowUp } from "../policy/follow-up";
 import type { ImpactPreview } from "../approvals/preview/types";
+import type { CapturedRow, UndoTarget } from "../approvals/undo/types";
 
 /** People who have signed in to the dashboard, as their identity provider last described them. */
 export const people = sqliteTable("people", {
@@ -397,3 +398,27 @@ export const requestPreviews = sqliteTable("request_previews", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 export type RequestPreview = typeof requestPreviews.$inferSelect;
+
+/**
+ * Undo of an approved write (lib/approvals/undo): the prior values of the rows it changed (for an
+ * INSERT, the new rows), kept until `expiresAt` (the rule's review.undo), or why there is no undo.
+ * The values are personal data: shown masked, pruned when they expire (docs/security.md).
+ */
+export const requestUndos = sqliteTable("request_undos", {
+  requestId: text("request_id").primaryKey(),
+  resource: text("resource").notNull(),
+  kind: text("kind", { enum: ["insert", "update", "delete"] }),
+  target: text("target", { mode: "json" }).$type<UndoTarget>(),
+  /** Null once pruned, and when there is no undo. */
+  rows: text("rows", { mode: "json" }).$type<CapturedRow[]>(),
+  rowCount: integer("row_count").notNull(),
+  /** Why there is no undo ("table has no primary key"); null when the rows were captured. */
+  unavailable: text("unavailable"),
+  capturedAt: integer("captured_at", { mode: "timestamp_ms" }).notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  /** The revert request asked for it (one at a time), and how it ended. */
+  revertRequestId: text("revert_request_id"),
+  revertedAt: integer("reverted_at", { mode: "timestamp_ms" }),
+  revertOutcome: text("revert_outcome"),
+});
+export type RequestUndo = typeof requestUndos.$inferSelect;

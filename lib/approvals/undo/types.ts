@@ -1,0 +1,19 @@
+/** What an undo keeps of one row an approved write changed: its values before (UPDATE, DELETE) and after (UPDATE, INSERT), as to_jsonb gave them. */
+export interface CapturedRow {
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
+/** The table the rows are in, as the capture found it in the catalog. */
+export interface UndoTarget {
+  /** For SQL: `"public"."accounts"`. */
+  table: string;
+  /** For people: `public.accounts`. */
+  name: string;
+  /** The primary key's columns, in key order. */
+  key: string[];
+  /** The columns a restore writes (every column but generated ones). */
+  columns: string[];
+}
+
+export type UndoKind = "insert" | "update" | "delete";
