@@ -9,6 +9,7 @@ export const AUDIT_TYPES = [
   "session.started",
   "session.ended",
   "request.opened",
+  "request.previewed",
   "request.decision",
   "request.approved",
   "request.denied",

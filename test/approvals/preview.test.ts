@@ -171,6 +171,23 @@ describe("impact preview of held writes", () => {
     assert.equal(await snapshot(), before);
   });
 
+  test("a row locked by another transaction: no exact count, said so, after the lock timeout; the estimate still comes", async () => {
+    const locker = new pg.Client({ connectionString: server.url });
+    await locker.connect();
+    try {
+      await locker.query("begin; select * from accounts where id = 2 for update");
+      const started = Date.now();
+      const [s] = (await previewOfHeld("update accounts set owner = $1 where id = $2", ["someone", 2])).preview.statements;
+      assert.equal(estimateOf(s), 1);
+      assert.deepEqual(s.dryRun, { error: "the dry run failed: a row or table it changes is locked by another transaction (perhaps the agent's own): no exact count" });
+      assert.ok(Date.now() - started < 10_000, "it gave up at the lock timeout");
+      assert.match(previewLines({ at: "", tookMs: 0, statements: [s] }).join("\n"), /No dry run: the dry run failed: a row or table it changes is locked/);
+    } finally {
+      await locker.query("rollback");
+      await locker.end();
+    }
+  });
+
   test("DDL: what it locks, whether it rewrites, the table's size and rows, whether it can be undone", async () => {
     const risk = async (text: string) => {
       const { preview } = await previewOfHeld(text);
