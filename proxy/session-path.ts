@@ -1,4 +1,4 @@
-import { pathKey, SearchPath, splitPath, UNKNOWN_PATH, type PathEffect } from "../lib/sql/search-path";
+import { pathKey, SearchPath, splitPath, type PathEffect } from "../lib/sql/search-path";
 import type { StatementInfo } from "../lib/sql/types";
 import { forwardedParams } from "./upstream/upstream";
 import { PgWireError, SqlState } from "./wire-error";
@@ -68,7 +68,8 @@ export class SessionPath {
 
 /** The path a statement prepared (Parse, PREPARE) was judged on: a Bind or EXECUTE on another path is judged again. */
 export function preparedPathKey(path: SearchPath | undefined): string {
-  return pathKey(path ? path.current : UNKNOWN_PATH);
+  // Judged while the path was unsettled: on no path the statement can meet later.
+  return path ? pathKey(path.current) : "unsettled";
 }
 
 /**

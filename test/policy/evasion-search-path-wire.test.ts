@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { describe, test } from "node:test";
+import { promisify } from "node:util";
+import pg from "pg";
+import { SYNC, writeParse as parse, writeQuery as query } from "../../proxy/protocol/writer";
+import { REFUSED, RESOURCES, WireSession, assertAnswers, count, type Resource } from "./evasion-names-support";
+import { withPolicyProxy, type PolicyTestEnv } from "./setup";
+import { writeBind as bind, writeExecute as execute } from "./wire";
+
+/**
+ * search_path evasions written on the wire by hand, on PostgreSQL and on the shared PGlite: a change
+ * and the statement it would bend in one pipeline (one Sync group, or several sent before any
+ * answer), a change its own group's failure undoes, prepared statements run after the path changed,
+ * SET LOCAL inside a multi-statement Query; psql with PGOPTIONS. The agents may only read; ops sets
+ * up the objects (on PGlite through the proxy, as nothing else reaches it).
+ */
+
+const RULES = `rules:
+  - name: ops-setup
+    match: { groups: [ops] }
+    action: allow
+  - name: agents-read
+    match: { groups: [agents], kinds: [select] }
+    action: allow`;
+
+/** public.sp_t is a plain table; sp_shadow.sp_t a view of it whose every row calls sp_f(), which writes to sp_log. */
+const FIXTURE = `
+  CREATE TABLE public.sp_t (id int PRIMARY KEY, v text);
+  INSERT INTO public.sp_t VALUES (1, 'one'), (2, 'two');
+  CREATE TABLE public.sp_log (n int);
+  CREATE FUNCTION public.sp_f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.sp_log VALUES (1); RETURN 1; END $$;
+  CREATE SCHEMA sp_shadow;
+  CREATE VIEW sp_shadow.sp_t AS SELECT id, public.sp_f()::text AS v FROM public.sp_t;
+`;
+
+const env = withPolicyProxy({
+  rules: RULES,
+  fixture: FIXTURE,
+  demo: true,
+  async setUp({ harness }) {
+    const ops = new pg.Client({ connectionString: await harness.url("demo", "ops-agent") });
+    await ops.connect();
+    try {
+      await ops.query(FIXTURE);
+    } finally {
+      await ops.end();
+    }
+  },
+});
+
+const SHADOWED = "SELECT id FROM sp_t ORDER BY 1";
+const SHADOW = "SET search_path = sp_shadow, public";
+const extended = (sql: string) => [parse("", sql), bind("", ""), execute(""), SYNC];
+
+interface WireCase {
+  name: string;
+  messages: Buffer[];
+  expect: string[][];
+}
+
+const CASES: WireCase[] = [
+  {
+    name: "SET and the shadowed read in one Sync group",
+    messages: [parse("", SHADOW), bind("", ""), execute(""), parse("", SHADOWED), bind("", ""), execute(""), SYNC],
+    expect: [["1", "2", "C:SET", "1", "2?", REFUSED, "Z"]],
+  },
+  {
+    name: "SET and the shadowed read in two Sync groups sent together: the read waits for the SET's answer",
+    messages: [...extended(SHADOW), ...extended(SHADOWED)],
+    expect: [["1", "2", "C:SET", "Z"], ["1", "2?", REFUSED, "Z"]],
+  },
+  {
+    name: "a SET its own group's failure rolls back does not count",
+    messages: [parse("", SHADOW), bind("", ""), execute(""), parse("", "SELECT 1/0"), bind("", ""), execute(""), SYNC, ...extended(SHADOWED)],
+    // 1/0 is folded when planned, at Bind.
+    expect: [["1", "2", "C:SET", "1", "2?", "E:22012", "Z"], ["1", "2", "D", "C:SELECT 2", "Z"]],
+  },
+  {
+    name: "a statement prepared on the old path, bound after SET: judged again on the new one",
+    messages: [parse("sp1", SHADOWED), SYNC, query(SHADOW), bind("", "sp1"), execute(""), SYNC],
+    expect: [["1", "Z"], ["C:SET", "Z"], ["2?", REFUSED, "Z"]],
+  },
+  {
+    name: "SQL PREPARE on the old path, EXECUTE after SET: refused",
+    messages: [query(`PREPARE sp2 AS ${SHADOWED}`), query(SHADOW), query("EXECUTE sp2")],
+    expect: [["C:PREPARE", "Z"], ["C:SET", "Z"], [REFUSED, "Z"]],
+  },
+  {
+    // The read is judged on the path the SET LOCAL before it in the text sets: the whole text is refused.
+    name: "SET LOCAL in a multi-statement Query, then the read in the same Query",
+    messages: [query(`BEGIN; SET LOCAL search_path = sp_shadow, public; ${SHADOWED}`), query("ROLLBACK"), query(SHADOWED)],
+    expect: [[REFUSED, "Z"], ["N:25P01", "C:ROLLBACK", "Z"], ["T", "D", "C:SELECT 2", "Z"]],
+  },
+  {
+    name: "set_config(…, true) inside a pipelined transaction, then COMMIT: the read after is on the old path",
+    messages: [...extended("BEGIN"), ...extended("SELECT set_config('search_path', 'sp_shadow, public', true)"), ...extended(SHADOWED), ...extended("COMMIT"), ...extended(SHADOWED)],
+    expect: [["1", "2", "C:BEGIN", "Z"], ["1", "2", "D", "C:SELECT 1", "Z"], ["1", "2?", REFUSED, "Z"], ["1", "2", "C:ROLLBACK", "Z"], ["1", "2", "D", "C:SELECT 2", "Z"]],
+  },
+];
+
+const logged = (resource: Resource) => count(env(), resource, "SELECT count(*)::int AS n FROM public.sp_log");
+
+for (const resource of RESOURCES) {
+  describe(`search_path on the wire (${resource})`, () => {
+    for (const c of CASES) {
+      test(c.name, async () => {
+        const session = await WireSession.open(env(), resource, "evasion-search-path");
+        try {
+          assertAnswers(await session.send(c.messages), c.expect, c.name);
+        } finally {
+          session.close();
+        }
+        assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+      });
+    }
+
+    test("node-postgres with options -c search_path=app,public connects and reads; shadowed startup path refused", async () => {
+      const ok = new pg.Client({ connectionString: await env().harness.url(resource), options: "-c search_path=app,public" });
+      await ok.connect();
+      try {
+        assert.equal((await ok.query(SHADOWED)).rows.length, 2);
+      } finally {
+        await ok.end();
+      }
+      const bent = new pg.Client({ connectionString: await env().harness.url(resource), options: "-c search_path=sp_shadow,public" });
+      await bent.connect();
+      try {
+        const err = await bent.query(SHADOWED).then(() => undefined, (e: { code?: string }) => e);
+        assert.equal(err?.code, "42501", "SECURITY: the shadowed read ran");
+      } finally {
+        await bent.end();
+      }
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+
+    test("psql: a SET search_path session reads, PGOPTIONS -c search_path=sp_shadow,public is refused", async () => {
+      const ok = await psql(env(), resource, ["-c", "SET search_path = app, public", "-c", "SHOW search_path", "-c", SHADOWED]);
+      assert.match(ok.stdout, /app, public[\s\S]*\n2\n?/);
+      const bent = await psql(env(), resource, ["-c", SHADOWED], "-c search_path=sp_shadow,public");
+      assert.notEqual(bent.code, 0);
+      assert.match(bent.stderr, /airlock: /);
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+  });
+}
+
+const run = promisify(execFile);
+
+async function psql(env: PolicyTestEnv, resource: Resource, args: string[], pgoptions?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const url = new URL(await env.harness.url(resource));
+  const environment = { ...process.env, PGPASSWORD: decodeURIComponent(url.password), PGSSLMODE: "disable", PGCONNECT_TIMEOUT: "30", ...(pgoptions ? { PGOPTIONS: pgoptions } : {}) };
+  const argv = ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", url.hostname, "-p", url.port, "-U", decodeURIComponent(url.username), "-d", resource, ...args];
+  try {
+    const { stdout, stderr } = await run("psql", argv, { env: environment, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
