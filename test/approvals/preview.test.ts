@@ -67,16 +67,18 @@ after(async () => {
 });
 
 /** Holds the statement through the proxy, waits for its preview, then leaves (the request is cancelled). */
-async function previewOfHeld(text: string, values?: unknown[]): Promise<{ preview: ImpactPreview; requestId: string }> {
+async function previewOfHeld(text: string, values?: unknown[]): Promise<{ preview: ImpactPreview; requestId: string; noticeAt?: number }> {
   const client = new pg.Client({ connectionString: await harness.url("pg"), application_name: "preview-test" });
   client.on("error", () => undefined);
+  let noticeAt: number | undefined;
+  client.on("notice", (n) => (noticeAt ??= n.message?.includes("held for approval") ? Date.now() : undefined));
   await client.connect();
   try {
     client.query(text, values).catch(() => undefined);
     const request = await pendingRequest(harness.approvals, text);
     for (let i = 0; i < 300; i++) {
       const preview = await previewOf(harness.store, request.id);
-      if (preview) return { preview, requestId: request.id };
+      if (preview) return { preview, requestId: request.id, noticeAt };
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`no preview for ${text}`);
@@ -177,7 +179,11 @@ describe("impact preview of held writes", () => {
     try {
       await locker.query("begin; select * from accounts where id = 2 for update");
       const started = Date.now();
-      const [s] = (await previewOfHeld("update accounts set owner = $1 where id = $2", ["someone", 2])).preview.statements;
+      const { preview, noticeAt } = await previewOfHeld("update accounts set owner = $1 where id = $2", ["someone", 2]);
+      const [s] = preview.statements;
+      // The preview waited a second for the lock; the agent's notice did not wait for the preview.
+      assert.ok(noticeAt !== undefined && noticeAt - started < 900, `notice after ${noticeAt! - started} ms`);
+      assert.ok(Date.parse(preview.at) >= noticeAt! + 500, "the preview came after the notice");
       assert.equal(estimateOf(s), 1);
       assert.deepEqual(s.dryRun, { error: "the dry run failed: a row or table it changes is locked by another transaction (perhaps the agent's own): no exact count" });
       assert.ok(Date.now() - started < 10_000, "it gave up at the lock timeout");
