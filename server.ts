@@ -33,6 +33,7 @@ import { checkReadiness } from "./lib/ops/readiness";
 import { startTracing, stopTracing } from "./lib/ops/tracing";
 import { startAudit } from "./lib/audit/start";
 import { PolicySource } from "./lib/policy/source";
+import { loadSqlParser } from "./lib/sql/parser";
 import { PolicyError } from "./lib/policy/policy-file";
 import { setRuntime, type Runtime, type SsoSettings } from "./lib/runtime";
 import { AUTH_PATH, DEV_IDP_PATH, parsePublicUrl, publicHref, type PublicUrl } from "./lib/public-url";
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
   // Metrics from the start: the bus and the proxy report to them (`/metrics`).
   const metrics = new AirlockMetrics();
   const bus = new EventBus(eventTransport(store, instance, config.storeUrl, metrics.storeError));
+  // The SQL parser before the policy: its row filters are parsed and checked as it loads.
+  await loadSqlParser();
   const policy = new PolicySource(config.policyPath, bus).watch();
 
   // Listen before anything else needs the port: with AIRLOCK_PORT=0 the URLs depend on it.

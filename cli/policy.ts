@@ -15,7 +15,7 @@ const USAGE = `usage:
 /** `airlock policy check|explain`: the policy file from the command line. */
 export async function policyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === "check") return check(rest);
+  if (sub === "check") return loadSqlParser().then(() => check(rest)); // row filters are parsed as the policy loads
   if (sub === "explain") return explainCommand(rest);
   console.error(USAGE);
   return 2;
@@ -74,7 +74,7 @@ export function renderExplanation(result: Explanation): string {
     const mask = verdict.rule.mask;
     lines.push(`masking:  columns ${mask.columns.join(", ") || "none"}; detectors ${mask.detect.join(", ") || "none"} (${mask.strategy})`);
   }
-  result.statements.forEach(({ statement, trace }, i) => {
+  result.statements.forEach(({ statement, trace, rowFilters }, i) => {
     lines.push("", `statement ${i + 1}: ${statement.text}`);
     lines.push(`  kinds:     ${statement.kinds.join(", ")}`);
     if (statement.reads.length) lines.push(`  reads:     ${statement.reads.join(", ")}`);
@@ -82,6 +82,8 @@ export function renderExplanation(result: Explanation): string {
     if (statement.functions.length) lines.push(`  functions: ${statement.functions.join(", ")}`);
     for (const reason of statement.reasons) lines.push(`  note:      ${reason}`);
     for (const t of trace) lines.push(`  rule ${t.rule}${t.line ? ` (line ${t.line})` : ""}: ${t.skipped ? `skipped — ${t.skipped}` : "MATCHES"}`);
+    if (rowFilters?.rewritten) lines.push(`  runs as:   ${rowFilters.rewritten}`);
+    if (rowFilters?.refused) lines.push(`  refused:   ${rowFilters.refused}`);
   });
   return lines.join("\n");
 }

@@ -71,7 +71,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
 
     // Ready: the server's parameters, the proxy's own cancel key, then the first ReadyForQuery.
     const sessionId = randomUUID();
-    const session = { sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name };
+    const session = { sessionId, agentId: identity.agentId, groups: identity.groups, resource: resource.name, claims: identity.claims };
     const holds = new SessionHolds({
       approvals: deps.approvals,
       grants: deps.grants,
@@ -120,7 +120,11 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       tokenExpiresAt: identity.expiresAt,
       classify: (text, prepared, path) => classifier.classify(text, prepared, path),
       searchPath: startupPath(startup.params, catalogSearchPath(classifier.catalog), upstream.shared === true),
-      decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants), deps.recorder),
+      decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants, classifier.catalog), deps.recorder),
+      rowFilter(statement) {
+        const decision = decide(deps.policy(), session, statement, deps.grants, classifier.catalog);
+        return decision.action === "refuse" ? undefined : decision.rewritten;
+      },
       hold: (statement, decision) => holds.hold(statement, decision),
       masking: { catalog: classifier.catalog, masker: (mask) => deps.maskers.for(mask) },
       schemaChanged: () => deps.classifiers.invalidate(resource),

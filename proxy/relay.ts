@@ -11,6 +11,7 @@ import { FAST_PATH_UNMASKABLE, fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
 import { cursorOf, nameChanges, preparedInfo, type Judged } from "./name-effects";
 import { SessionNames, type PreparedName } from "./session-names";
+import { rowFilteredMessage } from "./row-filter-messages";
 import { preparedPathKey, type SessionPath } from "./session-path";
 import type { SearchPath } from "../lib/sql/search-path";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
@@ -37,6 +38,8 @@ export interface RelayContext {
   searchPath: SessionPath;
   /** The decision point, for this session's agent and resource under the current policy. */
   decide(statement: Statement): Decision;
+  /** Row filters: the text a Parse sends upstream instead of its own (lib/decision/row-filters.ts); undefined sends it as it is. */
+  rowFilter?(statement: Statement): string | undefined;
   /** A statement policy holds for review: settles once people decide (or it expires or is cancelled). */
   hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult>;
   onStatement(statement: PendingStatement, durationMs: number): void;
@@ -227,7 +230,10 @@ export class Relay {
         // A text that runs no other prepared statement classifies the same at Bind (on the same search_path): kept for it.
         const standalone = lookups.found.size === 0 && !lookups.unsettled && !classification.statements.some((s) => s.executes !== undefined);
         const entry: PreparedName = { text: parse.text, info: { ...preparedInfo(parse.text, classification), preparedOn: preparedPathKey(path) }, described: {}, classification: standalone ? classification : undefined };
-        return this.#forward(raw, { kind: "parse", done: this.#names.statements.set(parse.name, entry, group) });
+        // Row filters: the server prepares the rewritten text; Bind runs it only if it is still what policy wants.
+        const sent = this.ctx.rowFilter?.({ text: parse.text, protocol: "extended", classification });
+        if (sent !== undefined) entry.sent = sent;
+        return this.#forward(sent === undefined ? raw : writeParse(parse.name, sent, parse.paramTypes), { kind: "parse", done: this.#names.statements.set(parse.name, entry, group) });
       }
       case Frontend.Bind: {
         // Decided here, not at Execute: the server plans the statement at Bind, and planning can
@@ -243,7 +249,7 @@ export class Relay {
           const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
           const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows, executes: judged.executes, info: judged.classification.statements[0], columns };
           return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
-        }, { known: entry && entry.info.preparedOn === preparedPathKey(this.ctx.searchPath.at(group)) ? entry.classification : undefined });
+        }, { known: entry && entry.info.preparedOn === preparedPathKey(this.ctx.searchPath.at(group)) ? entry.classification : undefined, sent: entry && (entry.sent ?? entry.text) });
       }
       case Frontend.Execute:
         return this.#execute(readExecutePortal(body), raw, group);
@@ -389,11 +395,13 @@ export class Relay {
     raw: Buffer,
     substitute: Buffer,
     expected: (allowed: boolean, judged?: Judgement) => Expected,
-    options: { unmaskable?: string; known?: Classification } = {},
+    options: { unmaskable?: string; known?: Classification; sent?: string } = {},
   ): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
     const { unmaskable, known } = options;
     const judged = this.#judge(statement, text, known);
     if (judged === WAIT) return WAIT;
+    // Row filters: what goes upstream is the rewritten statement (proxy/row-filter-messages.ts).
+    ({ decision: judged.decision, raw } = rowFilteredMessage(judged.decision, raw, text, options.sent));
     if (this.upstream.shared && statement.protocol === "extended" && judged.decision.action !== "refuse" && judged.classification.statements.some((s) => s.kinds.includes("copy_in"))) {
       statement.verdict = judged.decision.verdict;
       return this.#refuse(statement, SqlState.FeatureNotSupported, SHARED_EXTENDED_COPY_IN, substitute, expected(false));

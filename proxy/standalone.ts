@@ -16,6 +16,7 @@ import { configureLogs, installConsole, readLogSettings } from "../lib/log";
 import { AirlockMetrics } from "../lib/ops/metrics";
 import { startTracing, stopTracing } from "../lib/ops/tracing";
 import { PolicySource } from "../lib/policy/source";
+import { loadSqlParser } from "../lib/sql/parser";
 import { PolicyError } from "../lib/policy/policy-file";
 import { readServerInfo } from "../lib/server-info";
 import { startConfiguredProxy } from "./configured-proxy";
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   preparePrivateDataDir(config.dataDir);
 
   const store = await openStore({ dataDir: config.dataDir, url: config.storeUrl, migrationsFolder: path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "drizzle") });
+  await loadSqlParser(); // row filters are parsed as the policy loads
   const policy = new PolicySource(config.policyPath).watch();
   const publicUrl = config.publicUrl ?? server?.publicUrl ?? `http://localhost:${config.port}`;
   // The dashboard's decisions, revocations and its view of this proxy's sessions cross over the store (lib/events/transport.ts).

@@ -16,7 +16,7 @@ export function ExplanationView({ explanation }: { explanation: Explanation }) {
           Needs {verdict.rule.review.count} approval{verdict.rule.review.count > 1 ? "s" : ""} from {verdict.rule.review.approvers.join(", ")}.
         </p>
       )}
-      {explanation.statements.map(({ statement, trace, masking }, i) => (
+      {explanation.statements.map(({ statement, trace, masking, rowFilters }, i) => (
         <div key={i} className="explained-statement">
           <pre>
             <code>{statement.text}</code>
@@ -35,6 +35,19 @@ export function ExplanationView({ explanation }: { explanation: Explanation }) {
             <Fact label="Functions" values={statement.functions} />
             <Fact label="Notes" values={statement.reasons} separator="; " />
           </dl>
+          {rowFilters?.rewritten && (
+            <div className="row-filters" data-testid="row-filters">
+              <p>Row filters apply: it runs as</p>
+              <pre>
+                <code>{rowFilters.rewritten}</code>
+              </pre>
+            </div>
+          )}
+          {rowFilters?.refused && (
+            <p className="row-filters" data-testid="row-filters">
+              Refused under row filters: {rowFilters.refused}
+            </p>
+          )}
           {masking && <MaskingPreview masking={masking} held={verdict.action === "review"} />}
           <ol className="trace">
             {trace.map((t) => (

@@ -3,7 +3,8 @@ import type { Scope } from "../approvals/grants";
 import { hasMasking, requesterMask, type ResultMasking } from "../masking/masking";
 import { evaluate, type PolicyVerdict, type StatementVerdict } from "../policy/evaluate";
 import type { MaskOptions, Policy, ReviewOptions, Rule } from "../policy/policy-file";
-import type { Classification } from "../sql/types";
+import type { Catalog, Classification } from "../sql/types";
+import { withRowFilters } from "./row-filters";
 
 /** Who is asking: the verified agent behind one proxy session. */
 export interface SessionIdentity {
@@ -11,6 +12,8 @@ export interface SessionIdentity {
   agentId: string;
   groups: readonly string[];
   resource: string;
+  /** The token's claims, for row filters' `{{claims.NAME}}`. */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 export interface Statement {
@@ -22,8 +25,9 @@ export interface Statement {
 }
 
 export type Decision =
-  | { action: "allow"; verdict: PolicyVerdict; grantId?: string; masking?: ResultMasking }
-  | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: ScopePair[]; masking?: ResultMasking }
+  /** `rewritten`: the text to run instead, under row filters (lib/decision/row-filters.ts). */
+  | { action: "allow"; verdict: PolicyVerdict; grantId?: string; masking?: ResultMasking; rewritten?: string }
+  | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: ScopePair[]; masking?: ResultMasking; rewritten?: string }
   /** 42501 by policy; 57P03 when the audit trail cannot keep it (the store failing). */
   | { action: "refuse"; code: "42501" | "57P03"; message: string; verdict: PolicyVerdict };
 
@@ -37,7 +41,11 @@ export interface GrantLookup {
  * decided here before it reaches the database. A grant can stand in for a review, never for a
  * refusal.
  */
-export function decide(policy: Policy, session: SessionIdentity, statement: Statement, grants?: GrantLookup): Decision {
+export function decide(policy: Policy, session: SessionIdentity, statement: Statement, grants?: GrantLookup, catalog?: Catalog): Decision {
+  return withRowFilters(decideByRules(policy, session, statement, grants), session, catalog);
+}
+
+function decideByRules(policy: Policy, session: SessionIdentity, statement: Statement, grants?: GrantLookup): Decision {
   const verdict = evaluate(policy, session, statement.classification);
   switch (verdict.action) {
     case "allow":

@@ -12,6 +12,8 @@ export interface AgentIdentity {
   issuer: string;
   /** Seconds since the epoch; the session must end when this passes. */
   expiresAt: number;
+  /** The verified token's claims (row filters' `{{claims.NAME}}`). */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 /** What an agent hears when its token's keys cannot be had: the IdP's fault, not the token's. */
@@ -58,6 +60,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
       groups: [...new Set([...groups, ...(options.groups ?? [])])],
       issuer: options.issuer,
       expiresAt: payload.exp as number,
+      claims: payload,
     };
   };
 }

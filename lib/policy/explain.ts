@@ -2,6 +2,7 @@ import type { Classification, StatementInfo } from "../sql/types";
 import { evaluate, mismatch, type PolicyVerdict, type Requester } from "./evaluate";
 import { hasMasking, previewMasking, requesterMask, type ColumnMaskingPreview } from "../masking/masking";
 import type { MaskOptions, Policy, Rule } from "./policy-file";
+import { explainRowFilters } from "../decision/row-filters";
 
 export interface RuleTrace {
   rule: string;
@@ -16,6 +17,8 @@ export interface StatementExplanation {
   trace: RuleTrace[];
   /** What its result would have masked (for a held statement: once approved). */
   masking?: { mask: MaskOptions; columns: ColumnMaskingPreview[] };
+  /** Under row filters: the statement as it runs, or why it would be refused (lib/decision/row-filters.ts). */
+  rowFilters?: { rewritten?: string; refused?: string };
 }
 
 export interface Explanation {
@@ -34,7 +37,8 @@ export function explain(policy: Policy, who: Requester, classification: Classifi
       const own = verdict.statements[i];
       const mask = own.action === "allow" ? own.rule?.mask : own.action === "review" ? requesterMask(policy, who) : undefined;
       const masking = hasMasking(mask) && statement.output ? { mask, columns: previewMasking(mask, statement.output) } : undefined;
-      return { statement, trace: trace(policy.rules, who, statement), masking };
+      const rowFilters = explainRowFilters(own, who);
+      return { statement, trace: trace(policy.rules, who, statement), masking, ...(rowFilters.rewritten || rowFilters.refused ? { rowFilters } : {}) };
     }),
   };
 }

@@ -6,6 +6,8 @@ import { expandEnv, type Env } from "./env";
 import { breakGlassOf, BreakGlassSchema, type BreakGlassOptions } from "./break-glass";
 import { checkFollowUp, followUpFields, followUpOf, type FollowUp } from "./follow-up";
 import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
+import { rowFiltersOf, RowsSchema } from "./row-filters";
+import type { CompiledRowFilter } from "../sql/row-filter";
 import { previewFields, previewOf, type PreviewOptions } from "./preview";
 import { stepUpFields, stepUpOf } from "./step-up";
 
@@ -77,6 +79,8 @@ export interface Rule {
   review?: ReviewOptions;
   access?: AccessOptions;
   mask?: MaskOptions;
+  /** Row filters (lib/sql/row-filter.ts): each table named here shows only the rows its filter lets through. */
+  rows?: readonly CompiledRowFilter[];
 }
 
 export interface Policy {
@@ -153,12 +157,14 @@ const RuleSchema = z
     review: ReviewSchema.optional(),
     access: AccessSchema.optional(),
     mask: MaskSchema.optional(),
+    rows: RowsSchema.optional(),
   })
   .refine((r) => r.action !== "review" || r.review, { message: "a review rule needs review: { approvers: [...] }", path: ["review"] })
   .refine((r) => r.action === "review" || !r.review, { message: "review options belong to review rules", path: ["review"] })
   // A grant stands in for review, never for a refusal: only what a rule reviews can be asked for.
   .refine((r) => r.action === "review" || !r.access, { message: "access options belong to review rules", path: ["access"] })
-  .refine((r) => r.action === "allow" || !r.mask, { message: "mask options belong to allow rules", path: ["mask"] });
+  .refine((r) => r.action === "allow" || !r.mask, { message: "mask options belong to allow rules", path: ["mask"] })
+  .refine((r) => r.action !== "deny" || !r.rows, { message: "row filters belong to allow and review rules", path: ["rows"] });
 
 const PolicySchema = z.strictObject({
   resources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are letters, digits, - and _"), ResourceSchema),
@@ -223,7 +229,13 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       reasonRequired: r.access.reason === "required",
     },
     mask: r.mask,
+    ...rowsOf(r.rows, i),
   }));
+  function rowsOf(rows: Record<string, string> | undefined, i: number): { rows?: CompiledRowFilter[] } {
+    const { filters, problems: bad } = rowFiltersOf(rows);
+    for (const p of bad) problems.push({ path: `rules.${i}.rows.${p.table}`, line: lineOf(doc, ["rules", i, "rows", p.table], lineCounter), message: p.message });
+    return filters ? { rows: filters } : {};
+  }
   const seen = new Set<string>();
   rules.forEach((rule, i) => {
     if (seen.has(rule.name)) problems.push({ path: `rules.${i}.name`, line: lineOf(doc, ["rules", i, "name"], lineCounter), message: `rule "${rule.name}" is defined twice` });

@@ -105,7 +105,10 @@ function same(node: unknown, expected: string): boolean {
   return node !== undefined && canonical(node) === expected;
 }
 
-/** A tree as JSON without the locations (which differ between the filter alone and in place). */
+/** Where a node stands in the text: differs between the filter alone and in place. */
+const POSITIONS = new Set(["location", "list_start", "list_end"]);
+
+/** A tree as JSON without its positions. */
 function canonical(node: unknown): string {
-  return JSON.stringify(node, (key, value: unknown) => (key === "location" ? undefined : value));
+  return JSON.stringify(node, (key, value: unknown) => (POSITIONS.has(key) ? undefined : value));
 }

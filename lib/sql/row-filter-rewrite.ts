@@ -22,7 +22,8 @@ import { unwrap, type Obj } from "./tree";
 import type { Catalog } from "./types";
 
 
-export type RewriteResult = { ok: true; text: string; changed: boolean } | { ok: false; reason: string };
+/** `tables`: the filtered tables the statement was found to reach (each filtered or refused). */
+export type RewriteResult = { ok: true; text: string; changed: boolean; tables: ReadonlySet<string> } | { ok: false; reason: string };
 
 
 /** Statements whose reads are rewritten; any other statement touching a filtered table is refused. */
@@ -46,14 +47,15 @@ export function rewriteRowFilters(text: string, filters: RowFilters, catalog?: C
     const edits: Edit[] = [];
     const rewriter = new Rewriter(filters, catalog, tokens, bytes, edits);
     rewriter.rewrite(stmts[0].stmt);
-    if (edits.length === 0) return { ok: true, text, changed: false };
+    const tables = rewriter.tables;
+    if (edits.length === 0) return { ok: true, text, changed: false, tables };
     edits.sort((a, b) => b.start - a.start || b.end - a.end);
     let out = bytes;
     for (const e of edits) out = Buffer.concat([out.subarray(0, e.start), Buffer.from(e.text, "utf8"), out.subarray(e.end)]);
     const rewritten = out.toString("utf8");
     const problem = checkRowFilters(rewritten, filters);
     if (problem) return { ok: false, reason: `Airlock could not rewrite it with certainty (${problem})` };
-    return { ok: true, text: rewritten, changed: true };
+    return { ok: true, text: rewritten, changed: true, tables };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.message };
     return { ok: false, reason: `Airlock could not rewrite it (${err instanceof Error ? err.message : String(err)})` };
@@ -61,6 +63,8 @@ export function rewriteRowFilters(text: string, filters: RowFilters, catalog?: C
 }
 
 class Rewriter implements TableVisitor {
+  readonly tables = new Set<string>();
+
   constructor(
     private readonly filters: RowFilters,
     private readonly catalog: Catalog | undefined,
@@ -86,6 +90,7 @@ class Rewriter implements TableVisitor {
     this.refuseViewOverFilter(table);
     const filter = this.filters.get(table);
     if (!filter) return;
+    this.tables.add(table);
     const r = ref as RelationRef & { inh?: boolean; alias?: Obj; location?: number };
     let [first, last] = this.nameTokens(r);
     let only = false;
@@ -120,6 +125,7 @@ class Rewriter implements TableVisitor {
     const target = rel ? relationName(rel) : undefined;
     const filter = target ? this.filters.get(target) : undefined;
     if (target) this.refuseViewOverFilter(target);
+    if (filter) this.tables.add(target!);
     switch (type) {
       case "InsertStmt":
         if (filter) throw new Refusal(`INSERT into ${target} is refused: it has a row filter, and Airlock does not check new rows against it (ask for a rule without rows: for this)`);

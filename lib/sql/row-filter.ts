@@ -8,7 +8,7 @@
  */
 import { scanSync } from "libpg-query";
 import { qualifiedName } from "./collector";
-import { parseSql } from "./parser";
+import { parseSql, SqlSyntaxError } from "./parser";
 import { unwrap, type Obj } from "./tree";
 import { names } from "./walk";
 
@@ -45,11 +45,16 @@ const TYPES = new Set(["text", "varchar", "bpchar", "char", "name", "int2", "int
 /** Expression nodes that only combine what is below them. */
 const PLAIN = new Set(["BoolExpr", "NullTest", "BooleanTest", "A_ArrayExpr", "List", "CoalesceExpr", "CaseExpr", "CaseWhen"]);
 
-/** Parses and checks one filter; throws RowFilterError saying what is wrong. */
-export function compileRowFilter(table: string, source: string): CompiledRowFilter {
+/** A filter's table, schema-qualified; throws RowFilterError for a name that is not one. */
+export function filteredTable(table: string): string {
   const parts = table.split(".");
   if (parts.length > 2 || parts.some((p) => !/^[a-z_][a-z0-9_$]*$/.test(p))) throw new RowFilterError(`"${table}" is not a table name (schema.table, lower case)`);
-  const qualified = parts.length === 2 ? table : qualifiedName(undefined, table);
+  return parts.length === 2 ? table : qualifiedName(undefined, table);
+}
+
+/** Parses and checks one filter; throws RowFilterError saying what is wrong. */
+export function compileRowFilter(table: string, source: string): CompiledRowFilter {
+  const qualified = filteredTable(table);
   // Each placeholder becomes a parameter, so the parser sees where it stands.
   const placeholders: string[] = [];
   const text = source.replace(PLACEHOLDER, (_, name: string) => {
@@ -62,7 +67,8 @@ export function compileRowFilter(table: string, source: string): CompiledRowFilt
   try {
     stmts = parseSql(PREFIX + text).stmts ?? [];
   } catch (err) {
-    throw new RowFilterError(`not an SQL expression: ${(err as Error).message}`);
+    if (!(err instanceof SqlSyntaxError)) throw err; // the parser is not loaded: not a verdict on the filter
+    throw new RowFilterError(`not an SQL expression: ${err.message}`);
   }
   const [type, select] = unwrap(stmts[0]?.stmt);
   const extra = Object.keys(select).filter((k) => k !== "whereClause" && k !== "limitOption" && k !== "op");

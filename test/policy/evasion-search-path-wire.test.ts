@@ -32,6 +32,8 @@ const FIXTURE = `
   CREATE FUNCTION public.sp_f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.sp_log VALUES (1); RETURN 1; END $$;
   CREATE SCHEMA sp_shadow;
   CREATE VIEW sp_shadow.sp_t AS SELECT id, public.sp_f()::text AS v FROM public.sp_t;
+  CREATE FUNCTION public.sp_setpath() RETURNS int LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_catalog.set_config('search_path', 'sp_shadow, public', false); RETURN 1; END $$;
 `;
 
 const env = withPolicyProxy({
@@ -130,6 +132,28 @@ for (const resource of RESOURCES) {
         assert.equal(err?.code, "42501", "SECURITY: the shadowed read ran");
       } finally {
         await bent.end();
+      }
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+
+    test("a function that sets the path (ops may call it) leaves the path unknown until RESET; one rolled back does not", async () => {
+      // ops may run anything Airlock understands: what stops the shadowed read is that the path is not known.
+      const ops = new pg.Client({ connectionString: await env().harness.url(resource, "ops-agent") });
+      await ops.connect();
+      try {
+        await ops.query("SELECT sp_setpath()");
+        const err = await ops.query(SHADOWED).then(() => undefined, (e: { code?: string; message?: string }) => e);
+        assert.equal(err?.code, "42501", "SECURITY: the read ran on a path Airlock did not know");
+        assert.match(err?.message ?? "", /search_path/);
+        assert.equal((await ops.query("SELECT id FROM public.sp_t")).rows.length, 2);
+        await ops.query("RESET search_path");
+        assert.equal((await ops.query(SHADOWED)).rows.length, 2);
+        await ops.query("BEGIN");
+        await ops.query("SELECT sp_setpath()");
+        await ops.query("ROLLBACK");
+        assert.equal((await ops.query(SHADOWED)).rows.length, 2);
+      } finally {
+        await ops.end();
       }
       assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
     });

@@ -10,6 +10,7 @@ import { EventBus } from "../../lib/events/bus";
 import { currentInstance } from "../../lib/events/instances";
 import { eventTransport } from "../../lib/events/transport";
 import { parsePolicy } from "../../lib/policy/policy-file";
+import { loadSqlParser } from "../../lib/sql/parser";
 import { KINDS } from "../../lib/sql/types";
 import { startConfiguredProxy } from "../../proxy/configured-proxy";
 import type { ProxyServer } from "../../proxy/server";
@@ -56,6 +57,7 @@ export async function startProxyHarness(
     ...Object.entries(resources).map(([name, url]) => `  ${name}: { type: postgres, url: ${JSON.stringify(url)} }`),
     options.rules ?? ALLOW_EVERYTHING,
   ].join("\n");
+  await loadSqlParser(); // row filters are parsed as the policy loads
   const policy = parsePolicy(yaml);
   const instance = options.shared ? currentInstance() : undefined;
   const bus = new EventBus(instance && eventTransport(store, instance, options.storeUrl));

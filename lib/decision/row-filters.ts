@@ -1,0 +1,95 @@
+/**
+ * Row filters at the decision point: a statement that an allow or review rule with `rows:` lets
+ * through runs rewritten (lib/sql/row-filter-rewrite.ts), or not at all. What the rewrite cannot
+ * make certain is refused here with the reason, so a statement never runs unfiltered.
+ */
+import type { StatementVerdict } from "../policy/evaluate";
+import type { Decision, SessionIdentity } from "./decide";
+import { renderRowFilter, RowFilterError, type CompiledRowFilter, type FilterValues } from "../sql/row-filter";
+import { rewriteRowFilters, type RowFilters } from "../sql/row-filter-rewrite";
+import type { Catalog, StatementInfo } from "../sql/types";
+
+export type FilteredText = { ok: true; text: string; changed: boolean } | { ok: false; reason: string };
+
+/** The text to run for these statements (each under its own rule's filters), or why there is none. */
+export function rowFilteredText(verdicts: readonly StatementVerdict[], values: FilterValues, catalog?: Catalog): FilteredText {
+  const texts: string[] = [];
+  let changed = false;
+  for (const v of verdicts) {
+    const rows = v.action === "deny" ? undefined : v.rule?.rows;
+    const result = rows?.length ? guarded(() => rewriteStatement(v.statement, rows, values, catalog)) : undefined;
+    if (result && !result.ok) return { ok: false, reason: `rule ${v.rule?.name} filters rows: ${result.reason}` };
+    texts.push(result?.text ?? v.statement.text);
+    changed ||= result?.changed ?? false;
+  }
+  return { ok: true, text: texts.join(";\n"), changed };
+}
+
+/** A filter that fails to compile at first use (the policy was parsed before the parser loaded) refuses. */
+function guarded(rewrite: () => FilteredText): FilteredText {
+  try {
+    return rewrite();
+  } catch (err) {
+    if (err instanceof RowFilterError) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
+
+/** Whether any of these statements is under a rule with row filters. */
+export function hasRowFilters(verdicts: readonly StatementVerdict[]): boolean {
+  return verdicts.some((v) => v.action !== "deny" && (v.rule?.rows?.length ?? 0) > 0);
+}
+
+function rewriteStatement(info: StatementInfo, rows: readonly CompiledRowFilter[], values: FilterValues, catalog?: Catalog): FilteredText {
+  const filters: RowFilters = new Map(rows.map((f) => [f.table, { render: (q: string) => renderRowFilter(f, q, values), columns: f.columns }]));
+  const reached = [...new Set([...info.reads, ...info.writes])].filter((t) => filters.has(t));
+  if (reached.length === 0) return { ok: true, text: info.text, changed: false };
+  const list = reached.join(", ");
+  // Code Airlock does not see into could read the table by name, unfiltered.
+  if (info.kinds.includes("call") || info.kinds.includes("unknown")) return { ok: false, reason: `the statement calls code that could read ${list} unfiltered` };
+  if (info.prepares !== undefined || info.executes !== undefined) {
+    return { ok: false, reason: `PREPARE/EXECUTE of a statement on ${list} is refused; send it through the extended protocol (a driver's parameterized query), which Airlock rewrites` };
+  }
+  for (const f of rows) {
+    const op = [...f.operators].find((o) => catalog?.userOperators.has(o));
+    const type = [...f.types].find((t) => catalog?.userTypes.has(t));
+    if (op || type) return { ok: false, reason: `the filter on ${f.table} uses ${op ? `operator ${op}` : `type ${type}`}, which this database defines beyond the built-in one` };
+  }
+  const result = rewriteRowFilters(info.text, filters, catalog);
+  if (!result.ok) return result;
+  // The rewrite names relations on the default search_path; the classification on the session's.
+  const differs = reached.some((t) => !result.tables.has(t)) || [...result.tables].some((t) => !reached.includes(t));
+  if (differs) return { ok: false, reason: `Airlock cannot tell for certain which relation each name means here; qualify ${list} with its schema` };
+  return result;
+}
+
+/** The decision, with the text to run when a rule filters rows; refused when that text cannot be had. */
+export function withRowFilters(decision: Decision, session: SessionIdentity, catalog?: Catalog): Decision {
+  if (decision.action === "refuse" || !hasRowFilters(decision.verdict.statements)) return decision;
+  const result = rowFilteredText(decision.verdict.statements, { agent: session.agentId, groups: session.groups, claims: session.claims ?? {} }, catalog);
+  if (result.ok) return result.changed ? { ...decision, rewritten: result.text } : decision;
+  const refusal = {
+    action: "refuse" as const,
+    code: "42501" as const,
+    message: `airlock: ${result.reason}`,
+    hint: "Row filters apply to this table: read it with plain SELECT, UPDATE or DELETE on the table itself (qualified with its schema), or ask a person for a rule without rows: for this.",
+    verdict: decision.verdict,
+  };
+  return refusal;
+}
+
+/**
+ * For explanations (the Policy page, `airlock policy explain`): the statement as it would run
+ * under its rule's row filters, or why it would be refused. Without the agent's token, each claim
+ * is shown as its placeholder's text.
+ */
+export function explainRowFilters(verdict: StatementVerdict, who: { agentId: string; groups: readonly string[]; claims?: Readonly<Record<string, unknown>> }, catalog?: Catalog): { rewritten?: string; refused?: string } {
+  if (!hasRowFilters([verdict])) return {};
+  const claims: Record<string, unknown> = { ...who.claims };
+  for (const f of verdict.rule?.rows ?? []) {
+    for (const t of f.tokens) if (t.placeholder?.startsWith("claims.") && !(t.placeholder.slice(7) in claims)) claims[t.placeholder.slice(7)] = `{{${t.placeholder}}}`;
+  }
+  const result = rowFilteredText([verdict], { agent: who.agentId, groups: who.groups, claims }, catalog);
+  if (!result.ok) return { refused: result.reason };
+  return result.changed ? { rewritten: result.text } : {};
+}
