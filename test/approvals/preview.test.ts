@@ -131,6 +131,19 @@ describe("impact preview of held writes", () => {
     assert.ok(types.includes("request.previewed"), types.join(", "));
   });
 
+  test("its own RETURNING is the sample, masked by its lineage (an expression over a masked column too); a changed primary key gets no before", async () => {
+    const own = dryRunOf((await previewOfHeld("update accounts set balance = balance where id = $1 returning id, upper(email) as shouted", [3])).preview.statements[0]);
+    assert.equal(own.rows, 1);
+    assert.deepEqual(own.columns, ["id", "shouted"]);
+    assert.equal(own.sample[0].after?.[0], "3");
+    assert.doesNotMatch(String(own.sample[0].after?.[1]), /USER3@/, "masked though computed");
+    const moved = dryRunOf((await previewOfHeld("update accounts set id = id + 1000 where id = $1", [4])).preview.statements[0]);
+    assert.equal(moved.rows, 1);
+    assert.equal(moved.sample[0].before, undefined);
+    assert.equal(moved.sample[0].after?.[0], "1004");
+    assert.match(moved.sampleNote ?? "", /changes the primary key/);
+  });
+
   test("DELETE, INSERT … SELECT and MERGE with parameters: estimates and exact counts, and the database unchanged", async () => {
     const before = await snapshot();
     const deleted = (await previewOfHeld("delete from accounts where id <= $1", [7])).preview.statements[0];

@@ -2,7 +2,7 @@ import { maskText, planColumns } from "../../masking/column-plan";
 import type { Masker } from "../../masking/strategies";
 import type { MaskOptions } from "../../policy/policy-file";
 import type { PreviewOptions } from "../../policy/preview";
-import type { Catalog } from "../../sql/types";
+import type { Catalog, OutputLineage } from "../../sql/types";
 import type { HeldStatement } from "../held-statements";
 import { ddlRisks, withSizes } from "./ddl-risk";
 import { dryRun } from "./dry-run";
@@ -53,17 +53,17 @@ export async function buildPreview(input: PreviewInput): Promise<ImpactPreview> 
   }
 
   if (input.options?.dryRun && statements.some((s) => WRITE_NODES.has(s.node))) {
-    const results = await dryRun({ session, catalog, timeoutMs: input.options.dryRunTimeoutMs, mask: (fields, rows, table) => maskRows(input, fields, rows, table) }, statements);
+    const results = await dryRun({ session, catalog, timeoutMs: input.options.dryRunTimeoutMs, mask: (fields, rows, table, output) => maskRows(input, fields, rows, table, output) }, statements);
     results.forEach((result, i) => (out[i].dryRun = result));
   }
   return done({ statements: out });
 }
 
-/** Rows of one table's columns masked as the agent's reads of that table would be. */
-function maskRows(input: PreviewInput, fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string): Array<Array<string | null>> {
+/** Rows masked as the agent's reads would be: by the lineage of its own RETURNING, else as the columns of the table written. */
+function maskRows(input: PreviewInput, fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string, lineage?: OutputLineage): Array<Array<string | null>> {
   const { mask, masker } = input;
   if (!mask || !masker || rows.length === 0) return rows;
-  const output = { all: { sources: [] }, columns: fields.map((f) => ({ name: f.name, sources: [`${table}.${f.name}`] })) };
+  const output = lineage ?? { all: { sources: [] }, columns: fields.map((f) => ({ name: f.name, sources: [`${table}.${f.name}`] })) };
   const plan = planColumns(mask, output, fields.map((f) => ({ ...f, format: 0 })), input.catalog);
   if (!plan) return rows;
   const m = masker(mask);

@@ -1,6 +1,6 @@
 import { parseSql } from "../../sql/parser";
 import { unwrap } from "../../sql/tree";
-import type { Catalog } from "../../sql/types";
+import type { Catalog, OutputLineage } from "../../sql/types";
 import { statementRefusal, tablesRefusal } from "./dry-run-safety";
 import { quoteIdent, targetOf, WRITE_NODES, type PreviewStatement } from "./statements";
 import type { DryRun, PreviewResult, PreviewSession, SampleRow } from "./types";
@@ -20,7 +20,7 @@ export interface DryRunContext {
   /** statement_timeout of each statement of the dry run. */
   timeoutMs: number;
   /** The sample's values as the agent would read them (lib/masking): rows of one table's columns. */
-  mask(fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string): Array<Array<string | null>>;
+  mask(fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string, output?: OutputLineage): Array<Array<string | null>>;
 }
 
 /**
@@ -66,16 +66,19 @@ async function runOne(ctx: DryRunContext, statement: PreviewStatement, more: boo
   const rows = rowsFromTag(result.tag);
   const table = statement.info.writes[0] ?? target?.name ?? "";
   const columns = result.fields.map((f) => f.name);
-  const changed = ctx.mask(result.fields, result.rows, table).map(cut);
-  if (!sampled.returning || changed.length === 0) return { rows, sample: [], columns, ...(sampled.note || rows === 0 ? { sampleNote: sampled.note } : {}) };
+  // The statement's own RETURNING is masked as the agent would read it (its lineage); the added one, as the table's columns.
+  const changed = ctx.mask(result.fields, result.rows, table, sampled.own ? statement.info.output : undefined).map(cut);
+  if (!sampled.returning || changed.length === 0) return { rows, sample: [], columns, ...(sampled.note ? { sampleNote: sampled.note } : {}) };
   if (statement.node === "DeleteStmt") return { rows, columns, sample: changed.map((before) => ({ before })), ...(sampled.note ? { sampleNote: sampled.note } : {}) };
   if (statement.node !== "UpdateStmt" || sampled.own || !target) return { rows, columns, sample: changed.map((after) => ({ after })), ...(sampled.note ? { sampleNote: sampled.note } : {}) };
 
   // UPDATE: the same rows as they were, by primary key, after undoing the statement to its savepoint.
   const key = await primaryKey(session, table);
-  if (key.length === 0 || key.some((k) => !columns.includes(k))) {
+  const set = ((statement.body.targetList as Array<{ ResTarget?: { name?: string } }>) ?? []).map((t) => t.ResTarget?.name);
+  const why = key.length === 0 || key.some((k) => !columns.includes(k)) ? `${table} has no primary key` : key.some((k) => set.includes(k)) ? "it changes the primary key" : undefined;
+  if (why) {
     if (more) await session.query("RELEASE SAVEPOINT airlock_dry_run");
-    return { rows, columns, sample: changed.map((after) => ({ after })), sampleNote: `${table} has no primary key: only the new values are shown` };
+    return { rows, columns, sample: changed.map((after) => ({ after })), sampleNote: `${why}: only the new values are shown` };
   }
   const at = key.map((k) => columns.indexOf(k));
   const raw = result.rows;
