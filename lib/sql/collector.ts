@@ -51,7 +51,11 @@ export class Collector {
   fetches?: string;
   closes?: string;
   pathEffect?: PathEffect;
-  /** Code runs that Airlock does not see into (a user function, DO, CALL…): it may set the search_path. */
+  /**
+   * Code runs that Airlock does not see into (a user function, DO, CALL…), or a privilege change
+   * (SET ROLE changes what `$user` means; set_config of the path in a form not followed): if it runs,
+   * the search_path is not known after it.
+   */
   runsUserCode = false;
 
   constructor(readonly catalog: Catalog) {}
@@ -59,7 +63,7 @@ export class Collector {
   add(kind: Kind, reason?: string): void {
     this.kinds.add(kind);
     if (reason) this.reasons.add(reason);
-    if (kind === "call" || kind === "unknown" || kind === "admin") this.runsUserCode = true;
+    if (kind === "call" || kind === "unknown" || kind === "admin" || kind === "privilege") this.runsUserCode = true;
   }
 
   /** A relation read: a view also reads its base relations, recursively, and may call functions. */
