@@ -20,6 +20,7 @@ import type { Policy, Resource } from "../lib/policy/policy-file";
 import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
 import { PREVIEW_CONNECTION, RequestPreviews } from "./preview/request-previews";
+import { RequestUndos } from "./undo/request-undos";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
 
@@ -51,6 +52,8 @@ export interface ConfiguredProxy {
   classifiers: ResourceClassifiers;
   /** Held requests' impact previews made by this instance. */
   previews: RequestPreviews;
+  /** Approved writes' undo captures kept by this instance. */
+  undos: RequestUndos;
   approvals: ApprovalService;
   grants: GrantStore;
   liveSessions: LiveSessions;
@@ -123,6 +126,8 @@ export async function startConfiguredProxy(options: {
   const maskers = new Maskers(await sharedMaskKey(store, config.dataDir));
   // Held requests' impact previews, on connections of Airlock's own (proxy/preview).
   const previews = new RequestPreviews({ store, bus, policy: options.policy, classifiers, maskers, connect: (resource) => upstreams.connect(resource, PREVIEW_CONNECTION) });
+  // Approved writes' undo captures (proxy/undo), kept with their requests.
+  const undos = new RequestUndos({ store, bus });
   const server = await startProxyServer({
     host: config.host,
     port: config.proxyPort,
@@ -138,6 +143,7 @@ export async function startConfiguredProxy(options: {
     bus: options.bus,
     maskers,
     previews,
+    undos,
     publicUrl: () => options.publicUrl,
     limits: config.proxyLimits,
     statementTimer: metrics && ((resource) => metrics.statementTimer(resource)),
@@ -146,6 +152,7 @@ export async function startConfiguredProxy(options: {
     server,
     classifiers,
     previews,
+    undos,
     approvals,
     grants,
     liveSessions,

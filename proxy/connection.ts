@@ -80,6 +80,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       returnMode: (startup.params.get("application_name") ?? "").includes("airlock-mode=return"),
       notify: (bytes) => client.write(bytes),
       preview: deps.previews && ((request, options) => deps.previews!.start(request, options)),
+      undoCaptured: deps.undos && ((request, capture, keepMs) => deps.undos!.save(request, capture, keepMs)),
     });
     // A cancel while a statement is held cancels its request; otherwise it reaches the server.
     const key = keys.issue(async () => (holds.waiting ? holds.cancel("cancelled by the agent") : upstream.cancel()));

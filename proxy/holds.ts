@@ -3,6 +3,7 @@ import type { ApprovalService, NewRequest, Outcome } from "../lib/approvals/serv
 import { TooManyPendingError } from "../lib/approvals/pending-cap";
 import type { AccessRequest } from "../lib/db/schema";
 import type { PreviewOptions } from "../lib/policy/preview";
+import type { Capture } from "../lib/approvals/undo/exact";
 import type { Decision, SessionIdentity } from "../lib/decision/decide";
 import { heldStatements, type HeldStatement } from "../lib/approvals/held-statements";
 import { logger } from "../lib/log";
@@ -26,6 +27,8 @@ export interface HoldOptions {
   notify(bytes: Buffer): void;
   /** Starts a request's impact preview in the background, once it is announced (proxy/preview). */
   preview?(request: AccessRequest, options: PreviewOptions | undefined): void;
+  /** Keeps what an approved write's run captured for undo, for `keepMs` (the rule's review.undo). */
+  undoCaptured?(request: AccessRequest, capture: Capture, keepMs: number): void;
 }
 
 /**
@@ -90,7 +93,8 @@ export class SessionHolds {
       const outcome = await approvals.outcome(request.id);
       // It runs now, on this connection: resending it in return mode must not run it again.
       if (outcome.status === "approved") await approvals.markConsumed(request.id);
-      return verdictOf(request.id, outcome);
+      const verdict = verdictOf(request.id, outcome);
+      return verdict.action === "run" ? { ...verdict, undo: this.#undo(request, decision) } : verdict;
     } catch (err) {
       // Once the request is open, a failure is not "the store was not there before the hold".
       throw new WaitEndedError(err);
@@ -117,6 +121,14 @@ export class SessionHolds {
       followUp: decision.rule.review.followUp ?? null,
       stepUpMs: decision.rule.review.stepUpMs ?? null,
     };
+  }
+
+  /** With the rule's review.undo, what the approved run captures is kept with its request. */
+  #undo(request: AccessRequest, decision: Extract<Decision, { action: "review" }>): Extract<HoldResult, { action: "run" }>["undo"] {
+    const keepMs = decision.rule.review.undoMs;
+    const keep = this.options.undoCaptured;
+    if (keepMs === undefined || !keep) return undefined;
+    return { captured: (capture) => keep(request, capture, keepMs) };
   }
 
   /** The agent cancelled the statement (CancelRequest) or went away: the request ends with it. */

@@ -11,6 +11,7 @@ import type { StatementTimer } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
 import type { RequestPreviews } from "./preview/request-previews";
+import type { RequestUndos } from "./undo/request-undos";
 import type { StartupOutcome } from "./startup";
 import type { Upstream } from "./upstream/upstream";
 
@@ -35,6 +36,8 @@ export interface ProxyDeps {
   limits: ProxyLimits;
   /** Held requests' impact previews (proxy/preview), when this proxy makes them. */
   previews?: Pick<RequestPreviews, "start">;
+  /** Keeps approved writes' undo captures (proxy/undo). */
+  undos?: Pick<RequestUndos, "save">;
   /** A resource's statement-time histograms (`/metrics`), when metrics are on. */
   statementTimer?(resource: string): StatementTimer;
 }

@@ -19,7 +19,8 @@ import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
 import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
-import { ExecuteRowLimit, QueryRowLimit, type RowLimitHooks, type RowLimitRun } from "./row-limit";
+import { ExecuteRowLimit, QueryRowLimit, type RowLimitHooks, type RowLimitRun, type UndoCapture } from "./row-limit";
+import { undoPlan } from "../lib/approvals/undo/plan";
 import { whyNotRowLimitable } from "../lib/approvals/row-limit";
 
 const log = logger("proxy");
@@ -49,7 +50,7 @@ export interface RelayContext {
 }
 
 /** Run (approved, or covered by a grant the store had and this instance had not heard of yet), or refuse. */
-export type HoldResult = { action: "run"; requestId?: string; grantId?: string; /** Approved for at most this many rows (proxy/row-limit.ts). */ maxRows?: number } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
+export type HoldResult = { action: "run"; requestId?: string; grantId?: string; /** Approved for at most this many rows (proxy/row-limit.ts). */ maxRows?: number; /** Capture for undo (lib/approvals/undo). */ undo?: Pick<UndoCapture, "captured"> } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
 
 /** PGlite cannot take COPY data after the Execute that starts it: it stops, and with it every agent's database. */
 const SHARED_EXTENDED_COPY_IN = "airlock: on the shared embedded database COPY FROM STDIN runs only as a simple Query, not through the extended protocol";
@@ -437,7 +438,8 @@ export class Relay {
           if (result.action === "run") statement.upstreamStart = decided;
           // People may take longer than the token lasts: an approval never outlives the identity.
           if (result.action === "run") this.#checkToken();
-          if (result.action === "run" && result.maxRows !== undefined && statement.protocol === "simple") return this.#limitedQuery(statement, raw, expected(true, judged), result.maxRows);
+          if (result.action === "run" && (result.maxRows !== undefined || result.undo) && statement.protocol === "simple") return this.#limitedQuery(statement, raw, expected(true, judged), result.maxRows, result.undo);
+          if (result.action === "run" && result.undo) result.undo.captured({ unavailable: "it ran through the extended protocol, where Airlock does not capture undo" });
           if (result.action === "run") this.#forward(raw, expected(true, judged));
           else this.#refuse(statement, result.code, result.message, substitute, expected(false));
         });
@@ -532,16 +534,16 @@ export class Relay {
    * A simple Query approved with a row limit runs once all that came before it is answered, so
    * that the transaction status it opens its own transaction (or savepoint) in is known.
    */
-  #limitedQuery(statement: PendingStatement, raw: Buffer, expected: Expected, maxRows: number): Promise<void> {
+  #limitedQuery(statement: PendingStatement, raw: Buffer, expected: Expected, maxRows: number | undefined, undo?: Pick<UndoCapture, "captured">): Promise<void> {
     return this.#drained().then((status) => {
       if (this.#step === RelayStep.Closed) return;
-      const why = whyNotRowLimitable(statement.text);
-      if (why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_QUERY, expected);
+      const why = maxRows === undefined ? undefined : whyNotRowLimitable(statement.text);
+      if (maxRows !== undefined && why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_QUERY, expected);
       // In a failed transaction it runs nothing: the server refuses it as it would any statement.
       if (status === TxStatus.Failed) return this.#forward(raw, expected);
       this.#tracker.expect(expected);
       return new Promise<void>((resolve) => {
-        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected));
+        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected), undo && { plan: undoPlan(statement.text), captured: undo.captured });
       });
     });
   }
@@ -558,8 +560,9 @@ export class Relay {
     });
   }
 
-  #limitHooks(resolve: () => void, expected: Expected): RowLimitHooks {
+  #limitHooks(resolve: () => void, expected: Expected): RowLimitHooks & { fail(err: unknown): void } {
     return {
+      fail: (err) => this.#fatal(err),
       send: (bytes) => {
         this.#toServer.add(bytes);
         this.#flushToServer();

@@ -1,4 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { rowLimitPhrase } from "../lib/approvals/row-limit-phrase";
+import { exactCapture, whyNotRestorable, type Capture } from "../lib/approvals/undo/exact";
+import { captureSql, ident, type UndoPlan, type UndoPlanResult } from "../lib/approvals/undo/plan";
+import type { UndoTarget } from "../lib/approvals/undo/types";
 import type { WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
 import { readCommandTag, rowsFromTag } from "./protocol/reader";
@@ -57,108 +61,174 @@ function asMessage(raw: Buffer): WireMessage {
   return { type: raw[0], body: raw.subarray(5), raw };
 }
 
+/** What the guard may also do: capture what the statement changes, for undo (lib/approvals/undo). */
+export interface UndoCapture {
+  plan: UndoPlanResult;
+  /** Told once: the capture, or why there is none. Called only when the statement committed. */
+  captured(capture: Capture): void;
+}
+
+interface Answer {
+  rows: string[];
+  error?: WireMessage;
+  ready: WireMessage;
+}
+
 /**
- * A simple Query under a limit. `status` is the session's transaction status before it (idle or
- * in a transaction; a failed transaction runs nothing, so needs no limit). The server's answers to
- * Airlock's own statements never reach the agent.
+ * A simple Query approved with a row limit or an undo (or both). `status` is the session's
+ * transaction status before it (idle or in a transaction; a failed transaction runs nothing, so
+ * needs no guard). It runs in Airlock's own transaction (BEGIN … COMMIT) or under a savepoint in
+ * the agent's; an undo is captured only in Airlock's own (inside the agent's transaction its
+ * commit is the agent's, and may never come). The server's answers to Airlock's own statements
+ * never reach the agent.
  */
 export class QueryRowLimit implements RowLimitRun {
-  #phase: "open" | "statement" | "close" = "open";
   readonly #inTransaction: boolean;
-  #rows = 0;
-  #failed = false;
-  readonly #withheld: WireMessage[] = [];
-  /** Ready-for-query answers still due to Airlock's closing statements, and what the agent gets then. */
-  #closing = 0;
-  #closeError: WireMessage | undefined;
-  #finalAnswers: (ready: WireMessage) => WireMessage[] = () => [];
+  /** Who takes the server's next message: a statement of Airlock's, or the agent's. */
+  #taker: ((message: WireMessage) => void) | undefined;
 
   constructor(
     private readonly statement: PendingStatement,
-    private readonly maxRows: number,
+    private readonly maxRows: number | undefined,
     status: number,
     private readonly query: Buffer,
-    private readonly hooks: RowLimitHooks,
+    private readonly hooks: RowLimitHooks & { fail(err: unknown): void },
+    private readonly undo?: UndoCapture,
   ) {
     this.#inTransaction = status === TxStatus.InTransaction;
-    hooks.send(writeQuery(this.#inTransaction ? `SAVEPOINT ${SAVEPOINT}` : "BEGIN"));
+    this.#run().catch((err: unknown) => hooks.fail(err));
   }
 
   onServerMessage(message: WireMessage): void {
-    switch (this.#phase) {
-      case "open":
-        return this.#opening(message);
-      case "statement":
-        return this.#running(message);
-      case "close":
-        return this.#closingAnswer(message);
-    }
+    this.#taker?.(message);
   }
 
-  #opening(message: WireMessage): void {
-    if (message.type === Backend.ErrorResponse) this.#closeError = message;
-    if (message.type !== Backend.ReadyForQuery) return;
-    if (this.#closeError) {
-      // Could not open the transaction the limit needs: the statement is not sent, and fails with that error.
-      this.hooks.pass(this.#closeError);
-      this.hooks.pass(message);
-      return this.hooks.done();
-    }
-    this.#phase = "statement";
-    this.hooks.send(this.query);
+  /** Runs one statement of Airlock's own; its rows' first column, as text. */
+  #hidden(sql: string | Buffer): Promise<Answer> {
+    return new Promise((resolve) => {
+      const rows: string[] = [];
+      let error: WireMessage | undefined;
+      this.#taker = (m) => {
+        if (m.type === Backend.DataRow) rows.push(firstColumn(m.body));
+        else if (m.type === Backend.ErrorResponse) error ??= m;
+        else if (m.type === Backend.ReadyForQuery) {
+          this.#taker = undefined;
+          resolve({ rows, error, ready: m });
+        }
+      };
+      this.hooks.send(typeof sql === "string" ? writeQuery(sql) : sql);
+    });
   }
 
-  #running(message: WireMessage): void {
-    switch (message.type) {
-      case Backend.CommandComplete:
-        this.#rows += rowsFromTag(readCommandTag(message.body));
-        this.#withheld.push(message);
-        return;
-      case Backend.ErrorResponse:
-        this.#failed = true;
-        return this.hooks.pass(message);
-      case Backend.ReadyForQuery:
-        return this.#decide(message);
-      default:
-        return this.hooks.pass(message);
-    }
+  /** Runs the agent's statement: its answers go on, but its command tags and ReadyForQuery wait for the verdict. */
+  #agents(): Promise<{ changed: number; failed: boolean; tags: WireMessage[]; ready: WireMessage }> {
+    return new Promise((resolve) => {
+      const tags: WireMessage[] = [];
+      let changed = 0;
+      let failed = false;
+      this.#taker = (m) => {
+        if (m.type === Backend.CommandComplete) {
+          changed += rowsFromTag(readCommandTag(m.body));
+          tags.push(m);
+        } else if (m.type === Backend.ReadyForQuery) {
+          this.#taker = undefined;
+          resolve({ changed, failed, tags, ready: m });
+        } else {
+          if (m.type === Backend.ErrorResponse) failed = true;
+          this.hooks.pass(m);
+        }
+      };
+      this.hooks.send(this.query);
+    });
   }
 
-  #decide(ready: WireMessage): void {
-    if (this.#failed) {
+  async #run(): Promise<void> {
+    const open = await this.#hidden(this.#inTransaction ? `SAVEPOINT ${SAVEPOINT}` : "BEGIN");
+    if (open.error) return this.#finish([open.error, open.ready]);
+    const undo = this.undo && !this.#inTransaction ? await this.#before(this.undo.plan) : undefined;
+    const ran = await this.#agents();
+    if (ran.failed) {
       // Failed by itself: inside the agent's transaction that is the agent's to end; Airlock's own BEGIN is Airlock's.
-      if (this.#inTransaction) {
-        this.hooks.pass(ready);
-        return this.hooks.done();
-      }
-      return this.#close([writeQuery("ROLLBACK")], (r) => [r]);
+      if (this.#inTransaction) return this.#finish([ran.ready]);
+      const rolledBack = await this.#hidden("ROLLBACK");
+      return this.#finish([rolledBack.ready]);
     }
-    if (this.#rows > this.maxRows) {
-      const error = asMessage(rowLimitError(this.statement, this.maxRows, this.#rows));
-      if (!this.#inTransaction) return this.#close([writeQuery("ROLLBACK")], (r) => [error, r]);
-      return this.#close([writeQuery(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}`), FAIL_QUERY], (r) => [error, r], true);
+    if (this.maxRows !== undefined && ran.changed > this.maxRows) {
+      const error = asMessage(rowLimitError(this.statement, this.maxRows, ran.changed));
+      if (!this.#inTransaction) return this.#finish([error, (await this.#hidden("ROLLBACK")).ready]);
+      await this.#hidden(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}`);
+      return this.#finish([error, (await this.#hidden(FAIL_QUERY)).ready]);
     }
-    this.#close([writeQuery(this.#inTransaction ? `RELEASE SAVEPOINT ${SAVEPOINT}` : "COMMIT")], (r) => (this.#closeError ? [this.#closeError, r] : [...this.#withheld, r]));
+    const capture = undo && (await this.#after(undo, ran.changed));
+    const closed = await this.#hidden(this.#inTransaction ? `RELEASE SAVEPOINT ${SAVEPOINT}` : "COMMIT");
+    if (closed.error) return this.#finish([closed.error, closed.ready]);
+    if (this.undo) this.undo.captured(capture ?? { unavailable: this.#inTransaction ? "it ran inside the agent's own transaction, whose commit is the agent's" : "the capture did not run" });
+    return this.#finish([...ran.tags, closed.ready]);
   }
 
-  /** `failing`: the last closing statement fails on purpose; its error is not the agent's. */
-  #close(messages: Buffer[], answers: (ready: WireMessage) => WireMessage[], failing = false): void {
-    this.#phase = "close";
-    this.#closing = messages.length;
-    this.#closeError = undefined;
-    this.#finalAnswers = answers;
-    this.#failing = failing;
-    this.hooks.send(Buffer.concat(messages));
+  /**
+   * Before the statement: the table's key and, for UPDATE and DELETE, its rows that the WHERE
+   * selects, locked. A capture query that fails would abort the transaction: it is started again
+   * (nothing has run in it yet) and the statement runs without undo.
+   */
+  async #before(plan: UndoPlanResult): Promise<Pending | { unavailable: string }> {
+    if ("unavailable" in plan) return plan;
+    const target = await this.#hidden(captureSql.target(plan));
+    const found = !target.error && target.rows[0] ? (JSON.parse(target.rows[0]) as UndoTarget & { plain: boolean }) : undefined;
+    const why = found ? whyNotRestorable(found) : "the table could not be read from the catalog";
+    if (why) return target.error ? this.#restart(why) : { unavailable: why };
+    const { plain: _plain, ...tableOf } = found!;
+    if (plan.kind === "insert") return { plan, target: tableOf, before: [] };
+    const before = await this.#hidden(captureSql.before(plan));
+    if (before.error) return this.#restart("the rows it would change could not be read beforehand");
+    return { plan, target: tableOf, before: before.rows.map((r) => JSON.parse(r) as Record<string, unknown>) };
   }
 
-  #failing = false;
+  async #restart(why: string): Promise<{ unavailable: string }> {
+    await this.#hidden("ROLLBACK");
+    const again = await this.#hidden("BEGIN");
+    if (again.error) throw new Error("could not begin the guarded statement's transaction again");
+    return { unavailable: why };
+  }
 
-  #closingAnswer(message: WireMessage): void {
-    if (message.type === Backend.ErrorResponse && !(this.#failing && this.#closing === 1)) this.#closeError ??= message;
-    if (message.type !== Backend.ReadyForQuery || --this.#closing > 0) return;
-    for (const answer of this.#finalAnswers(message)) this.hooks.pass(answer);
+  /** After the statement, before COMMIT: the rows it wrote (UPDATE, INSERT), or that none it deleted remain (DELETE). */
+  async #after(pending: Pending | { unavailable: string }, changed: number): Promise<Capture> {
+    if ("unavailable" in pending) return pending;
+    const { plan, target, before } = pending;
+    if (plan.kind === "delete") {
+      const remaining = await this.#hidden(remainingSql(plan, target, before));
+      if (remaining.error) return { unavailable: "the rows it deleted could not be checked" };
+      return exactCapture("delete", target, changed, before, [], Number(remaining.rows[0] ?? -1));
+    }
+    const after = await this.#hidden(captureSql.after(plan));
+    if (after.error) return { unavailable: "the rows it wrote could not be read" };
+    return exactCapture(plan.kind, target, changed, before, after.rows.map((r) => JSON.parse(r) as Record<string, unknown>));
+  }
+
+  #finish(answers: WireMessage[]): void {
+    for (const answer of answers) this.hooks.pass(answer);
     this.hooks.done();
   }
+}
+
+interface Pending {
+  plan: UndoPlan;
+  target: UndoTarget;
+  before: Record<string, unknown>[];
+}
+
+/** How many of the rows captured before a DELETE still exist after it. */
+function remainingSql(plan: UndoPlan, target: UndoTarget, before: Record<string, unknown>[]): string {
+  const keys = JSON.stringify(before.map((row) => target.key.map((k) => row[k])));
+  const tag = `$airlock_${randomBytes(6).toString("hex")}$`;
+  const key = `jsonb_build_array(${target.key.map((k) => `${plan.ref}.${ident(k)}`).join(", ")})`;
+  return `SELECT count(*)::text FROM ${plan.from} WHERE ${key} IN (SELECT jsonb_array_elements(${tag}${keys}${tag}::jsonb))`;
+}
+
+/** The first column of a DataRow, as text (Airlock's own queries ask for one text column). */
+function firstColumn(body: Buffer): string {
+  const length = body.readInt32BE(2);
+  return length < 0 ? "" : body.toString("utf8", 6, 6 + length);
 }
 
 /**

@@ -10,6 +10,7 @@ import { rowFiltersOf, RowsSchema } from "./row-filters";
 import type { CompiledRowFilter } from "../sql/row-filter";
 import { previewFields, previewOf, type PreviewOptions } from "./preview";
 import { stepUpFields, stepUpOf } from "./step-up";
+import { undoFields, undoOf } from "./undo";
 
 /** A database agents may reach, as the policy file names it. */
 export interface Resource {
@@ -45,6 +46,8 @@ export interface ReviewOptions {
   preview?: PreviewOptions;
   /** A decision counts only from a person who signed in to the IdP within this long (lib/approvals/step-up.ts). */
   stepUpMs?: number;
+  /** Keep the prior values of the rows an approved write changes this long, so it can be reverted (lib/approvals/undo). */
+  undoMs?: number;
 }
 
 /**
@@ -131,6 +134,7 @@ const ReviewSchema = z
     ...followUpFields,
     ...previewFields,
     ...stepUpFields,
+    ...undoFields,
   })
   .superRefine(checkFollowUp);
 
@@ -220,6 +224,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
       followUp: followUpOf(r.review),
       ...previewOf(r.review),
       ...stepUpOf(r.review),
+      ...undoOf(r.review),
     },
     access: r.review && r.access && {
       approvers: r.access.approvers ?? r.review.approvers,

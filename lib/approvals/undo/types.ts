@@ -6,7 +6,7 @@ export interface CapturedRow {
 
 /** The table the rows are in, as the capture found it in the catalog. */
 export interface UndoTarget {
-  /** For SQL: `"public"."accounts"`. */
+  /** For SQL, quoted where it must be (format %I): `public.accounts`, `public."Odd Name"`. */
   table: string;
   /** For people: `public.accounts`. */
   name: string;
