@@ -58,7 +58,7 @@ async function explainCommand(args: string[]): Promise<number> {
   await loadSqlParser();
   // Offline: PostgreSQL's built-in catalog; the proxy uses the resource's own.
   const classification = createClassifier(BUILTIN_CATALOG).classify(values.sql);
-  const result = explain(policy, { agentId: values.agent, groups, resource: values.resource }, classification);
+  const result = explain(policy, { agentId: values.agent, groups, resource: values.resource }, classification, BUILTIN_CATALOG);
   console.log(values.json ? JSON.stringify(result, null, 2) : renderExplanation(result));
   return 0;
 }

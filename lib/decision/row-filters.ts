@@ -22,7 +22,8 @@ export function rowFilteredText(verdicts: readonly StatementVerdict[], values: F
     texts.push(result?.text ?? v.statement.text);
     changed ||= result?.changed ?? false;
   }
-  return { ok: true, text: texts.join(";\n"), changed };
+  // A newline before each semicolon: a statement's trailing -- comment cannot swallow it.
+  return { ok: true, text: texts.join("\n;\n"), changed };
 }
 
 /** A filter that fails to compile at first use (the policy was parsed before the parser loaded) refuses. */

@@ -1,4 +1,4 @@
-import type { Classification, StatementInfo } from "../sql/types";
+import type { Catalog, Classification, StatementInfo } from "../sql/types";
 import { evaluate, mismatch, type PolicyVerdict, type Requester } from "./evaluate";
 import { hasMasking, previewMasking, requesterMask, type ColumnMaskingPreview } from "../masking/masking";
 import type { MaskOptions, Policy, Rule } from "./policy-file";
@@ -28,7 +28,7 @@ export interface Explanation {
 }
 
 /** Which rule decides a statement and why the rules before it did not: for the Policy page and the CLI. */
-export function explain(policy: Policy, who: Requester, classification: Classification): Explanation {
+export function explain(policy: Policy, who: Requester, classification: Classification, catalog?: Catalog): Explanation {
   const verdict = evaluate(policy, who, classification);
   return {
     classification,
@@ -37,7 +37,7 @@ export function explain(policy: Policy, who: Requester, classification: Classifi
       const own = verdict.statements[i];
       const mask = own.action === "allow" ? own.rule?.mask : own.action === "review" ? requesterMask(policy, who) : undefined;
       const masking = hasMasking(mask) && statement.output ? { mask, columns: previewMasking(mask, statement.output) } : undefined;
-      const rowFilters = explainRowFilters(own, who);
+      const rowFilters = explainRowFilters(own, who, catalog);
       return { statement, trace: trace(policy.rules, who, statement), masking, ...(rowFilters.rewritten || rowFilters.refused ? { rowFilters } : {}) };
     }),
   };

@@ -27,7 +27,7 @@ export async function explainStatement(_previous: ExplainResult | undefined, for
   try {
     const classifier = await rt.classifiers.forResource(resource);
     const who = { agentId: agent, groups: groups.split(",").map((g) => g.trim()).filter(Boolean), resource: name };
-    return { ok: true, explanation: explain(policy, who, classifier.classify(sql)) };
+    return { ok: true, explanation: explain(policy, who, classifier.classify(sql), classifier.catalog) };
   } catch (err) {
     return { ok: false, error: `cannot read the catalog of "${name}": ${err instanceof Error ? err.message : String(err)}` };
   }
