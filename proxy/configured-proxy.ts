@@ -21,6 +21,7 @@ import { loadClassifier } from "./catalog-loader";
 import { ResourceClassifiers } from "./classifiers";
 import { PREVIEW_CONNECTION, RequestPreviews } from "./preview/request-previews";
 import { RequestUndos } from "./undo/request-undos";
+import { REVERT_CONNECTION, RevertRunner } from "./undo/revert-runner";
 import { startProxyServer, type ProxyServer } from "./server";
 import { Upstreams } from "./upstream/connect";
 
@@ -128,6 +129,8 @@ export async function startConfiguredProxy(options: {
   const previews = new RequestPreviews({ store, bus, policy: options.policy, classifiers, maskers, connect: (resource) => upstreams.connect(resource, PREVIEW_CONNECTION) });
   // Approved writes' undo captures (proxy/undo), kept with their requests.
   const undos = new RequestUndos({ store, bus });
+  // Approved reverts of them, run by whichever instance claims each first.
+  const reverts = new RevertRunner({ store, bus, policy: options.policy, connect: (resource) => upstreams.connect(resource, REVERT_CONNECTION) });
   const server = await startProxyServer({
     host: config.host,
     port: config.proxyPort,
@@ -173,6 +176,8 @@ export async function startConfiguredProxy(options: {
       await draining;
       await server.close();
       approvals.close();
+      reverts.close();
+      await reverts.idle();
       grants.close();
       await instances?.close();
       await recorder.close();
