@@ -139,6 +139,8 @@ export class SearchPath {
   #start: Values;
   #savepoints: Array<Values & { name: string }> = [];
   #block: Block = "none";
+  /** key(), until the next change: the classifier asks for it on every statement. */
+  #key: string | undefined;
 
   /** `reset`: what RESET, SET … TO DEFAULT, RESET ALL and DISCARD ALL restore (the startup value, else the configured one). */
   constructor(readonly reset: readonly string[], initial: PathValue = reset) {
@@ -157,17 +159,20 @@ export class SearchPath {
     copy.#start = this.#start;
     copy.#savepoints = [...this.#savepoints];
     copy.#block = this.#block;
+    copy.#key = this.#key;
     return copy;
   }
 
   /** Everything that decides how later statements resolve, for a cache key. */
   key(): string {
+    if (this.#key !== undefined) return this.#key;
     const v = (p: PathValue) => (p === UNKNOWN_PATH ? "?" : JSON.stringify(p));
-    return [this.#block, v(this.#values.current), v(this.#values.session), v(this.#start.current), v(this.#start.session), v(this.reset), ...this.#savepoints.flatMap((s) => [s.name, v(s.current), v(s.session)])].join("|");
+    return (this.#key = [this.#block, v(this.#values.current), v(this.#values.session), v(this.#start.current), v(this.#start.session), v(this.reset), ...this.#savepoints.flatMap((s) => [s.name, v(s.current), v(s.session)])].join("|"));
   }
 
   /** A statement completed (CommandComplete): its effect, if any, takes hold. */
   completed(effect: PathEffect | undefined): void {
+    this.#key = undefined;
     if (this.#block === "none") {
       this.#block = "implicit";
       this.#start = this.#values;
@@ -217,6 +222,7 @@ export class SearchPath {
 
   /** An ErrorResponse: a transaction block is aborted (values stay until ROLLBACK); an implicit one is rolled back. */
   failed(): void {
+    this.#key = undefined;
     if (this.#block === "explicit") this.#block = "failed";
     else if (this.#block === "implicit") {
       this.#values = this.#start;
@@ -226,6 +232,7 @@ export class SearchPath {
 
   /** ReadyForQuery: idle ends an implicit transaction (committed: nothing failed in it, or failed() rolled it back). */
   ready(status: "I" | "T" | "E"): void {
+    this.#key = undefined;
     if (status === "I") {
       if (this.#block === "implicit") this.#values = { current: this.#values.session, session: this.#values.session };
       else if (this.#block !== "none") this.#lost();
@@ -240,6 +247,7 @@ export class SearchPath {
 
   /** The model and the server disagree: nothing is assumed about the path from here. */
   #lost(): void {
+    this.#key = undefined;
     this.#values = { current: UNKNOWN_PATH, session: UNKNOWN_PATH };
     this.#start = this.#values;
     this.#savepoints = this.#savepoints.map((s) => ({ ...s, current: UNKNOWN_PATH, session: UNKNOWN_PATH }));
