@@ -68,7 +68,7 @@ export function authConfig(): NextAuthConfig {
       jwt({ token, profile, user, account }) {
         if (account?.provider === "saml" && user) {
           const saml = user as SamlUser;
-          Object.assign(token, { email: saml.email, name: saml.name, groups: saml.groups, sub: saml.id, issuer: saml.issuer, signIn: { method: "saml" } satisfies SessionSignIn });
+          Object.assign(token, { email: saml.email, name: saml.name, groups: saml.groups, sub: saml.id, issuer: saml.issuer, signIn: { method: "saml", ...authTimeOf({ auth_time: saml.authTime }) } satisfies SessionSignIn });
         } else if (profile) {
           token.email = typeof profile.email === "string" ? profile.email : (profile.sub ?? token.email);
           token.name = typeof profile.name === "string" ? profile.name : token.name;

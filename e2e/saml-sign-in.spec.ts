@@ -1,4 +1,5 @@
 import path from "node:path";
+import { inflateRawSync } from "node:zlib";
 import { DOMParser } from "@xmldom/xmldom";
 import Database from "better-sqlite3";
 import { expect, test } from "@playwright/test";
@@ -40,6 +41,22 @@ for (const { email, role } of [
     expect(session.user).toMatchObject({ email, role, identity: { issuer: `${airlock.url}/saml-idp/metadata`, subject: email } });
   });
 }
+
+test("a SAML session keeps when the IdP says the person authenticated (step-up); fresh=1 asks the IdP for a new authentication", async ({ page }) => {
+  const before = Math.floor(Date.now() / 1000);
+  await signInWithSaml(page, airlock.url, "alice@example.com");
+  await page.waitForURL((url) => url.pathname === "/");
+  const { user } = await (await page.request.get(`${airlock.url}/api/auth/session`)).json();
+  expect(user.signIn.method).toBe("saml");
+  expect(user.signIn.authTime).toBeGreaterThanOrEqual(before - 1);
+  expect(user.signIn.authTime).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+  // "Sign in again to decide" on a step-up request starts here.
+  const again = await page.request.get(`${airlock.url}/api/auth/saml/login?${new URLSearchParams({ next: "/requests/r_0a1b", fresh: "1" })}`, { maxRedirects: 0 });
+  expect(again.status()).toBe(303);
+  const location = new URL(again.headers().location);
+  expect(location.searchParams.get("RelayState")).toBe("/requests/r_0a1b");
+  expect(inflateRawSync(Buffer.from(location.searchParams.get("SAMLRequest")!, "base64")).toString()).toContain('ForceAuthn="true"');
+});
 
 test("the sign-in page offers both OIDC and SAML", async ({ page }) => {
   await page.goto(`${airlock.url}/signin`);

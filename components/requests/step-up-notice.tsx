@@ -11,8 +11,7 @@ export function StepUpNotice({
   decider,
   stale,
   countsUntil,
-  canSignInAgain,
-  action,
+  again,
 }: {
   requestId: string;
   stepUpMs: number;
@@ -20,9 +19,8 @@ export function StepUpNotice({
   decider: boolean;
   stale?: string;
   countsUntil?: Date;
-  /** OIDC sign-in is offered (not a SAML-only console). */
-  canSignInAgain: boolean;
-  action: (form: FormData) => Promise<void>;
+  /** The new sign-in offered: the OIDC one (a server action), or SAML's start (a link); none when that way is not configured. */
+  again?: { action: (form: FormData) => Promise<void> } | { href: string };
 }) {
   const within = formatDuration(stepUpMs);
   return (
@@ -34,8 +32,13 @@ export function StepUpNotice({
           <p className="alert" role="alert">
             {stale}
           </p>
-          {canSignInAgain && (
-            <form action={action}>
+          {again && "href" in again && (
+            <a className="button button-primary" href={again.href}>
+              Sign in again to decide
+            </a>
+          )}
+          {again && "action" in again && (
+            <form action={again.action}>
               <input type="hidden" name="requestId" value={requestId} />
               <button className="button button-primary" type="submit">
                 Sign in again to decide

@@ -16,6 +16,8 @@ export interface AssertionContent {
   notOnOrAfter: Date;
   /** Default: a new random id. */
   assertionId?: string;
+  /** When the person authenticated (AuthnStatement's AuthnInstant). Default: notBefore, as for a login just now. */
+  authnInstant?: Date;
 }
 
 export interface Signer {
@@ -43,7 +45,7 @@ export function buildSamlResponse(content: AssertionContent, signer: Signer, sig
     `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${escapeXml(content.nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${escapeXml(content.inResponseTo)}" NotOnOrAfter="${at(content.notOnOrAfter)}" Recipient="${escapeXml(content.recipient)}"/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${at(content.notBefore)}" NotOnOrAfter="${at(content.notOnOrAfter)}"><saml:AudienceRestriction><saml:Audience>${escapeXml(content.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${at(now)}" SessionIndex="${assertionId}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AuthnStatement AuthnInstant="${at(content.authnInstant ?? now)}" SessionIndex="${assertionId}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : "") +
     `</saml:Assertion>`;
   const response =

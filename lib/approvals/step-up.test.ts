@@ -12,7 +12,7 @@ const STEP_UP_MS = 5 * 60_000;
 const now = new Date("2026-03-01T10:00:00Z");
 const ago = (ms: number) => new Date(now.getTime() - ms);
 
-test("whyNotSteppedUp: a request without step-up asks nothing; with it, only a recent OIDC sign-in with a time counts", () => {
+test("whyNotSteppedUp: a request without step-up asks nothing; with it, only a recent sign-in with a time (OIDC or SAML) counts", () => {
   const plain = { stepUpMs: null };
   const stepUp = { stepUpMs: STEP_UP_MS };
   assert.equal(whyNotSteppedUp(plain, undefined, now), undefined, "no step-up: a Slack click decides as before");
@@ -20,7 +20,9 @@ test("whyNotSteppedUp: a request without step-up asks nothing; with it, only a r
   assert.equal(whyNotSteppedUp(stepUp, { method: "oidc", at: ago(1_000) }, now), undefined);
   assert.match(whyNotSteppedUp(stepUp, { method: "oidc", at: ago(STEP_UP_MS + 1_000) }, now)!, /older than this request allows.*within the last 5m \(step-up\); sign in again/);
   assert.match(whyNotSteppedUp(stepUp, { method: "oidc" }, now)!, /did not say when you signed in/, "no auth_time: fail closed");
-  assert.match(whyNotSteppedUp(stepUp, { method: "saml", at: ago(1_000) }, now)!, /SAML sign-in does not prove/, "SAML: refused with its reason");
+  assert.equal(whyNotSteppedUp(stepUp, { method: "saml", at: ago(1_000) }, now), undefined, "SAML: its AuthnInstant counts as auth_time does");
+  assert.match(whyNotSteppedUp(stepUp, { method: "saml", at: ago(STEP_UP_MS + 1_000) }, now)!, /older than this request allows/);
+  assert.match(whyNotSteppedUp(stepUp, { method: "saml" }, now)!, /did not say when you signed in/);
   assert.match(whyNotSteppedUp(stepUp, undefined, now)!, /decide it on its page/, "a Slack click: sent to the page");
 });
 
@@ -64,7 +66,7 @@ for (const d of eachDialect()) {
     test("a stale sign-in, none (Slack) or one without a time is refused and recorded; the request still waits; a fresh one then counts and is kept", async () => {
       const r = await service.open(heldUpdate({ stepUpMs: STEP_UP_MS }));
       assert.equal((await service.get(r.id))!.stepUpMs, STEP_UP_MS, "the rule's step-up is kept on the request as it opened");
-      for (const [person, via] of [[stale(), "web"], [approver(), "slack"], [approver({ method: "oidc" }), "web"], [approver({ method: "saml", at: new Date() }), "web"]] as const) {
+      for (const [person, via] of [[stale(), "web"], [approver(), "slack"], [approver({ method: "oidc" }), "web"], [approver({ method: "saml", at: new Date(Date.now() - STEP_UP_MS - 60_000) }), "web"]] as const) {
         const refused = await service.decide({ requestId: r.id, person, action: "approve", via });
         assert.ok(!refused.ok && refused.code === "step_up", JSON.stringify(refused));
       }

@@ -3,7 +3,8 @@ import { formatDuration } from "../policy/duration";
 
 /**
  * How a person's console session was signed in: the method, and when they last proved themselves
- * to the identity provider (an OIDC ID token's `auth_time`). A Slack click carries none.
+ * to the identity provider (an OIDC ID token's `auth_time`, a SAML assertion's `AuthnInstant`). A
+ * Slack click carries none.
  */
 export interface SignIn {
   method: "oidc" | "saml";
@@ -13,15 +14,14 @@ export interface SignIn {
 
 /**
  * Why this sign-in does not satisfy the request's step-up (`review.step_up`), or undefined when it
- * does or none is asked. Fails closed: no sign-in (Slack), a SAML sign-in, or one without a time,
- * never counts. Every way of deciding asks here, through the approvals service.
+ * does or none is asked. Fails closed: no sign-in (Slack), or one without a time, never counts.
+ * Every way of deciding asks here, through the approvals service.
  */
 export function whyNotSteppedUp(request: { stepUpMs: number | null }, signIn: SignIn | undefined, now = new Date()): string | undefined {
   const { stepUpMs } = request;
   if (stepUpMs === null) return undefined;
   const within = formatDuration(stepUpMs);
   if (!signIn) return `this request counts only decisions from a sign-in within the last ${within} (step-up): decide it on its page, after signing in again`;
-  if (signIn.method === "saml") return `this request counts only decisions from a sign-in within the last ${within} (step-up), which a SAML sign-in does not prove here: sign in with single sign-on (OIDC) to decide it`;
   if (!signIn.at) return `this request counts only decisions from a sign-in within the last ${within} (step-up), and your identity provider did not say when you signed in: sign in again to decide`;
   if (now.getTime() - signIn.at.getTime() > stepUpMs) return `Your sign-in (at ${signIn.at.toISOString()}) is older than this request allows: it counts only decisions from a sign-in within the last ${within} (step-up); sign in again to decide`;
   return undefined;

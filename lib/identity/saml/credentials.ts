@@ -28,6 +28,8 @@ export interface SamlUser {
   name: string | null;
   groups: string[];
   issuer: string;
+  /** The assertion's AuthnInstant in seconds since the epoch (as OIDC's auth_time), for step-up requests. */
+  authTime?: number;
 }
 
 /**
@@ -46,7 +48,8 @@ export function samlCredentialsProvider(saml: SamlSignIn, pub: PublicUrl, refuse
       const response = typeof credentials.SAMLResponse === "string" ? credentials.SAMLResponse : "";
       try {
         const person = await saml.sp.verify(response, readCookie(request.headers.get("cookie"), cookie.name));
-        return { id: person.subject, email: person.email, name: person.name, groups: person.groups, issuer: person.issuer };
+        const authTime = person.authnInstant && Math.floor(person.authnInstant.getTime() / 1000);
+        return { id: person.subject, email: person.email, name: person.name, groups: person.groups, issuer: person.issuer, ...(authTime ? { authTime } : {}) };
       } catch (err) {
         const refusal = isSamlRefusal(err) ? err : new SamlRefusal("malformed", err instanceof Error ? err.message : String(err));
         log.warn(refusal.message, { code: refusal.code });

@@ -10,6 +10,8 @@ export interface SamlPerson {
   /** The IdP's entity id and the NameID: who the person is to their IdP (lib/identity/person-identity.ts). */
   issuer: string;
   subject: string;
+  /** When the IdP says they authenticated (AuthnInstant of the signed assertion), for step-up requests. */
+  authnInstant?: Date;
 }
 
 export interface AttributeNames {

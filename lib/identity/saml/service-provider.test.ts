@@ -71,8 +71,9 @@ describe("a SAML response signs a person in", () => {
     test(`with the ${signed} signed by the IdP: email, name, groups and identity from the assertion`, async () => {
       const sp = serviceProvider();
       const { requestId, response } = await signIn(sp, {}, { signed });
-      const person = await sp.verify(response, requestId);
+      const { authnInstant, ...person } = await sp.verify(response, requestId);
       assert.deepEqual(person, { email: "alice@example.com", name: "Alice Approver", groups: ["db-approvers", "engineering"], issuer: IDP, subject: "alice@example.com" });
+      assert.ok(authnInstant instanceof Date, "and when they authenticated (step-up)");
     });
   }
 
@@ -205,5 +206,30 @@ describe("a SAML response is refused, with its reason", () => {
   test("a response with nothing signed refuses before anything else is read", async () => {
     const sp = serviceProvider();
     assert.equal(await refusal(sp.verify(Buffer.from("<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'/>").toString("base64"), "_x")), "unsigned");
+  });
+});
+
+describe("step-up: when the person authenticated, and a new authentication", () => {
+  test("the signed assertion's AuthnInstant comes with the person; one changed after signing is refused", async () => {
+    const sp = serviceProvider();
+    const earlier = new Date(Math.floor(Date.now() / 1000) * 1000 - 20 * 60_000);
+    const old = await signIn(sp, { authnInstant: earlier });
+    assert.deepEqual((await sp.verify(old.response, old.requestId)).authnInstant, earlier, "an IdP session's earlier login, as the IdP says");
+    const fresh = await signIn(sp);
+    const person = await sp.verify(fresh.response, fresh.requestId);
+    assert.ok(person.authnInstant && Math.abs(person.authnInstant.getTime() - Date.now()) < 5_000, "a login just now");
+    const forged = await signIn(sp, { authnInstant: earlier });
+    assert.equal(await refusal(sp.verify(tamper(forged.response, /AuthnInstant="[^"]+"/, `AuthnInstant="${new Date().toISOString()}"`), forged.requestId)), "signature");
+  });
+
+  test("forceAuthn asks the IdP for a new authentication (ForceAuthn); an ordinary sign-in does not", async () => {
+    const requestXml = async (forceAuthn?: boolean) => {
+      const start = await serviceProvider().startLogin("/requests/r_1", forceAuthn === undefined ? undefined : { forceAuthn });
+      assert.ok("redirect" in start);
+      return inflateRawSync(Buffer.from(new URL(start.redirect).searchParams.get("SAMLRequest")!, "base64")).toString();
+    };
+    assert.match(await requestXml(true), /ForceAuthn="true"/);
+    assert.doesNotMatch(await requestXml(), /ForceAuthn/);
+    assert.doesNotMatch(await requestXml(false), /ForceAuthn/);
   });
 });

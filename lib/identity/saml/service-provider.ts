@@ -3,6 +3,7 @@ import { generateServiceProviderMetadata, SAML, ValidateInResponseTo, type SamlC
 import type { IdpMetadata } from "./idp-metadata";
 import type { OneTimeValues } from "./one-time";
 import { checkDestination, checkSignedAssertion, hasSignature, inResponseTo } from "./assertion-checks";
+import { authnInstantOf } from "./authn-instant";
 import { personFromProfile, type AttributeNames, type SamlPerson } from "./person";
 import { refusalFromLibrary, SamlRefusal } from "./refusal";
 import { REQUEST_TTL_MS, requestIdCache } from "./request-cache";
@@ -68,11 +69,15 @@ export class SamlServiceProvider {
     this.#verifier = new SAML(this.#options);
   }
 
-  /** An AuthnRequest for the IdP; its id goes to the browser (a cookie) and to the store. */
-  async startLogin(relayState: string): Promise<LoginStart> {
+  /**
+   * An AuthnRequest for the IdP; its id goes to the browser (a cookie) and to the store. With
+   * `forceAuthn` (a step-up's "sign in again") it asks the IdP to authenticate the person anew
+   * rather than reuse its session (ForceAuthn="true", SAML core 3.4.1).
+   */
+  async startLogin(relayState: string, options: { forceAuthn?: boolean } = {}): Promise<LoginStart> {
     const requestId = `_${randomBytes(20).toString("hex")}`;
     // One SAML object per request, so the id it puts in the request is the one given back.
-    const saml = new SAML({ ...this.#options, generateUniqueId: () => requestId });
+    const saml = new SAML({ ...this.#options, forceAuthn: options.forceAuthn === true, generateUniqueId: () => requestId });
     if (this.settings.binding === "redirect") return { requestId, redirect: await saml.getAuthorizeUrlAsync(relayState, undefined, {}) };
     const fields = await saml.getAuthorizeMessageAsync(relayState, undefined, {});
     return { requestId, post: { url: this.#options.entryPoint!, fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])) } };
@@ -93,8 +98,10 @@ export class SamlServiceProvider {
       checkDestination(xml, this.settings.acsUrl);
       const { profile } = await this.#verifier.validatePostResponseAsync({ SAMLResponse: samlResponse });
       if (!profile) throw new SamlRefusal("status", "no assertion");
-      const use = checkSignedAssertion(profile.getAssertionXml!(), { issuer: this.idp.entityId, acsUrl: this.settings.acsUrl }, CLOCK_SKEW_MS);
-      const person = personFromProfile(profile, this.settings.attributes);
+      const signedAssertion = profile.getAssertionXml!();
+      const use = checkSignedAssertion(signedAssertion, { issuer: this.idp.entityId, acsUrl: this.settings.acsUrl }, CLOCK_SKEW_MS);
+      const authnInstant = authnInstantOf(signedAssertion);
+      const person = { ...personFromProfile(profile, this.settings.attributes), ...(authnInstant ? { authnInstant } : {}) };
       if (!(await this.oneTime.add(`assertion:${this.idp.entityId}:${use.id}`, person.email, use.usableUntil))) throw new SamlRefusal("replayed", `assertion ${use.id}`);
       return person;
     } catch (err) {

@@ -18,6 +18,8 @@ import { previewOf } from "@/lib/approvals/preview/store";
 import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
 import { signInOfSession, whyNotSteppedUp } from "@/lib/approvals/step-up";
+import { SAML_PATHS } from "@/lib/identity/saml/start";
+import { parsePublicUrl, publicHref, type PublicUrl } from "@/lib/public-url";
 import { StepUpNotice } from "@/components/requests/step-up-notice";
 import { offersRowLimit } from "@/lib/approvals/row-limit";
 import { longestGrant } from "@/lib/approvals/grant-label";
@@ -127,8 +129,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           decider={mayDecide}
           stale={stale}
           countsUntil={signIn.at && new Date(signIn.at.getTime() + request.stepUpMs)}
-          canSignInAgain={rt.sso.people}
-          action={signInToDecide}
+          again={signInAgain(rt, signIn.method, request.id)}
         />
       )}
       {mayDecide && !stale && (
@@ -167,6 +168,14 @@ async function maskingOf({ policy, classifiers }: Runtime, request: AccessReques
   } catch {
     return [];
   }
+}
+
+/** A step-up's new sign-in, the way the person signed in (asked to authenticate anew); none if that way is not configured. */
+function signInAgain(rt: Runtime, method: "oidc" | "saml", requestId: string): { action: typeof signInToDecide } | { href: string } | undefined {
+  if (method === "oidc") return rt.sso.people ? { action: signInToDecide } : undefined;
+  if (!rt.saml) return undefined;
+  const start = publicHref(parsePublicUrl(rt.publicUrl) as PublicUrl, SAML_PATHS.login);
+  return { href: `${start}?${new URLSearchParams({ next: `/requests/${requestId}`, fresh: "1" })}` };
 }
 
 /** A parameter is shown up to this much; the statement up to its stored prefix (a held one may be megabytes). */

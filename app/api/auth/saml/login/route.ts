@@ -5,11 +5,14 @@ import { parsePublicUrl, type PublicUrl } from "@/lib/public-url";
 import { getRuntime } from "@/lib/runtime";
 import { sitePath } from "../relay-state";
 
-/** Starts an SP-initiated SAML sign-in: the AuthnRequest by redirect or by an auto-posting form. */
+/**
+ * Starts an SP-initiated SAML sign-in: the AuthnRequest by redirect or by an auto-posting form.
+ * `fresh=1` (a step-up request's "Sign in again to decide") asks the IdP for a new authentication.
+ */
 export async function GET(req: NextRequest): Promise<Response> {
   const rt = getRuntime();
   if (!rt.saml) return Response.json({ error: { code: "not_found", message: "SAML sign-in is not configured (SAML_IDP_METADATA)" } }, { status: 404 });
-  const start = await rt.saml.sp.startLogin(sitePath(req.nextUrl.searchParams.get("next")));
+  const start = await rt.saml.sp.startLogin(sitePath(req.nextUrl.searchParams.get("next")), { forceAuthn: req.nextUrl.searchParams.get("fresh") === "1" });
   const headers = new Headers({ "Cache-Control": "no-store", "Set-Cookie": requestCookie(parsePublicUrl(rt.publicUrl) as PublicUrl).set(start.requestId) });
   if ("redirect" in start) {
     headers.set("Location", start.redirect);
