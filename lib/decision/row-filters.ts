@@ -17,7 +17,7 @@ export function rowFilteredText(verdicts: readonly StatementVerdict[], values: F
   let changed = false;
   for (const v of verdicts) {
     const rows = v.action === "deny" ? undefined : v.rule?.rows;
-    const result = rows?.length ? guarded(() => rewriteStatement(v.statement, rows, values, catalog)) : undefined;
+    const result = rows?.length ? guarded(() => cached(v.statement, rows, values, catalog)) : undefined;
     if (result && !result.ok) return { ok: false, reason: `rule ${v.rule?.name} filters rows: ${result.reason}` };
     texts.push(result?.text ?? v.statement.text);
     changed ||= result?.changed ?? false;
@@ -39,6 +39,31 @@ function guarded(rewrite: () => FilteredText): FilteredText {
 /** Whether any of these statements is under a rule with row filters. */
 export function hasRowFilters(verdicts: readonly StatementVerdict[]): boolean {
   return verdicts.some((v) => v.action !== "deny" && (v.rule?.rows?.length ?? 0) > 0);
+}
+
+/** Rewrites kept per rule's filters and catalog: a Parse and its Binds, and repeated texts, rewrite once. */
+const MAX_CACHED_REWRITES = 2_000;
+const cache = new WeakMap<readonly CompiledRowFilter[], WeakMap<Catalog | typeof NO_CATALOG, Map<string, FilteredText>>>();
+const NO_CATALOG = {};
+
+/**
+ * The key holds everything the rewrite reads besides the filters and the catalog: the text, what the
+ * classifier found in it (on the session's search_path), and the values of the placeholders used.
+ */
+function cached(info: StatementInfo, rows: readonly CompiledRowFilter[], values: FilterValues, catalog: Catalog | undefined): FilteredText {
+  let byCatalog = cache.get(rows);
+  if (!byCatalog) cache.set(rows, (byCatalog = new WeakMap()));
+  let entries = byCatalog.get(catalog ?? NO_CATALOG);
+  if (!entries) byCatalog.set(catalog ?? NO_CATALOG, (entries = new Map()));
+  const used = rows.flatMap((f) => f.tokens.filter((t) => t.placeholder).map((t) => t.placeholder!));
+  const placeholders = used.map((p) => (p === "agent" ? values.agent : p === "groups" ? values.groups : values.claims[p.slice(7)]));
+  const key = JSON.stringify([info.text, info.kinds, info.reads, info.writes, info.prepares, info.executes, placeholders]);
+  const hit = entries.get(key);
+  if (hit) return hit;
+  const result = rewriteStatement(info, rows, values, catalog);
+  if (entries.size >= MAX_CACHED_REWRITES) entries.delete(entries.keys().next().value as string);
+  entries.set(key, result);
+  return result;
 }
 
 function rewriteStatement(info: StatementInfo, rows: readonly CompiledRowFilter[], values: FilterValues, catalog?: Catalog): FilteredText {
