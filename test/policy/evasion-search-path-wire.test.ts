@@ -3,10 +3,12 @@ import { execFile } from "node:child_process";
 import { describe, test } from "node:test";
 import { promisify } from "node:util";
 import pg from "pg";
-import { SYNC, writeParse as parse, writeQuery as query } from "../../proxy/protocol/writer";
+import { Backend } from "../../proxy/protocol/message-codes";
+import { SYNC, writeParse as parse, writePasswordMessage, writeQuery as query, writeStartupMessage } from "../../proxy/protocol/writer";
+import { RawWireClient } from "../support/raw-wire-client";
 import { REFUSED, RESOURCES, WireSession, assertAnswers, count, type Resource } from "./evasion-names-support";
 import { withPolicyProxy, type PolicyTestEnv } from "./setup";
-import { writeBind as bind, writeExecute as execute } from "./wire";
+import { answersUntilReady, writeBind as bind, writeExecute as execute, type Answer } from "./wire";
 
 /**
  * search_path evasions written on the wire by hand, on PostgreSQL and on the shared PGlite: a change
@@ -154,6 +156,29 @@ for (const resource of RESOURCES) {
         assert.equal((await ops.query(SHADOWED)).rows.length, 2);
       } finally {
         await ops.end();
+      }
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+
+    test("JDBC's connect with currentSchema (search_path as a startup parameter), then its SETs, over the extended protocol", async () => {
+      for (const [schema, read] of [["app, public", ["1", "2", "D", "C:SELECT 2", "Z"]], ["sp_shadow, public", ["1", "2?", REFUSED, "Z"]]] as const) {
+        const raw = await RawWireClient.connect(env().harness.proxy.port);
+        try {
+          raw.socket.write(writeStartupMessage({ user: "reporting-agent", database: resource, client_encoding: "UTF8", DateStyle: "ISO", TimeZone: "UTC", extra_float_digits: "2", search_path: schema }));
+          await raw.expect("R");
+          raw.socket.write(writePasswordMessage(await env().harness.idp.token("reporting-agent")));
+          for (let m = await raw.next(60_000); m?.type !== Backend.ReadyForQuery; m = await raw.next(60_000)) assert.ok(m && m.type !== Backend.ErrorResponse, "login refused");
+          raw.socket.write(Buffer.concat([...extended("SET extra_float_digits = 3"), ...extended("SET application_name = 'PostgreSQL JDBC Driver'"), ...extended(SHADOWED)]));
+          const answers = await answersUntilReady(raw, 3);
+          const groups: Answer[][] = [[]];
+          for (const answer of answers) {
+            groups[groups.length - 1].push(answer);
+            if (answer.type === "Z") groups.push([]);
+          }
+          assertAnswers(groups.slice(0, -1), [["1", "2", "C:SET", "Z"], ["1", "2", "C:SET", "S?", "Z"], [...read]], schema);
+        } finally {
+          raw.close();
+        }
       }
       assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
     });
