@@ -14,6 +14,9 @@ import { EscalationFacts } from "@/components/requests/escalation-facts";
 import { RequestHistory } from "@/components/requests/request-history";
 import { followUpsOf } from "@/lib/approvals/follow-ups";
 import { ImpactPreview } from "@/components/requests/impact-preview";
+import { UndoPanel } from "@/components/requests/undo-panel";
+import { undoView } from "@/lib/approvals/undo/view";
+import { requestRevert } from "../revert-actions";
 import { previewOf } from "@/lib/approvals/preview/store";
 import { approveLabel, durationPhrase, grantShortfall, scopePhrase } from "@/lib/approvals/grant-label";
 import { hasDecided, whyNotDecider } from "@/lib/approvals/people";
@@ -53,6 +56,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const signIn = signInOfSession(person.signIn);
   const stale = mayDecide ? whyNotSteppedUp(request, signIn, now) : undefined;
   const masking = await maskingOf(rt, request);
+  // Its undo (an approved write's captured rows, or what a revert restores), masked (lib/approvals/undo/view.ts).
+  const undo = await undoView(rt.store, rt.approvals, rt.policy.current, request);
   const shortfall = grantShortfall(request.scope);
 
   return (
@@ -122,6 +127,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         <SlackStatus mode={slackMode(config.slack)} message={slackMessage} />
       </section>
       {request.kind === "statement" && <ImpactPreview preview={preview} pending={request.status === "pending"} />}
+      {undo && <UndoPanel view={undo} mayAsk={person.role !== "viewer"} action={requestRevert} />}
       {request.status === "pending" && request.stepUpMs !== null && (
         <StepUpNotice
           requestId={request.id}
