@@ -26,7 +26,8 @@ test("a decision made in the browser updates the Slack message", async ({ page, 
     await expect(page.getByTestId("request-status")).toHaveText("approved");
     await running;
 
-    const updated = await slack().waitFor("chat.update", (c) => c.args.ts === posted.ts);
+    // The update that shows the decision: the message is also updated once its impact preview is made.
+    const updated = await slack().waitFor("chat.update", (c) => c.args.ts === posted.ts && /Approved/.test(blocksOf(c)));
     expect(updated.args.channel).toBe(posted.channel);
     expect(blocksOf(updated)).toMatch(/Approved\* by alice@example.com \(web, once\) at <!date/);
     expect(blocksOf(updated)).not.toContain('"actions"');
@@ -45,7 +46,7 @@ test("count 2: one approval from Slack and one from the web; the message shows 1
 
     const click = await postInteraction(baseURL!, buttonClick(posted, SLACK_USERS.bob.id, buttonIn(posted, "Approve once")));
     expect(click.status).toBe(200);
-    const partial = await slack().waitFor("chat.update", (c) => c.args.ts === posted.ts);
+    const partial = await slack().waitFor("chat.update", (c) => c.args.ts === posted.ts && blocksOf(c).includes("1 of 2"));
     expect(blocksOf(partial)).toContain("*Approvals*\\n1 of 2");
 
     // The web shows bob's Slack approval live, and alice's completes it.

@@ -21,7 +21,7 @@ test("after a crash and a restart, the request's own Slack message is updated (i
     const second = await startAirlockWithSlack(slack, dir.path);
     try {
       // The restart cancels the request at once; its update may wait out the killed process's lease on the message (CI took over 15 s once).
-      const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts, 60_000);
+      const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts && /Cancelled/.test(JSON.stringify(c.args.blocks)), 60_000);
       assert.equal(updated.args.channel, posted.channel);
       assert.match(JSON.stringify(updated.args.blocks), /Cancelled\* at .*: Airlock restarted while the agent was waiting/);
       assert.ok(!JSON.stringify(updated.args.blocks).includes('"actions"'), "no buttons on a cancelled request");

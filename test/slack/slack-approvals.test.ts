@@ -63,7 +63,8 @@ describe("approving from Slack", () => {
 
     await click(posted, SLACK_USERS.bob, "Approve once");
     assert.equal((await running).rowCount, 1, "the statement ran");
-    const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts && c.args.channel === posted.channel);
+    // The update that shows the decision: the message is also updated once its impact preview is made.
+    const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts && c.args.channel === posted.channel && /Approved/.test(blocksOf(c)));
     assert.match(blocksOf(updated), /Approved\* by bob@example.com \(Slack, once\) at <!date/);
     assert.match(blocksOf(updated), /\*Approvals\*\\n1 of 1/);
     assert.ok(!blocksOf(updated).includes('"actions"'), "no buttons once decided");
@@ -96,7 +97,8 @@ describe("approving from Slack", () => {
 
     assert.equal(store.request("slack-refusals")!.status, "pending");
     assert.deepEqual(store.decisions(request.id), []);
-    assert.equal((await slack.calls("chat.update")).filter((c) => c.args.ts === posted.ts).length, 0, "the message is untouched");
+    // Untouched but for its impact preview: no update shows a decision.
+    assert.equal((await slack.calls("chat.update")).filter((c) => c.args.ts === posted.ts && !/\*Approvals\*\\n0 of 1/.test(blocksOf(c))).length, 0, "the message is untouched");
 
     // For 15 minutes: a grant on products, which no other test here touches.
     await click(posted, SLACK_USERS.alice, "Approve for 15 min");
@@ -126,7 +128,7 @@ describe("approving from Slack", () => {
       assert.equal(err.message, "airlock: denied by bob@example.com: not during the freeze <!channel>");
       return true;
     });
-    const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+    const updated = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts && /Denied/.test(blocksOf(c)));
     assert.match(blocksOf(updated), /Denied\* by bob@example.com \(Slack\) at .*: not during the freeze &lt;!channel&gt;/);
     assert.deepEqual(store.decisions(request.id), [{ person: "bob@example.com", decision: "deny", via: "slack" }]);
   });
@@ -135,7 +137,7 @@ describe("approving from Slack", () => {
     const { running, posted } = await hold("alter table products add column if not exists slack_count_two text", "slack_count_two");
     assert.equal(posted.args.channel, "#schema-reviews");
     await click(posted, SLACK_USERS.bob, "Approve once");
-    const partial = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+    const partial = await slack.waitFor("chat.update", (c) => c.args.ts === posted.ts && /1 of 2/.test(blocksOf(c)));
     assert.match(blocksOf(partial), /\*Approvals\*\\n1 of 2/);
     assert.match(blocksOf(partial), /Approved so far by bob@example.com \(Slack, once\)/);
     assert.ok(blocksOf(partial).includes('"actions"'), "still open to a second approver");

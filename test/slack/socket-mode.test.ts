@@ -70,7 +70,8 @@ describe("Slack in Socket Mode", () => {
 
     await click(posted, SLACK_USERS.bob, "Approve once");
     assert.equal((await running).rowCount, 1, "the statement ran");
-    const updated = await slack.web.waitFor("chat.update", (c) => c.args.ts === posted.ts && c.args.channel === posted.channel);
+    // The update that shows the decision: the message is also updated once its impact preview is made.
+    const updated = await slack.web.waitFor("chat.update", (c) => c.args.ts === posted.ts && c.args.channel === posted.channel && /Approved/.test(blocksOf(c)));
     assert.match(blocksOf(updated), /Approved\* by bob@example.com \(Slack, once\) at <!date/);
     assert.deepEqual(store.decisions(request.id), [{ person: "bob@example.com", decision: "approve", via: "slack" }]);
   });
@@ -94,7 +95,7 @@ describe("Slack in Socket Mode", () => {
       assert.equal(err.message, "airlock: denied by bob@example.com: not during the freeze");
       return true;
     });
-    const updated = await slack.web.waitFor("chat.update", (c) => c.args.ts === posted.ts);
+    const updated = await slack.web.waitFor("chat.update", (c) => c.args.ts === posted.ts && /Denied/.test(blocksOf(c)));
     assert.match(blocksOf(updated), /Denied\* by bob@example.com \(Slack\) at .*: not during the freeze/);
     assert.deepEqual(store.decisions(request.id), [{ person: "bob@example.com", decision: "deny", via: "slack" }]);
   });
@@ -114,7 +115,8 @@ describe("Slack in Socket Mode", () => {
 
     assert.equal(store.request("socket-refusals")!.status, "pending");
     assert.deepEqual(store.decisions(request.id), []);
-    assert.equal((await slack.web.calls("chat.update")).filter((c) => c.args.ts === posted.ts).length, 0, "the message is untouched");
+    // Untouched but for its impact preview: no update shows a decision.
+    assert.equal((await slack.web.calls("chat.update")).filter((c) => c.args.ts === posted.ts && !/\*Approvals\*\\n0 of 1/.test(blocksOf(c))).length, 0, "the message is untouched");
 
     await click(posted, SLACK_USERS.bob, "Approve once");
     assert.equal((await running).rowCount, 1);
