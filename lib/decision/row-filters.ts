@@ -6,7 +6,7 @@
 import type { StatementVerdict } from "../policy/evaluate";
 import type { Decision, SessionIdentity } from "./decide";
 import { renderRowFilter, RowFilterError, type CompiledRowFilter, type FilterValues } from "../sql/row-filter";
-import { rewriteRowFilters, type RowFilters } from "../sql/row-filter-rewrite";
+import { rewriteRowFilters } from "../sql/row-filter-rewrite";
 import type { Catalog, StatementInfo } from "../sql/types";
 
 export type FilteredText = { ok: true; text: string; changed: boolean } | { ok: false; reason: string };
@@ -41,6 +41,28 @@ export function hasRowFilters(verdicts: readonly StatementVerdict[]): boolean {
   return verdicts.some((v) => v.action !== "deny" && (v.rule?.rows?.length ?? 0) > 0);
 }
 
+const ancestry = new WeakMap<Catalog, ReadonlyMap<string, readonly string[]>>();
+
+/** Each table with parents → its ancestors, nearest first (inheritance and partitions, any depth). */
+function inheritance(catalog: Catalog): ReadonlyMap<string, readonly string[]> {
+  let known = ancestry.get(catalog);
+  if (known) return known;
+  const map = new Map<string, string[]>();
+  for (const [name, info] of catalog.relations) {
+    if (!info.parents?.length) continue;
+    const ancestors: string[] = [];
+    for (let queue = [...info.parents]; queue.length > 0; ) {
+      const next = queue.shift()!;
+      if (ancestors.includes(next) || next === name) continue;
+      ancestors.push(next);
+      queue.push(...(catalog.relations.get(next)?.parents ?? []));
+    }
+    map.set(name, ancestors);
+  }
+  ancestry.set(catalog, (known = map));
+  return known;
+}
+
 /** Rewrites kept per rule's filters and catalog: a Parse and its Binds, and repeated texts, rewrite once. */
 const MAX_CACHED_REWRITES = 2_000;
 const cache = new WeakMap<readonly CompiledRowFilter[], WeakMap<Catalog | typeof NO_CATALOG, Map<string, FilteredText>>>();
@@ -67,7 +89,12 @@ function cached(info: StatementInfo, rows: readonly CompiledRowFilter[], values:
 }
 
 function rewriteStatement(info: StatementInfo, rows: readonly CompiledRowFilter[], values: FilterValues, catalog?: Catalog): FilteredText {
-  const filters: RowFilters = new Map(rows.map((f) => [f.table, { render: (q: string) => renderRowFilter(f, q, values), columns: f.columns }]));
+  const filters = new Map(rows.map((f) => [f.table, { render: (q: string) => renderRowFilter(f, q, values), columns: f.columns }]));
+  // A child table or partition holds the parent's rows too: read by its own name, the parent's filter applies.
+  for (const [child, ancestors] of catalog ? inheritance(catalog) : []) {
+    const filtered = filters.has(child) ? undefined : ancestors.find((a) => rows.some((f) => f.table === a));
+    if (filtered) filters.set(child, filters.get(filtered)!);
+  }
   const reached = [...new Set([...info.reads, ...info.writes])].filter((t) => filters.has(t));
   if (reached.length === 0) return { ok: true, text: info.text, changed: false };
   const list = reached.join(", ");

@@ -152,7 +152,10 @@ select n.nspname || '.' || c.relname as relation, c.oid::text as oid,
          where r.ev_class = c.oid and r.rulename = '_RETURN') as version,
        coalesce((select json_agg(json_build_array(a.attname, a.atttypid::int8) order by a.attnum)
                  from pg_catalog.pg_attribute a
-                 where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::text as columns
+                 where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]')::text as columns,
+       (select json_agg(pn.nspname || '.' || pc.relname) from pg_catalog.pg_inherits i
+          join pg_catalog.pg_class pc on pc.oid = i.inhparent join pg_catalog.pg_namespace pn on pn.oid = pc.relnamespace
+         where i.inhrelid = c.oid)::text as parents
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'v', 'm', 'f', 'p')
@@ -174,7 +177,7 @@ export interface CatalogRows {
   types: string[];
   viewDeps: Array<{ view: string; relation: string }>;
   viewFunctions: Array<{ view: string; function: string; readonly: boolean; builtin: boolean }>;
-  relations?: Array<{ relation: string; oid: string; version?: string | null; definition: string | null; columns: string }>;
+  relations?: Array<{ relation: string; oid: string; version?: string | null; definition: string | null; columns: string; parents?: string | null }>;
   functionOids?: Array<{ oid: string; schema: string; name: string }>;
 }
 
@@ -228,7 +231,8 @@ function relationParts(rows: Pick<CatalogRows, "viewDeps" | "viewFunctions" | "r
   const relationsByOid = new Map<number, string>();
   for (const r of rows.relations ?? []) {
     const columns = (JSON.parse(r.columns) as Array<[string, number]>).map(([name, type]) => ({ name, type: Number(type) }));
-    relations.set(r.relation, { oid: Number(r.oid), columns, ...(r.definition !== null ? { definition: r.definition } : {}), ...(r.version ? { version: r.version } : {}) });
+    const parents = r.parents ? (JSON.parse(r.parents) as string[]) : [];
+    relations.set(r.relation, { oid: Number(r.oid), columns, ...(r.definition !== null ? { definition: r.definition } : {}), ...(r.version ? { version: r.version } : {}), ...(parents.length > 0 ? { parents } : {}) });
     relationsByOid.set(Number(r.oid), r.relation);
   }
   return { views, viewsWithSideEffects, relations, relationsByOid };

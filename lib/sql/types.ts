@@ -99,6 +99,8 @@ export interface RelationInfo {
   definition?: string;
   /** Which version of a view's definition this is (its rewrite rule's row), so an unchanged one is not read again. */
   version?: string;
+  /** The tables it inherits from, or the partitioned table it is a partition of (row filters apply to their children). */
+  parents?: readonly string[];
 }
 
 export interface Classification {

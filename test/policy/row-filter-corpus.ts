@@ -19,6 +19,10 @@ export const ROW_FILTER_FIXTURE = `
   INSERT INTO secrets VALUES (1, 'DE');
   CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL);
   INSERT INTO products SELECT i, 'p' || i FROM generate_series(1, 10) i;
+  CREATE TABLE events (id int NOT NULL, region text NOT NULL) PARTITION BY LIST (region);
+  CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+  CREATE TABLE events_other PARTITION OF events DEFAULT;
+  INSERT INTO events VALUES (1, 'eu'), (2, 'us'), (3, 'apac');
   CREATE VIEW all_orders AS SELECT * FROM orders;
   CREATE FUNCTION orders_fn() RETURNS SETOF orders LANGUAGE sql STABLE AS $$ SELECT * FROM orders $$;
 `;
@@ -33,6 +37,7 @@ export const ROW_FILTER_RULES = `rules:
       public.customers: "country = 'DE' and team = any({{groups}})"
       public.notes: "author = {{claims.sub}}"
       public.secrets: "owner = {{claims.country}}"
+      public.events: "region = 'eu'"
   - name: filtered-demo
     match: { groups: [agents], resources: [demo], kinds: [select, update, delete, copy_out, lock] }
     action: allow
@@ -45,6 +50,7 @@ export const OUTSIDE = {
   customers: "SELECT * FROM customers WHERE NOT (country = 'DE' AND team = ANY (ARRAY['agents', 'analytics'])) ORDER BY id",
   notes: "SELECT * FROM notes WHERE author <> 'reporting-agent' ORDER BY id",
   products: "SELECT * FROM products WHERE id <= 10 ORDER BY id",
+  events: "SELECT * FROM events WHERE region <> 'eu' ORDER BY id",
 };
 
 export type Expect =
@@ -72,6 +78,11 @@ export const CORPUS: readonly Case[] = [
   { name: "OR true in the agent's WHERE", sql: ["SELECT * FROM orders WHERE region = 'us' OR true"], expect: { same: "SELECT * FROM orders WHERE region = 'eu'" } },
   { name: "ONLY", sql: ["SELECT * FROM ONLY orders"], expect: { same: "SELECT * FROM ONLY orders WHERE region = 'eu'" } },
   { name: "inheritance star (the child's rows filtered too)", sql: ["SELECT * FROM orders *"], expect: { same: "SELECT * FROM orders WHERE region = 'eu'" } },
+  { name: "a child table read by its own name", sql: ["SELECT * FROM orders_archive"], expect: { same: "SELECT * FROM orders_archive WHERE region = 'eu'" } },
+  { name: "a partition read by its own name", sql: ["SELECT * FROM events_other UNION ALL SELECT * FROM public.events_eu"], expect: { same: "SELECT * FROM events WHERE region = 'eu'" } },
+  { name: "the partitioned table", sql: ["SELECT * FROM events"], expect: { same: "SELECT * FROM events WHERE region = 'eu'" } },
+  { name: "UPDATE of a child table", sql: ["UPDATE orders_archive SET total = total + 1"], expect: { write: true } },
+  { name: "DELETE from a partition", sql: ["DELETE FROM events_other"], expect: { write: true } },
   { name: "TABLE", sql: ["TABLE orders"], expect: { same: "SELECT * FROM orders WHERE region = 'eu'" } },
   { name: "quoted, upper-case schema", sql: ['SELECT * FROM "public"."orders", PUBLIC.products p WHERE p.id = 1'], expect: { same: "SELECT * FROM orders, products p WHERE p.id = 1 AND region = 'eu'" } },
   { name: "alias with column names", sql: ["SELECT a, b FROM orders AS x(a, b)"], expect: { same: "SELECT id AS a, region AS b FROM orders WHERE region = 'eu'" } },
