@@ -282,7 +282,8 @@ export class Relay {
         const call = readFunctionCall(body);
         const sql = fastPathSql(call.oid, call.params.length, this.ctx.masking.catalog);
         const statement = pending(sql ?? `<fast-path call of function ${call.oid}>`, bindParams(call), "simple");
-        const expected = (): Expected => {
+        const expected = (allowed = false, judged?: Judgement): Expected => {
+          if (allowed && judged) for (const info of judged.classification.statements) this.ctx.searchPath.calledWithoutTag(info, group);
           this.#names.endOfGroup();
           return { kind: "query", statement };
         };

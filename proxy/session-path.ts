@@ -14,8 +14,8 @@ import { PgWireError, SqlState } from "./wire-error";
  */
 export class SessionPath {
   readonly #confirmed: SearchPath;
-  /** Changes sent, not yet answered, in order, with the group each belongs to. */
-  #pending: Array<{ effect: PathEffect; group: number }> = [];
+  /** Changes sent, not yet answered, in order, with the group each belongs to; `atReady`: settled by the group's ReadyForQuery. */
+  #pending: Array<{ effect: PathEffect; group: number; atReady?: true }> = [];
   /** Groups that sent a change and whose ReadyForQuery has not come yet. */
   readonly #changingGroups = new Set<number>();
   /** ReadyForQuery messages seen: the group the server is answering now. */
@@ -51,6 +51,16 @@ export class SessionPath {
     };
   }
 
+  /**
+   * A fast-path call, answered without a command tag: code it may run (a user function) counts at
+   * its group's ReadyForQuery, unless an error came first (which undid it, or aborted the block).
+   */
+  calledWithoutTag(info: StatementInfo, group: number): void {
+    if (info.pathEffect?.kind !== "untracked") return;
+    this.#pending.push({ effect: info.pathEffect, group, atReady: true });
+    this.#changingGroups.add(group);
+  }
+
   /** An ErrorResponse: what the group had not yet run never will. */
   failed(): void {
     this.#confirmed.failed();
@@ -59,6 +69,7 @@ export class SessionPath {
 
   /** A ReadyForQuery: the group is answered. */
   ready(status: number): void {
+    for (const p of this.#pending) if (p.atReady && p.group === this.#answering) this.#confirmed.completed(p.effect);
     this.#confirmed.ready(String.fromCharCode(status) as "I" | "T" | "E");
     this.#changingGroups.delete(this.#answering);
     this.#pending = this.#pending.filter((p) => p.group > this.#answering);

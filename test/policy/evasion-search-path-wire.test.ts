@@ -8,7 +8,7 @@ import { SYNC, writeParse as parse, writePasswordMessage, writeQuery as query, w
 import { RawWireClient } from "../support/raw-wire-client";
 import { REFUSED, RESOURCES, WireSession, assertAnswers, count, type Resource } from "./evasion-names-support";
 import { withPolicyProxy, type PolicyTestEnv } from "./setup";
-import { answersUntilReady, writeBind as bind, writeExecute as execute, type Answer } from "./wire";
+import { answersUntilReady, writeBind as bind, writeExecute as execute, writeFunctionCall, type Answer } from "./wire";
 
 /**
  * search_path evasions written on the wire by hand, on PostgreSQL and on the shared PGlite: a change
@@ -156,6 +156,24 @@ for (const resource of RESOURCES) {
         assert.equal((await ops.query(SHADOWED)).rows.length, 2);
       } finally {
         await ops.end();
+      }
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+
+    test("a fast-path call of the function that sets the path (no command tag) leaves the path unknown too", async () => {
+      const oid = await count(env(), resource, "SELECT 'public.sp_setpath'::regproc::oid::int AS n");
+      const raw = await RawWireClient.connect(env().harness.proxy.port);
+      try {
+        await raw.login("ops-agent", resource, await env().harness.idp.token("ops-agent"));
+        raw.socket.write(Buffer.concat([writeFunctionCall(oid), query(SHADOWED), query("RESET search_path"), query(SHADOWED)]));
+        const groups: Answer[][] = [[]];
+        for (const answer of await answersUntilReady(raw, 4, 30_000)) {
+          groups[groups.length - 1].push(answer);
+          if (answer.type === "Z") groups.push([]);
+        }
+        assertAnswers(groups.slice(0, -1), [["V", "Z"], [REFUSED, "Z"], ["C:RESET", "Z"], ["T", "D", "C:SELECT 2", "Z"]]);
+      } finally {
+        raw.close();
       }
       assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
     });
