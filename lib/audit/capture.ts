@@ -8,6 +8,8 @@
 import { eq } from "drizzle-orm";
 import { followUpsOf } from "../approvals/follow-ups";
 import { previewAuditEntry, previewOf } from "../approvals/preview/store";
+import { undoAuditEntries } from "../approvals/undo/audit";
+import { undoOf } from "../approvals/undo/store";
 import { kindsOf, tablesOf } from "../approvals/grant-scope";
 import type { Store, Transaction } from "../db/client";
 import type { AirlockEvent, EventBus } from "../events/bus";
@@ -154,6 +156,9 @@ export class AuditCapture {
     if (r.status !== "pending") {
       entries.push({ ...about, at: r.decidedAt ?? new Date(), type: `request.${r.status}`, decision: r.status, grantId: r.grantId, data: { reason: r.outcomeReason }, source: `request:${r.id}:${r.status}` });
     }
+    // An approved write's undo, after it ran, and its reverts (lib/approvals/undo).
+    const undo = r.status === "approved" ? await undoOf(this.store, id) : undefined;
+    if (undo) entries.push(...undoAuditEntries(r, undo, about.tables));
     await this.#append(entries);
   }
 

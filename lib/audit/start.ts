@@ -6,6 +6,7 @@ import { AuditCapture, type AuditFollower } from "./capture";
 import { checkpointIfDue, sharedAuditKey } from "./checkpoints";
 import { AuditLog } from "./log";
 import { pruneAudit } from "./retention";
+import { pruneUndos } from "../approvals/undo/store";
 
 /** How often retention and checkpoints are looked at. */
 const HOUSEKEEPING_MS = 60 * 60_000;
@@ -24,6 +25,9 @@ export async function startAudit(options: { config: AirlockConfig; store: Store;
     try {
       const pruned = await pruneAudit(store, config.audit.days);
       if (pruned > 0) console.log(`[audit] pruned ${pruned} rows older than ${config.audit.days} days`);
+      // Approved writes' captured rows past their rule's undo time are personal data no longer kept.
+      const expired = await pruneUndos(store);
+      if (expired > 0) console.log(`[undo] deleted the captured rows of ${expired} expired undo(s)`);
       await checkpointIfDue(store, key.privateKeyPem, config.audit.checkpointHours * 3_600_000);
     } catch (err) {
       console.error("[audit] housekeeping failed:", err);

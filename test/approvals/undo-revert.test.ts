@@ -2,8 +2,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import type { Decider } from "../../lib/approvals/people";
+import { eq } from "drizzle-orm";
 import { askRevert } from "../../lib/approvals/undo/revert";
-import { undoOf } from "../../lib/approvals/undo/store";
+import { pruneUndos, undoOf } from "../../lib/approvals/undo/store";
 import type { RequestUndo } from "../../lib/db/schema";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
@@ -91,6 +92,15 @@ describe("reverting an approved write (another approver approves the revert)", (
     assert.deepEqual(await snapshot("r_up"), before);
     const again = await askRevert(harness.store, harness.approvals, undo.requestId, bob);
     assert.deepEqual(again, { ok: false, message: "it was reverted already" });
+    // The audit trail: the limit-free approval, what was captured (never the values), the revert.
+    const { auditLog } = harness.store.tables;
+    const audited = await until(
+      () => harness.store.db.select().from(auditLog).where(eq(auditLog.requestId, undo.requestId)),
+      (rows) => !!rows?.some((r) => r.type === "request.reverted"),
+    );
+    const captured = audited.find((r) => r.type === "request.undo_captured");
+    assert.deepEqual(JSON.parse(String(captured?.data)), { table: "public.r_up", key: ["id"], kind: "update", rows: 4, expiresAt: undo.expiresAt.toISOString() });
+    assert.equal(audited.find((r) => r.type === "request.reverted")?.decision, "restored");
   });
 
   test("DELETE: the rows are inserted again as they were, identity values included", async () => {
@@ -120,5 +130,17 @@ describe("reverting an approved write (another approver approves the revert)", (
     assert.equal(done.revertedAt, null);
     assert.deepEqual(await snapshot("r_conf"), changed, "all or nothing");
     assert.ok(done.rows, "the undo is kept (its time has not run out)");
+  });
+
+  test("retention: captured values past their time are deleted, and the write can no longer be reverted", async () => {
+    await admin.query("create table r_old (id int primary key, v text); insert into r_old values (1, 'a')");
+    const undo = await approvedWrite("update r_old set v = 'b'");
+    const { requestUndos } = harness.store.tables;
+    assert.equal(await pruneUndos(harness.store), 0, "not before its time");
+    await harness.store.db.update(requestUndos).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(requestUndos.requestId, undo.requestId));
+    assert.ok((await pruneUndos(harness.store)) >= 1);
+    assert.equal((await undoOf(harness.store, undo.requestId))?.rows, null);
+    const asked = await askRevert(harness.store, harness.approvals, undo.requestId, alice);
+    assert.deepEqual(asked, { ok: false, message: "its undo has expired (the captured rows were deleted)" });
   });
 });
