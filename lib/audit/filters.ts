@@ -16,6 +16,8 @@ export const AUDIT_TYPES = [
   "request.expired",
   "request.cancelled",
   "request.step_up_refused",
+  "request.undo_captured",
+  "request.reverted",
   "grant.created",
   "grant.revoked",
   "grant.expired",
@@ -29,7 +31,7 @@ export const AUDIT_TYPES = [
 export const AUDIT_TYPE_FAMILIES = ["session.*", "request.*", "grant.*", "break_glass.*", "policy.*"] as const;
 
 /** The `decision` column's values, by what they belong to. */
-export const AUDIT_DECISIONS = ["allowed", "masked", "held", "refused", "approve", "deny", "pending", "approved", "denied", "expired", "cancelled", "created", "revoked", "break_glass", "reviewed"] as const;
+export const AUDIT_DECISIONS = ["allowed", "masked", "held", "refused", "approve", "deny", "pending", "approved", "denied", "expired", "cancelled", "created", "revoked", "break_glass", "reviewed", "restored"] as const;
 
 export interface AuditFilters {
   /** `at` from (inclusive) and to (exclusive). */
