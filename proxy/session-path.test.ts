@@ -51,3 +51,16 @@ test("the startup path: parameter or options; RESET returns to it, except on the
   assert.deepEqual(shared.at(0)?.current, ["public"]);
   assert.throws(() => startupPath(new Map([["search_path", '"open']]), ["public"], false), PgWireError);
 });
+
+test("user code that ends without a command tag or an error (a suspended Execute) counts at ReadyForQuery; one that failed does not", () => {
+  const untracked = statement({ kind: "untracked" });
+  const path = new SessionPath(["public"], ["public"]);
+  path.sent(untracked, 0)?.(false);
+  path.ready(I);
+  assert.equal(typeof path.at(1)?.current, "symbol");
+  const failing = new SessionPath(["public"], ["public"]);
+  failing.sent(untracked, 0)?.(false);
+  failing.failed();
+  failing.ready(I);
+  assert.deepEqual(failing.at(1)?.current, ["public"]);
+});

@@ -38,13 +38,18 @@ export class SessionPath {
   sent(info: StatementInfo, group: number): ((ok: boolean) => void) | undefined {
     const effect = info.pathEffect;
     if (!effect) return (ok) => ok && this.#confirmed.completed(undefined);
-    const entry = { effect, group };
+    const entry: { effect: PathEffect; group: number; atReady?: true } = { effect, group };
     this.#pending.push(entry);
     this.#changingGroups.add(group);
     let settled = false;
     return (ok) => {
       if (settled) return;
       settled = true;
+      // Ended without a command tag and without an error (an Execute suspended at its row count): its code may have run.
+      if (!ok && effect.kind === "untracked") {
+        entry.atReady = true;
+        return;
+      }
       const at = this.#pending.indexOf(entry);
       if (at >= 0) this.#pending.splice(at, 1);
       if (ok) this.#confirmed.completed(effect);

@@ -178,6 +178,23 @@ for (const resource of RESOURCES) {
       assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
     });
 
+    test("an Execute suspended at its row count ran the function that sets the path: unknown too", async () => {
+      const raw = await RawWireClient.connect(env().harness.proxy.port);
+      try {
+        await raw.login("ops-agent", resource, await env().harness.idp.token("ops-agent"));
+        raw.socket.write(Buffer.concat([parse("", "SELECT sp_setpath() FROM generate_series(1, 3)"), bind("", ""), execute("", 1), SYNC, query(SHADOWED)]));
+        const groups: Answer[][] = [[]];
+        for (const answer of await answersUntilReady(raw, 2, 30_000)) {
+          groups[groups.length - 1].push(answer);
+          if (answer.type === "Z") groups.push([]);
+        }
+        assertAnswers(groups.slice(0, -1), [["1", "2", "D", "s", "Z"], [REFUSED, "Z"]]);
+      } finally {
+        raw.close();
+      }
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+
     test("JDBC's connect with currentSchema (search_path as a startup parameter), then its SETs, over the extended protocol", async () => {
       for (const [schema, read] of [["app, public", ["1", "2", "D", "C:SELECT 2", "Z"]], ["sp_shadow, public", ["1", "2?", REFUSED, "Z"]]] as const) {
         const raw = await RawWireClient.connect(env().harness.proxy.port);
