@@ -99,7 +99,8 @@ test("Slack fails the updates (503, 429 Retry-After, ok:false): a web decision r
   const decidedAt = await approveOnTheWeb(marker);
   const released = await running;
   assert.equal(released.rows, 1, "the statement ran");
-  const landedBefore = (await slack.calls("chat.update")).filter((c) => succeeded(marker)(c) && c.answeredAt! <= released.at);
+  // An update showing the decision (the message is also updated once its impact preview is made).
+  const landedBefore = (await slack.calls("chat.update")).filter((c) => succeeded(marker)(c) && /Approved/.test(JSON.stringify(c.args.blocks)) && c.answeredAt! <= released.at);
   assert.deepEqual(landedBefore, [], "released before any update got through: the agent did not wait for Slack");
 
   const updated = await slack.waitFor("chat.update", showsApproval(marker, posted), CATCH_UP_MS);
