@@ -9,6 +9,7 @@ import { buttonClick, buttonIn, postInteraction } from "../support/slack-interac
 import { SLACK_USERS, startSlackStandIn, succeeded, type SlackCall, type SlackStandIn } from "../support/slack-stand-in";
 import { makeTempDir } from "../support/temp-dir";
 import { signInOverHttp } from "../web/http-session";
+import { agentToken, api } from "../access/setup";
 import { connectAgent, startAirlockWithSlack } from "../slack/setup";
 
 /** Writes wait for one approver whose sign-in is at most STEP_UP old; short, so "stale" comes fast. */
@@ -20,6 +21,7 @@ rules:
     match: { groups: [agents], kinds: [insert, update, delete] }
     action: review
     review: { approvers: [db-approvers], timeout: 5m, step_up: ${STEP_UP_S}s }
+    access: { max: 1h }
 `;
 
 const dir = makeTempDir("step-up");
@@ -129,5 +131,15 @@ describe("step-up (review.step_up) with the development IdP and the Slack stand-
     assert.deepEqual(audited.data.stepUp, { signedInAt: new Date(decision.authAt!).toISOString(), withinMs: STEP_UP_S * 1000 });
     const shown = await (await fetch(`${airlock.url}/requests/${id}`, { headers: { cookie: fresh } })).text();
     assert.match(shown, /step-up: signed in at/);
+  });
+
+  test("access asked for up front under the rule asks the same step-up: kept on the request, and a fresh approval records its sign-in", async () => {
+    const asked = await api<{ id: string }>(airlock, await agentToken(airlock), "POST", "/api/v1/access-requests", { resource: "demo", access: "write", duration: "15m", reason: "step-up test" });
+    assert.equal(asked.status, 201, JSON.stringify(asked.body));
+    const { id } = asked.body;
+    assert.equal((db.prepare("select step_up_ms as ms from access_requests where id = ?").get(id) as { ms: number }).ms, STEP_UP_S * 1000);
+    const fresh = await signInOverHttp(airlock.url, "bob@example.com");
+    assert.match(await callServerAction(airlock, fresh, "decideRequest", `/requests/${id}`, { requestId: id, decision: "approve:duration", duration: "15m" }), /Request approved\./);
+    assert.notEqual(decisions(id)[0].authAt, null);
   });
 });
