@@ -10,7 +10,7 @@ import { INNER_ALIAS, tableOf, visitFields, visitTables, type RowFilters, type T
 import { relationName, type RelationRef } from "./collector";
 import { unwrap, type Obj } from "./tree";
 
-const GUARD_KEYS = new Set(["targetList", "fromClause", "whereClause", "limitOption", "op"]);
+const GUARD_KEYS = new Set(["targetList", "fromClause", "whereClause", "limitOffset", "limitOption", "op"]);
 
 /** What is wrong with the rewritten text, or undefined when every filtered table is filtered. */
 export function checkRowFilters(text: string, filters: RowFilters): string | undefined {
@@ -50,7 +50,7 @@ class Checker implements TableVisitor {
     const from = (s.fromClause as unknown[] | undefined) ?? [];
     const targets = (s.targetList as unknown[] | undefined) ?? [];
     const [fromType, rel] = unwrap(from[0]);
-    if (from.length !== 1 || fromType !== "RangeVar" || targets.length !== 1 || !isStar(targets[0])) return false;
+    if (from.length !== 1 || fromType !== "RangeVar" || targets.length !== 1 || !isStar(targets[0]) || !isOffsetZero(s.limitOffset)) return false;
     const r = rel as RelationRef & { alias?: { aliasname?: string; colnames?: unknown } };
     if (r.alias?.aliasname !== INNER_ALIAS || r.alias.colnames) return false;
     const table = relationName(r);
@@ -82,17 +82,32 @@ class Checker implements TableVisitor {
   }
 }
 
-/** The filter itself, or the filter AND more (the parser flattens `(a AND b) AND c` into one list). */
+/**
+ * The filter itself, or `filter AND CASE WHEN filter THEN (…) ELSE false END` (the agent's condition
+ * seen only by filtered rows). The parser flattens `(a AND b) AND c` into one list.
+ */
 function filteredWhere(where: unknown, expected: string): boolean {
   if (same(where, expected)) return true;
   const [type, body] = unwrap(where);
   if (type !== "BoolExpr" || body.boolop !== "AND_EXPR") return false;
   const args = body.args as unknown[];
-  if (same(args[0], expected)) return true;
   const [expType, exp] = unwrap(JSON.parse(expected));
-  if (expType !== "BoolExpr" || exp.boolop !== "AND_EXPR") return false;
-  const want = exp.args as unknown[];
-  return args.length > want.length && want.every((w, i) => canonical(w) === canonical(args[i]));
+  const want = expType === "BoolExpr" && exp.boolop === "AND_EXPR" && !same(args[0], expected) ? (exp.args as unknown[]) : [JSON.parse(expected)];
+  if (args.length !== want.length + 1 || !want.every((w, i) => canonical(w) === canonical(args[i]))) return false;
+  const [caseType, guard] = unwrap(args[args.length - 1]);
+  const whens = (guard.args as unknown[] | undefined) ?? [];
+  const [, when] = unwrap(whens[0]);
+  return caseType === "CaseExpr" && guard.arg === undefined && whens.length === 1 && same(when.expr, expected) && isFalse(guard.defresult);
+}
+
+function isFalse(node: unknown): boolean {
+  const [type, body] = unwrap(node);
+  return type === "A_Const" && (body.boolval as { boolval?: boolean } | undefined)?.boolval !== true && "boolval" in body;
+}
+
+function isOffsetZero(node: unknown): boolean {
+  const [type, body] = unwrap(node);
+  return type === "A_Const" && (body.ival as { ival?: number } | undefined)?.ival === undefined && "ival" in body;
 }
 
 function isStar(target: unknown): boolean {

@@ -14,7 +14,7 @@ import { scanSync, type ScanToken } from "libpg-query";
 import { checkRowFilters } from "./row-filter-check";
 import { parseSql } from "./parser";
 import { quoteIdent } from "./row-filter";
-import { INNER_ALIAS, tableOf, visitFields, visitTables, type BoundRowFilter, type RowFilters, type TableVisitor } from "./row-filter-tables";
+import { FENCE, INNER_ALIAS, tableOf, visitFields, visitTables, type BoundRowFilter, type RowFilters, type TableVisitor } from "./row-filter-tables";
 
 export type { BoundRowFilter, RowFilters };
 import { relationName, type RelationRef } from "./collector";
@@ -111,7 +111,7 @@ class Rewriter implements TableVisitor {
       prefix = "SELECT * FROM ";
     }
     const alias = r.alias ? "" : ` AS ${quoteIdent(r.relname ?? "")}`;
-    const sub = `(SELECT * FROM ${only ? "ONLY " : ""}${this.qualified(table)} AS ${INNER_ALIAS} WHERE ${filter.render(INNER_ALIAS)})`;
+    const sub = `(SELECT * FROM ${only ? "ONLY " : ""}${this.qualified(table)} AS ${INNER_ALIAS} WHERE ${filter.render(INNER_ALIAS)} ${FENCE})`;
     this.edits.push({ start: this.tokens[first].start, end: this.tokens[last].end, text: `${prefix}${sub}${alias}` });
   }
 
@@ -180,8 +180,10 @@ class Rewriter implements TableVisitor {
     const endAt = end === undefined ? this.tokens[this.tokens.length - 1].end : this.tokens[end].start;
     if (body.whereClause) {
       if (where === undefined) throw new Refusal(`Airlock could not find the WHERE of this ${verb}`);
-      this.edits.push({ start: this.tokens[where].end, end: this.tokens[where].end, text: ` ${condition} AND (` });
-      this.edits.push({ start: endAt, end: endAt, text: ") " });
+      // The agent's condition is evaluated only on rows the filter lets through (CASE keeps the order):
+      // an error it raises, a division by zero, cannot tell anything about the other rows.
+      this.edits.push({ start: this.tokens[where].end, end: this.tokens[where].end, text: ` ${condition} AND CASE WHEN ${condition} THEN (` });
+      this.edits.push({ start: endAt, end: endAt, text: ") ELSE false END " });
     } else {
       this.edits.push({ start: endAt, end: endAt, text: ` WHERE ${condition} ` });
     }
@@ -199,7 +201,7 @@ class Rewriter implements TableVisitor {
       last = i;
     }
     const list = cols.length > 0 ? cols.map(quoteIdent).join(", ") : "*";
-    const sub = `(SELECT ${list} FROM (SELECT * FROM ${this.qualified(target)} AS ${INNER_ALIAS} WHERE ${filter.render(INNER_ALIAS)}) AS ${quoteIdent(rel.relname ?? "")})`;
+    const sub = `(SELECT ${list} FROM (SELECT * FROM ${this.qualified(target)} AS ${INNER_ALIAS} WHERE ${filter.render(INNER_ALIAS)} ${FENCE}) AS ${quoteIdent(rel.relname ?? "")})`;
     this.edits.push({ start: this.tokens[first].start, end: this.tokens[last].end, text: sub });
   }
 

@@ -20,6 +20,14 @@ export type RowFilters = ReadonlyMap<string, BoundRowFilter>;
 /** The alias a filtered table has inside its subquery: the filter's columns are qualified by it. */
 export const INNER_ALIAS = "airlock_rows";
 
+/**
+ * Ends the filtered subquery. PostgreSQL neither flattens a subquery with OFFSET nor pushes the
+ * outer query's conditions into it, so the agent's own conditions (which could raise an error on a
+ * hidden row's value: `1/(total - 40)`) only ever see rows the filter let through — what a
+ * security-barrier view does.
+ */
+export const FENCE = "OFFSET 0";
+
 export interface TableVisitor {
   /** A relation in a FROM list, a JOIN, `TABLE t`: read where it stands. */
   read(ref: Obj, scope: Scope | undefined): void;

@@ -19,7 +19,7 @@ function filters(rows: Record<string, string>, values = VALUES): RowFilters {
 }
 
 const F = filters({ "public.orders": "region = 'eu'", customers: "country = {{claims.country}}" });
-const ORDERS = `(SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu'))`;
+const ORDERS = `(SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu') OFFSET 0)`;
 
 describe("compiling a filter", () => {
   test("placeholders become literals, quoted as literals", () => {
@@ -68,19 +68,19 @@ describe("rewriting a statement", () => {
   const cases: Array<[string, string]> = [
     ["SELECT * FROM orders", `SELECT * FROM ${ORDERS} AS "orders"`],
     ["SELECT o.id FROM public.orders o WHERE o.id > 1", `SELECT o.id FROM ${ORDERS} o WHERE o.id > 1`],
-    ["SELECT * FROM ONLY orders", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu')) AS "orders"`],
-    ["SELECT * FROM ONLY (orders) x", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu')) x`],
+    ["SELECT * FROM ONLY orders", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu') OFFSET 0) AS "orders"`],
+    ["SELECT * FROM ONLY (orders) x", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu') OFFSET 0) x`],
     ["SELECT * FROM orders * AS x(a, b)", `SELECT * FROM ${ORDERS} AS x(a, b)`],
     ["TABLE orders", `SELECT * FROM ${ORDERS} AS "orders"`],
     ["WITH orders AS (SELECT 1) SELECT * FROM orders", "WITH orders AS (SELECT 1) SELECT * FROM orders"],
     ["WITH x AS (SELECT * FROM orders) SELECT * FROM x", `WITH x AS (SELECT * FROM ${ORDERS} AS "orders") SELECT * FROM x`],
-    ["DELETE FROM orders WHERE id = 1", `DELETE FROM orders WHERE ("orders".region = 'eu') AND ( id = 1) `],
+    ["DELETE FROM orders WHERE id = 1", `DELETE FROM orders WHERE ("orders".region = 'eu') AND CASE WHEN ("orders".region = 'eu') THEN ( id = 1) ELSE false END `],
     ["DELETE FROM orders", `DELETE FROM orders WHERE ("orders".region = 'eu') `],
-    ["UPDATE orders o SET total = 0 WHERE id = 1 OR true RETURNING id", `UPDATE orders o SET total = 0 WHERE ("o".region = 'eu') AND ( id = 1 OR true ) RETURNING id`],
+    ["UPDATE orders o SET total = 0 WHERE id = 1 OR true RETURNING id", `UPDATE orders o SET total = 0 WHERE ("o".region = 'eu') AND CASE WHEN ("o".region = 'eu') THEN ( id = 1 OR true ) ELSE false END RETURNING id`],
     ["COPY orders (id) TO STDOUT", `COPY (SELECT "id" FROM ${ORDERS} AS "orders") TO STDOUT`],
     ["SELECT 1 FROM products", "SELECT 1 FROM products"],
     ["DELETE FROM orders -- all of them", `DELETE FROM orders WHERE ("orders".region = 'eu')  -- all of them`],
-    ["SELECT * FROM customers c JOIN orders ON true", `SELECT * FROM (SELECT * FROM "public"."customers" AS airlock_rows WHERE ("airlock_rows".country = E'DE')) c JOIN ${ORDERS} AS "orders" ON true`],
+    ["SELECT * FROM customers c JOIN orders ON true", `SELECT * FROM (SELECT * FROM "public"."customers" AS airlock_rows WHERE ("airlock_rows".country = E'DE') OFFSET 0) c JOIN ${ORDERS} AS "orders" ON true`],
   ];
   for (const [sql, expected] of cases) {
     test(sql, () => {
