@@ -325,7 +325,7 @@ export class Relay {
     statement.upstreamStart = performance.now();
     statement.prepared = preparedRun(portal.executes);
     const { info } = portal;
-    if (info) statement.settles = [both(nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0)), this.ctx.searchPath.sent(info, group))];
+    statement.settles = [both(info && nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0)), this.ctx.searchPath.executed(portalName, info, group))];
     this.#masking.executing(statement, portal.columns);
     if (maxRows !== undefined) return this.#limitedExecute(statement, raw, maxRows);
     return this.#forward(raw, { kind: "execute", statement });

@@ -64,3 +64,22 @@ test("user code that ends without a command tag or an error (a suspended Execute
   failing.ready(I);
   assert.deepEqual(failing.at(1)?.current, ["public"]);
 });
+
+test("a FETCH or Execute of a cursor over code Airlock does not see counts as that code", () => {
+  const path = new SessionPath(["public"], ["public"]);
+  path.sent({ ...statement({ kind: "untracked" }), declares: { name: "c", holdable: false } }, 0)?.(true);
+  path.sent(statement({ kind: "set", value: "reset", local: false }), 0)?.(true);
+  path.ready(I);
+  assert.deepEqual(path.at(1)?.current, ["public"]);
+  path.sent({ ...statement(), fetches: "c" }, 1)?.(true);
+  path.ready(I);
+  assert.equal(typeof path.at(2)?.current, "symbol");
+  const other = new SessionPath(["public"], ["public"]);
+  other.sent({ ...statement({ kind: "untracked" }), declares: { name: "c", holdable: false } }, 0)?.(true);
+  other.sent(statement({ kind: "set", value: "reset", local: false }), 0)?.(true);
+  other.ready(I);
+  other.executed("c", undefined, 1)?.(true);
+  other.ready(I);
+  assert.equal(typeof other.at(2)?.current, "symbol");
+  assert.equal(other.executed("plain", undefined, 2), undefined);
+});

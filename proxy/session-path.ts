@@ -3,6 +3,9 @@ import type { StatementInfo } from "../lib/sql/types";
 import { forwardedParams } from "./upstream/upstream";
 import { PgWireError, SqlState } from "./wire-error";
 
+const UNTRACKED: PathEffect = { kind: "untracked" };
+const CODE_RUN: StatementInfo = { text: "", kinds: ["call"], reads: [], writes: [], functions: [], reasons: [], pathEffect: UNTRACKED };
+
 /**
  * A session's search_path as the server has it (lib/sql/search-path.ts), for the relay. It
  * believes a change only when the server confirms it: a statement's CommandComplete, an
@@ -20,6 +23,8 @@ export class SessionPath {
   readonly #changingGroups = new Set<number>();
   /** ReadyForQuery messages seen: the group the server is answering now. */
   #answering = 0;
+  /** Cursors declared over a query that runs code Airlock does not see into: a FETCH of one runs it. */
+  readonly #codeCursors = new Set<string>();
 
   constructor(reset: readonly string[], initial: readonly string[]) {
     this.#confirmed = new SearchPath(reset, initial);
@@ -36,7 +41,8 @@ export class SessionPath {
 
   /** The statement goes to the server; the returned settle is its answer (true: CommandComplete). */
   sent(info: StatementInfo, group: number): ((ok: boolean) => void) | undefined {
-    const effect = info.pathEffect;
+    if (info.declares && info.pathEffect?.kind === "untracked") this.#codeCursors.add(info.declares.name);
+    const effect = info.fetches !== undefined && this.#codeCursors.has(info.fetches) ? UNTRACKED : info.pathEffect;
     if (!effect) return (ok) => ok && this.#confirmed.completed(undefined);
     const entry: { effect: PathEffect; group: number; atReady?: true } = { effect, group };
     this.#pending.push(entry);
@@ -54,6 +60,12 @@ export class SessionPath {
       if (at >= 0) this.#pending.splice(at, 1);
       if (ok) this.#confirmed.completed(effect);
     };
+  }
+
+  /** A protocol Execute: of a Bind's portal, its statement; of a cursor, the code its query may run. */
+  executed(portal: string, info: StatementInfo | undefined, group: number): ((ok: boolean) => void) | undefined {
+    if (info) return this.sent(info, group);
+    return this.#codeCursors.has(portal) ? this.sent(CODE_RUN, group) : undefined;
   }
 
   /**

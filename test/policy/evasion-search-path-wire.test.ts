@@ -195,6 +195,27 @@ for (const resource of RESOURCES) {
       assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
     });
 
+    test("a FETCH (or an Execute) of a cursor whose query sets the path leaves it unknown", async () => {
+      const raw = await RawWireClient.connect(env().harness.proxy.port);
+      const declare = (name: string) => query(`DECLARE ${name} CURSOR FOR SELECT sp_setpath() FROM generate_series(1, 3)`);
+      try {
+        await raw.login("ops-agent", resource, await env().harness.idp.token("ops-agent"));
+        const messages = [query("BEGIN"), declare("spc1"), query("RESET search_path"), query("FETCH 1 FROM spc1"), query(SHADOWED), query("ROLLBACK")];
+        messages.push(query("BEGIN"), declare("spc2"), query("RESET search_path"), execute("spc2", 1), SYNC, query(SHADOWED), query("ROLLBACK"));
+        raw.socket.write(Buffer.concat(messages));
+        const groups: Answer[][] = [[]];
+        for (const answer of await answersUntilReady(raw, 12, 30_000)) {
+          groups[groups.length - 1].push(answer);
+          if (answer.type === "Z") groups.push([]);
+        }
+        const rest = [["C:RESET", "Z"], ["T", "D", "C:FETCH 1", "Z"], [REFUSED, "Z"], ["C:ROLLBACK", "Z"]];
+        assertAnswers(groups.slice(0, -1), [["C:BEGIN", "Z"], ["C:DECLARE CURSOR", "Z"], ...rest.slice(0, 4), ["C:BEGIN", "Z"], ["C:DECLARE CURSOR", "Z"], ["C:RESET", "Z"], ["D", "s", "Z"], [REFUSED, "Z"], ["C:ROLLBACK", "Z"]]);
+      } finally {
+        raw.close();
+      }
+      assert.equal(await logged(resource), 0, "SECURITY: sp_f() ran");
+    });
+
     test("JDBC's connect with currentSchema (search_path as a startup parameter), then its SETs, over the extended protocol", async () => {
       for (const [schema, read] of [["app, public", ["1", "2", "D", "C:SELECT 2", "Z"]], ["sp_shadow, public", ["1", "2?", REFUSED, "Z"]]] as const) {
         const raw = await RawWireClient.connect(env().harness.proxy.port);
