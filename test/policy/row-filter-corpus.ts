@@ -30,7 +30,7 @@ export const ROW_FILTER_FIXTURE = `
 /** reporting-agent (groups agents, analytics; sub reporting-agent; no country claim). */
 export const ROW_FILTER_RULES = `rules:
   - name: filtered-pg
-    match: { groups: [agents], resources: [pg], kinds: [select, insert, update, delete, merge, copy_out, lock] }
+    match: { groups: [agents], resources: [pg], kinds: [select, insert, update, delete, merge, copy_out, lock, call] }
     action: allow
     rows:
       public.orders: "region = 'eu'"
@@ -106,6 +106,7 @@ export const CORPUS: readonly Case[] = [
   { name: "a division by zero on a hidden row's value (join)", sql: ["SELECT o.id FROM orders o JOIN products p ON 1 / (CASE WHEN o.region = 'us' THEN 0 ELSE 1 END) = 1 AND p.id = 1"], expect: { same: "SELECT id FROM orders WHERE region = 'eu'" } },
   { name: "a cast error on a hidden row's value", sql: ["SELECT id FROM orders WHERE (CASE WHEN region = 'us' THEN 'x' ELSE '1' END)::int = 1"], expect: { same: "SELECT id FROM orders WHERE region = 'eu'" } },
   { name: "a division by zero on a hidden row's value (DELETE)", sql: ["DELETE FROM orders WHERE 1 / (CASE WHEN region = 'us' THEN 0 ELSE 1 END) = 0 RETURNING id"], expect: { same: "SELECT id FROM orders WHERE false" } },
+  { name: "a DO block reading the table", sql: ["DO $$ BEGIN PERFORM count(*) FROM orders; END $$"], expect: { refused: true } },
   { name: "statistics of the filtered table", sql: ["SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'orders'"], expect: { refused: /pg_catalog.pg_stats/ } },
   { name: "comments around the name", sql: ["SELECT * FROM /* x */ orders -- the rest"], expect: { same: "SELECT * FROM orders WHERE region = 'eu'" } },
   { name: "non-ASCII text before the table", sql: ["SELECT 'é—ü' AS x, id FROM orders"], expect: { same: "SELECT 'é—ü' AS x, id FROM orders WHERE region = 'eu'" } },
@@ -118,9 +119,9 @@ export const CORPUS: readonly Case[] = [
   { name: "schema-qualified column through the subquery", sql: ["SELECT public.orders.id FROM public.orders"], expect: { fails: true } },
   { name: "system column", sql: ["SELECT ctid FROM orders"], expect: { fails: true } },
   { name: "view over a filtered table", sql: ["SELECT * FROM all_orders"], expect: { refused: /view public.all_orders reads public.orders/ } },
-  { name: "function reading the table by name", sql: ["SELECT * FROM orders_fn()"], expect: { refused: true } },
-  { name: "table_to_xml", sql: ["SELECT table_to_xml('orders', true, false, '')"], expect: { refused: true } },
-  { name: "query_to_xml", sql: ["SELECT query_to_xml('SELECT * FROM orders', true, false, '')"], expect: { refused: true } },
+  { name: "function reading the table by name", sql: ["SELECT * FROM orders_fn()"], expect: { refused: /runs code that could read/ } },
+  { name: "table_to_xml", sql: ["SELECT table_to_xml('orders', true, false, '')"], expect: { refused: /runs code that could read/ } },
+  { name: "query_to_xml", sql: ["SELECT query_to_xml('SELECT * FROM orders', true, false, '')"], expect: { refused: /runs code that could read/ } },
   { name: "TABLESAMPLE", sql: ["SELECT * FROM orders TABLESAMPLE bernoulli (100)"], expect: { refused: /TABLESAMPLE/ } },
   { name: "PREPARE", sql: ["PREPARE p AS SELECT * FROM orders"], expect: { refused: /PREPARE/ } },
   { name: "CREATE TABLE AS", sql: ["CREATE TABLE copied AS SELECT * FROM orders"], expect: { refused: true } },
