@@ -26,6 +26,8 @@ test("a step-up request refuses an approver whose sign-in is too old, and counts
     await page.waitForTimeout(Math.max(0, signedInAt + STEP_UP_MS + 2_000 - Date.now()));
     await queue.decide("Approve once");
     await expect(page.getByRole("alert").filter({ hasText: "older than this request allows" })).toBeVisible();
+    // The page is drawn again at once: the new sign-in is offered, the buttons are gone.
+    await expect(page.getByRole("button", { name: "Sign in again to decide" })).toBeVisible();
     await page.reload();
     await expect(page.getByTestId("request-status")).toHaveText("pending");
     await expect(page.getByText("None yet.")).toBeVisible();

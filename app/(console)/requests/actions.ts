@@ -45,7 +45,11 @@ export async function decideRequest(_previous: DecisionResult | undefined, form:
     maxRows: action === "approve" ? maxRows : null,
     via: "web",
   });
-  if (!result.ok) return { ok: false, error: result.message };
+  if (!result.ok) {
+    // A sign-in grown too old since the page was shown: the page is drawn again, offering a new one.
+    if (result.code === "step_up") revalidatePath(`/requests/${requestId}`);
+    return { ok: false, error: result.message };
+  }
   revalidatePath(`/requests/${requestId}`);
   revalidatePath("/");
   const { request } = result;
