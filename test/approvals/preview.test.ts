@@ -14,6 +14,10 @@ const RULES = `rules:
     match: { groups: [agents], kinds: [select] }
     action: allow
     mask: { columns: ["accounts.email"] }
+  - name: slow
+    match: { groups: [agents], tables: [slow] }
+    action: review
+    review: { approvers: [db-approvers], preview: count, preview_timeout: 1s }
   - name: estimate-only
     match: { groups: [agents], tables: [estimated] }
     action: review
@@ -33,6 +37,8 @@ insert into accounts select g, 'owner ' || g, 'user' || g || '@example.com', g *
 create table ledger (id int primary key, account_id int, amount numeric);
 create table payments (account_id int primary key, amount numeric);
 insert into payments select g, 1 from generate_series(1, 40, 4) g;
+create table slow (id int primary key, v int);
+insert into slow values (1, 1);
 create table estimated (id int primary key, v int);
 insert into estimated select g, g from generate_series(1, 1000) g;
 create table audited (id int primary key, v int);
@@ -205,6 +211,15 @@ describe("impact preview of held writes", () => {
       await locker.query("rollback");
       await locker.end();
     }
+  });
+
+  test("a dry run longer than the rule's preview_timeout is cancelled by statement_timeout: no exact count, said so, nothing changed", async () => {
+    const before = JSON.stringify((await admin.query("select * from slow")).rows);
+    const started = Date.now();
+    const [s] = (await previewOfHeld("update slow set v = v + 1 where (with recursive c(n) as (select 1 union all select n + 1 from c where n < 100000000) select count(*) from c) > 0")).preview.statements;
+    assert.deepEqual(s.dryRun, { error: "the dry run failed: it ran longer than 1000 ms (statement_timeout): no exact count" });
+    assert.ok(Date.now() - started < 15_000);
+    assert.equal(JSON.stringify((await admin.query("select * from slow")).rows), before);
   });
 
   test("DDL: what it locks, whether it rewrites, the table's size and rows, whether it can be undone", async () => {

@@ -66,11 +66,6 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A string as a SQL literal (standard_conforming_strings on, as on every supported server). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
 /** Whether the tree holds a node of this type anywhere (`SetToDefault`: a column set to its default). */
 export function containsNode(tree: unknown, type: string): boolean {
   if (!tree || typeof tree !== "object") return false;
