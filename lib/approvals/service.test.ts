@@ -45,7 +45,7 @@ for (const d of eachDialect()) {
       const outcome = service.outcome(r.id);
       const result = await service.decide({ requestId: r.id, person: alice, action: "approve", via: "web" });
       assert.ok(result.ok && result.finished);
-      assert.deepEqual(await outcome, { status: "approved", grantId: null, by: ["alice@example.com"] });
+      assert.deepEqual(await outcome, { status: "approved", grantId: null, by: ["alice@example.com"], maxRows: null });
       assert.equal((await service.get(r.id))!.status, "approved");
     });
 
@@ -112,8 +112,8 @@ for (const d of eachDialect()) {
 
     test("approving for a duration creates a grant that covers the same scope, and only it", async () => {
       const r = await request();
-      const invalid = await service.decide({ requestId: r.id, person: alice, action: "approve", grant: 42, via: "web" });
-      assert.equal(!invalid.ok && invalid.code, "invalid");
+      const invalid = await service.decide({ requestId: r.id, person: alice, action: "approve", grant: 100 * 3_600_000, via: "web" });
+      assert.equal(!invalid.ok && invalid.code, "invalid", "longer than the longest the rule offers");
       const result = await service.decide({ requestId: r.id, person: alice, action: "approve", grant: 900_000, via: "web" });
       assert.ok(result.ok);
       const grant = grants.covering({ agentId: "reporting-agent", resource: "demo", pairs: [{ kind: "update", table: "public.orders" }] });
