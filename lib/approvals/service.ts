@@ -214,10 +214,16 @@ export class ApprovalService {
     return result;
   }
 
-  /** Why this person may not decide the request now: decide()'s checks, without deciding (Slack asks before opening its deny form). */
-  async refusal(requestId: string, person: Decider): Promise<Refusal | undefined> {
+  /**
+   * Why this person may not decide the request now: decide()'s checks, without deciding (Slack asks
+   * before opening its deny form). With `attempt` it is a decision tried: refused for want of a
+   * fresh sign-in, it is recorded as decide() records it.
+   */
+  async refusal(requestId: string, person: Decider, attempt?: Pick<DecideInput, "action" | "via">): Promise<Refusal | undefined> {
     const request = await this.get(requestId);
-    return request ? this.#refusal(this.store, request, person) : { ok: false, code: "not_found", message: "no such request" };
+    const refused = request ? await this.#refusal(this.store, request, person) : ({ ok: false, code: "not_found", message: "no such request" } as const);
+    if (refused?.code === "step_up" && attempt) this.bus?.publish(stepUpRefused({ requestId, person, ...attempt }, refused.message));
+    return refused;
   }
 
   expire(id: string): Promise<void> {
@@ -438,7 +444,7 @@ export class ApprovalService {
 }
 
 /** The event that records a decision refused for want of a fresh sign-in. */
-function stepUpRefused(input: DecideInput, reason: string): Extract<AirlockEvent, { type: "request.step_up_refused" }> {
+function stepUpRefused(input: Pick<DecideInput, "requestId" | "person" | "action" | "via">, reason: string): Extract<AirlockEvent, { type: "request.step_up_refused" }> {
   const { person } = input;
   return {
     type: "request.step_up_refused",

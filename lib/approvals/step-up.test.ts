@@ -90,11 +90,17 @@ for (const d of eachDialect()) {
       assert.equal(decision.authAt?.getTime(), person.signIn!.at!.getTime(), "the sign-in that made it count is kept with the decision");
     });
 
-    test("refusal() (Slack's check before its deny form) says step_up too, without recording anything", async () => {
+    test("refusal() (Slack's check before its deny form) says step_up too; it records it only as a decision tried", async () => {
       const r = await service.open(heldUpdate({ stepUpMs: STEP_UP_MS }));
       assert.equal((await service.refusal(r.id, approver()))?.code, "step_up");
       assert.equal(await service.refusal(r.id, fresh()), undefined);
-      assert.equal(events.filter((e) => e.type === "request.step_up_refused").length, 0);
+      assert.equal(events.filter((e) => e.type === "request.step_up_refused").length, 0, "a check alone records nothing");
+      assert.equal((await service.refusal(r.id, approver(), { action: "deny", via: "slack" }))?.code, "step_up");
+      assert.deepEqual(
+        events.flatMap((e) => (e.type === "request.step_up_refused" ? [[e.action, e.via, e.signIn]] : [])),
+        [["deny", "slack", null]],
+      );
+      assert.equal((await service.get(r.id))!.status, "pending");
     });
 
     test("without step-up nothing changes: a click from Slack decides, and no sign-in time is kept", async () => {

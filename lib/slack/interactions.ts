@@ -28,7 +28,7 @@ export function handleInteractions(app: App, { approvals, people, requestUrl }: 
 
     if (button.action === "deny") {
       // Checked before the form opens so nobody writes a reason in vain; decide() checks again on submit.
-      const [refusal, request] = await Promise.all([approvals.refusal(button.requestId, who.person), approvals.get(button.requestId)]);
+      const [refusal, request] = await Promise.all([approvals.refusal(button.requestId, who.person, { action: "deny", via: "slack" }), approvals.get(button.requestId)]);
       if (refusal || !request) return tell(refusal ? why(button.requestId, refusal) : `${button.requestId}: no such request`);
       // The trigger lives three seconds; if Slack is slow the form cannot open, and the clicker should know.
       await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request) }).catch(() => tell(`${button.requestId}: Slack did not open the deny form; press Deny again.`));
