@@ -31,7 +31,7 @@ export function revertText(originalId: string, undo: RequestUndo): string {
 
 /**
  * Asks for a revert of an approved write: a request of its own, reviewed like the write was (its
- * rule's approvers and count), whose requester is the person asking, so another approver decides.
+ * rule's approvers and count, and its step-up), whose requester is the person asking, so another approver decides.
  * Once approved, the proxy restores the rows (proxy/undo/revert-runner.ts).
  */
 export async function askRevert(scope: StoreScope, approvals: ApprovalService, originalId: string, person: Decider): Promise<{ ok: true; request: AccessRequest } | { ok: false; message: string }> {
@@ -53,6 +53,8 @@ export async function askRevert(scope: StoreScope, approvals: ApprovalService, o
     why: `revert of request ${original.id}, asked by ${person.email}`,
     approverGroups: original.approverGroups,
     requiredApprovals: original.requiredApprovals,
+    // It changes the same rows again: a fresh sign-in the write asked for, its revert asks too.
+    stepUpMs: original.stepUpMs,
     grantOptions: ["once"],
     timeoutMs: REVERT_TIMEOUT_MS,
   });
