@@ -538,8 +538,13 @@ export class Relay {
   #limitedQuery(statement: PendingStatement, raw: Buffer, expected: Expected, maxRows: number | undefined, undo?: Pick<UndoCapture, "captured">): Promise<void> {
     return this.#drained().then((status) => {
       if (this.#step === RelayStep.Closed) return;
-      const why = maxRows === undefined ? undefined : whyNotRowLimitable(statement.text);
+      const unfit = status === undefined ? "it was sent inside an unfinished extended-protocol group (before its Sync)" : undefined;
+      const why = maxRows === undefined ? undefined : (unfit ?? whyNotRowLimitable(statement.text));
       if (maxRows !== undefined && why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_QUERY, expected);
+      if (status === undefined) {
+        undo?.captured({ unavailable: unfit! });
+        return this.#forward(raw, expected);
+      }
       // In a failed transaction it runs nothing: the server refuses it as it would any statement.
       if (status === TxStatus.Failed) return this.#forward(raw, expected);
       this.#tracker.expect(expected);
@@ -577,15 +582,19 @@ export class Relay {
     };
   }
 
-  /** Resolves with the transaction status once every answer owed to the agent is in. */
-  #drained(): Promise<number> {
+  /** Resolves with the transaction status once every answer owed to the agent is in (undefined: in an extended-protocol group, not known). */
+  #drained(): Promise<number | undefined> {
     return new Promise((resolve) => {
       const check = () => {
-        if (this.#tracker.size > 0 || this.#ready === undefined) return false;
+        if (this.#tracker.size > 0) return false;
         resolve(this.#ready);
         return true;
       };
-      if (!check()) this.#onDrained = check;
+      if (check()) return;
+      this.#onDrained = check;
+      // Answers the server holds back until a Sync (an unfinished extended-protocol group) are asked for now.
+      this.#toServer.add(ExecuteRowLimit.FLUSH);
+      this.#flushToServer();
     });
   }
 

@@ -5,6 +5,9 @@ import type { Decider } from "../../lib/approvals/people";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { RawWireClient } from "../support/raw-wire-client";
+import { readFields } from "../../proxy/protocol/reader";
+import { writeBind, writeParse, writeQuery } from "../../proxy/protocol/writer";
 
 const RULES = `rules:
   - name: agents-read
@@ -218,6 +221,37 @@ describe("a grant's length at approval", () => {
       assert.deepEqual(grant.scope, [{ kind: "update", table: "public.shorter" }]);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe("a limited statement inside an unfinished extended-protocol group", () => {
+  test("a simple Query sent before the group's Sync cannot run under a limit: refused, named, and the session goes on", async () => {
+    await table("mid_group");
+    const raw = await RawWireClient.connect(harness.proxy.port);
+    try {
+      const token = new URL(await harness.url("pg")).password;
+      await raw.login("reporting-agent", "pg", decodeURIComponent(token));
+      const text = "update mid_group set status = 'done'";
+      // Parse and Bind of a read, then the write as a simple Query, all before any Sync.
+      raw.socket.write(Buffer.concat([writeParse("", "select 1"), writeBind("", ""), writeQuery(text)]));
+      const request = await pendingRequest(harness.approvals, text);
+      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows: 10, via: "web" })).ok);
+      const seen: string[] = [];
+      let error = "";
+      for (let m = await raw.next(); m && m.type !== 0x5a; m = await raw.next()) {
+        seen.push(String.fromCharCode(m.type));
+        if (m.type === 0x45) error = readFields(m.body).get("M") ?? "";
+      }
+      assert.deepEqual(seen, ["N", "1", "2", "E"], "the hold's notice, ParseComplete, BindComplete, then the refusal");
+      assert.match(error, /unfinished extended-protocol group/);
+      assert.deepEqual(await statuses("mid_group"), ["new", "new", "new", "new", "new"]);
+      raw.socket.write(writeQuery("select 41 + 1"));
+      const answers: string[] = [];
+      for (let m = await raw.next(); m && m.type !== 0x5a; m = await raw.next()) answers.push(String.fromCharCode(m.type));
+      assert.deepEqual(answers, ["T", "D", "C"], "the session goes on");
+    } finally {
+      raw.close();
     }
   });
 });
