@@ -5,7 +5,6 @@ import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
 import type { ResultField } from "../lib/masking/column-plan";
 import type { ResultMasker } from "./result-masker";
-import type { LimitHit, StatementBudget } from "./statement-budgets";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =

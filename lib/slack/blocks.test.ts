@@ -16,7 +16,7 @@ function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
 }
 
 function decision(personEmail: string, fields: Partial<RequestDecision> = {}): RequestDecision {
-  return { id: 1, requestId: "r_0a1b", personEmail, decision: "approve", grantMs: null, reason: null, via: "slack", at: now, authAt: null, ...fields };
+  return { id: 1, requestId: "r_0a1b", personEmail, decision: "approve", grantMs: null, reason: null, via: "slack", at: now, authAt: null, maxRows: null, ...fields };
 }
 
 /** Every text a message shows, joined, for assertions about what people read. */
