@@ -149,7 +149,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           resource: resource.name,
           verdict: statement.verdict,
         });
-        live.lastStatement = { ...stored, at: new Date() };
+        live.lastStatement = { text: stored.text, bytes: stored.bytes, sha256: stored.sha256, at: new Date() };
         // Its times (`/metrics`): the database's from sending it on, Airlock's own before that, less any hold.
         const sent = statement.upstreamStart ?? -1;
         if (timer && sent >= 0 && statement.outcome !== "refused") timer.observe(statement.startedAt + durationMs - sent, sent - statement.startedAt - (statement.heldMs ?? 0));

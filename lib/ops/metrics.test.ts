@@ -75,6 +75,14 @@ test("the recorder's statements and batches", async () => {
   metrics.recorder.batch(5, 12, false);
   const text = await metrics.registry.metrics();
   assert.match(text, /^airlock_statements_total\{outcome="allowed",kind="unknown",resource="demo"\} 1$/m);
+  // Counted between scrapes too: the next scrape adds to the series, a scrape with none since keeps it.
+  metrics.recorder.statement({ sessionId: "s", text: "select 1", protocol: "simple", outcome: "ok", durationMs: 1, startedAt: new Date(), resource: "demo" });
+  metrics.recorder.statement({ sessionId: "s", text: "select 1", protocol: "simple", outcome: "refused", durationMs: 1, startedAt: new Date(), resource: "demo" });
+  for (let scrape = 0; scrape < 2; scrape++) {
+    const later = await metrics.registry.metrics();
+    assert.match(later, /^airlock_statements_total\{outcome="allowed",kind="unknown",resource="demo"\} 2$/m);
+    assert.match(later, /^airlock_statements_total\{outcome="refused",kind="unknown",resource="demo"\} 1$/m);
+  }
   assert.match(text, /^airlock_audit_write_batch_size_sum 5$/m);
   assert.match(text, /^airlock_audit_write_lag_seconds_sum 0\.012$/m);
   assert.match(text, /^airlock_audit_write_failures_total 1$/m);

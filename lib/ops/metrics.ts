@@ -37,7 +37,11 @@ export class AirlockMetrics {
     help: "Agent statements by what became of them (allowed, masked, refused, held, approved, denied, expired, cancelled), their strictest kind and resource.",
     labelNames: ["outcome", "kind", "resource"] as const,
     registers: [this.registry],
+    // Counted per statement into #statementTally (a Map increment); added to the series when scraped.
+    collect: () => this.#tallyStatements(),
   });
+  /** Statements counted since the last scrape, by their labels joined: prom-client hashes a label object per inc, too slow per statement. */
+  readonly #statementTally = new Map<string, { labels: { outcome: string; kind: string; resource: string }; n: number }>();
   readonly #decisions = new Counter({
     name: "airlock_decisions_total",
     help: "People's decisions on requests, by where they were made (web, slack) and what they were (approve, deny).",
@@ -99,6 +103,15 @@ export class AirlockMetrics {
     for (const operation of STORE_OPERATIONS) this.#storeErrors.inc({ operation }, 0);
   }
 
+  /** Adds the statements counted since the last scrape to the counter (entries stay, at 0: their labels are a small fixed set). */
+  #tallyStatements(): void {
+    for (const tally of this.#statementTally.values()) {
+      if (tally.n === 0) continue;
+      this.#statements.inc(tally.labels, tally.n);
+      tally.n = 0;
+    }
+  }
+
   /** The proxy's statement times for one resource (lib/ops/statement-times.ts): looked up per session, allocation-free per statement. */
   statementTimer(resource: string): StatementTimer {
     return this.#statementTimes.timer(resource);
@@ -134,7 +147,15 @@ export class AirlockMetrics {
 
   /** Statements and audit writes, as the proxy's recorder sees them. */
   readonly recorder: RecorderObserver = {
-    statement: (row) => this.#statements.inc({ outcome: statementOutcome(row), kind: statementKind(row), resource: row.resource ?? "unknown" }),
+    statement: (row) => {
+      const outcome = statementOutcome(row);
+      const kind = statementKind(row);
+      const resource = row.resource ?? "unknown";
+      const key = `${outcome}\u0000${kind}\u0000${resource}`;
+      const tally = this.#statementTally.get(key);
+      if (tally) tally.n++;
+      else this.#statementTally.set(key, { labels: { outcome, kind, resource }, n: 1 });
+    },
     batch: (records, lagMs, ok) => {
       if (!ok) return this.#writeFailures.inc();
       this.#batchSize.observe(records);

@@ -27,5 +27,8 @@ export function statementOutcome(row: Pick<StatementRecord, "outcome" | "request
 
 /** The strictest kind of the statement(s), as policy judged them; `unknown` when it was not judged. */
 export function statementKind(row: Pick<StatementRecord, "verdict">): string {
-  return strictest(row.verdict?.statements.flatMap((s) => s.statement.kinds) ?? []) ?? "unknown";
+  const judged = row.verdict?.statements ?? [];
+  // One statement (the usual case) without gathering its kinds into a new array.
+  const kinds = judged.length === 1 ? judged[0].statement.kinds : judged.flatMap((s) => s.statement.kinds);
+  return strictest(kinds) ?? "unknown";
 }
