@@ -81,7 +81,7 @@ function cached(info: StatementInfo, rows: readonly CompiledRowFilter[], values:
   if (!entries) byCatalog.set(catalog ?? NO_CATALOG, (entries = new Map()));
   const used = rows.flatMap((f) => f.tokens.filter((t) => t.placeholder).map((t) => t.placeholder!));
   const placeholders = used.map((p) => (p === "agent" ? values.agent : p === "groups" ? values.groups : values.claims[p.slice(7)]));
-  const key = JSON.stringify([info.text, info.kinds, info.reads, info.writes, info.prepares, info.executes, placeholders]);
+  const key = JSON.stringify([info.text, info.kinds, info.reads, info.writes, info.prepares, info.executes, info.pathBeforeCatalog, placeholders]);
   const hit = entries.get(key);
   if (hit) return hit;
   const result = rewriteStatement(info, rows, values, catalog);
@@ -106,6 +106,9 @@ function rewriteStatement(info: StatementInfo, rows: readonly CompiledRowFilter[
   if (info.kinds.includes("call") || info.kinds.includes("unknown")) return { ok: false, reason: `the statement runs code that could read ${tables} unfiltered` };
   if (reached.length === 0) return { ok: true, text: info.text, changed: false };
   const list = reached.join(", ");
+  // The filter names its operators and types as the policy wrote them (`=`, `::text`): a schema searched
+  // before pg_catalog may hold others of those names, made in this very session where no catalog sees them.
+  if (info.pathBeforeCatalog) return { ok: false, reason: `the session's search_path puts a schema before pg_catalog, where the operators and types of the filter on ${list} could be others than PostgreSQL's; RESET search_path, or list pg_catalog first` };
   if (info.prepares !== undefined || info.executes !== undefined) {
     return { ok: false, reason: `PREPARE/EXECUTE of a statement on ${list} is refused; send it through the extended protocol (a driver's parameterized query), which Airlock rewrites` };
   }

@@ -7,6 +7,7 @@ import { literalFreeKey } from "./cache-key";
 import { Collector, sortKinds, strictest } from "./collector";
 import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./parser";
 import { outputLineage } from "./lineage";
+import { pathBeforeCatalog } from "./operator-path";
 import { exactSetConfig } from "./path-statements";
 import { catalogSearchPath, catalogShadowed, UnresolvedName, withSearchPath } from "./relation-names";
 import { pathKey, SearchPath } from "./search-path";
@@ -70,6 +71,8 @@ function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLooku
         info.kinds = sortKinds([...info.kinds, "call"]);
         info.reasons.push(shadowed);
       }
+      // Row filters are rendered with operators and types by name: on such a path they may not be PostgreSQL's.
+      if (pathBeforeCatalog(state.current)) info.pathBeforeCatalog = true;
       if (info.prepares !== undefined) {
         localPaths.set(info.prepares, pathKey(state.current));
         info.preparedOn = pathKey(state.current);

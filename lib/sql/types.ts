@@ -57,6 +57,8 @@ export interface StatementInfo {
   pathEffect?: PathEffect;
   /** PREPARE, Parse: the search_path it was judged on (search-path.ts pathKey); EXECUTE on another is judged anew. */
   preparedOn?: string;
+  /** The search_path it runs on may find an operator or type outside pg_catalog first (lib/sql/operator-path.ts). */
+  pathBeforeCatalog?: true;
 }
 
 /** What may flow into one result column: source columns as `schema.table.column`. */

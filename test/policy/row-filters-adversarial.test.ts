@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import pg from "pg";
+import { assertRefused, PROTOCOLS, withPolicyProxy, type Protocol } from "./setup";
+
+/**
+ * Row filters against an agent that shapes the session around the rewrite: operators and types
+ * of the filter are looked up by name, so a schema searched before pg_catalog, holding an `=` made
+ * in this very session (no catalog Airlock read knows it), must not turn the filter into `true`.
+ */
+const RULES = `rules:
+  - name: filtered
+    match: { groups: [agents], resources: [pg], kinds: [select, ddl, session] }
+    action: allow
+    rows:
+      public.orders: "region = 'eu'"`;
+
+const FIXTURE = `
+  CREATE TABLE orders (id int PRIMARY KEY, region text NOT NULL, total int NOT NULL);
+  INSERT INTO orders SELECT i, (ARRAY['eu', 'us', 'apac'])[i % 3 + 1], i * 10 FROM generate_series(1, 30) i;
+  CREATE SCHEMA scratch;
+`;
+
+const env = withPolicyProxy({ rules: RULES, fixture: FIXTURE });
+
+/** One session; each statement over the simple protocol (Query) or the extended one (Parse/Bind/Execute). */
+async function agent(): Promise<{ q: (text: string, protocol?: Protocol) => Promise<pg.QueryResult>; end: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: await env().harness.url("pg") });
+  client.on("error", () => undefined);
+  await client.connect();
+  return { q: (text, protocol = "simple") => (protocol === "simple" ? client.query(text) : client.query({ text, queryMode: "extended" } as pg.QueryConfig)), end: () => client.end() };
+}
+
+const EU = 10;
+
+describe("an operator made in the session, on a path before pg_catalog", () => {
+  test("the filtered read is refused while the path puts a schema before pg_catalog (both protocols), and filtered again once it does not", async () => {
+    const a = await agent();
+    try {
+      assert.equal((await a.q("SELECT count(*)::int AS n FROM public.orders")).rows[0].n, EU, "the catalog is read, the filter applies");
+      await a.q("CREATE FUNCTION scratch.yes(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'");
+      await a.q("CREATE OPERATOR scratch.= (LEFTARG = text, RIGHTARG = text, FUNCTION = scratch.yes)");
+      await a.q("SET search_path = scratch, public, pg_catalog");
+      for (const protocol of PROTOCOLS) {
+        for (const sql of ["SELECT count(*)::int AS n FROM public.orders", "SELECT count(*)::int AS n FROM orders", "SELECT id FROM public.orders WHERE id = 2"]) {
+          await assertRefused(a.q(sql, protocol), /search_path puts a schema before pg_catalog/);
+        }
+      }
+      await a.q("SET search_path = pg_catalog, scratch, public");
+      for (const protocol of PROTOCOLS) assert.equal((await a.q("SELECT count(*)::int AS n FROM orders", protocol)).rows[0].n, EU, "pg_catalog first: PostgreSQL's = again");
+      await a.q("RESET search_path");
+      assert.equal((await a.q("SELECT count(*)::int AS n FROM public.orders")).rows[0].n, EU);
+    } finally {
+      await a.end();
+    }
+  });
+});
