@@ -61,8 +61,9 @@ export class SessionHolds {
   async #hold(statement: PendingStatement, decision: Extract<Decision, { action: "review" }>): Promise<HoldResult> {
     const { approvals, session } = this.options;
     const returnMode = this.options.returnMode || decision.rule.review.mode === "return";
-    // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies.
-    const statements = heldStatements(statement.text, statement.params, statement.prepared);
+    // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies;
+    // with the text row filters send in its place (what the impact preview runs).
+    const statements = heldStatements(statement.text, statement.params, statement.prepared, { formats: statement.paramFormats, runs: decision.rewritten });
     const granted = await this.options.grants.coveringInStore({ agentId: session.agentId, resource: session.resource, pairs: decision.scope });
     if (granted) return { action: "run", grantId: granted.id };
     if (returnMode) {

@@ -6,7 +6,7 @@ import type { Classification, PreparedLookup } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
-import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCall, readParse, readQuery, readTarget, rowsFromTag, bindParams } from "./protocol/reader";
+import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCall, readParse, readQuery, readTarget, rowsFromTag, bindParams, bindParamFormats } from "./protocol/reader";
 import { FAST_PATH_UNMASKABLE, fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
 import { cursorOf, nameChanges, preparedInfo, type Judged } from "./name-effects";
@@ -244,6 +244,7 @@ export class Relay {
         if (prepared.state === "unsettled") return WAIT;
         const entry = prepared.state === "known" ? prepared.value : undefined;
         const statement = pending(entry?.text ?? "", bindParams(bind), "extended");
+        statement.paramFormats = bindParamFormats(bind);
         return this.#decideAndSend(statement, entry?.text, raw, REFUSED_PARSE, (allowed, judged) => {
           if (!allowed || !entry || !judged) return { kind: "bind", done: () => undefined, statement };
           const { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows } = statement;
@@ -282,6 +283,7 @@ export class Relay {
         const call = readFunctionCall(body);
         const sql = fastPathSql(call.oid, call.params.length, this.ctx.masking.catalog);
         const statement = pending(sql ?? `<fast-path call of function ${call.oid}>`, bindParams(call), "simple");
+        statement.paramFormats = bindParamFormats(call);
         const expected = (allowed = false, judged?: Judgement): Expected => {
           if (allowed && judged) for (const info of judged.classification.statements) this.ctx.searchPath.calledWithoutTag(info, group);
           this.#names.endOfGroup();

@@ -22,6 +22,8 @@ export interface Described {
 export interface PendingStatement {
   text: string;
   params: Array<string | null> | undefined;
+  /** The parameters' format codes when any was sent in binary (bindParamFormats): a held statement records them. */
+  paramFormats?: number[];
   protocol: "simple" | "extended";
   startedAt: number;
   rows: number;

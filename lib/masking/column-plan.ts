@@ -60,14 +60,20 @@ function kindOf(field: ResultField): ValueKind {
  * undefined as a whole when nothing in this result is masked.
  */
 export function planColumns(mask: MaskOptions, output: OutputLineage, fields: readonly ResultField[], catalog: Catalog): Array<ColumnPlan | undefined> | undefined {
-  const exact = output.columns && output.columns.length === fields.length ? output.columns : undefined;
+  const lineages = resultLineages(output, fields, catalog);
   const plan = fields.map((field, i): ColumnPlan | undefined => {
-    const lineage = withOrigin(exact?.[i] ?? output.all, field, catalog);
+    const lineage = lineages[i];
     const whole = mask.columns.length > 0 && (lineage.unknown === true || lineage.sources.some((s) => columnMasked(mask.columns, s)));
     if (whole) return { name: field.name, action: "whole", kind: kindOf(field) };
     return mask.detect.length > 0 && !NOTHING_TO_FIND.has(field.type) ? { name: field.name, action: "detect", kind: kindOf(field) } : undefined;
   });
   return plan.some(Boolean) ? plan : undefined;
+}
+
+/** Each result column's lineage: as Airlock traced it, with the table column the server names. */
+export function resultLineages(output: OutputLineage, fields: readonly ResultField[], catalog: Catalog): ColumnLineage[] {
+  const exact = output.columns && output.columns.length === fields.length ? output.columns : undefined;
+  return fields.map((field, i) => withOrigin(exact?.[i] ?? output.all, field, catalog));
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Airlock's own session on a resource for impact previews (lib/approvals/preview): one statement
  * at a time through the extended protocol, so a held statement's parameters are bound as the agent
- * bound them (as text), never spliced into its SQL.
+ * bound them (text as text, binary as its bytes, with its format codes), never spliced into its SQL.
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
 import type { PreviewResult, PreviewSession } from "../../lib/approvals/preview/types";
@@ -68,11 +68,11 @@ export function createPreviewSession(upstream: Upstream): PreviewSession & { clo
 
   return {
     serverVersion,
-    query(sql, params = [], maxRows = 1_000) {
+    query(sql, params = [], maxRows = 1_000, formats) {
       return new Promise<PreviewResult>((resolve, reject) => {
         if (closed) return reject(closed);
         const running: Running = { maxRows, result: { fields: [], rows: [], rowCount: 0, tag: "" }, resolve, reject };
-        const bytes = Buffer.concat([writeParse("", sql), writeBindText("", "", params), writeDescribePortal(""), writeExecute(""), SYNC]);
+        const bytes = Buffer.concat([writeParse("", sql), writeBindParams("", "", params, formats), writeDescribePortal(""), writeExecute(""), SYNC]);
         queue.push({ bytes, running });
         if (queue.length === 1) upstream.write(bytes);
       });
@@ -83,13 +83,18 @@ export function createPreviewSession(upstream: Upstream): PreviewSession & { clo
   };
 }
 
-/** Bind with parameters in text format (null: SQL NULL) and text results. */
-function writeBindText(portal: string, statement: string, params: ReadonlyArray<string | null>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`${portal}\0${statement}\0`, "utf8"), int16(0), int16(params.length)];
-  for (const value of params) {
+/**
+ * Bind with the parameters in the agent's format codes (none: all text; null is SQL NULL) and text
+ * results. A binary parameter is recorded as `\x` and the hex of its bytes (bindParams): those bytes are sent.
+ */
+function writeBindParams(portal: string, statement: string, params: ReadonlyArray<string | null>, formats: readonly number[] = []): Buffer {
+  const binary = (i: number) => formats[i] === 1;
+  const parts: Buffer[] = [Buffer.from(`${portal}\0${statement}\0`, "utf8"), int16(formats.length), ...formats.map((f) => int16(f)), int16(params.length)];
+  for (const [i, value] of params.entries()) {
     if (value === null) parts.push(int32(-1));
     else {
-      const bytes = Buffer.from(value, "utf8");
+      if (binary(i) && !/^\\x(?:[0-9a-f]{2})*$/.test(value)) throw new Error("a binary parameter is not recorded as hex");
+      const bytes = binary(i) ? Buffer.from(value.slice(2), "hex") : Buffer.from(value, "utf8");
       parts.push(int32(bytes.length), bytes);
     }
   }

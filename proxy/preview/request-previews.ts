@@ -1,3 +1,4 @@
+import { agentReads } from "../../lib/approvals/preview/agent-reads";
 import { buildPreview } from "../../lib/approvals/preview/build";
 import { savePreview } from "../../lib/approvals/preview/store";
 import type { ImpactPreview } from "../../lib/approvals/preview/types";
@@ -61,7 +62,7 @@ export class RequestPreviews {
   }
 
   /** The preview of any request's statements, without keeping it (a revert's preview is made the same way). */
-  async make(request: Pick<AccessRequest, "resource" | "agentId" | "groups" | "statements">, options: PreviewOptions | undefined): Promise<ImpactPreview> {
+  async make(request: Pick<AccessRequest, "resource" | "agentId" | "groups" | "statements"> & { rule?: string }, options: PreviewOptions | undefined): Promise<ImpactPreview> {
     const started = Date.now();
     const unavailable = (why: string): ImpactPreview => ({ at: new Date().toISOString(), tookMs: Date.now() - started, statements: [], unavailable: why });
     const policy = this.deps.policy();
@@ -84,7 +85,9 @@ export class RequestPreviews {
       if (givenUp) upstream.close(true);
       const session = createPreviewSession(upstream);
       const who = { agentId: request.agentId, groups: request.groups, resource: request.resource };
-      return buildPreview({ statements: request.statements, session, catalog: classifier.catalog, options, mask: requesterMask(policy, who), masker: (mask) => this.deps.maskers.for(mask) });
+      // The sample shows only what the agent could read itself (agent-reads.ts), masked as its reads are.
+      const reads = agentReads(policy, who, classifier.catalog, policy.rules.find((r) => r.name === request.rule));
+      return buildPreview({ statements: request.statements, session, catalog: classifier.catalog, options, mask: requesterMask(policy, who), masker: (mask) => this.deps.maskers.for(mask), reads });
     })().catch((err: unknown) => unavailable(`the resource could not be reached for it: ${err instanceof Error ? err.message : String(err)}`));
     try {
       return await Promise.race([work, deadline]);

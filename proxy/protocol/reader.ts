@@ -196,6 +196,12 @@ export function readCopyOutResponse(body: Buffer): { format: number; columns: nu
   return { format: reader.readByte(), columns: reader.readInt16() };
 }
 
+/** Each bound parameter's format code (1 binary), or undefined when all are text: recorded beside bindParams, whose hex alone cannot tell a binary value from a text one that looks alike. */
+export function bindParamFormats(bind: Pick<BindMessage, "params" | "paramFormats">): number[] | undefined {
+  const formats = bind.params.map((_, i) => (bind.paramFormats.length === 1 ? bind.paramFormats[0] : (bind.paramFormats[i] ?? 0)));
+  return formats.some((f) => f !== 0) ? formats : undefined;
+}
+
 /** Bound parameters in text form, as recorded and shown: binary ones hex-encoded. */
 export function bindParams(bind: Pick<BindMessage, "params" | "paramFormats">): Array<string | null> {
   return bind.params.map((value, i) => {

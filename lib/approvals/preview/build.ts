@@ -1,11 +1,12 @@
-import { maskText, planColumns } from "../../masking/column-plan";
+import { maskText, planColumns, resultLineages } from "../../masking/column-plan";
 import type { Masker } from "../../masking/strategies";
 import type { MaskOptions } from "../../policy/policy-file";
 import type { PreviewOptions } from "../../policy/preview";
 import type { Catalog, OutputLineage } from "../../sql/types";
 import type { HeldStatement } from "../held-statements";
+import type { AgentReads } from "./agent-reads";
 import { ddlRisks, withSizes } from "./ddl-risk";
-import { dryRun } from "./dry-run";
+import { dryRun, type SampleRows } from "./dry-run";
 import { estimateRows } from "./estimate";
 import { kindOf, previewStatements, userFunctionsOf, WRITE_NODES } from "./statements";
 import type { ImpactPreview, PreviewResult, PreviewSession, StatementPreview } from "./types";
@@ -25,6 +26,8 @@ export interface PreviewInput {
   /** How the agent's reads are masked (lib/masking requesterMask), and its masker. */
   mask?: MaskOptions;
   masker?(mask: MaskOptions): Masker;
+  /** Why the agent may not read a table (agent-reads.ts); absent, no sample value is shown. */
+  reads?: AgentReads;
 }
 
 /**
@@ -59,20 +62,33 @@ export async function buildPreview(input: PreviewInput): Promise<ImpactPreview> 
   return done({ statements: out });
 }
 
-/** Rows masked as the agent's reads would be: by the lineage of its own RETURNING, else as the columns of the table written. */
-function maskRows(input: PreviewInput, fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string, lineage?: OutputLineage): Array<Array<string | null>> {
-  const { mask, masker } = input;
-  if (!mask || !masker || rows.length === 0) return rows;
+/** A sample value the agent could not have read, shown in its place. */
+export const WITHHELD = "[withheld]";
+
+/**
+ * Rows as the agent's reads would show them: by the lineage of its own RETURNING, else as the
+ * columns of the table written. A column from a table the agent may not read (or of untraced
+ * origin) is withheld, and the whole sample when no column is left; the rest masked as its reads are.
+ */
+function maskRows(input: PreviewInput, fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string, lineage?: OutputLineage): SampleRows {
   const output = lineage ?? { all: { sources: [] }, columns: fields.map((f) => ({ name: f.name, sources: [`${table}.${f.name}`] })) };
-  const plan = planColumns(mask, output, fields.map((f) => ({ ...f, format: 0 })), input.catalog);
-  if (!plan) return rows;
-  const m = masker(mask);
-  return rows.map((row) => row.map((value, i) => {
-    const column = plan[i];
-    if (!column || value === null) return value;
+  const typed = fields.map((f) => ({ ...f, format: 0 }));
+  const reads = input.reads ?? ((t: string) => `it is not known whether the agent may read ${t}`);
+  const why = resultLineages(output, typed, input.catalog).map((l) => (l.unknown ? "its origin cannot be traced" : l.sources.map((s) => reads(s.slice(0, s.lastIndexOf(".")))).find(Boolean)));
+  if (why.length > 0 && why.every(Boolean)) return { rows: [], withheld: `sample withheld: ${[...new Set(why)].join("; ")}` };
+  const held = why.flatMap((w, i) => (w ? [i] : []));
+  const withheld = held.length > 0 ? `withheld: ${held.map((i) => fields[i].name).join(", ")} (${[...new Set(held.map((i) => why[i]))].join("; ")})` : undefined;
+  const { mask, masker } = input;
+  const plan = mask && masker ? planColumns(mask, output, typed, input.catalog) : undefined;
+  const m = plan && masker!(mask!);
+  const shown = rows.map((row) => row.map((value, i) => {
+    if (why[i]) return WITHHELD;
+    const column = plan?.[i];
+    if (!column || !m || value === null) return value;
     const masked = maskText(column, value, m);
     return masked === undefined ? value : masked;
   }));
+  return withheld ? { rows: shown, withheld } : { rows: shown };
 }
 
 function cut(text: string): string {

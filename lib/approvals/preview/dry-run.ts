@@ -20,7 +20,13 @@ export interface DryRunContext {
   /** statement_timeout of each statement of the dry run. */
   timeoutMs: number;
   /** The sample's values as the agent would read them (lib/masking): rows of one table's columns. */
-  mask(fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string, output?: OutputLineage): Array<Array<string | null>>;
+  mask(fields: PreviewResult["fields"], rows: Array<Array<string | null>>, table: string, output?: OutputLineage): SampleRows;
+}
+
+/** Sample rows as approvers may see them; `withheld` says what of them is not shown, and why. */
+export interface SampleRows {
+  rows: Array<Array<string | null>>;
+  withheld?: string;
 }
 
 /**
@@ -62,15 +68,20 @@ async function runOne(ctx: DryRunContext, statement: PreviewStatement, more: boo
   const target = targetOf(statement.body);
   const sampled = sampleText(statement, target?.ref, session.serverVersion);
   await session.query("SAVEPOINT airlock_dry_run");
-  const result = await session.query(sampled.text, statement.params, SAMPLE_ROWS);
+  const result = await session.query(sampled.text, statement.params, SAMPLE_ROWS, statement.formats);
   const rows = rowsFromTag(result.tag);
   const table = statement.info.writes[0] ?? target?.name ?? "";
   const columns = result.fields.map((f) => f.name);
   // The statement's own RETURNING is masked as the agent would read it (its lineage); the added one, as the table's columns.
-  const changed = ctx.mask(result.fields, result.rows, table, sampled.own ? statement.info.output : undefined).map(cut);
-  if (!sampled.returning || changed.length === 0) return { rows, sample: [], columns, ...(sampled.note ? { sampleNote: sampled.note } : {}) };
-  if (statement.node === "DeleteStmt") return { rows, columns, sample: changed.map((before) => ({ before })), ...(sampled.note ? { sampleNote: sampled.note } : {}) };
-  if (statement.node !== "UpdateStmt" || sampled.own || !target) return { rows, columns, sample: changed.map((after) => ({ after })), ...(sampled.note ? { sampleNote: sampled.note } : {}) };
+  const shown = ctx.mask(result.fields, result.rows, table, sampled.own ? statement.info.output : undefined);
+  const changed = shown.rows.map(cut);
+  const note = (why?: string) => {
+    const text = [why ?? sampled.note, shown.withheld].filter(Boolean).join("; ");
+    return text ? { sampleNote: text } : {};
+  };
+  if (!sampled.returning || changed.length === 0) return { rows, sample: [], columns, ...note() };
+  if (statement.node === "DeleteStmt") return { rows, columns, sample: changed.map((before) => ({ before })), ...note() };
+  if (statement.node !== "UpdateStmt" || sampled.own || !target) return { rows, columns, sample: changed.map((after) => ({ after })), ...note() };
 
   // UPDATE: the same rows as they were, by primary key, after undoing the statement to its savepoint.
   const key = await primaryKey(session, table);
@@ -78,7 +89,7 @@ async function runOne(ctx: DryRunContext, statement: PreviewStatement, more: boo
   const why = key.length === 0 || key.some((k) => !columns.includes(k)) ? `${table} has no primary key` : key.some((k) => set.includes(k)) ? "it changes the primary key" : undefined;
   if (why) {
     if (more) await session.query("RELEASE SAVEPOINT airlock_dry_run");
-    return { rows, columns, sample: changed.map((after) => ({ after })), sampleNote: `${why}: only the new values are shown` };
+    return { rows, columns, sample: changed.map((after) => ({ after })), ...note(`${why}: only the new values are shown`) };
   }
   const at = key.map((k) => columns.indexOf(k));
   const raw = result.rows;
@@ -86,10 +97,10 @@ async function runOne(ctx: DryRunContext, statement: PreviewStatement, more: boo
   const tuples = raw.map((_, r) => `(${at.map((_, c) => `$${r * at.length + c + 1}`).join(", ")})`).join(", ");
   const keyList = key.map((k) => `airlock_t.${quoteIdent(k)}`).join(", ");
   const before = await session.query(`SELECT airlock_t.* FROM ${qualified(table)} AS airlock_t WHERE (${keyList}) IN (${tuples})`, raw.flatMap((row) => at.map((i) => row[i])), SAMPLE_ROWS);
-  const byKey = new Map(before.rows.map((row, i) => [JSON.stringify(at.map((c) => row[c])), ctx.mask(before.fields, [row], table).map(cut)[0] ?? before.rows[i]]));
+  const byKey = new Map(before.rows.map((row) => [JSON.stringify(at.map((c) => row[c])), ctx.mask(before.fields, [row], table).rows.map(cut)[0]]));
   // Later statements of the request see this one's changes, as they would when it runs.
-  if (more) await session.query(statement.text, statement.params, 0);
-  return { rows, columns, sample: raw.map((row, i) => ({ before: byKey.get(JSON.stringify(at.map((c) => row[c]))), after: changed[i] })) satisfies SampleRow[] };
+  if (more) await session.query(statement.text, statement.params, 0, statement.formats);
+  return { rows, columns, sample: raw.map((row, i) => ({ before: byKey.get(JSON.stringify(at.map((c) => row[c]))), after: changed[i] })) satisfies SampleRow[], ...note() };
 }
 
 /**

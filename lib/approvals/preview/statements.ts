@@ -11,6 +11,8 @@ export const WRITE_NODES = new Set(["UpdateStmt", "DeleteStmt", "InsertStmt", "M
 export interface PreviewStatement {
   text: string;
   params: Array<string | null>;
+  /** The parameters' format codes as the agent bound them (absent: all text; a binary one is the hex of its bytes). */
+  formats?: readonly number[];
   node: string;
   body: Obj;
   info: StatementInfo;
@@ -20,24 +22,26 @@ export interface PreviewStatement {
  * The statements a request runs, one by one: a simple Query may hold several (never with
  * parameters), an extended-protocol one is one statement with its bound parameters. Prepared
  * bodies a SQL EXECUTE runs by name are left out: the EXECUTE itself is what is described.
+ * Under row filters it is the rewritten text, the one that goes upstream once approved.
  */
 export function previewStatements(held: ReadonlyArray<HeldStatement>, catalog: Catalog): PreviewStatement[] | { unavailable: string } {
   const out: PreviewStatement[] = [];
   for (const statement of held) {
     if (statement.prepared !== undefined) continue;
+    const text = statement.runs ?? statement.text;
     let parsed;
     try {
-      parsed = parseSql(statement.text);
+      parsed = parseSql(text);
     } catch (err) {
       if (err instanceof SqlSyntaxError) return { unavailable: `the statement does not parse: ${err.message}` };
       throw err;
     }
     const stmts = parsed.stmts ?? [];
-    const infos = classify(statement.text, catalog).statements;
-    const slice = statementSlicer(statement.text);
+    const infos = classify(text, catalog).statements;
+    const slice = statementSlicer(text);
     stmts.forEach((raw, i) => {
       const [node, body] = unwrap(raw.stmt);
-      out.push({ text: slice(raw.stmt_location, raw.stmt_len), params: statement.params ?? [], node, body, info: infos[i] ?? { text: "", kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [] } });
+      out.push({ text: slice(raw.stmt_location, raw.stmt_len), params: statement.params ?? [], ...(statement.formats ? { formats: statement.formats } : {}), node, body, info: infos[i] ?? { text: "", kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [] } });
     });
   }
   return out;

@@ -72,11 +72,12 @@ export interface PreviewResult {
 
 /**
  * Airlock's own session on the resource (never an agent's): statements run one at a time, with
- * parameters bound as text (the extended protocol) when given. A failed statement rejects with
- * the server's message; inside a transaction the caller rolls back.
+ * parameters bound (the extended protocol) when given: as text, or in the format codes given (a
+ * binary one as the hex of its bytes, as a held statement records it). A failed statement rejects
+ * with the server's message; inside a transaction the caller rolls back.
  */
 export interface PreviewSession {
-  query(sql: string, params?: ReadonlyArray<string | null>, maxRows?: number): Promise<PreviewResult>;
+  query(sql: string, params?: ReadonlyArray<string | null>, maxRows?: number, formats?: readonly number[]): Promise<PreviewResult>;
   /** The server's version number (server_version_num), e.g. 150004. */
   readonly serverVersion: number;
 }
