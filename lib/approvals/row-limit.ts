@@ -1,5 +1,6 @@
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import { loadSqlParser, parseSql } from "../sql/parser";
+import { isRevert } from "./undo/types";
 
 /**
  * "Approve with limits": an approver may approve a held write for at most N rows. The proxy runs
@@ -15,8 +16,8 @@ export const MAX_ROW_LIMIT = 2 ** 31 - 1;
 const ROW_KINDS = new Set(["insert", "update", "delete", "merge"]);
 
 /** Whether the page offers a row limit for this request: a held statement that changes rows (the service checks the rest). */
-export function offersRowLimit(request: Pick<AccessRequest, "kind" | "scope">): boolean {
-  return request.kind === "statement" && request.scope.some((p) => ROW_KINDS.has(p.kind));
+export function offersRowLimit(request: Pick<AccessRequest, "kind" | "scope" | "statements">): boolean {
+  return request.kind === "statement" && !isRevert(request) && request.scope.some((p) => ROW_KINDS.has(p.kind));
 }
 
 /** Why this limit cannot be set on this request, or undefined when it can (or none is set). */

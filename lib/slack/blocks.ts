@@ -2,6 +2,7 @@ import type { types } from "@slack/bolt";
 import { accessPhrase } from "../access/label";
 import { approveLabel, durationPhrase, grantPhrase, grantShortfall, scopePhrase } from "../approvals/grant-label";
 import { heldSql } from "../approvals/held-statements";
+import { rowLimitPhrase } from "../approvals/row-limit-phrase";
 import type { AccessRequest, RequestDecision } from "../db/schema";
 import type { ImpactPreview } from "../approvals/preview/types";
 import { previewSection } from "./preview-blocks";
@@ -96,7 +97,7 @@ function outcomeText(request: AccessRequest, decisions: readonly RequestDecision
 }
 
 function names(decisions: readonly RequestDecision[]): string {
-  return decisions.map((d) => `${d.personEmail} (${d.via === "slack" ? "Slack" : "web"}${d.decision === "approve" ? `, ${grantPhrase(d.grantMs)}` : ""})`).join(", ");
+  return decisions.map((d) => `${d.personEmail} (${d.via === "slack" ? "Slack" : "web"}${d.decision === "approve" ? `, ${grantPhrase(d.grantMs)}${d.maxRows != null ? `, ${rowLimitPhrase(d.maxRows)}` : ""}` : ""})`).join(", ");
 }
 
 function field(label: string, value: string): types.MrkdwnElement {

@@ -1,6 +1,6 @@
 import { restore } from "../../lib/approvals/undo/restore";
 import { claimRevert, recordRevert } from "../../lib/approvals/undo/revert";
-import { undoOfRevert } from "../../lib/approvals/undo/store";
+import { unfinishedReverts, undoOfRevert } from "../../lib/approvals/undo/store";
 import type { Store } from "../../lib/db/client";
 import type { EventBus } from "../../lib/events/bus";
 import { logger } from "../../lib/log";
@@ -13,6 +13,9 @@ const log = logger("proxy");
 /** Airlock's own connection for reverts: named, so a DBA sees what it is. */
 export const REVERT_CONNECTION = new Map([["application_name", "airlock revert"]]);
 
+/** How often approved reverts whose event was missed (a dropped bus, a restart) are looked for. */
+export const REVERT_SWEEP_MS = 15_000;
+
 /**
  * Runs approved reverts (lib/approvals/undo/revert.ts): when a revert request is approved, the
  * proxy that claims it first (one, whichever instance) restores the rows on a connection of its
@@ -21,15 +24,24 @@ export const REVERT_CONNECTION = new Map([["application_name", "airlock revert"]
 export class RevertRunner {
   readonly #running = new Set<Promise<void>>();
   readonly #unsubscribe: (() => void) | undefined;
+  readonly #sweep: NodeJS.Timeout;
 
   constructor(private readonly deps: { store: Store; bus?: EventBus; policy(): Policy; connect(resource: Resource): Promise<Upstream> }) {
     this.#unsubscribe = deps.bus?.subscribe((event) => {
-      if (event.type !== "request.changed" || event.status !== "approved") return;
-      const running = this.#run(event.requestId)
-        .catch((err: unknown) => log.error("an approved revert failed", { err, requestId: event.requestId }))
-        .finally(() => this.#running.delete(running));
-      this.#running.add(running);
+      if (event.type === "request.changed" && event.status === "approved") this.#start(event.requestId);
     });
+    // Approved while no runner heard it: run at the next sweep (claimed once, whoever runs it).
+    const sweep = () => unfinishedReverts(deps.store).then((ids) => ids.forEach((id) => this.#start(id)), (err: unknown) => log.error("looking for approved reverts failed", { err }));
+    this.#sweep = setInterval(sweep, REVERT_SWEEP_MS);
+    this.#sweep.unref();
+    void sweep();
+  }
+
+  #start(requestId: string): void {
+    const running = this.#run(requestId)
+      .catch((err: unknown) => log.error("an approved revert failed", { err, requestId }))
+      .finally(() => this.#running.delete(running));
+    this.#running.add(running);
   }
 
   async #run(requestId: string): Promise<void> {
@@ -56,6 +68,7 @@ export class RevertRunner {
   }
 
   close(): void {
+    clearInterval(this.#sweep);
     this.#unsubscribe?.();
   }
 }

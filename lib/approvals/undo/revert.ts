@@ -6,6 +6,7 @@ import type { Decider } from "../people";
 import type { ApprovalService } from "../service";
 import type { RestoreResult } from "./restore";
 import { undoOf } from "./store";
+import { REVERT_TEXT } from "./types";
 
 /** How long a revert request waits for people. */
 export const REVERT_TIMEOUT_MS = 24 * 3600_000;
@@ -26,7 +27,7 @@ export function whyNoRevert(original: Pick<AccessRequest, "status">, undo: Reque
 /** What a revert request shows as its statement: Airlock runs the restore itself, never an agent. */
 export function revertText(originalId: string, undo: RequestUndo): string {
   const undone = { update: "puts back the values an UPDATE changed", delete: "inserts again the rows a DELETE removed", insert: "deletes the rows an INSERT added" }[undo.kind ?? "update"];
-  return `-- Airlock revert of request ${originalId}: ${undone} in ${undo.target?.name ?? "?"} (${undo.rowCount} ${undo.rowCount === 1 ? "row" : "rows"})`;
+  return `${REVERT_TEXT}${originalId}: ${undone} in ${undo.target?.name ?? "?"} (${undo.rowCount} ${undo.rowCount === 1 ? "row" : "rows"})`;
 }
 
 /**

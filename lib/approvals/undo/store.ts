@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, lte } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lte } from "drizzle-orm";
 import type { StoreScope } from "../../db/client";
 import type { RequestUndo } from "../../db/schema";
 import type { EventBus } from "../../events/bus";
@@ -40,4 +40,14 @@ export async function pruneUndos(scope: StoreScope, now = new Date()): Promise<n
     .where(and(lte(requestUndos.expiresAt, now), isNotNull(requestUndos.rows)))
     .returning({ id: requestUndos.requestId });
   return pruned.length;
+}
+
+/** Revert requests asked for and not yet run (or refused): a runner that missed the approval's event looks here. */
+export async function unfinishedReverts(scope: StoreScope): Promise<string[]> {
+  const { requestUndos } = scope.tables;
+  const rows = await scope.db
+    .select({ id: requestUndos.revertRequestId })
+    .from(requestUndos)
+    .where(and(isNotNull(requestUndos.revertRequestId), isNull(requestUndos.revertOutcome), isNotNull(requestUndos.rows)));
+  return rows.flatMap((r) => (r.id ? [r.id] : []));
 }

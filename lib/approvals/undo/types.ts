@@ -17,3 +17,11 @@ export interface UndoTarget {
 }
 
 export type UndoKind = "insert" | "update" | "delete";
+
+/** How a revert request's one statement starts (lib/approvals/undo/revert.ts): Airlock runs the restore itself. */
+export const REVERT_TEXT = "-- Airlock revert of request ";
+
+/** Whether a request is a revert of an approved write (no agent runs it; no preview, no row limit). */
+export function isRevert(request: { kind: string; statements: ReadonlyArray<{ text: string }> }): boolean {
+  return request.kind === "statement" && request.statements.length === 1 && request.statements[0].text.startsWith(REVERT_TEXT);
+}

@@ -126,7 +126,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </dl>
         <SlackStatus mode={slackMode(config.slack)} message={slackMessage} />
       </section>
-      {request.kind === "statement" && <ImpactPreview preview={preview} pending={request.status === "pending"} />}
+      {request.kind === "statement" && undo?.of !== "revert" && <ImpactPreview preview={preview} pending={request.status === "pending"} />}
       {undo && <UndoPanel view={undo} mayAsk={person.role !== "viewer"} action={requestRevert} />}
       {request.status === "pending" && request.stepUpMs !== null && (
         <StepUpNotice
