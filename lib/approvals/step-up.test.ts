@@ -26,6 +26,14 @@ test("whyNotSteppedUp: a request without step-up asks nothing; with it, only a r
   assert.match(whyNotSteppedUp(stepUp, undefined, now)!, /decide it on its page/, "a Slack click: sent to the page");
 });
 
+test("whyNotSteppedUp: a sign-in dated in the future (the IdP's clock ahead) counts only within a minute's skew, else it would stay fresh past the step-up", () => {
+  const stepUp = { stepUpMs: STEP_UP_MS };
+  const later = (ms: number) => new Date(now.getTime() + ms);
+  assert.equal(whyNotSteppedUp(stepUp, { method: "oidc", at: later(30_000) }, now), undefined, "a little skew is tolerated");
+  assert.match(whyNotSteppedUp(stepUp, { method: "oidc", at: later(3_600_000) }, now) ?? "SECURITY: counted", /dated in the future/);
+  assert.match(whyNotSteppedUp(stepUp, { method: "saml", at: later(STEP_UP_MS) }, now) ?? "SECURITY: counted", /dated in the future/);
+});
+
 test("a session's sign-in: auth_time in seconds becomes a time; none kept (an older session) is a sign-in without one", () => {
   assert.deepEqual(signInOfSession({ method: "oidc", authTime: 1_700_000_000 }), { method: "oidc", at: new Date(1_700_000_000_000) });
   assert.deepEqual(signInOfSession({ method: "saml" }), { method: "saml" });

@@ -12,6 +12,9 @@ export interface SignIn {
   at?: Date;
 }
 
+/** How far ahead of Airlock's clock an IdP may date a sign-in that still counts. */
+const CLOCK_SKEW_MS = 60_000;
+
 /**
  * Why this sign-in does not satisfy the request's step-up (`review.step_up`), or undefined when it
  * does or none is asked. Fails closed: no sign-in (Slack), or one without a time, never counts.
@@ -23,6 +26,8 @@ export function whyNotSteppedUp(request: { stepUpMs: number | null }, signIn: Si
   const within = formatDuration(stepUpMs);
   if (!signIn) return `this request counts only decisions from a sign-in within the last ${within} (step-up): decide it on its page, after signing in again`;
   if (!signIn.at) return `this request counts only decisions from a sign-in within the last ${within} (step-up), and your identity provider did not say when you signed in: sign in again to decide`;
+  // A time ahead of ours (the IdP's clock) would keep the sign-in fresh past the step-up: a little skew only.
+  if (signIn.at.getTime() - now.getTime() > CLOCK_SKEW_MS) return `Your sign-in is dated in the future (${signIn.at.toISOString()}): the identity provider's clock is ahead of Airlock's, so it cannot count for a step-up request; sign in again to decide`;
   if (now.getTime() - signIn.at.getTime() > stepUpMs) return `Your sign-in (at ${signIn.at.toISOString()}) is older than this request allows: it counts only decisions from a sign-in within the last ${within} (step-up); sign in again to decide`;
   return undefined;
 }
