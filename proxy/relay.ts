@@ -538,6 +538,13 @@ export class Relay {
    * that the transaction status it opens its own transaction (or savepoint) in is known.
    */
   #limitedQuery(statement: PendingStatement, raw: Buffer, expected: Expected, maxRows: number | undefined, undo?: Pick<UndoCapture, "captured">): Promise<void> {
+    // No limit and nothing undo could capture exactly (a COPY, whose data the agent sends after it; a
+    // read; a join): it runs as any approved statement does, and the request says why there is no undo.
+    const plan = undo && undoPlan(statement.text);
+    if (maxRows === undefined && (!plan || "unavailable" in plan)) {
+      if (undo && plan) undo.captured(plan);
+      return Promise.resolve(this.#forward(raw, expected));
+    }
     return this.#drained().then((status) => {
       if (this.#step === RelayStep.Closed) return;
       const unfit = status === undefined ? "it was sent inside an unfinished extended-protocol group (before its Sync)" : undefined;
@@ -549,9 +556,13 @@ export class Relay {
       }
       // In a failed transaction it runs nothing: the server refuses it as it would any statement.
       if (status === TxStatus.Failed) return this.#forward(raw, expected);
+      if (maxRows === undefined && status !== TxStatus.Idle) {
+        undo?.captured({ unavailable: "it ran inside the agent's own transaction, whose commit is the agent's" });
+        return this.#forward(raw, expected);
+      }
       this.#tracker.expect(expected);
       return new Promise<void>((resolve) => {
-        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected), undo && { plan: undoPlan(statement.text), captured: undo.captured });
+        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected), undo && plan && { plan, captured: undo.captured });
       });
     });
   }

@@ -7,13 +7,15 @@ import type { RequestUndo } from "../../lib/db/schema";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
 import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { RawWireClient } from "../support/raw-wire-client";
+import { writeQuery } from "../../proxy/protocol/writer";
 
 const RULES = `rules:
   - name: agents-read
     match: { groups: [agents], kinds: [select, session] }
     action: allow
   - name: agents-write
-    match: { groups: [agents], kinds: [insert, update, delete] }
+    match: { groups: [agents], kinds: [insert, update, delete, copy_in] }
     action: review
     review: { approvers: [db-approvers], undo: 7d }`;
 
@@ -145,6 +147,32 @@ describe("undo: what an approved write changed is captured exactly, in its own t
       assert.equal((await admin.query("select v from intx")).rows[0].v, "a");
     } finally {
       await client.end();
+    }
+  });
+
+  test("COPY FROM STDIN: no undo, and it runs as approved — the agent's data reaches the server", async () => {
+    await admin.query("create table copied (id int primary key, v text)");
+    const raw = await RawWireClient.connect(harness.proxy.port);
+    try {
+      await raw.login("reporting-agent", "pg", decodeURIComponent(new URL(await harness.url("pg")).password));
+      const text = "copy copied from stdin";
+      raw.socket.write(writeQuery(text));
+      const request = await pendingRequest(harness.approvals, text);
+      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
+      for (let m = await raw.next(); m?.type !== 0x47; m = await raw.next()) assert.ok(m, "CopyInResponse"); // 'G'
+      const data = Buffer.from("1\tone\n2\ttwo\n");
+      const copyData = Buffer.alloc(5 + data.length);
+      copyData[0] = 0x64;
+      copyData.writeInt32BE(4 + data.length, 1);
+      data.copy(copyData, 5);
+      raw.socket.write(Buffer.concat([copyData, Buffer.from([0x63, 0, 0, 0, 4])]));
+      const answers: string[] = [];
+      for (let m = await raw.next(); m && m.type !== 0x5a; m = await raw.next()) answers.push(String.fromCharCode(m.type));
+      assert.deepEqual(answers, ["C"]);
+      assert.deepEqual((await admin.query("select id, v from copied order by id")).rows, [{ id: 1, v: "one" }, { id: 2, v: "two" }]);
+      assert.match((await undo(request.id)).unavailable ?? "", /only a single INSERT, UPDATE or DELETE/);
+    } finally {
+      raw.close();
     }
   });
 });
