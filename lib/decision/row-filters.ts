@@ -125,10 +125,27 @@ function rewriteStatement(info: StatementInfo, rows: readonly CompiledRowFilter[
   return result;
 }
 
+/**
+ * Sessions let run a schema change, or code that could make one (a function, DO): an operator or
+ * type made there (`public.=` for varchar, found before pg_catalog's on the default path) is in no
+ * catalog Airlock read, and could stand in for the filter's. From then on filtered statements refuse.
+ */
+const SCHEMA_CHANGING: ReadonlySet<string> = new Set(["ddl", "call", "unknown", "admin"]);
+const changedSchema = new WeakSet<SessionIdentity>();
+
 /** The decision, with the text to run when a rule filters rows; refused when that text cannot be had. */
 export function withRowFilters(decision: Decision, session: SessionIdentity, catalog?: Catalog): Decision {
-  if (decision.action === "refuse" || !hasRowFilters(decision.verdict.statements)) return decision;
-  const result = rowFilteredText(decision.verdict.statements, { agent: session.agentId, groups: session.groups, claims: session.claims ?? {} }, catalog);
+  if (decision.action === "refuse") return decision;
+  // Marked once let through (this one too: `CREATE OPERATOR …; SELECT …` in one Query).
+  const changing = decision.verdict.statements.some((v) => v.statement.kinds.some((k) => SCHEMA_CHANGING.has(k)));
+  if (!hasRowFilters(decision.verdict.statements)) {
+    if (changing) changedSchema.add(session);
+    return decision;
+  }
+  const filtered = rowFilteredText(decision.verdict.statements, { agent: session.agentId, groups: session.groups, claims: session.claims ?? {} }, catalog);
+  const stale = filtered.ok && filtered.changed && (changing || changedSchema.has(session));
+  const result: FilteredText = stale ? { ok: false, reason: "this session ran a schema change (or code that could make one), so an operator or type of the filter may no longer be PostgreSQL's; connect again" } : filtered;
+  if (result.ok && changing) changedSchema.add(session);
   if (result.ok) return result.changed ? { ...decision, rewritten: result.text } : decision;
   const refusal = {
     action: "refuse" as const,

@@ -13,15 +13,31 @@ const RULES = `rules:
     match: { groups: [agents], resources: [pg], kinds: [select, ddl, session] }
     action: allow
     rows:
-      public.orders: "region = 'eu'"`;
+      public.orders: "region = 'eu'"
+      public.accounts: "region = 'eu'"`;
 
 const FIXTURE = `
   CREATE TABLE orders (id int PRIMARY KEY, region text NOT NULL, total int NOT NULL);
   INSERT INTO orders SELECT i, (ARRAY['eu', 'us', 'apac'])[i % 3 + 1], i * 10 FROM generate_series(1, 30) i;
+  CREATE TABLE accounts (id int PRIMARY KEY, region varchar(10) NOT NULL);
+  INSERT INTO accounts SELECT i, (ARRAY['eu', 'us', 'apac'])[i % 3 + 1] FROM generate_series(1, 30) i;
   CREATE SCHEMA scratch;
 `;
 
-const env = withPolicyProxy({ rules: RULES, fixture: FIXTURE });
+type Agent = Awaited<ReturnType<typeof agent>>;
+/** Sessions opened before any test makes an operator: their catalog knows none. */
+const early: Agent[] = [];
+
+const env = withPolicyProxy({
+  rules: RULES,
+  fixture: FIXTURE,
+  setUp: async () => {
+    early.push(await agent(), await agent(), await agent());
+  },
+  tearDown: async () => {
+    await Promise.all(early.map((a) => a.end()));
+  },
+});
 
 /** One session; each statement over the simple protocol (Query) or the extended one (Parse/Bind/Execute). */
 async function agent(): Promise<{ q: (text: string, protocol?: Protocol) => Promise<pg.QueryResult>; end: () => Promise<void> }> {
@@ -33,13 +49,15 @@ async function agent(): Promise<{ q: (text: string, protocol?: Protocol) => Prom
 
 const EU = 10;
 
-describe("an operator made in the session, on a path before pg_catalog", () => {
+describe("an operator made in another session, on a path before pg_catalog", () => {
   test("the filtered read is refused while the path puts a schema before pg_catalog (both protocols), and filtered again once it does not", async () => {
-    const a = await agent();
+    const a = early[0];
+    const b = await agent();
     try {
       assert.equal((await a.q("SELECT count(*)::int AS n FROM public.orders")).rows[0].n, EU, "the catalog is read, the filter applies");
-      await a.q("CREATE FUNCTION scratch.yes(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'");
-      await a.q("CREATE OPERATOR scratch.= (LEFTARG = text, RIGHTARG = text, FUNCTION = scratch.yes)");
+      // Made by another session: a's catalog does not know it.
+      await b.q("CREATE FUNCTION scratch.yes(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'");
+      await b.q("CREATE OPERATOR scratch.= (LEFTARG = text, RIGHTARG = text, FUNCTION = scratch.yes)");
       await a.q("SET search_path = scratch, public, pg_catalog");
       for (const protocol of PROTOCOLS) {
         for (const sql of ["SELECT count(*)::int AS n FROM public.orders", "SELECT count(*)::int AS n FROM orders", "SELECT id FROM public.orders WHERE id = 2"]) {
@@ -51,7 +69,28 @@ describe("an operator made in the session, on a path before pg_catalog", () => {
       await a.q("RESET search_path");
       assert.equal((await a.q("SELECT count(*)::int AS n FROM public.orders")).rows[0].n, EU);
     } finally {
-      await a.end();
+      await b.end();
     }
+  });
+});
+
+describe("an operator made in the session, on the default path", () => {
+  test("a schema change and a filtered read in one Query: the read refuses", async () => {
+    const a = early[2];
+    assert.equal((await a.q("SELECT count(*)::int AS n FROM accounts")).rows[0].n, EU);
+    await assertRefused(a.q("CREATE TABLE scratch.made_here (x int); SELECT count(*)::int AS n FROM accounts"), /ran a schema change/);
+  });
+
+  test("public.= for varchar (found before pg_catalog's text =): filtered reads of the session refuse after the schema change", async () => {
+    const a = early[1];
+    assert.equal((await a.q("SELECT count(*)::int AS n FROM accounts")).rows[0].n, EU);
+    await a.q("CREATE FUNCTION public.yes(varchar, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'");
+    await a.q("CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.yes)");
+    for (const protocol of PROTOCOLS) {
+      for (const sql of ["SELECT count(*)::int AS n FROM accounts", "SELECT id FROM public.accounts WHERE id = 2"]) {
+        await assertRefused(a.q(sql, protocol), /ran a schema change/);
+      }
+    }
+    assert.equal((await a.q("SELECT 1 AS one")).rows[0].one, 1, "what reaches no filtered table still runs");
   });
 });
