@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import type { ActivityRecorder } from "../lib/activity/recorder";
 import { decide, type Decision } from "../lib/decision/decide";
 import { logger } from "../lib/log";
+import { filtersRows } from "../lib/policy/filters-rows";
 import { tracing } from "../lib/ops/tracing";
 import { AgentMessages, agentMessageLimit } from "./agent-messages";
 import { authorizeAgent } from "./authorize";
@@ -123,7 +124,10 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       searchPath: startupPath(startup.params, catalogSearchPath(classifier.catalog), upstream.shared === true),
       decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants, classifier.catalog), deps.recorder),
       rowFilter(statement) {
-        const decision = decide(deps.policy(), session, statement, deps.grants, classifier.catalog);
+        // A policy without row filters rewrites nothing: the Parse is not decided twice (its Bind is decided as ever).
+        const policy = deps.policy();
+        if (!filtersRows(policy)) return undefined;
+        const decision = decide(policy, session, statement, deps.grants, classifier.catalog);
         return decision.action === "refuse" ? undefined : decision.rewritten;
       },
       hold: (statement, decision) => holds.hold(statement, decision),
