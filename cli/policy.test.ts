@@ -50,7 +50,7 @@ test("policy explain shows the classification, the deciding rule and the rules i
 test("policy explain shows a statement under row filters as it runs", () => {
   const read = airlock("policy", "explain", "--agent", "reporting-agent", "--resource", "demo", "--sql", "select count(*) from refunds r");
   assert.equal(read.status, 0, read.stderr);
-  assert.match(read.stdout, /runs as: {3}select count\(\*\) from \(SELECT \* FROM "public"\."refunds" AS airlock_rows WHERE \("airlock_rows"\.reason <> 'Fraud review'\) OFFSET 0\) r/);
+  assert.match(read.stdout, /runs as: {3}select count\(\*\) from \(SELECT \* FROM "public"\."refunds" AS airlock_rows WHERE \("airlock_rows"\.reason OPERATOR\(pg_catalog\.<>\) 'Fraud review'\) OFFSET 0\) r/);
   const table = airlock("policy", "explain", "--agent", "reporting-agent", "--resource", "demo", "--sql", "select * from refunds tablesample system (10)");
   assert.match(table.stdout, /refused: {3}rule agents-read filters rows: TABLESAMPLE of public\.refunds is refused/);
 });

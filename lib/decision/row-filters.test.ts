@@ -27,7 +27,7 @@ function decided(text: string, who = session) {
 test("an allowed statement carries its rewritten text", () => {
   const d = decided("SELECT id FROM orders; SELECT 1");
   assert.equal(d.action, "allow");
-  assert.equal(d.action === "allow" && d.rewritten, `SELECT id FROM (SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = E'eu') OFFSET 0) AS "orders"\n;\nSELECT 1`);
+  assert.equal(d.action === "allow" && d.rewritten, `SELECT id FROM (SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region OPERATOR(pg_catalog.=) E'eu') OFFSET 0) AS "orders"\n;\nSELECT 1`);
 });
 
 test("a statement on no filtered table runs as it is", () => {
@@ -50,7 +50,7 @@ test("what cannot be rewritten is refused with the rule and the reason", () => {
 test("the explanation shows the statement as it runs, claims as placeholders", () => {
   const who = { agentId: "reporting-agent", groups: ["agents"], resource: "demo" };
   const [statement] = explain(POLICY, who, classifier.classify("SELECT * FROM orders o"), TEST_CATALOG).statements;
-  assert.equal(statement.rowFilters?.rewritten, `SELECT * FROM (SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = E'{{claims.region}}') OFFSET 0) o`);
+  assert.equal(statement.rowFilters?.rewritten, `SELECT * FROM (SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region OPERATOR(pg_catalog.=) E'{{claims.region}}') OFFSET 0) o`);
   const [refused] = explain(POLICY, who, classifier.classify("SELECT * FROM daily_totals"), TEST_CATALOG).statements;
   assert.match(refused.rowFilters?.refused ?? "", /view public.daily_totals/);
 });

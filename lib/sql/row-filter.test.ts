@@ -19,18 +19,26 @@ function filters(rows: Record<string, string>, values = VALUES): RowFilters {
 }
 
 const F = filters({ "public.orders": "region = 'eu'", customers: "country = {{claims.country}}" });
-const ORDERS = `(SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu') OFFSET 0)`;
+const ORDERS = `(SELECT * FROM "public"."orders" AS airlock_rows WHERE ("airlock_rows".region OPERATOR(pg_catalog.=) 'eu') OFFSET 0)`;
 
 describe("compiling a filter", () => {
   test("placeholders become literals, quoted as literals", () => {
     const f = compileRowFilter("public.t", "owner = {{agent}} and team = any({{groups}}) and tier >= {{claims.tier}} and r = any({{claims.regions}})");
     assert.equal(
       renderRowFilter(f, "x", VALUES),
-      `("x".owner = E'reporting-agent' and "x".team = any ( ARRAY[E'agents', E'it''s']::pg_catalog.text[] ) and "x".tier >= E'3' and "x".r = any ( ARRAY[E'eu', E'uk']::pg_catalog.text[] ))`,
+      `("x".owner OPERATOR(pg_catalog.=) E'reporting-agent' and "x".team OPERATOR(pg_catalog.=) any ( ARRAY[E'agents', E'it''s']::pg_catalog.text[] ) and "x".tier OPERATOR(pg_catalog.>=) E'3' and "x".r OPERATOR(pg_catalog.=) any ( ARRAY[E'eu', E'uk']::pg_catalog.text[] ))`,
     );
     const g = compileRowFilter("t", "owner = {{agent}}");
     assert.equal(g.table, "public.t");
-    assert.equal(renderRowFilter(g, "t", { ...VALUES, agent: "a'b\\c" }), `("t".owner = E'a''b\\\\c')`);
+    assert.equal(renderRowFilter(g, "t", { ...VALUES, agent: "a'b\\c" }), `("t".owner OPERATOR(pg_catalog.=) E'a''b\\\\c')`);
+  });
+
+  test("operators and types are pg_catalog's, named so: never looked up on the session's search_path", () => {
+    const f = compileRowFilter("t", "region::text = 'eu' and total + 1 > 2 and tag = (a || 'x')");
+    assert.equal(
+      renderRowFilter(f, "t", VALUES),
+      `("t".region :: pg_catalog.text OPERATOR(pg_catalog.=) 'eu' and "t".total OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>) 2 and "t".tag OPERATOR(pg_catalog.=) ( "t".a OPERATOR(pg_catalog.||) 'x' ))`,
+    );
   });
 
   test("a missing claim fails closed", () => {
@@ -52,11 +60,12 @@ describe("compiling a filter", () => {
     ["region === 'eu'", /operator/],
     ["region::evil_type = 'x'", /cast/],
     ["region = 'eu' -- comment", /./],
+    ["region = tag || 'x'", /parentheses/],
   ] as const) {
     test(`refused at load: ${source}`, () => {
       if (source.endsWith("comment")) {
         // A comment is dropped: the filter is rebuilt from its tokens.
-        assert.equal(renderRowFilter(compileRowFilter("t", source), "t", VALUES), `("t".region = 'eu')`);
+        assert.equal(renderRowFilter(compileRowFilter("t", source), "t", VALUES), `("t".region OPERATOR(pg_catalog.=) 'eu')`);
         return;
       }
       assert.throws(() => compileRowFilter("public.orders", source), why);
@@ -68,19 +77,19 @@ describe("rewriting a statement", () => {
   const cases: Array<[string, string]> = [
     ["SELECT * FROM orders", `SELECT * FROM ${ORDERS} AS "orders"`],
     ["SELECT o.id FROM public.orders o WHERE o.id > 1", `SELECT o.id FROM ${ORDERS} o WHERE o.id > 1`],
-    ["SELECT * FROM ONLY orders", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu') OFFSET 0) AS "orders"`],
-    ["SELECT * FROM ONLY (orders) x", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region = 'eu') OFFSET 0) x`],
+    ["SELECT * FROM ONLY orders", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region OPERATOR(pg_catalog.=) 'eu') OFFSET 0) AS "orders"`],
+    ["SELECT * FROM ONLY (orders) x", `SELECT * FROM (SELECT * FROM ONLY "public"."orders" AS airlock_rows WHERE ("airlock_rows".region OPERATOR(pg_catalog.=) 'eu') OFFSET 0) x`],
     ["SELECT * FROM orders * AS x(a, b)", `SELECT * FROM ${ORDERS} AS x(a, b)`],
     ["TABLE orders", `SELECT * FROM ${ORDERS} AS "orders"`],
     ["WITH orders AS (SELECT 1) SELECT * FROM orders", "WITH orders AS (SELECT 1) SELECT * FROM orders"],
     ["WITH x AS (SELECT * FROM orders) SELECT * FROM x", `WITH x AS (SELECT * FROM ${ORDERS} AS "orders") SELECT * FROM x`],
-    ["DELETE FROM orders WHERE id = 1", `DELETE FROM orders WHERE ("orders".region = 'eu') AND CASE WHEN ("orders".region = 'eu') THEN ( id = 1) ELSE false END `],
-    ["DELETE FROM orders", `DELETE FROM orders WHERE ("orders".region = 'eu') `],
-    ["UPDATE orders o SET total = 0 WHERE id = 1 OR true RETURNING id", `UPDATE orders o SET total = 0 WHERE ("o".region = 'eu') AND CASE WHEN ("o".region = 'eu') THEN ( id = 1 OR true ) ELSE false END RETURNING id`],
+    ["DELETE FROM orders WHERE id = 1", `DELETE FROM orders WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu') AND CASE WHEN ("orders".region OPERATOR(pg_catalog.=) 'eu') THEN ( id = 1) ELSE false END `],
+    ["DELETE FROM orders", `DELETE FROM orders WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu') `],
+    ["UPDATE orders o SET total = 0 WHERE id = 1 OR true RETURNING id", `UPDATE orders o SET total = 0 WHERE ("o".region OPERATOR(pg_catalog.=) 'eu') AND CASE WHEN ("o".region OPERATOR(pg_catalog.=) 'eu') THEN ( id = 1 OR true ) ELSE false END RETURNING id`],
     ["COPY orders (id) TO STDOUT", `COPY (SELECT "id" FROM ${ORDERS} AS "orders") TO STDOUT`],
     ["SELECT 1 FROM products", "SELECT 1 FROM products"],
-    ["DELETE FROM orders -- all of them", `DELETE FROM orders WHERE ("orders".region = 'eu')  -- all of them`],
-    ["SELECT * FROM customers c JOIN orders ON true", `SELECT * FROM (SELECT * FROM "public"."customers" AS airlock_rows WHERE ("airlock_rows".country = E'DE') OFFSET 0) c JOIN ${ORDERS} AS "orders" ON true`],
+    ["DELETE FROM orders -- all of them", `DELETE FROM orders WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu')  -- all of them`],
+    ["SELECT * FROM customers c JOIN orders ON true", `SELECT * FROM (SELECT * FROM "public"."customers" AS airlock_rows WHERE ("airlock_rows".country OPERATOR(pg_catalog.=) E'DE') OFFSET 0) c JOIN ${ORDERS} AS "orders" ON true`],
   ];
   for (const [sql, expected] of cases) {
     test(sql, () => {

@@ -25,7 +25,7 @@ export interface CompiledRowFilter {
   /** As the policy wrote it. */
   source: string;
   /** The expression's tokens; a column is qualified by the caller, a placeholder becomes a literal. */
-  tokens: ReadonlyArray<{ text: string; column?: true; placeholder?: string }>;
+  tokens: ReadonlyArray<{ text: string; column?: true; placeholder?: string; operator?: string; type?: true }>;
   /** Columns it reads, operators and types it names (checked against the target's catalog per statement). */
   columns: ReadonlySet<string>;
   operators: ReadonlySet<string>;
@@ -75,18 +75,41 @@ export function compileRowFilter(table: string, source: string): CompiledRowFilt
   if (stmts.length !== 1 || type !== "SelectStmt" || select.op !== "SETOP_NONE" || extra.length > 0 || !select.whereClause) {
     throw new RowFilterError("must be one boolean expression, nothing around it");
   }
-  const found = { columns: new Set<number>(), names: new Set<string>(), params: 0, operators: new Set<string>(), types: new Set<string>() };
+  const found: Found = { columns: new Set<number>(), names: new Set<string>(), params: 0, operators: new Set<string>(), types: new Set<string>(), opAt: new Map(), typeAt: new Set() };
   checkExpression(select.whereClause, found);
   if (found.params !== placeholders.length) throw new RowFilterError("a placeholder must stand alone as a value, not inside quotes, and $n parameters are not allowed");
   const tokens = scanSync(PREFIX + text).tokens.slice(2).filter((t) => !t.tokenName.endsWith("_COMMENT")).map((t) => {
     if (t.tokenName === "PARAM") return { text: t.text, placeholder: placeholders[Number(t.text.slice(1)) - 1] };
+    const op = found.opAt.get(t.start);
+    if (op !== undefined) return { text: t.text, operator: op };
+    if (found.typeAt.has(t.start)) return { text: t.text, type: true as const };
     return found.columns.has(t.start) ? { text: t.text, column: true as const } : { text: t.text };
   });
   if (tokens.some((t) => t.placeholder === undefined && t.text.startsWith("$"))) throw new RowFilterError("$n parameters are not allowed");
+  // Operators and types are written schema-qualified (never looked up on the session's search_path):
+  // OPERATOR(pg_catalog.=) binds tighter than =, so the expression must keep its shape.
+  const spelledOut = tokens.map((t) => (t.placeholder ? t.text : spelled(t, (c) => c))).join(" ");
+  const again = unwrap(parseSql(PREFIX + spelledOut).stmts?.[0]?.stmt)[1];
+  if (shape(again.whereClause) !== shape(select.whereClause)) throw new RowFilterError("put parentheses around each operand that is itself an operation (e.g. a = (b || c)): Airlock writes the filter's operators as OPERATOR(pg_catalog.op), whose precedence differs");
   return { table: qualified, source, tokens, columns: found.names, operators: found.operators, types: found.types };
 }
 
-function checkExpression(node: unknown, found: { columns: Set<number>; names: Set<string>; params: number; operators: Set<string>; types: Set<string> }): void {
+interface Found {
+  columns: Set<number>;
+  names: Set<string>;
+  params: number;
+  operators: Set<string>;
+  types: Set<string>;
+  /** Where an operator PostgreSQL would look up by name stands, and its name. */
+  opAt: Map<number, string>;
+  /** Where a type name without a schema stands. */
+  typeAt: Set<number>;
+}
+
+/** Kinds whose operator is written where the A_Expr stands, and can be written OPERATOR(schema.op). */
+const QUALIFIABLE = new Set(["AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL"]);
+
+function checkExpression(node: unknown, found: Found): void {
   if (Array.isArray(node)) return node.forEach((n) => checkExpression(n, found));
   if (node === null || typeof node !== "object") return;
   const [type, body] = unwrap(node);
@@ -108,6 +131,7 @@ function checkExpression(node: unknown, found: { columns: Set<number>; names: Se
       const op = names(body.name);
       if (!EXPR_KINDS.has(String(body.kind)) || op.length !== 1 || !OPERATORS.has(op[0])) throw new RowFilterError(`operator ${op.join(".") || String(body.kind)} is not allowed in a row filter`);
       found.operators.add(op[0]);
+      if (QUALIFIABLE.has(String(body.kind))) found.opAt.set(body.location as number, op[0]);
       checkExpression(body.lexpr, found);
       return checkExpression(body.rexpr, found);
     }
@@ -117,6 +141,7 @@ function checkExpression(node: unknown, found: { columns: Set<number>; names: Se
       const name = parts[parts.length - 1];
       if (!TYPES.has(name) || (parts.length === 2 && parts[0] !== "pg_catalog") || parts.length > 2) throw new RowFilterError(`cast to ${parts.join(".")} is not allowed in a row filter`);
       found.types.add(name);
+      if (parts.length === 1) found.typeAt.add(typeName.location as number);
       return checkExpression(body.arg, found);
     }
     default:
@@ -136,12 +161,24 @@ function describeNode(type: string): string {
  * agent's value as a literal. Throws RowFilterError when a claim it needs is missing (fail closed).
  */
 export function renderRowFilter(filter: CompiledRowFilter, qualifier: string, values: FilterValues): string {
-  const out = filter.tokens.map((t) => {
-    if (t.placeholder) return literalOf(t.placeholder, values);
-    if (t.column) return `${quoteIdent(qualifier)}.${t.text}`;
-    return t.text;
-  });
+  const out = filter.tokens.map((t) => (t.placeholder ? literalOf(t.placeholder, values) : spelled(t, (c) => `${quoteIdent(qualifier)}.${c}`)));
   return `(${out.join(" ")})`;
+}
+
+/** A token as the rewritten statement spells it: operators and types from pg_catalog by name. */
+function spelled(t: CompiledRowFilter["tokens"][number], column: (text: string) => string): string {
+  if (t.operator !== undefined) return `OPERATOR(pg_catalog.${t.operator})`;
+  if (t.type) return `pg_catalog.${t.text}`;
+  return t.column ? column(t.text) : t.text;
+}
+
+/** A tree's shape: positions dropped, and operator and type names without `pg_catalog`. */
+function shape(node: unknown): string {
+  return JSON.stringify(node, (key, value: unknown) => {
+    if (key === "location" || /(^|_)list_(start|end)$/.test(key)) return undefined;
+    if ((key === "name" || key === "names") && Array.isArray(value)) return value.filter((v, i) => !(i === 0 && value.length > 1 && (v as { String?: { sval?: string } }).String?.sval === "pg_catalog"));
+    return value;
+  });
 }
 
 function literalOf(placeholder: string, values: FilterValues): string {

@@ -4,9 +4,10 @@ import pg from "pg";
 import { assertRefused, PROTOCOLS, withPolicyProxy, type Protocol } from "./setup";
 
 /**
- * Row filters against an agent that shapes the session around the rewrite: operators and types
- * of the filter are looked up by name, so a schema searched before pg_catalog, holding an `=` made
- * in this very session (no catalog Airlock read knows it), must not turn the filter into `true`.
+ * Row filters against an agent that makes operators to stand in for the filter's: an `=` made
+ * where no catalog Airlock read knows it (in this session, or in another after this one's catalog
+ * was read), on a search_path before pg_catalog or for varchar on the default path, must not turn
+ * the filter into `true`.
  */
 const RULES = `rules:
   - name: filtered
@@ -32,7 +33,7 @@ const env = withPolicyProxy({
   rules: RULES,
   fixture: FIXTURE,
   setUp: async () => {
-    early.push(await agent(), await agent(), await agent());
+    early.push(await agent(), await agent(), await agent(), await agent());
   },
   tearDown: async () => {
     await Promise.all(early.map((a) => a.end()));
@@ -92,5 +93,13 @@ describe("an operator made in the session, on the default path", () => {
       }
     }
     assert.equal((await a.q("SELECT 1 AS one")).rows[0].one, 1, "what reaches no filtered table still runs");
+  });
+
+  test("another session, whose catalog predates that operator, still reads only filtered rows: the filter names pg_catalog's", async () => {
+    const other = early[3];
+    for (const protocol of PROTOCOLS) {
+      assert.equal((await other.q("SELECT count(*)::int AS n FROM accounts", protocol)).rows[0].n, EU, "SECURITY: public.= for varchar stood in for the filter's");
+      assert.deepEqual((await other.q("SELECT id FROM public.accounts WHERE region <> 'eu' ORDER BY id", protocol)).rows, []);
+    }
   });
 });
