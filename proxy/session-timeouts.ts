@@ -84,17 +84,21 @@ export interface IdleWatchOptions {
 export class IdleWatch {
   #timer: NodeJS.Timeout | undefined;
   #ended: PgWireError | undefined;
-  readonly #onActivity = () => this.#arm();
+  /** When either side last sent anything (performance.now()): noted per chunk, read when the timer fires. */
+  #activeAt = performance.now();
+  readonly #onActivity = () => {
+    this.#activeAt = performance.now();
+  };
 
   constructor(private readonly options: IdleWatchOptions) {
     options.client.on("data", this.#onActivity);
-    this.#arm();
+    this.#arm(options.timeoutMs);
   }
 
   /** Anything from the server counts too: the idle time runs from its last answer. */
   serverData(chunk: Buffer): void {
     this.options.ready.feed(chunk);
-    this.#arm();
+    this.#activeAt = performance.now();
   }
 
   /** Why the session was ended, if this ended it. */
@@ -108,16 +112,28 @@ export class IdleWatch {
     this.options.client.off("data", this.#onActivity);
   }
 
-  #arm(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#expire(), this.options.timeoutMs);
+  /**
+   * One timer, not one per chunk: it fires `ms` from now and, if there was activity meanwhile,
+   * waits again for what is left of the timeout after the last of it.
+   */
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => this.#fire(), ms);
     // A process with nothing else to do may exit: the session's sockets keep it alive, not this.
     this.#timer.unref();
   }
 
+  #fire(): void {
+    const quiet = performance.now() - this.#activeAt;
+    if (quiet < this.options.timeoutMs) return this.#arm(this.options.timeoutMs - quiet);
+    this.#expire();
+  }
+
   #expire(): void {
     const { client, ready } = this.options;
-    if (this.options.syncPoints() > ready.count) return this.#arm();
+    if (this.options.syncPoints() > ready.count) {
+      this.#activeAt = performance.now();
+      return this.#arm(this.options.timeoutMs);
+    }
     const inTransaction = ready.status !== TxStatus.Idle;
     this.#ended = inTransaction
       ? PgWireError.fatal(SqlState.IdleInTransactionTimeout, "airlock: terminating connection due to idle-in-transaction timeout (AIRLOCK_IDLE_SESSION_TIMEOUT)")

@@ -105,6 +105,20 @@ describe("the idle-session timeout (AIRLOCK_IDLE_SESSION_TIMEOUT)", () => {
     await until("slot released", () => harness().proxy.slots.connections === 0);
   });
 
+  test("statements sent more often than the timeout keep the session; the timeout runs from the last answer", async () => {
+    const raw = await loggedIn(harness());
+    // Five statements 0.3 s apart: 1.5 s in all, 2.5 timeouts, none of it idle for 0.6 s.
+    for (let n = 0; n < 5; n++) {
+      await new Promise((r) => setTimeout(r, 300));
+      raw.socket.write(writeQuery("select 1"));
+      assert.deepEqual(errorsOf(await answersUntilReady(raw)), [], `statement ${n + 1} ran`);
+    }
+    assert.equal(raw.closed, false);
+    const lastAnswer = Date.now();
+    assert.equal((await raw.errorThenClose())?.get("C"), "57P05");
+    assert.ok(Date.now() - lastAnswer >= 500, "ended a timeout after the last answer, not earlier");
+  });
+
   test("a statement still running is not idle; the session is once it has answered", async () => {
     const raw = await loggedIn(harness());
     raw.socket.write(writeQuery("select pg_sleep(1.5)"));
