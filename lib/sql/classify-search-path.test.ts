@@ -78,3 +78,19 @@ test("the classifier's cache keeps results apart per path", () => {
   assert.deepEqual(classifier.classify("select * from customers", undefined, on("evil", "public")).statements[0].reads, ["evil.customers"]);
   assert.deepEqual(classifier.classify("select * from customers", undefined, on("public")).statements[0].reads, ["public.customers"]);
 });
+
+test("the session's own schema changes: a relation made exists where CREATE put it (its columns unknown), a dropped one is gone", () => {
+  const made = classify("create view evil.customers as select 1 as email; set search_path = evil, public; select email from customers", CATALOG).statements[2];
+  assert.deepEqual(made.reads, ["evil.customers"]);
+  assert.equal(made.output?.columns?.[0].unknown, true);
+  const [, created] = classify("create table x (id int); select * from x", CATALOG).statements;
+  assert.deepEqual(created.reads, ["alice.x"]);
+  const [, fallsThrough] = classify("drop table alice.orders; select * from orders", CATALOG).statements;
+  assert.deepEqual(fallsThrough.reads, ["public.orders"]);
+  const [, remade] = classify("alter table customers add column note text; select email from public.customers", CATALOG).statements;
+  assert.equal(remade.output?.columns?.[0].unknown, true);
+  const unknown = new SearchPath(["public"]);
+  unknown.completed({ kind: "relations", changes: "all" });
+  assert.match(classify("select * from customers", CATALOG, undefined, unknown).statements[0].reasons.join(" "), /reconnect/);
+  assert.equal(classify("select email from public.customers", CATALOG, undefined, unknown).statements[0].output?.columns?.[0].unknown, true);
+});

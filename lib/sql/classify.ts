@@ -9,9 +9,10 @@ import { parseSql, SqlSyntaxError, statementSlicer, type ParseResult } from "./p
 import { outputLineage } from "./lineage";
 import { pathBeforeCatalog } from "./operator-path";
 import { exactSetConfig } from "./path-statements";
-import { catalogSearchPath, catalogShadowed, UnresolvedName, withSearchPath } from "./relation-names";
+import { catalogSearchPath, catalogShadowed, createdRelation, UnresolvedName, withSearchPath } from "./relation-names";
 import { pathKey, SearchPath } from "./search-path";
 import { classifyStatement } from "./statements";
+import { isSchemaChange, relationChanges } from "./touched-relations";
 import type { Catalog, Classification, Kind, PreparedLookup, StatementInfo } from "./types";
 
 /**
@@ -60,14 +61,17 @@ function classifyTracked(text: string, catalog: Catalog, prepared: PreparedLooku
   try {
     statements = (parsed.stmts ?? []).map((raw): StatementInfo => {
       const out = new Collector(catalog);
+      const ddl = isSchemaChange(raw.stmt);
       const info = withSearchPath(catalog, state.current, () => {
         if (!exactSetConfig(out, raw.stmt)) classifyStatement({ out, lookupPrepared }, raw.stmt);
         const info = out.toInfo(slice(raw.stmt_location, raw.stmt_len));
         info.output = outputLineage(raw.stmt, catalog, lookupPrepared);
+        // A schema change makes, alters or drops relations the session's catalog describes otherwise.
+        if (!info.pathEffect && info.kinds.includes("ddl")) info.pathEffect = { kind: "relations", changes: relationChanges(raw.stmt, createdRelation) };
         return info;
-      });
+      }, state.changed, ddl);
       const shadowed = catalogShadowed(catalog, state.current);
-      if (shadowed && !info.pathEffect) {
+      if (shadowed && (!info.pathEffect || info.pathEffect.kind === "relations")) {
         info.kinds = sortKinds([...info.kinds, "call"]);
         info.reasons.push(shadowed);
       }

@@ -10,7 +10,7 @@ import { qualifiedName, type RelationRef } from "./collector";
 import { copyFormat } from "./copy-format";
 import { clean, commonNames, find, finish, merge, named, opaque, renamed, spreadOf, toLineage, unionAll, zipUnion, type Col } from "./lineage-columns";
 import { parseSql } from "./parser";
-import { catalogSearchPath, withSearchPath } from "./relation-names";
+import { catalogSearchPath, changedRelation, withSearchPath } from "./relation-names";
 import { stringOf, unwrap, type Obj } from "./tree";
 import type { Catalog, ColumnLineage, OutputLineage, StatementInfo } from "./types";
 
@@ -232,6 +232,8 @@ class Lineage {
       }
     }
     const name = qualifiedName(ref.schemaname, ref.relname ?? "");
+    // Made, altered or dropped by this session since its catalog was read: its columns are not known.
+    if (changedRelation(name)) return { alias, rest: opaque() };
     const relation = this.catalog.relations.get(name);
     if (relation) {
       const cols = relation.definition !== undefined ? this.view(name) : relation.columns.map((c) => ({ name: c.name, sources: new Set([`${name}.${c.name}`]), unknown: false }));

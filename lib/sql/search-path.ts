@@ -117,8 +117,13 @@ export type PathEffect =
   | { kind: "begin" }
   | { kind: "commit" | "rollback"; chain: boolean }
   | { kind: "savepoint" | "release" | "rollback-to"; name: string }
-  /** Code Airlock does not see ran (a function, DO, CALL…): it may have set the path. */
-  | { kind: "untracked" };
+  /** Code Airlock does not see ran (a function, DO, CALL…): it may have set the path, or made relations. */
+  | { kind: "untracked" }
+  /** A schema change: these relations (schema-qualified) now exist or are gone, or any may have changed ("all"). */
+  | { kind: "relations"; changes: ReadonlyArray<readonly [string, RelationChange]> | "all" };
+
+/** What the session's own schema changes did to a relation its catalog (read at its start) may describe otherwise. */
+export type RelationChange = "exists" | "dropped";
 
 type Block = "none" | "implicit" | "explicit" | "failed";
 interface Values {
@@ -139,6 +144,11 @@ export class SearchPath {
   #start: Values;
   #savepoints: Array<Values & { name: string }> = [];
   #block: Block = "none";
+  /**
+   * Relations this session's schema changes made, altered or dropped ("all": code ran that may
+   * have): never undone, even by ROLLBACK, since the session's catalog stays as it was read.
+   */
+  #changed: ReadonlyMap<string, RelationChange> | "all" = new Map();
   /** key(), until the next change: the classifier asks for it on every statement. */
   #key: string | undefined;
 
@@ -153,12 +163,18 @@ export class SearchPath {
     return this.#values.current;
   }
 
+  /** Relations the session's catalog no longer describes (see #changed). */
+  get changed(): ReadonlyMap<string, RelationChange> | "all" {
+    return this.#changed;
+  }
+
   clone(): SearchPath {
     const copy = new SearchPath(this.reset);
     copy.#values = this.#values;
     copy.#start = this.#start;
     copy.#savepoints = [...this.#savepoints];
     copy.#block = this.#block;
+    copy.#changed = this.#changed;
     copy.#key = this.#key;
     return copy;
   }
@@ -167,7 +183,8 @@ export class SearchPath {
   key(): string {
     if (this.#key !== undefined) return this.#key;
     const v = (p: PathValue) => (p === UNKNOWN_PATH ? "?" : JSON.stringify(p));
-    return (this.#key = [this.#block, v(this.#values.current), v(this.#values.session), v(this.#start.current), v(this.#start.session), v(this.reset), ...this.#savepoints.flatMap((s) => [s.name, v(s.current), v(s.session)])].join("|"));
+    const changed = this.#changed === "all" ? "*" : [...this.#changed].join(",");
+    return (this.#key = [changed, this.#block, v(this.#values.current), v(this.#values.session), v(this.#start.current), v(this.#start.session), v(this.reset), ...this.#savepoints.flatMap((s) => [s.name, v(s.current), v(s.session)])].join("|"));
   }
 
   /** A statement completed (CommandComplete): its effect, if any, takes hold. */
@@ -187,6 +204,10 @@ export class SearchPath {
       }
       case "untracked":
         this.#values = { current: UNKNOWN_PATH, session: UNKNOWN_PATH };
+        this.#changed = "all";
+        return;
+      case "relations":
+        this.#changed = effect.changes === "all" || this.#changed === "all" ? "all" : new Map([...this.#changed, ...effect.changes]);
         return;
       case "begin":
         if (this.#block === "implicit") this.#block = "explicit";
