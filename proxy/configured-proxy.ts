@@ -14,6 +14,7 @@ import { InstanceRegistry, type Instance } from "../lib/events/instances";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
 import { readAgentIssuersFile } from "../lib/identity/agent-issuers-file";
 import { createTrustedIssuersVerifier } from "../lib/identity/trusted-issuers";
+import { StatementRates } from "../lib/decision/statement-rates";
 import { logger } from "../lib/log";
 import type { AirlockMetrics } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
@@ -150,6 +151,7 @@ export async function startConfiguredProxy(options: {
     publicUrl: () => options.publicUrl,
     limits: config.proxyLimits,
     statementTimer: metrics && ((resource) => metrics.statementTimer(resource)),
+    rates: new StatementRates(),
   });
   return {
     server,

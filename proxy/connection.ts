@@ -3,6 +3,8 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { ActivityRecorder } from "../lib/activity/recorder";
 import { decide, type Decision } from "../lib/decision/decide";
+import { refusals } from "../lib/decision/refusals";
+import { withinRate } from "../lib/decision/statement-rates";
 import { logger } from "../lib/log";
 import { filtersRows } from "../lib/policy/filters-rows";
 import { tracing } from "../lib/ops/tracing";
@@ -122,7 +124,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       tokenExpiresAt: identity.expiresAt,
       classify: (text, prepared, path) => classifier.classify(text, prepared, path),
       searchPath: startupPath(startup.params, catalogSearchPath(classifier.catalog), upstream.shared === true),
-      decide: (statement) => unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants, classifier.catalog), deps.recorder),
+      decide: (statement) => withinRate(unlessUnrecordable(decide(deps.policy(), session, statement, deps.grants, classifier.catalog), deps.recorder), deps.rates, session),
       rowFilter(statement) {
         // A policy without row filters rewrites nothing: the Parse is not decided twice (its Bind is decided as ever).
         const policy = deps.policy();
@@ -152,6 +154,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
           agentId: identity.agentId,
           resource: resource.name,
           verdict: statement.verdict,
+          limit: statement.limit,
         });
         live.lastStatement = { text: stored.text, bytes: stored.bytes, sha256: stored.sha256, at: new Date() };
         // Its times (`/metrics`): the database's from sending it on, Airlock's own before that, less any hold.
@@ -221,5 +224,5 @@ function refuse(client: Duplex, err: unknown): void {
  */
 function unlessUnrecordable(decision: Decision, recorder: Pick<ActivityRecorder, "backlogged">): Decision {
   if (decision.action === "refuse" || !recorder.backlogged) return decision;
-  return { action: "refuse", code: SqlState.CannotConnectNow, message: "airlock: the audit trail cannot be written (the store is not answering), so statements are refused until it is back; nothing was run", verdict: decision.verdict };
+  return { action: "refuse", ...refusals.auditUnwritable(), verdict: decision.verdict };
 }

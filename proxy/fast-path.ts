@@ -17,5 +17,5 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Its result is a bare value, not a row Airlock can trace or mask: under masking it is refused. */
-export const FAST_PATH_UNMASKABLE = "airlock: a fast-path call's result cannot be masked, and this agent's results are; call the function in SQL instead";
+// Its result is a bare value, not a row Airlock can trace or mask: under masking it is refused
+// (refusals.fastPathUnmaskable in lib/decision/refusals.ts).

@@ -11,7 +11,7 @@ import { summary } from "../lib/policy/evaluate";
 import { writeNoticeResponse } from "./protocol/writer";
 import type { HoldResult } from "./relay";
 import type { PendingStatement } from "./response-tracker";
-import { SqlState } from "./wire-error";
+import { refusals } from "../lib/decision/refusals";
 
 const log = logger("proxy");
 
@@ -54,7 +54,7 @@ export class SessionHolds {
       // nothing can approve it. Refused now, in words, and the session goes on — not held for ever,
       // not run unapproved, and not the whole session closed as an internal error.
       log.error("a held statement could not reach the store; refused", { err });
-      return { action: "refuse", code: SqlState.CannotConnectNow, message: "airlock: the approval store is not answering, so this statement cannot be held for approval; it was not run (try again shortly)" };
+      return { action: "refuse", ...refusals.approvalStoreDown() };
     }
   }
 
@@ -78,13 +78,12 @@ export class SessionHolds {
       if (!(err instanceof TooManyPendingError)) throw err;
       // PostgreSQL's class 53 is "insufficient resources"; 53400 is the one for a limit set in
       // configuration (max_locks_per_transaction, max_pred_locks…), as AIRLOCK_MAX_PENDING_PER_AGENT is.
-      return { action: "refuse", code: SqlState.ConfigurationLimitExceeded, message: err.message };
+      return { action: "refuse", ...refusals.tooManyPending(err.message) };
     }
     const url = `${this.options.publicUrl}/requests/${request.id}`;
     if (returnMode) {
-      const message = `airlock: approval required by rule ${request.rule} — request ${request.id}: ${url} (once approved, send the same statement again)`;
       this.options.preview?.(request, decision.rule.review.preview);
-      return { action: "refuse", code: SqlState.InsufficientPrivilege, message, requestId: request.id };
+      return { action: "refuse", ...refusals.approvalRequired(request.rule, request.id, url), requestId: request.id };
     }
     this.options.notify(writeNoticeResponse({ severity: "NOTICE", code: "01000", message: `airlock: held for approval — request ${request.id}: ${url}` }));
     // After the notice: the preview never delays it (it runs in the background, on its own connection).
@@ -151,10 +150,10 @@ function verdictOf(requestId: string, outcome: Outcome): HoldResult {
     case "approved":
       return { action: "run", requestId, maxRows: outcome.maxRows ?? undefined };
     case "denied":
-      return { action: "refuse", code: SqlState.InsufficientPrivilege, message: `airlock: denied by ${outcome.by}: ${outcome.reason}`, requestId };
+      return { action: "refuse", ...refusals.deniedByPerson(outcome.by, outcome.reason), requestId };
     case "expired":
-      return { action: "refuse", code: SqlState.QueryCanceled, message: "airlock: approval timed out", requestId };
+      return { action: "refuse", ...refusals.approvalTimedOut(), requestId };
     case "cancelled":
-      return { action: "refuse", code: SqlState.QueryCanceled, message: `airlock: request ${requestId} cancelled: ${outcome.reason}`, requestId };
+      return { action: "refuse", ...refusals.requestCancelled(requestId, outcome.reason), requestId };
   }
 }

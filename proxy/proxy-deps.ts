@@ -7,6 +7,7 @@ import type { Maskers } from "../lib/masking/maskers";
 import type { ProxyLimits } from "../lib/config";
 import type { EventBus } from "../lib/events/bus";
 import type { AgentTokenVerifier } from "../lib/identity/agent-token";
+import type { StatementRates } from "../lib/decision/statement-rates";
 import type { StatementTimer } from "../lib/ops/metrics";
 import type { Policy, Resource } from "../lib/policy/policy-file";
 import type { Classifier } from "./classifiers";
@@ -40,4 +41,6 @@ export interface ProxyDeps {
   undos?: Pick<RequestUndos, "save">;
   /** A resource's statement-time histograms (`/metrics`), when metrics are on. */
   statementTimer?(resource: string): StatementTimer;
+  /** Each agent's statements a minute under rules with `statements_per_minute`, over its sessions on this instance. */
+  rates: StatementRates;
 }

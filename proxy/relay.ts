@@ -7,7 +7,7 @@ import { unknownClassification } from "../lib/sql/unknown";
 import { MessageBuffer, type WireMessage } from "./protocol/message-buffer";
 import { Backend, Frontend, TxStatus } from "./protocol/message-codes";
 import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCall, readParse, readQuery, readTarget, rowsFromTag, bindParams, bindParamFormats } from "./protocol/reader";
-import { FAST_PATH_UNMASKABLE, fastPathSql } from "./fast-path";
+import { fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
 import { cursorOf, nameChanges, preparedInfo, type Judged } from "./name-effects";
 import { SessionNames, type PreparedName } from "./session-names";
@@ -17,8 +17,10 @@ import type { SearchPath } from "../lib/sql/search-path";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
+import { FLUSH, SessionBudgets } from "./statement-budgets";
+import { refusals, type Refusal } from "../lib/decision/refusals";
 import type { Upstream } from "./upstream/upstream";
-import { PgWireError, SqlState, type SqlStateCode } from "./wire-error";
+import { PgWireError, SqlState } from "./wire-error";
 import { ExecuteRowLimit, QueryRowLimit, type RowLimitHooks, type RowLimitRun, type UndoCapture } from "./row-limit";
 import { undoPlan } from "../lib/approvals/undo/plan";
 import { whyNotRowLimitable } from "../lib/approvals/row-limit";
@@ -50,10 +52,7 @@ export interface RelayContext {
 }
 
 /** Run (approved, or covered by a grant the store had and this instance had not heard of yet), or refuse. */
-export type HoldResult = { action: "run"; requestId?: string; grantId?: string; /** Approved for at most this many rows (proxy/row-limit.ts). */ maxRows?: number; /** Capture for undo (lib/approvals/undo). */ undo?: Pick<UndoCapture, "captured"> } | { action: "refuse"; code: SqlStateCode; message: string; requestId?: string };
-
-/** PGlite cannot take COPY data after the Execute that starts it: it stops, and with it every agent's database. */
-const SHARED_EXTENDED_COPY_IN = "airlock: on the shared embedded database COPY FROM STDIN runs only as a simple Query, not through the extended protocol";
+export type HoldResult = { action: "run"; requestId?: string; grantId?: string; /** Approved for at most this many rows (proxy/row-limit.ts). */ maxRows?: number; /** Capture for undo (lib/approvals/undo). */ undo?: Pick<UndoCapture, "captured"> } | ({ action: "refuse"; requestId?: string } & Refusal);
 
 /** While a statement is held the agent may go on sending; this much is kept, then the session ends. */
 export const MAX_BUFFERED_WHILE_HELD = 64 * 1024 * 1024;
@@ -87,6 +86,7 @@ export class Relay {
   readonly #names = new SessionNames<Judged>();
   readonly #tracker: ResponseTracker;
   readonly #masking: SessionMasking;
+  readonly #budgets: SessionBudgets;
   #upstreamPaused = false;
   /** A held statement is waiting for people: the agent's later messages wait behind it. */
   #holding = false;
@@ -117,10 +117,20 @@ export class Relay {
     leftover: Buffer[] = [],
   ) {
     this.#tracker = new ResponseTracker((s) => {
+      this.#budgets.finished(s);
+      if (s.internal) return;
       if (s.changesSchema && s.outcome === "ok") this.#schemaChanged = true;
       ctx.onStatement(s, performance.now() - s.startedAt);
-    });
+    }, (s) => this.#budgets.finished(s));
     this.#masking = new SessionMasking(ctx.masking, () => this.#tracker.current());
+    this.#budgets = new SessionBudgets({
+      current: () => this.#tracker.current(),
+      cancelUpstream: () => upstream.cancel(),
+      injectFailure: (kind) => this.#injectFailure(kind),
+      unfenced: () => {
+        if (this.#step !== RelayStep.Closed && !this.#holding) this.#pump();
+      },
+    });
     this.#fromClient = ctx.clientMessages;
     for (const chunk of leftover) this.#fromClient.push(chunk);
 
@@ -208,6 +218,8 @@ export class Relay {
 
   #fromClientMessage(message: WireMessage): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
     const { type, body, raw } = message;
+    // A statement that Airlock may yet fail (a budget) is alone on the server until it is answered.
+    if (this.#budgets.fenced && !PASSES_FENCE.has(type)) return WAIT;
     const group = this.#names.group;
     switch (type) {
       case Frontend.Query: {
@@ -291,8 +303,8 @@ export class Relay {
         };
         const outcome =
           sql === undefined
-            ? this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: no rule allows this: a fast-path call of function ${call.oid}, which the catalog does not know`, REFUSED_QUERY, expected())
-            : this.#decideAndSend(statement, sql, raw, REFUSED_QUERY, expected, { unmaskable: FAST_PATH_UNMASKABLE });
+            ? this.#refuse(statement, refusals.fastPathUnknown(call.oid), REFUSED_QUERY, expected())
+            : this.#decideAndSend(statement, sql, raw, REFUSED_QUERY, expected, { unmaskable: refusals.fastPathUnmaskable() });
         if (outcome === undefined) this.#endOfGroupSent();
         return outcome;
       }
@@ -314,7 +326,7 @@ export class Relay {
     if (found.state === "unsettled") return WAIT;
     const portal = found.state === "known" ? found.value.judged : undefined;
     const statement = pending(portal?.text ?? "", portal?.params, "extended");
-    const refuse = (why: string) => this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: no rule allows this: ${why}`, REFUSED_PARSE, { kind: "execute", statement });
+    const refuse = (why: string) => this.#refuse(statement, refusals.unjudgedPortal(why), REFUSED_PARSE, { kind: "execute", statement });
     if (!portal) return refuse("executes a portal Airlock did not see bound");
     for (const [name, was] of portal.executes) {
       const now = this.#names.statements.lookup(name, group);
@@ -330,7 +342,7 @@ export class Relay {
     statement.settles = [both(info && nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0)), this.ctx.searchPath.executed(portalName, info, group))];
     this.#masking.executing(statement, portal.columns);
     if (maxRows !== undefined) return this.#limitedExecute(statement, raw, maxRows);
-    return this.#forward(raw, { kind: "execute", statement });
+    return this.#forward(raw, { kind: "execute", statement }, portal);
   }
 
   /** Traced: the first Execute of a portal shows how its Bind was judged (parse, decide, hold). */
@@ -368,7 +380,7 @@ export class Relay {
       const [info] = classification.statements;
       const why = "Airlock failed to judge this statement (the fault is logged); it was not run";
       const verdict = { statement: info, action: "deny" as const, why, statements: [{ statement: info, action: "deny" as const, why }] };
-      return { decision: { action: "refuse", code: "42501", message: `airlock: ${why}`, verdict }, classification, executes: new Map() };
+      return { decision: { action: "refuse", ...refusals.judgingFailed(), verdict }, classification, executes: new Map() };
     }
   }
 
@@ -383,8 +395,8 @@ export class Relay {
    * does exactly what it does after any error (aborts the transaction, skips to Sync), and its
    * error is replaced by the refusal on the way back. The two sides never disagree about state.
    */
-  #refuse(statement: PendingStatement, code: SqlStateCode, message: string, substitute: Buffer, expected: Expected): void {
-    Object.assign(statement, { outcome: "refused", errorCode: code, errorMessage: message, refusal: errorBytes(code, message) });
+  #refuse(statement: PendingStatement, { code, message, hint }: Refusal, substitute: Buffer, expected: Expected): void {
+    Object.assign(statement, { outcome: "refused", errorCode: code, errorMessage: message, refusal: writeErrorResponse({ severity: "ERROR", code, message, hint }) });
     this.#forward(substitute, expected);
   }
 
@@ -399,7 +411,7 @@ export class Relay {
     raw: Buffer,
     substitute: Buffer,
     expected: (allowed: boolean, judged?: Judgement) => Expected,
-    options: { unmaskable?: string; known?: Classification; sent?: string } = {},
+    options: { unmaskable?: Refusal; known?: Classification; sent?: string } = {},
   ): Promise<void> | typeof WAIT | typeof WAIT_QUIETLY | void {
     const { unmaskable, known } = options;
     const judged = this.#judge(statement, text, known);
@@ -408,10 +420,11 @@ export class Relay {
     ({ decision: judged.decision, raw } = rowFilteredMessage(judged.decision, raw, text, options.sent));
     if (this.upstream.shared && statement.protocol === "extended" && judged.decision.action !== "refuse" && judged.classification.statements.some((s) => s.kinds.includes("copy_in"))) {
       statement.verdict = judged.decision.verdict;
-      return this.#refuse(statement, SqlState.FeatureNotSupported, SHARED_EXTENDED_COPY_IN, substitute, expected(false));
+      // PGlite cannot take COPY data after the Execute that starts it: it stops, and with it every agent's database.
+      return this.#refuse(statement, refusals.sharedCopyInExtended(), substitute, expected(false));
     }
     // A result that cannot be masked is refused wherever policy would mask it.
-    const decision: Decision = unmaskable && judged.decision.action !== "refuse" && judged.decision.masking ? { action: "refuse", code: "42501", message: unmaskable, verdict: judged.decision.verdict } : judged.decision;
+    const decision: Decision = unmaskable && judged.decision.action !== "refuse" && judged.decision.masking ? { action: "refuse", ...unmaskable, verdict: judged.decision.verdict } : judged.decision;
     statement.verdict = decision.verdict;
     const trace = statement.trace;
     if (trace) trace.decision = decision.action;
@@ -425,11 +438,11 @@ export class Relay {
         statement.upstreamStart = performance.now();
         return this.#forward(raw, expected(true, judged));
       case "refuse":
-        return this.#refuse(statement, decision.code, decision.message, substitute, expected(false));
+        return this.#refuse(statement, decision, substitute, expected(false));
       case "review": {
         const shared = this.#sharedHold();
         if (shared === WAIT_QUIETLY) return WAIT_QUIETLY;
-        if (shared) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: rule ${decision.rule.name} needs approval, ${shared}`, substitute, expected(false));
+        if (shared) return this.#refuse(statement, refusals.cannotWait(decision.rule.name, shared), substitute, expected(false));
         const heldFrom = performance.now();
         if (trace) trace.holdStart = heldFrom;
         return this.ctx.hold(statement, decision).then((result) => {
@@ -444,7 +457,7 @@ export class Relay {
           if (result.action === "run" && (result.maxRows !== undefined || result.undo) && statement.protocol === "simple") return this.#limitedQuery(statement, raw, expected(true, judged), result.maxRows, result.undo);
           if (result.action === "run" && result.undo) result.undo.captured({ unavailable: "it ran through the extended protocol, where Airlock does not capture undo" });
           if (result.action === "run") this.#forward(raw, expected(true, judged));
-          else this.#refuse(statement, result.code, result.message, substitute, expected(false));
+          else this.#refuse(statement, result, substitute, expected(false));
         });
       }
     }
@@ -475,10 +488,37 @@ export class Relay {
     if (this.upstream.shared) this.#flushToServer();
   }
 
-  #forward(raw: Buffer, expected: Expected): void {
-    this.#tracker.expect(expected);
+  /** `portal`: an Execute's, whose rows count toward its budget over all its Executes. */
+  #forward(raw: Buffer, expected: Expected, portal?: object): void {
+    const answered = this.#tracker.expect(expected);
     this.#unsent++;
+    if (answered && (expected.kind === "query" || expected.kind === "execute") && this.#budgeted(expected.statement, portal) && expected.kind === "execute") {
+      // Fenced: the answers before it come now, so its time starts with it; its own come now too, since the group's Sync waits behind it.
+      this.#toServer.add(FLUSH);
+      this.#toServer.add(raw);
+      this.#toServer.add(FLUSH);
+      return;
+    }
     this.#toServer.add(raw);
+  }
+
+  /** Starts its budget, if its rules set one; true when it is fenced (statement-budgets.ts). */
+  #budgeted(statement: PendingStatement, portal?: object): boolean {
+    // An approval's own row limit (row-limit.ts) governs the statement it approved.
+    if (statement.outcome === "refused" || statement.internal || statement.maxRows !== undefined) return false;
+    return this.#budgets.start(statement, portal);
+  }
+
+  /** A failing message of Airlock's own, its answer kept from the agent (statement-budgets.ts says when and why). */
+  #injectFailure(kind: "query" | "parse"): void {
+    const statement = pending("", undefined, kind === "query" ? "simple" : "extended");
+    Object.assign(statement, { internal: true, refusal: Buffer.alloc(0) });
+    if (kind === "query") {
+      // A Query of its own is a group of its own: its ReadyForQuery is counted like the agent's (names, search_path).
+      this.#names.endOfGroup();
+      this.#forward(REFUSED_QUERY, { kind: "query", statement });
+    } else this.#forward(REFUSED_PARSE, { kind: "parse", done: () => undefined, statement });
+    this.#flushToServer();
   }
 
   /**
@@ -521,13 +561,15 @@ export class Relay {
   #serverMessage(message: WireMessage): void {
     if (message.type === Backend.DataRow || message.type === Backend.CopyData) {
       const result = this.#masking.result();
-      if (!result) return this.#toClient.add(message.raw);
-      const from = tracing ? performance.now() : -1;
-      this.#toClient.add(message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw));
+      const from = result && tracing ? performance.now() : -1;
+      const out = !result ? message.raw : message.type === Backend.DataRow ? result.dataRow(message.raw) : result.copyData(message.raw);
       if (from >= 0) this.#maskTraced(from);
+      // Counted as the agent gets it, under the statement's budget (statement-budgets.ts).
+      const sent = this.#budgets.row(out);
+      if (sent) this.#toClient.add(sent);
       return;
     }
-    this.#toClient.add(this.#tracker.refusalFor(message.type) ?? this.#masking.message(message));
+    this.#toClient.add(this.#budgets.message(message) ?? this.#tracker.refusalFor(message.type) ?? this.#masking.message(message));
     this.#fromServerMessage(message);
   }
 
@@ -549,7 +591,7 @@ export class Relay {
       if (this.#step === RelayStep.Closed) return;
       const unfit = status === undefined ? "it was sent inside an unfinished extended-protocol group (before its Sync)" : undefined;
       const why = maxRows === undefined ? undefined : (unfit ?? whyNotRowLimitable(statement.text));
-      if (maxRows !== undefined && why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_QUERY, expected);
+      if (maxRows !== undefined && why) return this.#refuse(statement, refusals.rowLimitUnfit(maxRows, why), REFUSED_QUERY, expected);
       if (status === undefined) {
         undo?.captured({ unavailable: unfit! });
         return this.#forward(raw, expected);
@@ -571,7 +613,7 @@ export class Relay {
   #limitedExecute(statement: PendingStatement, raw: Buffer, maxRows: number): Promise<void> | void {
     const expected: Expected = { kind: "execute", statement };
     const why = whyNotRowLimitable(statement.text);
-    if (why) return this.#refuse(statement, SqlState.InsufficientPrivilege, `airlock: approved for at most ${maxRows} rows, but ${why}; it was not run`, REFUSED_PARSE, expected);
+    if (why) return this.#refuse(statement, refusals.rowLimitUnfit(maxRows, why), REFUSED_PARSE, expected);
     this.#forward(raw, expected);
     this.#toServer.add(ExecuteRowLimit.FLUSH);
     return new Promise<void>((resolve) => {
@@ -707,6 +749,9 @@ export class Relay {
   }
 }
 
+/** Messages that belong to the statement running now (its COPY data) and so pass a budget's fence. */
+const PASSES_FENCE = new Set<number>([Frontend.CopyData, Frontend.CopyDone, Frontend.CopyFail, Frontend.Flush]);
+
 /** What a refused statement becomes upstream: a syntax error, so it fails before doing anything. */
 const REFUSED_QUERY = writeQuery("airlock refused this statement");
 const REFUSED_PARSE = writeParse("airlock_refused", "airlock refused this statement");
@@ -715,10 +760,6 @@ function pending(text: string, params: Array<string | null> | undefined, protoco
   const startedAt = performance.now();
   // Traced only while tracing is on: otherwise nothing is allocated for it.
   return { text, params, protocol, startedAt, rows: 0, outcome: "ok", resultIndex: 0, trace: tracing ? new StatementTrace(startedAt) : undefined, upstreamStart: -1, heldMs: 0 };
-}
-
-function errorBytes(code: SqlStateCode, message: string): Buffer {
-  return writeErrorResponse({ severity: "ERROR", code, message });
 }
 
 /** Two effects of one statement's completion (its names, the search_path) as one. */

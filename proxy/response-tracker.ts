@@ -5,6 +5,7 @@ import type { ResultMasking } from "../lib/masking/masking";
 import { Backend } from "./protocol/message-codes";
 import type { ResultField } from "../lib/masking/column-plan";
 import type { ResultMasker } from "./result-masker";
+import type { LimitHit, StatementBudget } from "./statement-budgets";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
@@ -59,6 +60,11 @@ export interface PendingStatement {
   heldMs?: number;
   /** Approved for at most this many rows: run so that it is rolled back past them (proxy/row-limit.ts). */
   maxRows?: number;
+  /** Its rows, bytes and time under the rules' `limits:` (statement-budgets.ts), and the one it ran into. */
+  budget?: StatementBudget;
+  limit?: LimitHit;
+  /** Sent by Airlock itself (statement-budgets.ts): answered to no one, recorded nowhere. */
+  internal?: boolean;
 }
 
 /**
@@ -73,16 +79,25 @@ export class ResponseTracker {
   /** The server failed a message of the current extended-protocol group and skips to its Sync. */
   #skipping = false;
 
-  constructor(private readonly finished: (statement: PendingStatement) => void) {}
+  constructor(
+    private readonly finished: (statement: PendingStatement) => void,
+    /** A statement the server skipped (after an error in its group): it never ran. */
+    private readonly dropped: (statement: PendingStatement) => void = () => undefined,
+  ) {}
 
-  expect(item: Expected): void {
+  /** False when the server will skip it unanswered. */
+  expect(item: Expected): boolean {
     if (this.#skipping) {
       // Sent after the server already failed a message of this group (the relay waited to judge
       // it): the server skips it unanswered, up to the group's Sync.
-      if (item.kind !== "sync") return skipped(item);
+      if (item.kind !== "sync") {
+        skipped(item, this.dropped);
+        return false;
+      }
       this.#skipping = false;
     }
     this.#queue.push(item);
+    return true;
   }
 
   /** The refusal to send instead of the server's ErrorResponse now arriving, if it answers one. */
@@ -154,7 +169,7 @@ export class ResponseTracker {
     }
     for (let item = this.#peek(); item && item.kind !== "sync"; item = this.#peek()) {
       this.#head++;
-      skipped(item);
+      skipped(item, this.dropped);
     }
     // The group's Sync is not sent yet: what comes before it is skipped as it comes.
     this.#skipping = this.#peek() === undefined;
@@ -199,9 +214,12 @@ export class ResponseTracker {
 }
 
 /** A message the server skipped after an error: it changed nothing, and never ran (so is not recorded). */
-function skipped(item: Expected): void {
+function skipped(item: Expected, dropped: (statement: PendingStatement) => void): void {
   if (item.kind === "parse" || item.kind === "bind" || item.kind === "close") item.done(false);
-  else if (item.kind === "query" || item.kind === "execute") for (const settle of item.statement.settles ?? []) settle?.(false);
+  else if (item.kind === "query" || item.kind === "execute") {
+    for (const settle of item.statement.settles ?? []) settle?.(false);
+    dropped(item.statement);
+  }
 }
 
 /** One statement of the text is done: its rows count, and the next result starts afresh. */

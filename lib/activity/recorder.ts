@@ -195,6 +195,7 @@ function recordedStatement(row: StatementRecord, bounded: BoundedText): Recorded
     tables: tablesOf(judged),
     kinds: judged.length === 1 ? kindsOf(judged[0].statement.kinds) : unique(judged.flatMap((s) => s.statement.kinds)),
     rule: verdict?.rule?.name,
+    limit: row.limit,
   };
   return recorded;
 }

@@ -19,6 +19,8 @@ export type RecordedStatement = typeof statements.$inferInsert & {
   kinds: string[];
   /** The deciding rule's name. */
   rule?: string;
+  /** A budget it ran into (`limits:` of a rule): kept in the audit row; the statement row has its error or notice text. */
+  limit?: { name: string; value: number; rule: string; mode: "error" | "truncate" };
 };
 
 export interface SessionEnd {
@@ -137,6 +139,7 @@ function auditEntry({ kind, row }: ActivityRecord): AuditEntry {
           masked: row.masked,
           durationMs: Math.round(row.durationMs * 1000) / 1000,
           error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+          limit: row.limit,
         },
       };
   }

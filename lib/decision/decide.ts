@@ -5,6 +5,7 @@ import { evaluate, type PolicyVerdict, type StatementVerdict } from "../policy/e
 import type { MaskOptions, Policy, ReviewOptions, Rule } from "../policy/policy-file";
 import type { Catalog, Classification } from "../sql/types";
 import { withRowFilters } from "./row-filters";
+import { refusals, type Refusal } from "./refusals";
 
 /** Who is asking: the verified agent behind one proxy session. */
 export interface SessionIdentity {
@@ -28,8 +29,8 @@ export type Decision =
   /** `rewritten`: the text to run instead, under row filters (lib/decision/row-filters.ts). */
   | { action: "allow"; verdict: PolicyVerdict; grantId?: string; masking?: ResultMasking; rewritten?: string }
   | { action: "review"; verdict: PolicyVerdict; rule: Rule & { review: ReviewOptions }; scope: ScopePair[]; masking?: ResultMasking; rewritten?: string }
-  /** 42501 by policy; 57P03 when the audit trail cannot keep it (the store failing). */
-  | { action: "refuse"; code: "42501" | "57P03"; message: string; verdict: PolicyVerdict };
+  /** 42501 by policy; 57P03 when the audit trail cannot keep it (the store failing); 53400 over a rate budget. `hint`: what to do instead (lib/decision/refusals.ts). */
+  | ({ action: "refuse"; verdict: PolicyVerdict } & Refusal);
 
 /** Active grants, looked up by what a statement does. */
 export interface GrantLookup {
@@ -51,7 +52,7 @@ function decideByRules(policy: Policy, session: SessionIdentity, statement: Stat
     case "allow":
       return masked({ action: "allow", verdict, masking: maskingOf(verdict, (s) => s.rule?.mask) });
     case "deny":
-      return refuse(verdict, verdict.rule ? `airlock: denied by rule ${verdict.rule.name}: ${verdict.why}` : `airlock: ${verdict.why}`);
+      return refuse(verdict, verdict.rule ? refusals.deniedByRule(verdict.rule.name, verdict.why) : refusals.noRule(verdict.why));
     case "review": {
       const held = verdict.statements.filter((s) => s.action === "review").map((s) => s.statement);
       const scope = statementScope(held);
@@ -77,9 +78,9 @@ function maskingOf(verdict: PolicyVerdict, maskOf: (s: StatementVerdict) => Mask
 /** Binary COPY rows are not rewritten: under masking such an export is refused, with the way out. */
 function masked(decision: Extract<Decision, { action: "allow" | "review" }>): Decision {
   if (!decision.masking?.some((m) => m?.output.copy?.format === "binary")) return decision;
-  return refuse(decision.verdict, "airlock: COPY in binary format cannot be masked; use FORMAT text or csv");
+  return refuse(decision.verdict, refusals.binaryCopyMasked());
 }
 
-function refuse(verdict: PolicyVerdict, message: string): Decision {
-  return { action: "refuse", code: "42501", message, verdict };
+function refuse(verdict: PolicyVerdict, refusal: Refusal): Decision {
+  return { action: "refuse", ...refusal, verdict };
 }

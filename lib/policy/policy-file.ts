@@ -8,6 +8,7 @@ import { checkFollowUp, followUpFields, followUpOf, type FollowUp } from "./foll
 import { NotifySchema, resolveWebhooks, type Webhook } from "./notify";
 import { rowFiltersOf, RowsSchema } from "./row-filters";
 import type { CompiledRowFilter } from "../sql/row-filter";
+import { limitsOf, LimitsSchema, type RuleLimits } from "./limits";
 import { previewFields, previewOf, type PreviewOptions } from "./preview";
 import { stepUpFields, stepUpOf } from "./step-up";
 import { undoFields, undoOf } from "./undo";
@@ -84,6 +85,8 @@ export interface Rule {
   mask?: MaskOptions;
   /** Row filters (lib/sql/row-filter.ts): each table named here shows only the rows its filter lets through. */
   rows?: readonly CompiledRowFilter[];
+  /** Budgets per agent (lib/policy/limits.ts): rate, rows, bytes, time. */
+  limits?: RuleLimits;
 }
 
 export interface Policy {
@@ -162,13 +165,15 @@ const RuleSchema = z
     access: AccessSchema.optional(),
     mask: MaskSchema.optional(),
     rows: RowsSchema.optional(),
+    limits: LimitsSchema.optional(),
   })
   .refine((r) => r.action !== "review" || r.review, { message: "a review rule needs review: { approvers: [...] }", path: ["review"] })
   .refine((r) => r.action === "review" || !r.review, { message: "review options belong to review rules", path: ["review"] })
   // A grant stands in for review, never for a refusal: only what a rule reviews can be asked for.
   .refine((r) => r.action === "review" || !r.access, { message: "access options belong to review rules", path: ["access"] })
   .refine((r) => r.action === "allow" || !r.mask, { message: "mask options belong to allow rules", path: ["mask"] })
-  .refine((r) => r.action !== "deny" || !r.rows, { message: "row filters belong to allow and review rules", path: ["rows"] });
+  .refine((r) => r.action !== "deny" || !r.rows, { message: "row filters belong to allow and review rules", path: ["rows"] })
+  .refine((r) => r.action !== "deny" || !r.limits, { message: "limits belong to allow and review rules (a deny rule runs nothing)", path: ["limits"] });
 
 const PolicySchema = z.strictObject({
   resources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "resource names are letters, digits, - and _"), ResourceSchema),
@@ -235,6 +240,7 @@ export function parsePolicy(text: string, env: Env = process.env, file?: string)
     },
     mask: r.mask,
     ...rowsOf(r.rows, i),
+    ...(r.limits ? { limits: limitsOf(r.limits) } : {}),
   }));
   function rowsOf(rows: Record<string, string> | undefined, i: number): { rows?: CompiledRowFilter[] } {
     const { filters, problems: bad } = rowFiltersOf(rows);
