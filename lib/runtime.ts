@@ -11,7 +11,7 @@ import type { EventBus } from "./events/bus";
 import type { InstanceRegistry } from "./events/instances";
 import type { Resource } from "./policy/policy-file";
 import type { PolicySource } from "./policy/source";
-import type { Classification } from "./sql/types";
+import type { Classifier } from "./sql/classify";
 import type { SamlSignIn } from "./identity/saml/start";
 
 /**
@@ -45,7 +45,7 @@ export interface Runtime {
   policy: PolicySource;
   /** Per-resource classifiers on each database's own catalog (shared with the proxy). */
   classifiers: {
-    forResource(resource: Resource): Promise<{ classify(text: string): Classification }>;
+    forResource(resource: Resource): Promise<Pick<Classifier, "classify" | "catalog">>;
     /** What is known of the resource's catalog, without reading it. */
     snapshot(resource: Resource): CatalogSnapshot;
   };

@@ -81,6 +81,7 @@ export async function serveConnection(socket: Socket, deps: ProxyDeps, keys: Can
       session,
       publicUrl: deps.publicUrl(),
       returnMode: (startup.params.get("application_name") ?? "").includes("airlock-mode=return"),
+      upstreamUser: classifier.catalog.namespaces?.user,
       notify: (bytes) => client.write(bytes),
       preview: deps.previews && ((request, options) => deps.previews!.start(request, options)),
       undoCaptured: deps.undos && ((request, capture, keepMs) => deps.undos!.save(request, capture, keepMs)),

@@ -6,6 +6,8 @@ import type { PreviewOptions } from "../lib/policy/preview";
 import type { Capture } from "../lib/approvals/undo/exact";
 import type { Decision, SessionIdentity } from "../lib/decision/decide";
 import { heldStatements, type HeldStatement } from "../lib/approvals/held-statements";
+import { heldPath } from "../lib/approvals/held-path";
+import { UNKNOWN_PATH } from "../lib/sql/search-path";
 import { logger } from "../lib/log";
 import { summary } from "../lib/policy/evaluate";
 import { writeNoticeResponse } from "./protocol/writer";
@@ -23,6 +25,8 @@ export interface HoldOptions {
   publicUrl: string;
   /** The agent asked (application_name `airlock-mode=return`) to be refused at once instead of waiting. */
   returnMode: boolean;
+  /** The role the upstream session runs as (the catalog's): what `$user` in a held statement's search_path stands for. */
+  upstreamUser?: string;
   /** Writes straight to the agent: a notice may go out while earlier answers are still coming. */
   notify(bytes: Buffer): void;
   /** Starts a request's impact preview in the background, once it is announced (proxy/preview). */
@@ -62,8 +66,10 @@ export class SessionHolds {
     const { approvals, session } = this.options;
     const returnMode = this.options.returnMode || decision.rule.review.mode === "return";
     // Exactly what will run: an approval is bound to these texts, parameters and prepared bodies;
-    // with the text row filters send in its place (what the impact preview runs).
-    const statements = heldStatements(statement.text, statement.params, statement.prepared, { formats: statement.paramFormats, runs: decision.rewritten });
+    // with the text row filters send in its place (what the impact preview runs); and the search_path
+    // its unqualified names were judged on (the same text on another path names other tables).
+    const path = heldPath(statement.judgedPath ?? UNKNOWN_PATH, this.options.upstreamUser);
+    const statements = heldStatements(statement.text, statement.params, statement.prepared, { formats: statement.paramFormats, runs: decision.rewritten, path });
     const granted = await this.options.grants.coveringInStore({ agentId: session.agentId, resource: session.resource, pairs: decision.scope });
     if (granted) return { action: "run", grantId: granted.id };
     if (returnMode) {

@@ -364,6 +364,7 @@ export class Relay {
     // A search_path change of an earlier group is not answered yet: the name resolution waits for it.
     const path = this.ctx.searchPath.at(this.#names.group);
     if (!path) return WAIT;
+    statement.judgedPath = path.current;
     try {
       if (trace && !known) trace.parseStart = performance.now();
       const classification = known ?? (text === undefined ? unknownClassification("", "binds a statement Airlock did not see prepared") : this.ctx.classify(text, lookups, path));

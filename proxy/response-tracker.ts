@@ -6,6 +6,7 @@ import { Backend } from "./protocol/message-codes";
 import type { ResultField } from "../lib/masking/column-plan";
 import type { ResultMasker } from "./result-masker";
 import type { LimitHit, StatementBudget } from "./statement-budgets";
+import type { PathValue } from "../lib/sql/search-path";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
@@ -25,6 +26,8 @@ export interface PendingStatement {
   params: Array<string | null> | undefined;
   /** The parameters' format codes when any was sent in binary (bindParamFormats): a held statement records them. */
   paramFormats?: number[];
+  /** The search_path its names were judged on (the relay's judgement): a held statement records it (lib/approvals/held-path.ts). */
+  judgedPath?: PathValue;
   protocol: "simple" | "extended";
   startedAt: number;
   rows: number;

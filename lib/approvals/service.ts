@@ -255,11 +255,13 @@ export class ApprovalService {
   }
 
   /**
-   * Return mode: an approved request for exactly these statements (same texts, parameters and
-   * prepared bodies) that has not run yet is used up and returned; it runs once.
+   * Return mode: an approved request for exactly these statements (same texts, parameters,
+   * prepared bodies and search_path) that has not run yet is used up and returned; it runs once.
+   * A statement whose path the proxy could not follow matches none: what it names is not known.
    */
   async consumeApproved(agentId: string, resource: string, statements: ReadonlyArray<HeldStatement>): Promise<AccessRequest | undefined> {
     const { accessRequests } = this.store.tables;
+    if (statements.some((s) => s.path === null)) return undefined;
     const wanted = JSON.stringify(statements.map(canonicalHeld));
     const candidates = await this.store.db
       .select()

@@ -90,7 +90,7 @@ export const accessRequests = pgTable(
     groups: jsonText<string[]>("groups").notNull(),
     resource: text("resource").notNull(),
     sessionId: text("session_id"),
-    statements: jsonText<Array<{ text: string; params: Array<string | null> | null; prepared?: string; formats?: number[]; runs?: string }>>("statements").notNull(),
+    statements: jsonText<Array<{ text: string; params: Array<string | null> | null; prepared?: string; formats?: number[]; runs?: string; path?: string[] | null }>>("statements").notNull(),
     scope: jsonText<ScopePair[]>("scope").notNull(),
     rule: text("rule").notNull(),
     why: text("why").notNull(),

@@ -84,7 +84,7 @@ export const accessRequests = sqliteTable(
     resource: text("resource").notNull(),
     sessionId: text("session_id"),
     // `prepared`: the body of a prepared statement the ones before it run by name (what EXECUTE really runs).
-    statements: text("statements", { mode: "json" }).$type<Array<{ text: string; params: Array<string | null> | null; prepared?: string; formats?: number[]; runs?: string }>>().notNull(),
+    statements: text("statements", { mode: "json" }).$type<Array<{ text: string; params: Array<string | null> | null; prepared?: string; formats?: number[]; runs?: string; path?: string[] | null }>>().notNull(),
     scope: text("scope", { mode: "json" }).$type<ScopePair[]>().notNull(),
     rule: text("rule").notNull(),
     why: text("why").notNull(),

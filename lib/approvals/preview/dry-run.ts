@@ -2,7 +2,7 @@ import { parseSql } from "../../sql/parser";
 import { unwrap } from "../../sql/tree";
 import type { Catalog, OutputLineage } from "../../sql/types";
 import { statementRefusal, tablesRefusal } from "./dry-run-safety";
-import { quoteIdent, targetOf, WRITE_NODES, type PreviewStatement } from "./statements";
+import { onHeldPath, quoteIdent, targetOf, WRITE_NODES, type PreviewStatement } from "./statements";
 import type { DryRun, PreviewResult, PreviewSession, SampleRow } from "./types";
 
 /** Changed rows shown as a sample. */
@@ -49,6 +49,8 @@ export async function dryRun(ctx: DryRunContext, statements: readonly PreviewSta
   try {
     await session.query(`SET LOCAL statement_timeout = ${Math.round(ctx.timeoutMs)}`);
     await session.query(`SET LOCAL lock_timeout = ${Math.min(DRY_RUN_LOCK_TIMEOUT_MS, Math.round(ctx.timeoutMs))}`);
+    // One held statement's (its text may hold several): the path it was judged on.
+    await onHeldPath(session, statements[0]);
     const refused = await tablesRefusal(session, statements, ctx.catalog);
     if (refused) return skip(`not safe to dry-run: ${refused}`);
     const out: DryRunOutcome[] = [];

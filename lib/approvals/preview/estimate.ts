@@ -1,5 +1,5 @@
 import type { PreviewSession } from "./types";
-import type { PreviewStatement } from "./statements";
+import { onHeldPath, type PreviewStatement } from "./statements";
 
 /** How long planning one held statement may take on Airlock's connection. */
 export const ESTIMATE_TIMEOUT_MS = 5_000;
@@ -15,6 +15,7 @@ export async function estimateRows(session: PreviewSession, statement: PreviewSt
   try {
     await session.query(`SET LOCAL statement_timeout = ${ESTIMATE_TIMEOUT_MS}`);
     await session.query("SET LOCAL lock_timeout = 1000");
+    await onHeldPath(session, statement);
     const result = await session.query(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.params, undefined, statement.formats);
     const plan = JSON.parse(result.rows[0]?.[0] ?? "[]") as Array<{ Plan?: PlanNode }>;
     const rows = plan.reduce((sum, p) => sum + (p.Plan ? modifiedRows(p.Plan) : 0), 0);

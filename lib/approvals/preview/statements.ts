@@ -1,8 +1,11 @@
 import type { HeldStatement } from "../held-statements";
 import { classify } from "../../sql/classify";
+import { formatPath } from "../../sql/search-path";
+import { heldSearchPath } from "../held-path";
 import { parseSql, statementSlicer, SqlSyntaxError } from "../../sql/parser";
 import { unwrap, type Obj } from "../../sql/tree";
 import type { Catalog, StatementInfo } from "../../sql/types";
+import type { PreviewSession } from "./types";
 
 /** Statements whose rows a preview counts. */
 export const WRITE_NODES = new Set(["UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"]);
@@ -13,6 +16,8 @@ export interface PreviewStatement {
   params: Array<string | null>;
   /** The parameters' format codes as the agent bound them (absent: all text; a binary one is the hex of its bytes). */
   formats?: readonly number[];
+  /** The search_path the proxy judged it on (held-path.ts): the preview names the same tables. */
+  path?: readonly string[];
   node: string;
   body: Obj;
   info: StatementInfo;
@@ -22,13 +27,17 @@ export interface PreviewStatement {
  * The statements a request runs, one by one: a simple Query may hold several (never with
  * parameters), an extended-protocol one is one statement with its bound parameters. Prepared
  * bodies a SQL EXECUTE runs by name are left out: the EXECUTE itself is what is described.
- * Under row filters it is the rewritten text, the one that goes upstream once approved.
+ * Under row filters it is the rewritten text, the one that goes upstream once approved. Each is
+ * classified on the search_path it was held on; one held where the proxy could not follow the
+ * path has no preview (what its names reach is not known).
  */
 export function previewStatements(held: ReadonlyArray<HeldStatement>, catalog: Catalog): PreviewStatement[] | { unavailable: string } {
   const out: PreviewStatement[] = [];
   for (const statement of held) {
     if (statement.prepared !== undefined) continue;
     const text = statement.runs ?? statement.text;
+    if (statement.path === null) return { unavailable: "the search_path it was held on is not known, so neither are the tables it names" };
+    const path = statement.path && { path: statement.path };
     let parsed;
     try {
       parsed = parseSql(text);
@@ -37,11 +46,11 @@ export function previewStatements(held: ReadonlyArray<HeldStatement>, catalog: C
       throw err;
     }
     const stmts = parsed.stmts ?? [];
-    const infos = classify(text, catalog).statements;
+    const infos = classify(text, catalog, undefined, heldSearchPath(statement.path)).statements;
     const slice = statementSlicer(text);
     stmts.forEach((raw, i) => {
       const [node, body] = unwrap(raw.stmt);
-      out.push({ text: slice(raw.stmt_location, raw.stmt_len), params: statement.params ?? [], ...(statement.formats ? { formats: statement.formats } : {}), node, body, info: infos[i] ?? { text: "", kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [] } });
+      out.push({ text: slice(raw.stmt_location, raw.stmt_len), params: statement.params ?? [], ...(statement.formats ? { formats: statement.formats } : {}), ...path, node, body, info: infos[i] ?? { text: "", kinds: ["unknown"], reads: [], writes: [], functions: [], reasons: [] } });
     });
   }
   return out;
@@ -75,4 +84,9 @@ export function containsNode(tree: unknown, type: string): boolean {
   if (!tree || typeof tree !== "object") return false;
   if (Array.isArray(tree)) return tree.some((t) => containsNode(t, type));
   return Object.entries(tree).some(([key, value]) => key === type || containsNode(value, type));
+}
+
+/** In the preview's transaction, before the statement: the search_path it was held on (set_config's `true`: this transaction only). */
+export async function onHeldPath(session: PreviewSession, statement: Pick<PreviewStatement, "path"> | undefined): Promise<void> {
+  if (statement?.path) await session.query("SELECT pg_catalog.set_config('search_path', $1, true)", [formatPath(statement.path)]);
 }

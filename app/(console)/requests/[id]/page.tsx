@@ -13,6 +13,8 @@ import { AccessAsk } from "@/components/requests/access-ask";
 import { EscalationFacts } from "@/components/requests/escalation-facts";
 import { RequestHistory } from "@/components/requests/request-history";
 import { followUpsOf } from "@/lib/approvals/follow-ups";
+import { heldPathNote, heldSearchPath } from "@/lib/approvals/held-path";
+import type { Catalog } from "@/lib/sql/types";
 import { ImpactPreview } from "@/components/requests/impact-preview";
 import { UndoPanel } from "@/components/requests/undo-panel";
 import { undoView } from "@/lib/approvals/undo/view";
@@ -55,7 +57,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   // Step-up: the same check as the approvals service, so a stale sign-in is offered a new one instead of buttons that would not count.
   const signIn = signInOfSession(person.signIn);
   const stale = mayDecide ? whyNotSteppedUp(request, signIn, now) : undefined;
-  const masking = await maskingOf(rt, request);
+  const { masking, catalog } = await maskingOf(rt, request);
   // Its undo (an approved write's captured rows, or what a revert restores), masked (lib/approvals/undo/view.ts).
   const undo = await undoView(rt.store, rt.approvals, rt.policy.current, request);
   const shortfall = grantShortfall(request.scope);
@@ -82,6 +84,11 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <div key={i}>
             {s.prepared !== undefined && <p className="muted small">Prepared statement {s.prepared}, which it runs:</p>}
             <HeldText text={s.text} />
+            {heldPathNote(s.path, catalog) && (
+              <p className="muted small" data-testid="held-path">
+                {heldPathNote(s.path, catalog)}
+              </p>
+            )}
             {s.params && s.params.length > 0 && (
               <p className="muted small">
                 Parameters: {s.params.map((p, j) => <code key={j}>${j + 1} = {p === null ? "NULL" : JSON.stringify(boundText(p, MAX_PARAM_BYTES).text)} </code>)}
@@ -162,17 +169,19 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
 
 /**
  * What each statement's result would have masked, under the policy in force now (approval never
- * lifts masking); nothing when the resource's catalog cannot be read.
+ * lifts masking), and the catalog (for the default search_path); nothing when it cannot be read.
  */
-async function maskingOf({ policy, classifiers }: Runtime, request: AccessRequest): Promise<Array<Array<NonNullable<StatementExplanation["masking"]>>>> {
+async function maskingOf({ policy, classifiers }: Runtime, request: AccessRequest): Promise<{ masking: Array<Array<NonNullable<StatementExplanation["masking"]>>>; catalog?: Catalog }> {
   const resource = policy.current.resources.get(request.resource);
-  if (!resource) return [];
+  if (!resource) return { masking: [] };
   try {
     const classifier = await classifiers.forResource(resource);
     const who = { agentId: request.agentId, groups: request.groups, resource: request.resource };
-    return request.statements.map((s) => explain(policy.current, who, classifier.classify(s.text)).statements.flatMap((e) => (e.masking ? [e.masking] : [])));
+    // On the search_path it was held on: the tables it names there.
+    const masking = request.statements.map((s) => explain(policy.current, who, classifier.classify(s.text, undefined, heldSearchPath(s.path))).statements.flatMap((e) => (e.masking ? [e.masking] : [])));
+    return { masking, catalog: classifier.catalog };
   } catch {
-    return [];
+    return { masking: [] };
   }
 }
 
