@@ -85,6 +85,11 @@ test("the session's own schema changes: a relation made exists where CREATE put 
   assert.equal(made.output?.columns?.[0].unknown, true);
   const [, created] = classify("create table x (id int); select * from x", CATALOG).statements;
   assert.deepEqual(created.reads, ["alice.x"]);
+  const [, temporary] = classify("create temp view customers as select 1 as email; select email from customers", CATALOG).statements;
+  assert.deepEqual(temporary.reads, ["pg_temp.customers"]);
+  assert.equal(temporary.output?.columns?.[0].unknown, true);
+  const [, , placed] = classify("create temp view customers as select 1 as email; set search_path = public, pg_temp; select email from customers", CATALOG).statements;
+  assert.deepEqual(placed.reads, ["public.customers"]);
   const [, fallsThrough] = classify("drop table alice.orders; select * from orders", CATALOG).statements;
   assert.deepEqual(fallsThrough.reads, ["public.orders"]);
   const [, remade] = classify("alter table customers add column note text; select email from public.customers", CATALOG).statements;

@@ -82,15 +82,16 @@ export interface SchemaNames {
 
 /**
  * Where an unqualified relation name leads on `path` (namespace.c, recomputeNamespacePath): pg_catalog
- * first unless the path places it; `$user` as the role's name, a missing schema skipped. pg_temp
- * (searched first unless placed) is left out: the session's temporary tables are not in the catalog,
- * so a name one shadows is judged as the table it shadows, the stricter of the two. A name found
- * nowhere is what CREATE would make: in the first schema of the path that exists.
+ * first unless the path places it; `$user` as the role's name, a missing schema skipped; pg_temp
+ * first of all unless placed (the session's temporary relations are known only from its own
+ * CREATE TEMP statements: see lib/sql/touched-relations.ts). A name found nowhere is what CREATE
+ * would make: in the first schema of the path that exists.
  */
 export function resolveRelation(path: readonly string[], names: SchemaNames, relname: string): string {
   const explicit = effectiveSchemas(path, names);
-  const searched = explicit.includes("pg_catalog") ? explicit : ["pg_catalog", ...explicit];
-  for (const schema of searched) if (schema !== "pg_temp" && names.hasRelation(schema, relname)) return `${schema}.${relname}`;
+  const withCatalog = explicit.includes("pg_catalog") ? explicit : ["pg_catalog", ...explicit];
+  const searched = withCatalog.includes("pg_temp") ? withCatalog : ["pg_temp", ...withCatalog];
+  for (const schema of searched) if (names.hasRelation(schema, relname)) return `${schema}.${relname}`;
   return `${creationSchema(path, names)}.${relname}`;
 }
 
