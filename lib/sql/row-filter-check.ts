@@ -120,10 +120,10 @@ function same(node: unknown, expected: string): boolean {
   return node !== undefined && canonical(node) === expected;
 }
 
-/** Where a node stands in the text: differs between the filter alone and in place. */
-const POSITIONS = new Set(["location", "list_start", "list_end"]);
+/** Where a node stands in the text (`location`, `list_start`, `rexpr_list_end`…): differs between the filter alone and in place. */
+const POSITION = /^(location|(.*_)?list_(start|end))$/;
 
 /** A tree as JSON without its positions. */
 function canonical(node: unknown): string {
-  return JSON.stringify(node, (key, value: unknown) => (POSITIONS.has(key) ? undefined : value));
+  return JSON.stringify(node, (key, value: unknown) => (POSITION.test(key) ? undefined : value));
 }

@@ -41,6 +41,26 @@ describe("compiling a filter", () => {
     );
   });
 
+  test("IN, NOT IN, LIKE and ILIKE are written with pg_catalog's operators; what has no such spelling is refused", () => {
+    const f = compileRowFilter("t", "region IN ('eu', {{agent}}) and tier NOT IN (1, (2)) and name LIKE 'a%' and not (code NOT ILIKE 'x')");
+    assert.equal(
+      renderRowFilter(f, "t", VALUES),
+      `("t".region OPERATOR(pg_catalog.=) ANY (ARRAY[ 'eu' , E'reporting-agent' ]) and "t".tier OPERATOR(pg_catalog.<>) ALL (ARRAY[ 1 , ( 2 ) ]) and "t".name OPERATOR(pg_catalog.~~) 'a%' and not ( "t".code OPERATOR(pg_catalog.!~~*) 'x' ))`,
+    );
+    for (const [source, message] of [
+      ["a IS DISTINCT FROM 1", /IS DISTINCT FROM is not allowed/],
+      ["a IS NOT DISTINCT FROM 1", /IS NOT DISTINCT FROM is not allowed/],
+      ["a BETWEEN 1 AND 2", /BETWEEN is not allowed/],
+      ["a NOT BETWEEN SYMMETRIC 1 AND 2", /BETWEEN SYMMETRIC is not allowed/],
+      ["NULLIF(a, 1) IS NULL", /NULLIF is not allowed/],
+      ["a SIMILAR TO 'x'", /not allowed/],
+      ["CASE a WHEN 1 THEN true ELSE false END", /CASE x WHEN/],
+    ] as const) {
+      assert.throws(() => compileRowFilter("t", source), (err: Error) => err instanceof RowFilterError && message.test(err.message), source);
+    }
+    assert.doesNotThrow(() => compileRowFilter("t", "CASE WHEN a = 1 THEN true ELSE false END"));
+  });
+
   test("a missing claim fails closed", () => {
     const f = compileRowFilter("public.t", "country = {{claims.country}}");
     assert.throws(() => renderRowFilter(f, "t", { ...VALUES, claims: {} }), RowFilterError);

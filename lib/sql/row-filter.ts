@@ -25,7 +25,7 @@ export interface CompiledRowFilter {
   /** As the policy wrote it. */
   source: string;
   /** The expression's tokens; a column is qualified by the caller, a placeholder becomes a literal. */
-  tokens: ReadonlyArray<{ text: string; column?: true; placeholder?: string; operator?: string; type?: true }>;
+  tokens: ReadonlyArray<{ text: string; column?: true; placeholder?: string; operator?: string; type?: true; raw?: string }>;
   /** Columns it reads, operators and types it names (checked against the target's catalog per statement). */
   columns: ReadonlySet<string>;
   operators: ReadonlySet<string>;
@@ -40,7 +40,13 @@ const PREFIX = "SELECT WHERE ";
 
 /** Operators of PostgreSQL's own that compare, match or compute; none runs user code on built-in types. */
 const OPERATORS = new Set(["=", "<>", "!=", "<", "<=", ">", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*", "+", "-", "*", "/", "%", "||", "@>", "<@", "&&"]);
-const EXPR_KINDS = new Set(["AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT", "AEXPR_IN", "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN"]);
+/**
+ * The kinds whose operator Airlock can write OPERATOR(pg_catalog.op): `x IN (a, b)` is written
+ * `x OPERATOR(pg_catalog.=) ANY (ARRAY[a, b])`, `NOT IN` `<> ALL` (PostgreSQL's own reading of
+ * them), LIKE/ILIKE and their NOT as ~~, ~~*, !~~, !~~*. Others (IS DISTINCT FROM, BETWEEN, NULLIF)
+ * have no such spelling: PostgreSQL would look their operator up by name, so they are refused.
+ */
+const EXPR_KINDS = new Set(["AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL", "AEXPR_IN", "AEXPR_LIKE", "AEXPR_ILIKE"]);
 const TYPES = new Set(["text", "varchar", "bpchar", "char", "name", "int2", "int4", "int8", "int", "integer", "smallint", "bigint", "numeric", "float4", "float8", "bool", "boolean", "date", "timestamp", "timestamptz", "uuid", "interval"]);
 /** Expression nodes that only combine what is below them. */
 const PLAIN = new Set(["BoolExpr", "NullTest", "BooleanTest", "A_ArrayExpr", "List", "CoalesceExpr", "CaseExpr", "CaseWhen"]);
@@ -75,22 +81,40 @@ export function compileRowFilter(table: string, source: string): CompiledRowFilt
   if (stmts.length !== 1 || type !== "SelectStmt" || select.op !== "SETOP_NONE" || extra.length > 0 || !select.whereClause) {
     throw new RowFilterError("must be one boolean expression, nothing around it");
   }
-  const found: Found = { columns: new Set<number>(), names: new Set<string>(), params: 0, operators: new Set<string>(), types: new Set<string>(), opAt: new Map(), typeAt: new Set() };
+  const found: Found = { columns: new Set<number>(), names: new Set<string>(), params: 0, operators: new Set<string>(), types: new Set<string>(), opAt: new Map(), typeAt: new Set(), kindAt: new Map() };
   checkExpression(select.whereClause, found);
   if (found.params !== placeholders.length) throw new RowFilterError("a placeholder must stand alone as a value, not inside quotes, and $n parameters are not allowed");
-  const tokens = scanSync(PREFIX + text).tokens.slice(2).filter((t) => !t.tokenName.endsWith("_COMMENT")).map((t) => {
-    if (t.tokenName === "PARAM") return { text: t.text, placeholder: placeholders[Number(t.text.slice(1)) - 1] };
+  const scanned = scanSync(PREFIX + text).tokens.slice(2).filter((t) => !t.tokenName.endsWith("_COMMENT"));
+  const tokens: Array<CompiledRowFilter["tokens"][number]> = [];
+  for (let i = 0; i < scanned.length; i++) {
+    const t = scanned[i];
+    if (t.tokenName === "PARAM") {
+      tokens.push({ text: t.text, placeholder: placeholders[Number(t.text.slice(1)) - 1] });
+      continue;
+    }
     const op = found.opAt.get(t.start);
-    if (op !== undefined) return { text: t.text, operator: op };
-    if (found.typeAt.has(t.start)) return { text: t.text, type: true as const };
-    return found.columns.has(t.start) ? { text: t.text, column: true as const } : { text: t.text };
-  });
+    if (op !== undefined) {
+      const kind = found.kindAt.get(t.start);
+      // NOT IN, NOT LIKE, NOT ILIKE: located at NOT; the operator's name says it all.
+      if (kind && kind !== "AEXPR_OP" && keyword(t, "not")) i++;
+      tokens.push({ text: scanned[i].text, operator: op });
+      if (kind === "AEXPR_IN") {
+        const close = closing(scanned, i + 1);
+        tokens.push({ text: "(", raw: `${op === "=" ? "ANY" : "ALL"} (ARRAY[` });
+        scanned[close] = { ...scanned[close], text: "])" };
+        i++;
+      }
+      continue;
+    }
+    if (found.typeAt.has(t.start)) tokens.push({ text: t.text, type: true as const });
+    else tokens.push(found.columns.has(t.start) ? { text: t.text, column: true as const } : { text: t.text });
+  }
   if (tokens.some((t) => t.placeholder === undefined && t.text.startsWith("$"))) throw new RowFilterError("$n parameters are not allowed");
   // Operators and types are written schema-qualified (never looked up on the session's search_path):
   // OPERATOR(pg_catalog.=) binds tighter than =, so the expression must keep its shape.
   const spelledOut = tokens.map((t) => (t.placeholder ? t.text : spelled(t, (c) => c))).join(" ");
   const again = unwrap(parseSql(PREFIX + spelledOut).stmts?.[0]?.stmt)[1];
-  if (shape(again.whereClause) !== shape(select.whereClause)) throw new RowFilterError("put parentheses around each operand that is itself an operation (e.g. a = (b || c)): Airlock writes the filter's operators as OPERATOR(pg_catalog.op), whose precedence differs");
+  if (shape(again.whereClause) !== shape(normalized(select.whereClause))) throw new RowFilterError("put parentheses around each operand that is itself an operation (e.g. a = (b || c)): Airlock writes the filter's operators as OPERATOR(pg_catalog.op), whose precedence differs");
   return { table: qualified, source, tokens, columns: found.names, operators: found.operators, types: found.types };
 }
 
@@ -104,10 +128,48 @@ interface Found {
   opAt: Map<number, string>;
   /** Where a type name without a schema stands. */
   typeAt: Set<number>;
+  /** The A_Expr kind of each operator in opAt. */
+  kindAt: Map<number, string>;
 }
 
-/** Kinds whose operator is written where the A_Expr stands, and can be written OPERATOR(schema.op). */
-const QUALIFIABLE = new Set(["AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL"]);
+function keyword(t: { text: string; keywordKind: number }, word: string): boolean {
+  return t.keywordKind !== 0 && t.text.toLowerCase() === word;
+}
+
+/** The index of the `)` closing the `(` at `open`. */
+function closing(tokens: ReadonlyArray<{ text: string }>, open: number): number {
+  if (tokens[open]?.text !== "(") throw new RowFilterError("Airlock could not find the list of an IN");
+  for (let i = open, depth = 0; i < tokens.length; i++) {
+    if (tokens[i].text === "(" || tokens[i].text === "[") depth++;
+    else if (tokens[i].text === ")" || tokens[i].text === "]") depth--;
+    if (depth === 0) return i;
+  }
+  throw new RowFilterError("Airlock could not find the end of an IN list");
+}
+
+/** The tree as written with qualified operators: IN as = ANY / <> ALL of an array, LIKE and ILIKE as operators. */
+function normalized(node: unknown): unknown {
+  return JSON.parse(JSON.stringify(node), (key, value: unknown) => {
+    if (key !== "A_Expr" || value === null || typeof value !== "object") return value;
+    const e = value as Obj;
+    if (e.kind === "AEXPR_LIKE" || e.kind === "AEXPR_ILIKE") return { ...e, kind: "AEXPR_OP" };
+    if (e.kind !== "AEXPR_IN") return value;
+    const { rexpr_list_start: _s, rexpr_list_end: _e, ...rest } = e;
+    const items = (unwrap(e.rexpr)[1].items as unknown[]) ?? [];
+    return { ...rest, kind: names(e.name)[0] === "=" ? "AEXPR_OP_ANY" : "AEXPR_OP_ALL", rexpr: { A_ArrayExpr: { elements: items } } };
+  });
+}
+
+const KIND_WORDS: Record<string, string> = {
+  AEXPR_DISTINCT: "IS DISTINCT FROM",
+  AEXPR_NOT_DISTINCT: "IS NOT DISTINCT FROM",
+  AEXPR_BETWEEN: "BETWEEN",
+  AEXPR_NOT_BETWEEN: "NOT BETWEEN",
+  AEXPR_BETWEEN_SYM: "BETWEEN SYMMETRIC",
+  AEXPR_NOT_BETWEEN_SYM: "NOT BETWEEN SYMMETRIC",
+  AEXPR_NULLIF: "NULLIF",
+  AEXPR_SIMILAR: "SIMILAR TO",
+};
 
 function checkExpression(node: unknown, found: Found): void {
   if (Array.isArray(node)) return node.forEach((n) => checkExpression(n, found));
@@ -129,9 +191,12 @@ function checkExpression(node: unknown, found: Found): void {
       return;
     case "A_Expr": {
       const op = names(body.name);
-      if (!EXPR_KINDS.has(String(body.kind)) || op.length !== 1 || !OPERATORS.has(op[0])) throw new RowFilterError(`operator ${op.join(".") || String(body.kind)} is not allowed in a row filter`);
+      const kind = String(body.kind);
+      if (!EXPR_KINDS.has(kind)) throw new RowFilterError(`${KIND_WORDS[kind] ?? kind} is not allowed in a row filter: PostgreSQL looks its operator up by name, which Airlock cannot pin to pg_catalog's (write plain comparisons with =, <, >, AND, OR)`);
+      if (op.length !== 1 || !OPERATORS.has(op[0])) throw new RowFilterError(`operator ${op.join(".") || kind} is not allowed in a row filter`);
       found.operators.add(op[0]);
-      if (QUALIFIABLE.has(String(body.kind))) found.opAt.set(body.location as number, op[0]);
+      found.opAt.set(body.location as number, op[0]);
+      found.kindAt.set(body.location as number, kind);
       checkExpression(body.lexpr, found);
       return checkExpression(body.rexpr, found);
     }
@@ -144,6 +209,11 @@ function checkExpression(node: unknown, found: Found): void {
       if (parts.length === 1) found.typeAt.add(typeName.location as number);
       return checkExpression(body.arg, found);
     }
+    case "CaseExpr":
+      // CASE x WHEN v compares x = v with an = looked up by name; CASE WHEN x = v does not.
+      if (body.arg) throw new RowFilterError("CASE x WHEN … is not allowed in a row filter: PostgreSQL looks its = up by name; write CASE WHEN x = … instead");
+      for (const value of Object.values(body)) if (value !== null && typeof value === "object") checkExpression(value, found);
+      return;
     default:
       if (!PLAIN.has(type)) throw new RowFilterError(`${describeNode(type)} is not allowed in a row filter (only columns, constants, operators and casts)`);
       for (const value of Object.values(body)) if (value !== null && typeof value === "object") checkExpression(value, found);
@@ -167,6 +237,7 @@ export function renderRowFilter(filter: CompiledRowFilter, qualifier: string, va
 
 /** A token as the rewritten statement spells it: operators and types from pg_catalog by name. */
 function spelled(t: CompiledRowFilter["tokens"][number], column: (text: string) => string): string {
+  if (t.raw !== undefined) return t.raw;
   if (t.operator !== undefined) return `OPERATOR(pg_catalog.${t.operator})`;
   if (t.type) return `pg_catalog.${t.text}`;
   return t.column ? column(t.text) : t.text;

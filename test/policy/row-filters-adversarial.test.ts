@@ -15,13 +15,19 @@ const RULES = `rules:
     action: allow
     rows:
       public.orders: "region = 'eu'"
-      public.accounts: "region = 'eu'"`;
+      public.accounts: "region = 'eu'"
+      public.invoices: "region IN ('eu', 'xx')"
+      public.clients: "region LIKE 'e%'"`;
 
 const FIXTURE = `
   CREATE TABLE orders (id int PRIMARY KEY, region text NOT NULL, total int NOT NULL);
   INSERT INTO orders SELECT i, (ARRAY['eu', 'us', 'apac'])[i % 3 + 1], i * 10 FROM generate_series(1, 30) i;
   CREATE TABLE accounts (id int PRIMARY KEY, region varchar(10) NOT NULL);
   INSERT INTO accounts SELECT i, (ARRAY['eu', 'us', 'apac'])[i % 3 + 1] FROM generate_series(1, 30) i;
+  CREATE TABLE invoices (id int PRIMARY KEY, region varchar(10) NOT NULL);
+  INSERT INTO invoices SELECT id, region FROM accounts;
+  CREATE TABLE clients (id int PRIMARY KEY, region varchar(10) NOT NULL);
+  INSERT INTO clients SELECT id, region FROM accounts;
   CREATE SCHEMA scratch;
 `;
 
@@ -33,7 +39,7 @@ const env = withPolicyProxy({
   rules: RULES,
   fixture: FIXTURE,
   setUp: async () => {
-    early.push(await agent(), await agent(), await agent(), await agent());
+    early.push(await agent(), await agent(), await agent(), await agent(), await agent());
   },
   tearDown: async () => {
     await Promise.all(early.map((a) => a.end()));
@@ -100,6 +106,31 @@ describe("an operator made in the session, on the default path", () => {
     for (const protocol of PROTOCOLS) {
       assert.equal((await other.q("SELECT count(*)::int AS n FROM accounts", protocol)).rows[0].n, EU, "SECURITY: public.= for varchar stood in for the filter's");
       assert.deepEqual((await other.q("SELECT id FROM public.accounts WHERE region <> 'eu' ORDER BY id", protocol)).rows, []);
+    }
+  });
+});
+
+describe("IN and LIKE in a filter, after another session made operators of those names", () => {
+  test("public.= and public.~~ for varchar stand in for neither: the filter names pg_catalog's", async () => {
+    const a = early[4];
+    const b = await agent();
+    try {
+      for (const protocol of PROTOCOLS) {
+        assert.equal((await a.q("SELECT count(*)::int AS n FROM invoices", protocol)).rows[0].n, EU);
+        assert.equal((await a.q("SELECT count(*)::int AS n FROM clients", protocol)).rows[0].n, EU);
+      }
+      // Made by another session after a's catalog was read (public.= for varchar may exist already).
+      await b.q("CREATE FUNCTION public.yes_in(varchar, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'");
+      await b.q("CREATE FUNCTION public.yes_like(varchar, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'");
+      await b.q("CREATE OPERATOR public.~~ (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.yes_like)");
+      await b.q("CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.yes_in)").catch((err: Error) => assert.match(err.message, /already exists/, "made by an earlier test"));
+      for (const protocol of PROTOCOLS) {
+        assert.equal((await a.q("SELECT count(*)::int AS n FROM invoices", protocol)).rows[0].n, EU, "SECURITY: public.= for varchar stood in for IN's");
+        assert.equal((await a.q("SELECT count(*)::int AS n FROM clients", protocol)).rows[0].n, EU, "SECURITY: public.~~ for varchar stood in for LIKE's");
+        assert.deepEqual((await a.q("SELECT id FROM public.invoices WHERE region <> 'eu' UNION ALL SELECT id FROM public.clients WHERE region <> 'eu'", protocol)).rows, []);
+      }
+    } finally {
+      await b.end();
     }
   });
 });
