@@ -34,6 +34,12 @@ export function RecentStatementsTable({ statements, now }: { statements: RecentS
                 {OUTCOME_LABEL[s.outcome]}
                 {s.errorCode ? ` ${s.errorCode}` : ""}
               </span>
+              {s.limit ? (
+                <span className="limit-note" data-testid="limit-note" title={s.errorMessage ?? undefined}>
+                  {" "}
+                  · {s.limit}
+                </span>
+              ) : null}
               {s.breakGlass ? (
                 <span className="break-glass-flag" data-testid="break-glass-flag" title="run under break-glass: emergency access nobody approved">
                   {" "}

@@ -1,4 +1,5 @@
 import { desc, eq } from "drizzle-orm";
+import { limitNote } from "../decision/refusals";
 import { isBreakGlass } from "../access/break-glass-id";
 import type { StoreScope } from "../db/client";
 import type { Tables } from "../db/client";
@@ -14,6 +15,9 @@ export interface RecentStatement {
   textSha256: string | null;
   outcome: "ok" | "error" | "refused";
   errorCode: string | null;
+  /** A budget it ran into ("max_rows 10000", "… (truncated)"), with the message it was recorded with. */
+  limit: string | null;
+  errorMessage: string | null;
   rows: number;
   durationMs: number;
   startedAt: Date;
@@ -31,6 +35,7 @@ const recentColumns = ({ statements, agentSessions }: Tables) => ({
   textSha256: statements.textSha256,
   outcome: statements.outcome,
   errorCode: statements.errorCode,
+  errorMessage: statements.errorMessage,
   rows: statements.rows,
   durationMs: statements.durationMs,
   startedAt: statements.startedAt,
@@ -43,7 +48,7 @@ export async function recentStatements({ db, tables }: StoreScope, limit = 50, a
   const { statements, agentSessions } = tables;
   const query = db.select(recentColumns(tables)).from(statements).innerJoin(agentSessions, eq(statements.sessionId, agentSessions.id));
   const rows = await (agentId ? query.where(eq(agentSessions.agentId, agentId)) : query).orderBy(desc(statements.id)).limit(limit);
-  return rows.map(({ grantId, ...row }) => ({ ...row, breakGlass: isBreakGlass(grantId) }));
+  return rows.map(({ grantId, ...row }) => ({ ...row, breakGlass: isBreakGlass(grantId), limit: limitNote(row.errorMessage) ?? null }));
 }
 
 /** Agents that have connected, with the groups their newest session had. */

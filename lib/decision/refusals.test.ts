@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { refusals, truncationNotice, type Refusal } from "./refusals";
+import { limitNote, refusals, truncationNotice, type Refusal } from "./refusals";
 
 /** One call of every kind of refusal, with arguments as the proxy passes them. */
 const EVERY_KIND: { [K in keyof typeof refusals]: () => Refusal } = {
@@ -48,4 +48,13 @@ test("refusals name the rule, the part of the statement, the limit", () => {
   assert.match(refusals.limit("max_result_bytes", 50_000_000, "r").message, /max_result_bytes 50MB/);
   assert.match(refusals.rate("r", 600, 12).message, /retry in 12s/);
   assert.match(truncationNotice("max_rows", 5, "r").message, /truncated/);
+});
+
+test("the Sessions page reads a limit hit back from the recorded message", () => {
+  assert.equal(limitNote(refusals.limit("max_rows", 10000, "r").message), "max_rows 10000");
+  assert.equal(limitNote(refusals.limit("statement_timeout", 30_000, "r").message), "statement_timeout 30s");
+  assert.equal(limitNote(refusals.rate("r", 600, 3).message), "statements_per_minute 600");
+  assert.equal(limitNote(truncationNotice("max_result_bytes", 50_000_000, "r").message), "max_result_bytes 50MB (truncated)");
+  assert.equal(limitNote(refusals.deniedByRule("r", "x").message), undefined);
+  assert.equal(limitNote(null), undefined);
 });

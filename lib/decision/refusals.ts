@@ -139,3 +139,12 @@ export type RefusalKind = keyof typeof refusals;
 export function truncationNotice(name: "max_rows" | "max_result_bytes", value: number, rule: string): { message: string; hint: string } {
   return { message: `airlock: ${describeLimit(name, value)} of rule ${rule} reached; the result is truncated`, hint: LIMIT_HINTS[name] };
 }
+
+const LIMIT_TEXT = /^airlock: (?:canceling statement due to )?(statements_per_minute|max_rows|max_result_bytes|statement_timeout) (\S+)/;
+
+/** The budget a recorded statement ran into, read back from its message ("max_rows 10000", "… (truncated)"), for the Sessions page. */
+export function limitNote(message: string | null | undefined): string | undefined {
+  const match = LIMIT_TEXT.exec(message ?? "");
+  if (!match) return undefined;
+  return `${match[1]} ${match[2]}${message!.endsWith("the result is truncated") ? " (truncated)" : ""}`;
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import pg from "pg";
+import { recentStatements } from "../../lib/activity/queries";
 import { readFields, readCommandTag } from "../../proxy/protocol/reader";
 import { SYNC, writeParse, writeQuery } from "../../proxy/protocol/writer";
 import { RawWireClient } from "../support/raw-wire-client";
@@ -287,4 +288,10 @@ test("the audit trail and the statements table record each limit hit", async () 
   const limits = audit.map((a) => (typeof a.data === "string" ? JSON.parse(a.data) : a.data).limit).filter(Boolean);
   for (const name of ["max_rows", "max_result_bytes", "statement_timeout"]) assert.ok(limits.some((l: { name: string }) => l.name === name), `${name} in ${JSON.stringify(limits)}`);
   assert.ok(limits.some((l: { mode: string; rule: string }) => l.mode === "truncate" && l.rule === "truncated-rows"));
+  // The Sessions page's recent statements show each hit on its statement.
+  const recent = await recentStatements(harness.store, 500);
+  assert.ok(recent.some((r) => r.limit === "max_rows 100" && r.outcome === "error" && r.errorCode === "54000"));
+  assert.ok(recent.some((r) => r.limit === "max_rows 100 (truncated)" && r.outcome === "ok"));
+  assert.ok(recent.some((r) => r.limit === "statement_timeout 1s" && r.errorCode === "57014"));
+  assert.ok(recent.some((r) => r.limit === "statements_per_minute 3" && r.outcome === "refused"));
 });
