@@ -166,8 +166,13 @@ class Rewriter implements TableVisitor {
     let where: number | undefined;
     let end: number | undefined;
     let depth = 0;
+    // It ends at RETURNING, at `;`, at the end of the text, or (in a CTE) at the `)` closing it.
     for (let i = start; i < this.tokens.length; i++) {
       const t = this.tokens[i];
+      if (depth === 0 && t.text === ")") {
+        end = i;
+        break;
+      }
       if (t.text === "(" || t.text === "[") depth++;
       else if (t.text === ")" || t.text === "]") depth--;
       else if (depth === 0 && isKeyword(t, "where") && where === undefined) where = i;
@@ -176,7 +181,7 @@ class Rewriter implements TableVisitor {
         break;
       }
     }
-    // Before RETURNING, or after the last token (not after a trailing comment, which would hide it).
+    // Before RETURNING or the CTE's `)`, or after the last token (not after a trailing comment, which would hide it).
     const endAt = end === undefined ? this.tokens[this.tokens.length - 1].end : this.tokens[end].start;
     if (body.whereClause) {
       if (where === undefined) throw new Refusal(`Airlock could not find the WHERE of this ${verb}`);

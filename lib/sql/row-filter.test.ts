@@ -105,6 +105,8 @@ describe("rewriting a statement", () => {
     ["WITH x AS (SELECT * FROM orders) SELECT * FROM x", `WITH x AS (SELECT * FROM ${ORDERS} AS "orders") SELECT * FROM x`],
     ["DELETE FROM orders WHERE id = 1", `DELETE FROM orders WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu') AND CASE WHEN ("orders".region OPERATOR(pg_catalog.=) 'eu') THEN ( id = 1) ELSE false END `],
     ["DELETE FROM orders", `DELETE FROM orders WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu') `],
+    ["WITH d AS (DELETE FROM orders WHERE id = 1) SELECT 1", `WITH d AS (DELETE FROM orders WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu') AND CASE WHEN ("orders".region OPERATOR(pg_catalog.=) 'eu') THEN ( id = 1) ELSE false END ) SELECT 1`],
+    ["WITH u AS (UPDATE orders SET total = 0), v AS (SELECT 1) SELECT 1", `WITH u AS (UPDATE orders SET total = 0 WHERE ("orders".region OPERATOR(pg_catalog.=) 'eu') ), v AS (SELECT 1) SELECT 1`],
     ["UPDATE orders o SET total = 0 WHERE id = 1 OR true RETURNING id", `UPDATE orders o SET total = 0 WHERE ("o".region OPERATOR(pg_catalog.=) 'eu') AND CASE WHEN ("o".region OPERATOR(pg_catalog.=) 'eu') THEN ( id = 1 OR true ) ELSE false END RETURNING id`],
     ["COPY orders (id) TO STDOUT", `COPY (SELECT "id" FROM ${ORDERS} AS "orders") TO STDOUT`],
     ["SELECT 1 FROM products", "SELECT 1 FROM products"],

@@ -137,6 +137,8 @@ export const CORPUS: readonly Case[] = [
   { name: "UPDATE … FROM another filtered table", sql: ["UPDATE orders o SET total = 4 FROM customers c WHERE c.id = o.customer_id"], expect: { write: true } },
   { name: "UPDATE … RETURNING a subquery", sql: ["UPDATE orders SET total = total RETURNING id, (SELECT count(*) FROM orders) AS n"], expect: { same: "SELECT id, (SELECT count(*) FROM orders WHERE region = 'eu') AS n FROM orders WHERE region = 'eu'" } },
   { name: "UPDATE in a CTE", sql: ["WITH u AS (UPDATE orders SET total = total RETURNING *) SELECT count(*) FROM u"], expect: { same: "SELECT count(*) FROM orders WHERE region = 'eu'" } },
+  { name: "DELETE in a CTE without RETURNING, aimed at hidden rows", sql: ["WITH d AS (DELETE FROM orders WHERE id IN (1, 2)) SELECT 1 AS one"], expect: { same: "SELECT 1 AS one" } },
+  { name: "UPDATE in a CTE without WHERE or RETURNING", sql: ["WITH u AS (UPDATE orders SET total = total + 0) SELECT 1 AS one"], expect: { same: "SELECT 1 AS one" } },
   { name: "DELETE in a CTE aimed at hidden rows", sql: ["WITH d AS (DELETE FROM orders WHERE region = 'apac' RETURNING *) SELECT * FROM d"], expect: { same: "SELECT * FROM orders WHERE false" } },
   { name: "DELETE … USING", sql: ["DELETE FROM notes n USING customers c WHERE c.id = n.id AND n.author <> 'x'"], expect: { write: true } },
   { name: "DELETE of hidden customers", sql: ["DELETE FROM customers WHERE country = 'US'"], expect: { write: true } },
