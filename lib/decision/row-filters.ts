@@ -63,7 +63,13 @@ function inheritance(catalog: Catalog): ReadonlyMap<string, readonly string[]> {
   return known;
 }
 
-const STATISTICS = new Set(["pg_catalog.pg_stats", "pg_catalog.pg_stats_ext", "pg_catalog.pg_stats_ext_exprs", "pg_catalog.pg_statistic", "pg_catalog.pg_statistic_ext_data"]);
+/** Statistics and counters of whole tables: values and frequencies, live, dead, inserted and deleted rows. */
+const STATISTICS = new Set(
+  [
+    ...["pg_stats", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic", "pg_statistic_ext_data"],
+    ...["all", "user", "sys"].flatMap((w) => [`pg_stat_${w}_tables`, `pg_stat_xact_${w}_tables`, `pg_statio_${w}_tables`]),
+  ].map((v) => `pg_catalog.${v}`),
+);
 
 /** Rewrites kept per rule's filters and catalog: a Parse and its Binds, and repeated texts, rewrite once. */
 const MAX_CACHED_REWRITES = 2_000;

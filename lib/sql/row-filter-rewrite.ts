@@ -75,7 +75,13 @@ class Rewriter implements TableVisitor {
 
   rewrite(stmt: unknown): void {
     let [type, body] = unwrap(stmt);
-    while (type === "ExplainStmt" || type === "DeclareCursorStmt") [type, body] = unwrap(body.query);
+    if (type === "ExplainStmt") {
+      // ANALYZE counts the rows the filter removes; plain EXPLAIN estimates from the whole table's statistics.
+      this.rewrite(body.query);
+      if (this.tables.size > 0) throw new Refusal(`EXPLAIN of a statement on ${[...this.tables].join(", ")} is refused: its row counts and estimates tell how many rows the row filter hides`);
+      return;
+    }
+    while (type === "DeclareCursorStmt") [type, body] = unwrap(body.query);
     if (!REWRITTEN.has(type)) {
       // Not a statement Airlock rewrites: it may run only if it reaches no filtered table at all.
       visitTables({ read: (ref, scope) => this.refuseFiltered(tableOf(ref, scope), type), other: (ref) => this.refuseFiltered(relationName(ref as RelationRef), type) }, body, undefined);
