@@ -175,8 +175,15 @@ function wrapSocket(
     async cancel() {
       if (!key) return;
       const side = await openSocket({ ...target, ssl: target.ssl === "prefer" ? "disable" : target.ssl }, CANCEL_CONNECT_TIMEOUT_MS);
-      side.end(writeCancelRequest(key.pid, key.secret));
       side.on("error", () => undefined);
+      // Settled once the server closes the side connection: by then it has signalled the backend,
+      // so a statement sent after this cannot be the one the cancel reaches (statement-budgets.ts).
+      const closed = new Promise<void>((resolve) => {
+        side.once("close", () => resolve());
+        setTimeout(resolve, CANCEL_CONNECT_TIMEOUT_MS).unref();
+      });
+      side.end(writeCancelRequest(key.pid, key.secret));
+      await closed;
     },
     close(destroy = false) {
       if (closed) return;

@@ -180,6 +180,20 @@ for (const resource of RESOURCES) {
       });
     }
 
+    test("a refusal by policy says what to do instead (HINT), over both protocols", async () => {
+      const client = await agent(resource);
+      try {
+        for (const mode of MODES) {
+          const err = await failure(run(client, mode, "DELETE FROM big WHERE id = 1"));
+          assert.equal(err.code, "42501");
+          assert.match(err.message, /^airlock: no rule allows delete on public\.big/);
+          assert.match(err.hint ?? "", /airlock policy explain/);
+        }
+      } finally {
+        await client.end();
+      }
+    });
+
     test("statements_per_minute refuses the next with when to retry, counted over the agent's sessions", async () => {
       const [a, b] = [await agent(resource), await agent(resource)];
       try {
