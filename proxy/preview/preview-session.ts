@@ -6,9 +6,9 @@
  */
 import type { PreviewResult, PreviewSession } from "../../lib/approvals/preview/types";
 import { MessageBuffer } from "../protocol/message-buffer";
-import { Backend, Frontend } from "../protocol/message-codes";
+import { Backend } from "../protocol/message-codes";
 import { BodyReader, readCommandTag, readFields, readRowDescription } from "../protocol/reader";
-import { SYNC, writeExecute, writeParse } from "../protocol/writer";
+import { SYNC, writeBind, writeDescribePortal, writeExecute, writeParse } from "../protocol/writer";
 import type { Upstream } from "../upstream/upstream";
 
 /** A preview reads a plan or a few sample rows: a larger message is refused, not buffered. */
@@ -72,7 +72,7 @@ export function createPreviewSession(upstream: Upstream): PreviewSession & { clo
       return new Promise<PreviewResult>((resolve, reject) => {
         if (closed) return reject(closed);
         const running: Running = { maxRows, result: { fields: [], rows: [], rowCount: 0, tag: "" }, resolve, reject };
-        const bytes = Buffer.concat([writeParse("", sql), writeBindParams("", "", params, formats), writeDescribePortal(""), writeExecute(""), SYNC]);
+        const bytes = Buffer.concat([writeParse("", sql), writeBind("", "", paramBytes(params, formats ?? []), formats), writeDescribePortal(""), writeExecute(""), SYNC]);
         queue.push({ bytes, running });
         if (queue.length === 1) upstream.write(bytes);
       });
@@ -84,26 +84,16 @@ export function createPreviewSession(upstream: Upstream): PreviewSession & { clo
 }
 
 /**
- * Bind with the parameters in the agent's format codes (none: all text; null is SQL NULL) and text
- * results. A binary parameter is recorded as `\x` and the hex of its bytes (bindParams): those bytes are sent.
+ * The bytes of the parameters as the agent bound them: a binary parameter is recorded as `\x` and
+ * the hex of its bytes (bindParams), which are sent; text as UTF-8; null is SQL NULL.
  */
-function writeBindParams(portal: string, statement: string, params: ReadonlyArray<string | null>, formats: readonly number[] = []): Buffer {
-  const binary = (i: number) => formats[i] === 1;
-  const parts: Buffer[] = [Buffer.from(`${portal}\0${statement}\0`, "utf8"), int16(formats.length), ...formats.map((f) => int16(f)), int16(params.length)];
-  for (const [i, value] of params.entries()) {
-    if (value === null) parts.push(int32(-1));
-    else {
-      if (binary(i) && !/^\\x(?:[0-9a-f]{2})*$/.test(value)) throw new Error("a binary parameter is not recorded as hex");
-      const bytes = binary(i) ? Buffer.from(value.slice(2), "hex") : Buffer.from(value, "utf8");
-      parts.push(int32(bytes.length), bytes);
-    }
-  }
-  parts.push(int16(0));
-  return framed(Frontend.Bind, Buffer.concat(parts));
-}
-
-function writeDescribePortal(portal: string): Buffer {
-  return framed(Frontend.Describe, Buffer.from(`P${portal}\0`, "utf8"));
+function paramBytes(params: ReadonlyArray<string | null>, formats: readonly number[]): Array<Buffer | null> {
+  return params.map((value, i) => {
+    if (value === null) return null;
+    if (formats[i] !== 1) return Buffer.from(value, "utf8");
+    if (!/^\\x(?:[0-9a-f]{2})*$/.test(value)) throw new Error("a binary parameter is not recorded as hex");
+    return Buffer.from(value.slice(2), "hex");
+  });
 }
 
 function readValues(body: Buffer): Array<string | null> {
@@ -115,24 +105,4 @@ function readValues(body: Buffer): Array<string | null> {
     values.push(length < 0 ? null : reader.readBytes(length).toString("utf8"));
   }
   return values;
-}
-
-function framed(type: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out[0] = type;
-  out.writeInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
-  return out;
-}
-
-function int16(value: number): Buffer {
-  const out = Buffer.allocUnsafe(2);
-  out.writeInt16BE(value, 0);
-  return out;
-}
-
-function int32(value: number): Buffer {
-  const out = Buffer.allocUnsafe(4);
-  out.writeInt32BE(value, 0);
-  return out;
 }

@@ -17,6 +17,12 @@ function cstring(value: string): Buffer {
   return Buffer.from(`${value}\0`, "utf8");
 }
 
+function int16(value: number): Buffer {
+  const out = Buffer.allocUnsafe(2);
+  out.writeInt16BE(value, 0);
+  return out;
+}
+
 function int32(value: number): Buffer {
   const out = Buffer.allocUnsafe(4);
   out.writeInt32BE(value, 0);
@@ -107,9 +113,17 @@ export function writeParse(name: string, sql: string, paramTypes: readonly numbe
   return message(Frontend.Parse, Buffer.concat([cstring(name), cstring(sql), types]));
 }
 
-/** Bind with no parameters and text results. */
-export function writeBind(portal: string, statement: string): Buffer {
-  return message(Frontend.Bind, Buffer.concat([cstring(portal), cstring(statement), Buffer.alloc(6)]));
+/** Bind with parameters (null: SQL NULL) in the given format codes (none: all text), and text results. */
+export function writeBind(portal: string, statement: string, params: ReadonlyArray<Buffer | null> = [], formats: readonly number[] = []): Buffer {
+  const parts = [cstring(portal), cstring(statement), int16(formats.length), ...formats.map(int16), int16(params.length)];
+  for (const value of params) parts.push(...(value === null ? [int32(-1)] : [int32(value.length), value]));
+  parts.push(int16(0));
+  return message(Frontend.Bind, Buffer.concat(parts));
+}
+
+/** Describe of a portal: its RowDescription (or NoData). */
+export function writeDescribePortal(portal: string): Buffer {
+  return message(Frontend.Describe, Buffer.concat([Buffer.from("P"), cstring(portal)]));
 }
 
 /** Execute to the end (no row limit). */
