@@ -73,7 +73,7 @@ export class SessionHolds {
     const granted = await this.options.grants.coveringInStore({ agentId: session.agentId, resource: session.resource, pairs: decision.scope });
     if (granted) return { action: "run", grantId: granted.id };
     if (returnMode) {
-      const approved = await approvals.consumeApproved(session.agentId, session.resource, statements);
+      const approved = await approvals.consumeApproved(session.agentId, session.resource, statements, decision.scope);
       // Its approvers' row limit, if they set one, binds the resent statement too.
       if (approved) return verdictOf(approved.id, await approvals.outcome(approved.id));
     }

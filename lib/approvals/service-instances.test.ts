@@ -144,7 +144,7 @@ test("an approved statement resent on two instances at once runs once", async ()
   for (let round = 0; round < 10; round++) {
     const r = await a.approvals.open(heldUpdate({ sessionId: `s${round}` }));
     assert.ok((await a.approvals.decide({ requestId: r.id, person: alice, action: "approve", via: "web" })).ok);
-    const used = await Promise.all([a.approvals.consumeApproved(r.agentId, r.resource, r.statements), b.approvals.consumeApproved(r.agentId, r.resource, r.statements)]);
+    const used = await Promise.all([a.approvals.consumeApproved(r.agentId, r.resource, r.statements, r.scope), b.approvals.consumeApproved(r.agentId, r.resource, r.statements, r.scope)]);
     assert.equal(used.filter((u) => u?.id === r.id).length, 1, `round ${round}`);
     assert.equal(used.filter((u) => u === undefined).length, 1, `round ${round}`);
   }

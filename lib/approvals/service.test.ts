@@ -197,7 +197,7 @@ for (const d of eachDialect()) {
       const r = await request();
       await service.decide({ requestId: r.id, person: alice, action: "approve", via: "web" });
       await service.markConsumed(r.id);
-      assert.equal(await service.consumeApproved("reporting-agent", "demo", r.statements), undefined);
+      assert.equal(await service.consumeApproved("reporting-agent", "demo", r.statements, r.scope), undefined);
     });
   });
 }

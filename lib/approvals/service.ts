@@ -4,7 +4,7 @@ import type { Store, StoreScope, Transaction } from "../db/client";
 import type { AccessRequest, Grant, RequestDecision } from "../db/schema";
 import type { AirlockEvent, EventBus } from "../events/bus";
 import { tracing } from "../ops/tracing";
-import { grantableScope } from "./grant-scope";
+import { grantableScope, type ScopePair } from "./grant-scope";
 import { canonicalHeld, type HeldStatement } from "./held-statements";
 import type { GrantStore } from "./grants";
 import { DEFAULT_MAX_PENDING_PER_AGENT, TooManyPendingError } from "./pending-cap";
@@ -258,8 +258,11 @@ export class ApprovalService {
    * Return mode: an approved request for exactly these statements (same texts, parameters,
    * prepared bodies and search_path) that has not run yet is used up and returned; it runs once.
    * A statement whose path the proxy could not follow matches none: what it names is not known.
+   * Its `scope` (the tables its names resolve to now) must be the approved one too: on the same
+   * path a name may reach another table than it did (a temporary table the session made, a table
+   * made or dropped since).
    */
-  async consumeApproved(agentId: string, resource: string, statements: ReadonlyArray<HeldStatement>): Promise<AccessRequest | undefined> {
+  async consumeApproved(agentId: string, resource: string, statements: ReadonlyArray<HeldStatement>, scope: ReadonlyArray<ScopePair>): Promise<AccessRequest | undefined> {
     const { accessRequests } = this.store.tables;
     if (statements.some((s) => s.path === null)) return undefined;
     const wanted = JSON.stringify(statements.map(canonicalHeld));
@@ -267,7 +270,9 @@ export class ApprovalService {
       .select()
       .from(accessRequests)
       .where(and(eq(accessRequests.agentId, agentId), eq(accessRequests.resource, resource), eq(accessRequests.status, "approved"), isNull(accessRequests.consumedAt)));
-    for (const match of candidates.filter((r) => r.kind === "statement" && JSON.stringify(r.statements.map(canonicalHeld)) === wanted)) {
+    const pairs = (list: ReadonlyArray<ScopePair>) => JSON.stringify(list.map((p) => [p.kind, p.table]).sort());
+    const wantedScope = pairs(scope);
+    for (const match of candidates.filter((r) => r.kind === "statement" && JSON.stringify(r.statements.map(canonicalHeld)) === wanted && pairs(r.scope) === wantedScope)) {
       // Used up only if still unused: of two connections (or instances) resending it at once, one runs it.
       const [used] = await this.store.db
         .update(accessRequests)

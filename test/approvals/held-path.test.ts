@@ -16,6 +16,9 @@ const RULES = `rules:
   - name: agents-read
     match: { groups: [agents], kinds: [select] }
     action: allow
+  - name: agents-ddl
+    match: { groups: [agents], kinds: [ddl] }
+    action: allow
   - name: returned-updates
     match: { groups: [agents], kinds: [update] }
     action: review
@@ -129,6 +132,29 @@ describe("an approval holds only on the search_path it was judged on", () => {
       assert.deepEqual(await zeroed(), { decoy: 3, public: 0 });
     } finally {
       await same.end();
+      await cancelPending();
+    }
+  });
+
+  test("return mode: on the same path, a name that reaches another table than approved (the session's temporary table) does not match", async () => {
+    const first = await agent();
+    let approved: AccessRequest;
+    try {
+      await first.query("CREATE TEMP TABLE accounts (id int primary key, balance numeric not null)");
+      await refusedForApproval(first, UPDATE);
+      approved = await pendingRequest(harness.approvals, UPDATE);
+      assert.deepEqual(approved.scope.map((p) => p.table), ["pg_temp.accounts"]);
+      assert.ok((await harness.approvals.decide({ requestId: approved.id, person: alice, action: "approve", via: "web" })).ok);
+    } finally {
+      await first.end();
+    }
+    const second = await agent();
+    try {
+      await refusedForApproval(second, UPDATE);
+      assert.deepEqual(await zeroed(), { decoy: 0, public: 0 }, "public.accounts untouched");
+      assert.equal((await harness.approvals.get(approved.id))!.consumedAt, null);
+    } finally {
+      await second.end();
       await cancelPending();
     }
   });
