@@ -111,6 +111,8 @@ export const CORPUS: readonly Case[] = [
   { name: "row counts of the filtered table, all tables", sql: ["SELECT n_tup_ins - n_tup_del AS n FROM pg_catalog.pg_stat_all_tables WHERE relname = 'orders'"], expect: { refused: /pg_catalog.pg_stat_all_tables/ } },
   { name: "row counts of this transaction", sql: ["SELECT n_tup_ins FROM pg_stat_xact_user_tables WHERE relname = 'orders'"], expect: { refused: /pg_catalog.pg_stat_xact_user_tables/ } },
   { name: "block reads of the filtered table", sql: ["SELECT heap_blks_read FROM pg_statio_user_tables WHERE relname = 'orders'"], expect: { refused: /pg_catalog.pg_statio_user_tables/ } },
+  { name: "the live-row counter of the filtered table", sql: ["SELECT pg_stat_get_live_tuples('public.orders'::regclass) AS n"], expect: { refused: /pg_stat_get_live_tuples/ } },
+  { name: "the size of the filtered table", sql: ["SELECT pg_catalog.pg_relation_size('public.orders') AS n"], expect: { refused: true } },
   { name: "statistics of the filtered table", sql: ["SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'orders'"], expect: { refused: /pg_catalog.pg_stats/ } },
   { name: "comments around the name", sql: ["SELECT * FROM /* x */ orders -- the rest"], expect: { same: "SELECT * FROM orders WHERE region = 'eu'" } },
   { name: "non-ASCII text before the table", sql: ["SELECT 'é—ü' AS x, id FROM orders"], expect: { same: "SELECT 'é—ü' AS x, id FROM orders WHERE region = 'eu'" } },
