@@ -17,7 +17,7 @@ import type { SearchPath } from "../lib/sql/search-path";
 import { writeErrorResponse, writeParse, writeQuery } from "./protocol/writer";
 import { OutputBatch } from "./output-batch";
 import { ResponseTracker, type Expected, type PendingStatement } from "./response-tracker";
-import { FLUSH, SessionBudgets } from "./statement-budgets";
+import { FLUSH, SessionBudgets, writesUnderFailingBudget } from "./statement-budgets";
 import { refusals, type Refusal } from "../lib/decision/refusals";
 import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState } from "./wire-error";
@@ -437,6 +437,7 @@ export class Relay {
       case "allow":
         statement.grantId = decision.grantId;
         statement.upstreamStart = performance.now();
+        if (writesUnderFailingBudget(statement)) return this.#budgetedWrite(statement, raw, expected(true, judged));
         return this.#forward(raw, expected(true, judged));
       case "refuse":
         return this.#refuse(statement, decision, substitute, expected(false));
@@ -457,6 +458,7 @@ export class Relay {
           if (result.action === "run") this.#checkToken();
           if (result.action === "run" && (result.maxRows !== undefined || result.undo) && statement.protocol === "simple") return this.#limitedQuery(statement, raw, expected(true, judged), result.maxRows, result.undo);
           if (result.action === "run" && result.undo) result.undo.captured({ unavailable: "it ran through the extended protocol, where Airlock does not capture undo" });
+          if (result.action === "run" && writesUnderFailingBudget(statement)) return this.#budgetedWrite(statement, raw, expected(true, judged));
           if (result.action === "run") this.#forward(raw, expected(true, judged));
           else this.#refuse(statement, result, substitute, expected(false));
         });
@@ -606,6 +608,24 @@ export class Relay {
       this.#tracker.expect(expected);
       return new Promise<void>((resolve) => {
         this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected), undo && plan && { plan, captured: undo.captured });
+      });
+    });
+  }
+
+  /**
+   * A write under a budget that can fail it (statement-budgets.ts: writesUnderFailingBudget): outside
+   * a transaction block it runs in Airlock's own, rolled back if its budget fails it, so the agent
+   * never gets an error for a write that stays. Inside the agent's block the error aborts the block.
+   */
+  #budgetedWrite(statement: PendingStatement, raw: Buffer, expected: Expected): Promise<void> {
+    return this.#drained().then((status) => {
+      if (this.#step === RelayStep.Closed) return;
+      if (status !== TxStatus.Idle) return this.#forward(raw, expected);
+      this.#tracker.expect(expected);
+      this.#budgets.start(statement);
+      return new Promise<void>((resolve) => {
+        const hooks = { ...this.#limitHooks(resolve, expected), settled: () => this.#budgets.settled() };
+        this.#limit = new QueryRowLimit(statement, undefined, status, raw, hooks);
       });
     });
   }

@@ -36,6 +36,8 @@ export interface RowLimitHooks {
   answering(): boolean;
   /** The run is over: the agent's next messages may go. */
   done(): void;
+  /** Resolves once a budget's cancel of the statement has reached the server (statement-budgets.ts). */
+  settled?(): Promise<void>;
 }
 
 export interface RowLimitRun {
@@ -147,6 +149,14 @@ export class QueryRowLimit implements RowLimitRun {
     if (open.error) return this.#finish([open.error, open.ready]);
     const undo = this.undo && !this.#inTransaction ? await this.#before(this.undo.plan) : undefined;
     const ran = await this.#agents();
+    // A budget that failed the statement (statement-budgets.ts): nothing of it may stay; its cancel
+    // goes first, so it cannot reach Airlock's ROLLBACK. The timer stops: the statement is over.
+    const budget = this.statement.budget;
+    if (budget) clearTimeout(budget.timer);
+    if (budget?.hit?.mode === "error" && !this.#inTransaction) {
+      await this.hooks.settled?.();
+      return this.#finish([(await this.#hidden("ROLLBACK")).ready]);
+    }
     if (ran.failed) {
       // Failed by itself: inside the agent's transaction that is the agent's to end; Airlock's own BEGIN is Airlock's.
       if (this.#inTransaction) return this.#finish([ran.ready]);

@@ -38,7 +38,7 @@ export class StatementBudget {
 
   /** It may end in an error Airlock makes: the session sends nothing after it until it is answered. */
   get fails(): boolean {
-    return this.limits.statementTimeoutMs !== undefined || (this.limits.onLimit === "error" && (this.limits.maxRows ?? this.limits.maxResultBytes) !== undefined);
+    return budgetCanFail(this.limits);
   }
 
   errorBytes(): Buffer {
@@ -47,6 +47,29 @@ export class StatementBudget {
     return writeErrorResponse({ severity: "ERROR", code: refusal.code, message: refusal.message, hint: refusal.hint });
   }
 }
+
+/** Whether limits can fail a statement (error mode over rows or bytes, or a timeout), not only cut its result short. */
+export function budgetCanFail(limits: StatementLimits | undefined): boolean {
+  if (!limits) return false;
+  return limits.statementTimeoutMs !== undefined || (limits.onLimit === "error" && (limits.maxRows ?? limits.maxResultBytes) !== undefined);
+}
+
+/**
+ * A simple Query outside a transaction block that writes, under a budget that can fail it: the
+ * server commits it before its command tag, possibly before the cancel reaches it, and then the
+ * agent would get an error for a committed write. Such a statement runs in Airlock's own
+ * transaction (proxy/row-limit.ts), rolled back when its budget failed it. One statement only,
+ * of the kinds a transaction block can hold: a text of several may carry its own BEGIN/COMMIT.
+ */
+export function writesUnderFailingBudget(statement: PendingStatement): boolean {
+  const verdict = statement.verdict;
+  if (statement.protocol !== "simple" || !verdict || verdict.statements.length !== 1) return false;
+  const kinds = verdict.statements[0].statement.kinds;
+  if (!kinds.some((k) => WRITES.has(k)) || !kinds.every((k) => k === "select" || WRITES.has(k))) return false;
+  return budgetCanFail(statementLimits(verdict.statements.map((s) => s.rule)));
+}
+
+const WRITES = new Set<string>(["insert", "update", "delete", "merge"]);
 
 /** What the budgets need of the relay. */
 export interface BudgetHooks {
@@ -89,6 +112,7 @@ const TIMEOUT_RECHECK_MS = 20;
 export class SessionBudgets {
   #fence: PendingStatement | undefined;
   #cancelling = false;
+  #cancelled: Promise<void> = Promise.resolve();
   readonly #portals = new WeakMap<object, ResultUsage>();
 
   constructor(private readonly hooks: BudgetHooks) {}
@@ -182,6 +206,11 @@ export class SessionBudgets {
     }
   }
 
+  /** Resolves once a cancel sent for a budget has reached the server (or at once when none is out). */
+  settled(): Promise<void> {
+    return this.#cancelled;
+  }
+
   /** The statement is over (answered, or the session ended): its record says what its budget did. */
   finished(statement: PendingStatement): void {
     const budget = statement.budget;
@@ -225,7 +254,7 @@ export class SessionBudgets {
   #cancel(statement: PendingStatement): void {
     if (this.#fence !== statement) return; // nothing safe to cancel: only what is fenced is alone on the server
     this.#cancelling = true;
-    this.hooks
+    this.#cancelled = this.hooks
       .cancelUpstream()
       .catch(() => undefined)
       .finally(() => {
