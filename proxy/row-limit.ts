@@ -184,10 +184,10 @@ export class QueryRowLimit implements RowLimitRun {
   async #before(plan: UndoPlanResult): Promise<Pending | { unavailable: string }> {
     if ("unavailable" in plan) return plan;
     const target = await this.#hidden(captureSql.target(plan));
-    const found = !target.error && target.rows[0] ? (JSON.parse(target.rows[0]) as UndoTarget & { plain: boolean }) : undefined;
+    const found = !target.error && target.rows[0] ? (JSON.parse(target.rows[0]) as UndoTarget & { plain: boolean; elsewhere: string | null; volatile: boolean }) : undefined;
     const why = found ? whyNotRestorable(found) : "the table could not be read from the catalog";
     if (why) return target.error ? this.#restart(why) : { unavailable: why };
-    const { plain: _plain, ...tableOf } = found!;
+    const { plain: _plain, elsewhere: _elsewhere, volatile: _volatile, ...tableOf } = found!;
     if (plan.kind === "insert") return { plan, target: tableOf, before: [] };
     const before = await this.#hidden(captureSql.before(plan));
     if (before.error) return this.#restart("the rows it would change could not be read beforehand");
@@ -228,7 +228,7 @@ interface Pending {
 }
 
 /** How many of the rows captured before a DELETE still exist after it. */
-function remainingSql(plan: UndoPlan, target: UndoTarget, before: Record<string, unknown>[]): string {
+export function remainingSql(plan: UndoPlan, target: UndoTarget, before: Record<string, unknown>[]): string {
   const keys = JSON.stringify(before.map((row) => target.key.map((k) => row[k])));
   const tag = `$airlock_${randomBytes(6).toString("hex")}$`;
   const key = `jsonb_build_array(${target.key.map((k) => `${plan.ref}.${ident(k)}`).join(", ")})`;
@@ -236,7 +236,7 @@ function remainingSql(plan: UndoPlan, target: UndoTarget, before: Record<string,
 }
 
 /** The first column of a DataRow, as text (Airlock's own queries ask for one text column). */
-function firstColumn(body: Buffer): string {
+export function firstColumn(body: Buffer): string {
   const length = body.readInt32BE(2);
   return length < 0 ? "" : body.toString("utf8", 6, 6 + length);
 }

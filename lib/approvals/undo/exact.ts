@@ -40,8 +40,10 @@ export function exactCapture(kind: UndoKind, target: UndoTarget, changed: number
 }
 
 /** Why the table cannot be restored by key, or undefined when it can. */
-export function whyNotRestorable(target: UndoTarget & { plain?: boolean }): string | undefined {
+export function whyNotRestorable(target: UndoTarget & { plain?: boolean; elsewhere?: string | null; volatile?: boolean }): string | undefined {
   if (target.key.length === 0) return "table has no primary key";
   if (target.plain === false) return "table is partitioned or has child tables";
+  if (target.elsewhere) return target.elsewhere;
+  if (target.volatile) return "its WHERE calls a volatile function (a capture would evaluate it a second time)";
   return undefined;
 }

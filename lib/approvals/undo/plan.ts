@@ -21,6 +21,8 @@ export interface UndoPlan {
   ref: string;
   /** The text of the statement's WHERE condition (UPDATE, DELETE); undefined: every row. */
   where?: string;
+  /** The names of the functions the WHERE calls (the capture evaluates it again: none may be volatile). */
+  whereFunctions?: string[];
 }
 
 export type UndoPlanResult = UndoPlan | { unavailable: string };
@@ -43,8 +45,12 @@ interface DmlNode {
   onConflictClause?: { action?: string };
 }
 
-/** The plan for a statement's undo, or why it has none. Text with $n parameters is not captured (see docs/policy.md). */
-export function undoPlan(text: string): UndoPlanResult {
+/**
+ * The plan for a statement's undo, or why it has none. Text with $n parameters is captured only
+ * when `bound` (the extended protocol: the capture binds the same values, proxy/undo/execute-undo.ts);
+ * a simple Query's $n is not a parameter PostgreSQL would bind (see docs/policy.md).
+ */
+export function undoPlan(text: string, { bound = false }: { bound?: boolean } = {}): UndoPlanResult {
   let stmts;
   try {
     stmts = parseSql(text).stmts ?? [];
@@ -62,14 +68,29 @@ export function undoPlan(text: string): UndoPlanResult {
   if (stmt.onConflictClause?.action === "ONCONFLICT_UPDATE") return { unavailable: "INSERT … ON CONFLICT DO UPDATE changes existing rows its capture cannot tell apart" };
   if (stmt.whereClause && "CurrentOfExpr" in stmt.whereClause) return { unavailable: "WHERE CURRENT OF a cursor names no rows Airlock can capture" };
   const tokens = scanSync(text).tokens;
-  if (tokens.some((t) => t.tokenName === "PARAM")) return { unavailable: "statements with bound parameters ($1…) are not captured for undo" };
+  if (!bound && tokens.some((t) => t.tokenName === "PARAM")) return { unavailable: "statements with bound parameters ($1…) are not captured for undo" };
   const rel = stmt.relation;
   const table = `${rel.schemaname ? `${ident(rel.schemaname)}.` : ""}${ident(rel.relname)}`;
   const alias = rel.alias?.aliasname;
   const from = `${rel.inh === false ? "ONLY " : ""}${table}${alias ? ` AS ${ident(alias)}` : ""}`;
   const ref = ident(alias ?? rel.relname);
   if (kind === "insert") return { kind, from, ref };
-  return { kind, from, ref, where: stmt.whereClause ? whereText(text, tokens) : undefined };
+  return { kind, from, ref, where: stmt.whereClause ? whereText(text, tokens) : undefined, whereFunctions: functionNames(stmt.whereClause) };
+}
+
+/** Every function a parse tree calls, by its unqualified name (an overload or another schema's of the same name counts too). */
+function functionNames(node: unknown, names: string[] = []): string[] {
+  if (Array.isArray(node)) for (const item of node) functionNames(item, names);
+  else if (node && typeof node === "object") {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "FuncCall") {
+        const parts = ((value as { funcname?: Array<{ String?: { sval?: string } }> }).funcname ?? []).map((p) => p.String?.sval ?? "");
+        names.push(parts[parts.length - 1] ?? "");
+      }
+      functionNames(value, names);
+    }
+  }
+  return names;
 }
 
 /** The WHERE condition's text: from the statement's own WHERE keyword (outside parentheses) to RETURNING or the end. */
@@ -96,14 +117,24 @@ export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** The table's name as the statement writes it (without ONLY or its alias). */
+export function tableName(plan: UndoPlan): string {
+  return plan.from.replace(/^ONLY /, "").replace(/ AS .*$/, "");
+}
+
 /** The capture's queries, one text column each, run inside the statement's transaction. */
 export const captureSql = {
   /** The table behind the statement's name (the session's search_path), its primary key and the columns a restore writes. */
   target(plan: UndoPlan): string {
-    const table = plan.from.replace(/^ONLY /, "").replace(/ AS .*$/, "");
+    const table = tableName(plan);
     return `SELECT jsonb_build_object(
   'table', format('%I.%I', n.nspname, c.relname), 'name', n.nspname || '.' || c.relname,
   'plain', c.relkind = 'r' AND NOT c.relhassubclass,
+  'elsewhere', CASE WHEN c.relhasrules THEN 'table has rules (a write to it may change other rows)'
+    WHEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgenabled <> 'D') THEN 'table has triggers (they may change rows a revert would not restore)'
+    ${plan.kind === "insert" ? "" : "WHEN EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = c.oid AND f.contype = 'f' AND (f.confdeltype IN ('c', 'n', 'd') OR f.confupdtype IN ('c', 'n', 'd'))) THEN 'a foreign key cascades from the table (rows of other tables change with it)'"}
+    END,
+  'volatile', EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname = ANY (ARRAY[${(plan.whereFunctions ?? []).map((f) => `'${f.replaceAll("'", "''")}'`).join(", ")}]::text[]) AND p.provolatile = 'v'),
   'key', coalesce((SELECT jsonb_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum)) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = c.oid AND i.indisprimary), '[]'),
   'columns', (SELECT jsonb_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
 )::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = '${table.replaceAll("'", "''")}'::regclass`;
