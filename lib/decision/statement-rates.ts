@@ -30,24 +30,31 @@ export class StatementRates {
    */
   admit(agentId: string, resource: string, rules: Iterable<Pick<Rule, "name" | "limits"> | undefined>): RateRefusal | undefined {
     const now = this.now();
-    const counted: number[][] = [];
-    const seen = new Set<string>();
-    let refusal: RateRefusal | undefined;
+    // Each statement of the text counts: n statements under one rule take n places in its minute.
+    const statements = new Map<string, { rule: Pick<Rule, "name">; limit: number; n: number }>();
     for (const rule of rules) {
       const limit = rule?.limits?.statementsPerMinute;
-      if (!rule || limit === undefined || seen.has(rule.name)) continue;
-      seen.add(rule.name);
+      if (!rule || limit === undefined) continue;
+      const seen = statements.get(rule.name);
+      if (seen) seen.n++;
+      else statements.set(rule.name, { rule, limit, n: 1 });
+    }
+    const counted: Array<{ window: number[]; n: number }> = [];
+    let refusal: RateRefusal | undefined;
+    for (const { rule, limit, n } of statements.values()) {
       const key = `${agentId}\u0000${resource}\u0000${rule.name}`;
       let window = this.#windows.get(key);
       if (!window) this.#windows.set(key, (window = []));
       while (window.length > 0 && window[0] <= now - MINUTE_MS) window.shift();
-      if (window.length >= limit) {
-        const retryAfterMs = window[window.length - limit] + MINUTE_MS - now;
+      if (window.length + n > limit) {
+        // Until enough of the oldest have left the minute; a text of more than the budget never fits (a minute, to say so).
+        const leaving = window.length + n - limit - 1;
+        const retryAfterMs = n > limit ? MINUTE_MS : window[leaving] + MINUTE_MS - now;
         if (!refusal || retryAfterMs > refusal.retryAfterMs) refusal = { rule: rule.name, limit, retryAfterMs };
-      } else counted.push(window);
+      } else counted.push({ window, n });
     }
     if (refusal) return refusal;
-    for (const window of counted) window.push(now);
+    for (const { window, n } of counted) for (let i = 0; i < n; i++) window.push(now);
     if (this.#windows.size > SWEEP_AT) this.#sweep(now);
     return undefined;
   }
