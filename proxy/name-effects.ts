@@ -3,6 +3,7 @@ import type { Classification, StatementInfo } from "../lib/sql/types";
 import { unknownClassification } from "../lib/sql/unknown";
 import type { PendingStatement } from "./response-tracker";
 import type { PortalColumns } from "./session-masking";
+import type { BoundUndo } from "./undo/execute-undo";
 import { ALL, type PreparedName, type SessionNames, type Settle } from "./session-names";
 
 /*
@@ -17,6 +18,8 @@ export interface Judged extends Pick<PendingStatement, "text" | "params" | "gran
   /** Its one statement, for what running it does to the session's names. */
   info: StatementInfo | undefined;
   columns: PortalColumns;
+  /** Approved with undo: what its Execute captures with (proxy/undo/execute-undo.ts); taken by the first Execute. */
+  undo?: BoundUndo;
 }
 
 /** What a statement that completes does to the session's names, to be settled by the server's answer. */

@@ -10,7 +10,7 @@ import { readBind, readCommandTag, readExecutePortal, readFields, readFunctionCa
 import { fastPathSql } from "./fast-path";
 import { SessionMasking, type MaskingContext, type PortalColumns } from "./session-masking";
 import { cursorOf, nameChanges, preparedInfo, type Judged } from "./name-effects";
-import { SessionNames, type PreparedName } from "./session-names";
+import { SessionNames, type Lookup, type PreparedName } from "./session-names";
 import { rowFilteredMessage } from "./row-filter-messages";
 import { preparedPathKey, type SessionPath } from "./session-path";
 import type { SearchPath } from "../lib/sql/search-path";
@@ -23,6 +23,8 @@ import type { Upstream } from "./upstream/upstream";
 import { PgWireError, SqlState } from "./wire-error";
 import { ExecuteRowLimit, QueryRowLimit, type RowLimitHooks, type RowLimitRun, type UndoCapture } from "./row-limit";
 import { undoPlan } from "../lib/approvals/undo/plan";
+import { statementLimits } from "../lib/policy/limits";
+import { boundUndo, executeRowCount, ExecuteUndo, type BoundUndo } from "./undo/execute-undo";
 import { whyNotRowLimitable } from "../lib/approvals/row-limit";
 
 const log = logger("proxy");
@@ -262,6 +264,7 @@ export class Relay {
           const { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows } = statement;
           const columns: PortalColumns = { resultFormats: bind.resultFormats, portal: {}, statement: entry.described };
           const portal: Judged = { text, params, grantId, requestId, verdict, masking, changesSchema, trace, maxRows, executes: judged.executes, info: judged.classification.statements[0], columns };
+          if (statement.undo) portal.undo = boundUndo(statement.undo, entry, bind, maxRows);
           return { kind: "bind", done: this.#names.portals.set(bind.portal, { judged: portal, holdable: false }, group) };
         }, { known: entry && entry.info.preparedOn === preparedPathKey(this.ctx.searchPath.at(group)) ? entry.classification : undefined, sent: entry && (entry.sent ?? entry.text) });
       }
@@ -342,6 +345,9 @@ export class Relay {
     statement.settles = [both(info && nameChanges(this.#names, info, group, () => cursorOf(statement, info, 0)), this.ctx.searchPath.executed(portalName, info, group))];
     this.#masking.executing(statement, portal.columns);
     if (maxRows !== undefined) return this.#limitedExecute(statement, raw, maxRows);
+    const undo = portal.undo;
+    portal.undo = undefined;
+    if (undo) return this.#undoneExecute(statement, raw, undo, group, portal);
     return this.#forward(raw, { kind: "execute", statement }, portal);
   }
 
@@ -457,7 +463,8 @@ export class Relay {
           // People may take longer than the token lasts: an approval never outlives the identity.
           if (result.action === "run") this.#checkToken();
           if (result.action === "run" && (result.maxRows !== undefined || result.undo) && statement.protocol === "simple") return this.#limitedQuery(statement, raw, expected(true, judged), result.maxRows, result.undo);
-          if (result.action === "run" && result.undo) result.undo.captured({ unavailable: "it ran through the extended protocol, where Airlock does not capture undo" });
+          // Through the extended protocol the capture runs at its Execute (proxy/undo/execute-undo.ts).
+          if (result.action === "run" && result.undo) statement.undo = result.undo;
           if (result.action === "run" && writesUnderFailingBudget(statement)) return this.#budgetedWrite(statement, raw, expected(true, judged));
           if (result.action === "run") this.#forward(raw, expected(true, judged));
           else this.#refuse(statement, result, substitute, expected(false));
@@ -642,6 +649,28 @@ export class Relay {
     });
   }
 
+  /**
+   * An Execute approved with undo (extended protocol): Airlock's capture runs in its group's
+   * implicit transaction around it (proxy/undo/execute-undo.ts); the agent's next messages wait
+   * for its command tag.
+   */
+  #undoneExecute(statement: PendingStatement, raw: Buffer, undo: BoundUndo, group: number, portal: object): Promise<void> | void {
+    const expected: Expected = { kind: "execute", statement };
+    const limited = statement.verdict && statementLimits(statement.verdict.statements.map((s) => s.rule));
+    const why = limited
+      ? "its rule sets limits (a budget), which govern how it runs through the extended protocol"
+      : executeRowCount(raw) !== 0 ? "its portal was executed in parts (Execute with a row count)" : lookedUp(this.#names.statements.lookup(undo.statementName, group)) !== undo.prepared ? "its prepared statement changed after it was bound" : undefined;
+    if (why) {
+      undo.captured({ unavailable: why });
+      return this.#forward(raw, expected, portal);
+    }
+    this.#tracker.expect(expected);
+    return new Promise<void>((resolve) => {
+      const hooks = this.#limitHooks(resolve, expected);
+      this.#limit = new ExecuteUndo(statement, raw, undo, { ...hooks, release: resolve, done: () => (this.#limit = undefined) });
+    });
+  }
+
   #limitHooks(resolve: () => void, expected: Expected): RowLimitHooks & { fail(err: unknown): void } {
     return {
       fail: (err) => this.#fatal(err),
@@ -798,6 +827,10 @@ function internalError(err: unknown): PgWireError {
 }
 
 /** The prepared statements a statement runs by name, as a request records them (none in the usual case: no allocation). */
+function lookedUp<T>(found: Lookup<T>): T | undefined {
+  return found.state === "known" ? found.value : undefined;
+}
+
 function preparedRun(found: ReadonlyMap<string, PreparedName>): PendingStatement["prepared"] {
   return found.size === 0 ? undefined : [...found].map(([name, p]) => ({ name, text: p.text }));
 }

@@ -7,6 +7,7 @@ import type { ResultField } from "../lib/masking/column-plan";
 import type { ResultMasker } from "./result-masker";
 import type { LimitHit, StatementBudget } from "./statement-budgets";
 import type { PathValue } from "../lib/sql/search-path";
+import type { Capture } from "../lib/approvals/undo/exact";
 
 /** What the agent is owed an answer for, in the order it asked. */
 export type Expected =
@@ -63,6 +64,8 @@ export interface PendingStatement {
   heldMs?: number;
   /** Approved for at most this many rows: run so that it is rolled back past them (proxy/row-limit.ts). */
   maxRows?: number;
+  /** Approved with undo, through the extended protocol: told the capture once its portal runs (proxy/undo/execute-undo.ts). */
+  undo?: { captured(capture: Capture): void };
   /** Its rows, bytes and time under the rules' `limits:` (statement-budgets.ts), and the one it ran into. */
   budget?: StatementBudget;
   limit?: LimitHit;

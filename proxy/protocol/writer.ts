@@ -126,6 +126,16 @@ export function writeDescribePortal(portal: string): Buffer {
   return message(Frontend.Describe, Buffer.concat([Buffer.from("P"), cstring(portal)]));
 }
 
+/** Describe of a prepared statement: its ParameterDescription, then its RowDescription (or NoData). */
+export function writeDescribeStatement(name: string): Buffer {
+  return message(Frontend.Describe, Buffer.concat([Buffer.from("S"), cstring(name)]));
+}
+
+/** Close of a portal. */
+export function writeClosePortal(name: string): Buffer {
+  return message(Frontend.Close, Buffer.concat([Buffer.from("P"), cstring(name)]));
+}
+
 /** Execute to the end (no row limit). */
 export function writeExecute(portal: string): Buffer {
   return message(Frontend.Execute, Buffer.concat([cstring(portal), int32(0)]));
