@@ -102,6 +102,8 @@ export class Relay {
   #schemaChanged = false;
   /** The server's last ReadyForQuery status, or undefined once more has been sent after it. */
   #ready: number | undefined = TxStatus.Idle;
+  /** The status of the server's last ReadyForQuery, whatever was sent since (an undo's capture reads it once all before it is answered). */
+  #lastReady: number = TxStatus.Idle;
   /** The session ended because the agent left, not because the proxy or the database ended it. */
   #agentLeft = false;
   /** A statement approved for at most N rows is running: the server's answers go through it (proxy/row-limit.ts). */
@@ -667,7 +669,7 @@ export class Relay {
     this.#tracker.expect(expected);
     return new Promise<void>((resolve) => {
       const hooks = this.#limitHooks(resolve, expected);
-      this.#limit = new ExecuteUndo(statement, raw, undo, { ...hooks, release: resolve, done: () => (this.#limit = undefined) });
+      this.#limit = new ExecuteUndo(statement, raw, undo, { ...hooks, release: resolve, done: () => (this.#limit = undefined), status: () => this.#lastReady });
     });
   }
 
@@ -727,6 +729,7 @@ export class Relay {
       case Backend.ReadyForQuery:
         this.#tracker.onServerMessage(type);
         this.ctx.searchPath.ready(body[0]);
+        this.#lastReady = body[0];
         if (body[0] === TxStatus.Idle) this.#idle();
         // Only a ReadyForQuery with nothing sent after it tells where the session stands.
         if (this.#tracker.size === this.#unsent) this.#ready = body[0];

@@ -12,7 +12,7 @@ import { SqlState } from "../wire-error";
 
 /**
  * Undo for an approved write sent through the extended protocol (Parse/Bind/Execute with bound
- * parameters), in autocommit. In the extended protocol every message up to the agent's Sync runs
+ * parameters), in autocommit (a group begun inside the agent's transaction block runs as it came). In the extended protocol every message up to the agent's Sync runs
  * in one implicit transaction, so the capture runs as Airlock's own Parse/Bind/Execute inside
  * the agent's group, just before and just after the agent's Execute, and shares its transaction
  * and its locks:
@@ -41,7 +41,12 @@ export interface BoundUndo {
 }
 
 /** What the run needs of the relay: the row limit's hooks, and `release` to let the agent's next messages go. */
-export type ExecuteUndoHooks = RowLimitHooks & { release(): void; fail(err: unknown): void };
+export type ExecuteUndoHooks = RowLimitHooks & {
+  release(): void;
+  fail(err: unknown): void;
+  /** The server's last ReadyForQuery status: once all before the Execute is answered, the status its group began in. */
+  status(): number;
+};
 
 const FLUSH = Buffer.from([Frontend.Flush, 0, 0, 0, 4]);
 /** Messages that end one of Airlock's requests: a Parse, Bind, Execute, Close or Describe answered. */
@@ -85,6 +90,8 @@ export class ExecuteUndo implements RowLimitRun {
       // What came before it failed: the server skips the rest of the group, this Execute too.
       return this.#without("the statement's group failed before it ran");
     }
+    // In the agent's transaction block the commit is the agent's: nothing of Airlock's runs in it.
+    if (this.hooks.status() !== TxStatus.Idle) return this.#without("it ran inside the agent's own transaction, whose commit is the agent's");
     const { plan } = this.undo;
     const described = await this.#hidden(Buffer.concat([writeDescribeStatement(this.undo.statementName), FLUSH]), 1);
     if (described.error) return this.#failed(described.error);

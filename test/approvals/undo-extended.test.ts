@@ -201,4 +201,31 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
       await client.end();
     }
   });
+
+  test("a capture query that fails (a lock timeout) fails the statement, which did not run; the session goes on", async () => {
+    await admin.query("create table x_lock (id int primary key, v text); insert into x_lock values (1, 'a'), (2, 'b')");
+    const locker = new pg.Client({ connectionString: server.url });
+    await locker.connect();
+    const client = await agent();
+    try {
+      await client.query("set lock_timeout = '300ms'");
+      await locker.query("begin");
+      await locker.query("select * from x_lock where id = 1 for update");
+      const text = "update x_lock set v = $1 where id = $2";
+      const running = client.query(text, ["z", 1]).then(
+        () => undefined,
+        (e: pg.DatabaseError) => e,
+      );
+      const id = await approve(text);
+      const err = await running;
+      assert.match(err?.message ?? "", /capturing its rows failed \(canceling statement due to lock timeout\); the statement did not run/);
+      await locker.query("rollback");
+      const undo = await until(() => undoOf(harness.store, id), (u) => u !== undefined);
+      assert.match(undo.unavailable ?? "", /the capture failed/);
+      assert.deepEqual((await client.query("select v from x_lock where id = $1", [1])).rows, [{ v: "a" }], "nothing changed; the session is out of any transaction");
+    } finally {
+      await client.end();
+      await locker.end();
+    }
+  });
 });
