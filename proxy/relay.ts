@@ -615,8 +615,11 @@ export class Relay {
         return this.#forward(raw, expected);
       }
       this.#tracker.expect(expected);
+      // Without an approval's row limit, the rule's budgets apply as to any statement (QueryRowLimit rolls back what one fails).
+      if (maxRows === undefined) this.#budgets.start(statement);
       return new Promise<void>((resolve) => {
-        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, this.#limitHooks(resolve, expected), undo && plan && { plan, captured: undo.captured });
+        const hooks = { ...this.#limitHooks(resolve, expected), settled: () => this.#budgets.settled() };
+        this.#limit = new QueryRowLimit(statement, maxRows, status, raw, hooks, undo && plan && { plan, captured: undo.captured });
       });
     });
   }

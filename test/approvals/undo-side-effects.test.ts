@@ -17,7 +17,8 @@ const RULES = `rules:
   - name: agents-write
     match: { groups: [agents], kinds: [insert, update, delete, select] }
     action: review
-    review: { approvers: [db-approvers], undo: 7d }`;
+    review: { approvers: [db-approvers], undo: 7d }
+    limits: { statement_timeout: 1s }`;
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
 
@@ -84,4 +85,26 @@ test("a WHERE with a volatile function runs once: the statement does what it wou
   assert.equal(result.rowCount, 5);
   assert.equal((await admin.query("select count(*)::int as n from vt where n = 1")).rows[0].n, 5);
   assert.match(unavailable ?? "", /volatile/);
+});
+
+test("an approved write captured for undo still runs under its rule's budget (statement_timeout)", async () => {
+  await admin.query("create table slowt (id int primary key, n int); insert into slowt values (1, 0)");
+  const text = "update slowt set n = 1 where id = 1 and (select pg_sleep(3)) is not null";
+  const client = new pg.Client({ connectionString: await harness.url("pg") });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    const running = client.query(text).then(
+      () => undefined,
+      (e: pg.DatabaseError) => e,
+    );
+    const request = await pendingRequest(harness.approvals, text);
+    assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
+    const err = await running;
+    assert.equal(err?.code, "57014");
+    assert.match(err?.message ?? "", /statement_timeout/);
+    assert.equal((await admin.query("select n from slowt where id = 1")).rows[0].n, 0);
+  } finally {
+    await client.end();
+  }
 });
