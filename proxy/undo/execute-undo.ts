@@ -251,7 +251,8 @@ export function boundUndo(
     undo.captured(plan);
     return undefined;
   }
-  return { plan, captured: undo.captured, statementName: bind.statement, prepared, params: bind.params, formats: bind.paramFormats };
+  // Copies: the Bind's values are views of the agent's bytes, kept here until its Execute.
+  return { plan, captured: undo.captured, statementName: bind.statement, prepared, params: bind.params.map((p) => p && Buffer.from(p)), formats: [...bind.paramFormats] };
 }
 
 /** An Execute message's row count (0: to the end). */
