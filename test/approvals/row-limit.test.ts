@@ -2,9 +2,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import type { Decider } from "../../lib/approvals/people";
-import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
-import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { startProxiedPostgres, type ProxiedPostgres } from "../support/proxied-postgres";
 import { RawWireClient } from "../support/raw-wire-client";
 import { readFields } from "../../proxy/protocol/reader";
 import { writeBind, writeParse, writeQuery } from "../../proxy/protocol/writer";
@@ -20,33 +19,24 @@ const RULES = `rules:
 
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
 
-let server: TestPostgres;
-let harness: ProxyHarness;
-let admin: pg.Client;
+let db: ProxiedPostgres;
 
 before(async () => {
-  server = await startPostgres();
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  harness = await startProxyHarness({ pg: server.url }, { rules: RULES });
+  db = await startProxiedPostgres(RULES);
 });
-after(async () => {
-  await admin.end();
-  await harness.close();
-  await server.stop();
-});
+after(() => db.stop());
 
 /** A fresh table of `n` rows, all 'new'. */
 async function table(name: string, n = 5): Promise<void> {
-  await admin.query(`create table ${name} (id int primary key, status text); insert into ${name} select g, 'new' from generate_series(1, ${n}) g`);
+  await db.admin.query(`create table ${name} (id int primary key, status text); insert into ${name} select g, 'new' from generate_series(1, ${n}) g`);
 }
 
 async function statuses(name: string): Promise<string[]> {
-  return (await admin.query(`select status from ${name} order by id`)).rows.map((r) => r.status as string);
+  return (await db.admin.query(`select status from ${name} order by id`)).rows.map((r) => r.status as string);
 }
 
 async function agent(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: await harness.url("pg"), application_name: "row-limit-test" });
+  const client = new pg.Client({ connectionString: await db.harness.url("pg"), application_name: "row-limit-test" });
   client.on("error", () => undefined);
   await client.connect();
   return client;
@@ -54,8 +44,8 @@ async function agent(): Promise<pg.Client> {
 
 /** Approves the held statement `text` for at most `maxRows` rows, once it is pending. */
 async function approveWithLimit(text: string, maxRows: number): Promise<string> {
-  const request = await pendingRequest(harness.approvals, text);
-  const result = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows, via: "web" });
+  const request = await pendingRequest(db.harness.approvals, text);
+  const result = await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows, via: "web" });
   assert.ok(result.ok, result.ok ? "" : result.message);
   return request.id;
 }
@@ -80,9 +70,9 @@ describe("approved for at most N rows, in autocommit", () => {
       await assert.rejects(running, limitError(() => id, 3, 4));
       assert.deepEqual(await statuses("auto_simple"), ["new", "new", "new", "new", "new"], "nothing of it stays");
       const pid = (await client.query("select pg_backend_pid() as pid")).rows[0].pid;
-      const state = await admin.query("select state from pg_stat_activity where pid = $1", [pid]);
+      const state = await db.admin.query("select state from pg_stat_activity where pid = $1", [pid]);
       assert.equal(state.rows[0].state, "idle", "the session goes on, outside any transaction");
-      const [decision] = await harness.approvals.decisions(id);
+      const [decision] = await db.harness.approvals.decisions(id);
       assert.equal(decision.maxRows, 3, "the limit is recorded with the approval");
     } finally {
       await client.end();
@@ -152,7 +142,7 @@ describe("approved for at most N rows, inside the agent's transaction", () => {
         id = await approveWithLimit(text, 2);
         await assert.rejects(running, limitError(() => id, 2, 3));
         // Rolled back to Airlock's savepoint (simple) or failed in the group: either way another session may take the rows now.
-        if (protocol === "simple") await admin.query("set lock_timeout = '2s'; update tx_simple set status = status where id <= 3; reset lock_timeout");
+        if (protocol === "simple") await db.admin.query("set lock_timeout = '2s'; update tx_simple set status = status where id <= 3; reset lock_timeout");
         await assert.rejects(client.query("select 1"), (err: { code?: string }) => err.code === "25P02", "the agent's transaction is aborted, as after any error");
         await client.query("rollback");
         assert.equal((await client.query("select 2 as n")).rows[0].n, 2, "after ROLLBACK the session goes on");
@@ -187,11 +177,11 @@ describe("approved for at most N rows, inside the agent's transaction", () => {
     try {
       const text = "with gone as (delete from cte_limit where id = 1 returning id) update cte_limit set status = 'done' where id = 2";
       const running = client.query(text);
-      const request = await pendingRequest(harness.approvals, text);
-      const refused = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows: 5, via: "web" });
+      const request = await pendingRequest(db.harness.approvals, text);
+      const refused = await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows: 5, via: "web" });
       assert.equal(refused.ok, false);
       assert.match(refused.ok ? "" : refused.message, /WITH clause/);
-      await harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "no", via: "web" });
+      await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "deny", reason: "no", via: "web" });
       await assert.rejects(running);
     } finally {
       await client.end();
@@ -206,15 +196,15 @@ describe("a grant's length at approval", () => {
     try {
       const text = "update shorter set status = 'done' where id = 1";
       const running = client.query(text);
-      const request = await pendingRequest(harness.approvals, text);
-      const longer = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 20 * 60_000, via: "web" });
+      const request = await pendingRequest(db.harness.approvals, text);
+      const longer = await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 20 * 60_000, via: "web" });
       assert.equal(longer.ok, false);
       assert.match(longer.ok ? "" : longer.message, /never lengthen/);
       const before = Date.now();
-      const approved = await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 5 * 60_000, via: "web" });
+      const approved = await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", grant: 5 * 60_000, via: "web" });
       assert.ok(approved.ok);
       await running;
-      const grant = approved.ok && approved.request.grantId ? await harness.grants.get(approved.request.grantId) : undefined;
+      const grant = approved.ok && approved.request.grantId ? await db.harness.grants.get(approved.request.grantId) : undefined;
       assert.ok(grant, "a grant was made");
       const length = grant.expiresAt.getTime() - before;
       assert.ok(length > 4 * 60_000 && length <= 5 * 60_000 + 1000, `about five minutes, not ${length} ms`);
@@ -228,15 +218,15 @@ describe("a grant's length at approval", () => {
 describe("a limited statement inside an unfinished extended-protocol group", () => {
   test("a simple Query sent before the group's Sync cannot run under a limit: refused, named, and the session goes on", async () => {
     await table("mid_group");
-    const raw = await RawWireClient.connect(harness.proxy.port);
+    const raw = await RawWireClient.connect(db.harness.proxy.port);
     try {
-      const token = new URL(await harness.url("pg")).password;
+      const token = new URL(await db.harness.url("pg")).password;
       await raw.login("reporting-agent", "pg", decodeURIComponent(token));
       const text = "update mid_group set status = 'done'";
       // Parse and Bind of a read, then the write as a simple Query, all before any Sync.
       raw.socket.write(Buffer.concat([writeParse("", "select 1"), writeBind("", ""), writeQuery(text)]));
-      const request = await pendingRequest(harness.approvals, text);
-      assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows: 10, via: "web" })).ok);
+      const request = await pendingRequest(db.harness.approvals, text);
+      assert.ok((await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", maxRows: 10, via: "web" })).ok);
       const seen: string[] = [];
       let error = "";
       for (let m = await raw.next(); m && m.type !== 0x5a; m = await raw.next()) {

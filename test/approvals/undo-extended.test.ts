@@ -5,9 +5,8 @@ import type { Decider } from "../../lib/approvals/people";
 import { askRevert } from "../../lib/approvals/undo/revert";
 import { undoOf } from "../../lib/approvals/undo/store";
 import type { RequestUndo } from "../../lib/db/schema";
-import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
-import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { startProxiedPostgres, type ProxiedPostgres } from "../support/proxied-postgres";
 import { RawWireClient } from "../support/raw-wire-client";
 import { writeBind, writeDescribePortal, writeExecute, writeParse } from "../../proxy/protocol/writer";
 import { readFields } from "../../proxy/protocol/reader";
@@ -27,31 +26,22 @@ const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], r
 const bob: Decider = { email: "bob@example.com", groups: ["db-approvers"], role: "approver" };
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 
-let server: TestPostgres;
-let harness: ProxyHarness;
-let admin: pg.Client;
+let db: ProxiedPostgres;
 
 before(async () => {
-  server = await startPostgres();
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  harness = await startProxyHarness({ pg: server.url }, { rules: RULES });
+  db = await startProxiedPostgres(RULES);
 });
-after(async () => {
-  await admin.end();
-  await harness.close();
-  await server.stop();
-});
+after(() => db.stop());
 
 async function agent(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: await harness.url("pg"), application_name: "undo-extended-test" });
+  const client = new pg.Client({ connectionString: await db.harness.url("pg"), application_name: "undo-extended-test" });
   client.on("error", () => undefined);
   await client.connect();
   return client;
 }
 
 async function snapshot(table: string): Promise<unknown[]> {
-  return (await admin.query(`select to_jsonb(t.*) as row from ${table} t order by 1`)).rows.map((r) => r.row);
+  return (await db.admin.query(`select to_jsonb(t.*) as row from ${table} t order by 1`)).rows.map((r) => r.row);
 }
 
 async function until<T>(read: () => Promise<T | undefined>, done: (value: T | undefined) => boolean): Promise<T> {
@@ -64,8 +54,8 @@ async function until<T>(read: () => Promise<T | undefined>, done: (value: T | un
 }
 
 async function approve(text: string): Promise<string> {
-  const request = await pendingRequest(harness.approvals, text);
-  assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
+  const request = await pendingRequest(db.harness.approvals, text);
+  assert.ok((await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
   return request.id;
 }
 
@@ -74,19 +64,19 @@ async function approvedWrite(client: pg.Client, text: string, values: unknown[])
   const running = client.query(text, values);
   const id = await approve(text);
   const result = await running;
-  return { result, undo: await until(() => undoOf(harness.store, id), (u) => u !== undefined) };
+  return { result, undo: await until(() => undoOf(db.harness.store, id), (u) => u !== undefined) };
 }
 
 async function reverted(undo: RequestUndo): Promise<RequestUndo> {
-  const asked = await askRevert(harness.store, harness.approvals, undo.requestId, alice);
+  const asked = await askRevert(db.harness.store, db.harness.approvals, undo.requestId, alice);
   assert.ok(asked.ok, asked.ok ? "" : asked.message);
-  assert.ok((await harness.approvals.decide({ requestId: asked.request.id, person: bob, action: "approve", via: "web" })).ok);
-  return until(() => undoOf(harness.store, undo.requestId), (u) => !!u?.revertOutcome);
+  assert.ok((await db.harness.approvals.decide({ requestId: asked.request.id, person: bob, action: "approve", via: "web" })).ok);
+  return until(() => undoOf(db.harness.store, undo.requestId), (u) => !!u?.revertOutcome);
 }
 
 describe("undo of approved writes with bound parameters (extended protocol)", () => {
   test("UPDATE: captured with the agent's values, reverted exactly; the agent's answer and state unchanged", async () => {
-    await admin.query("create table x_up (id int primary key, name text, n numeric, tags text[]); insert into x_up select g, 'p' || g, g + 0.5, array['a'] from generate_series(1, 6) g");
+    await db.admin.query("create table x_up (id int primary key, name text, n numeric, tags text[]); insert into x_up select g, 'p' || g, g + 0.5, array['a'] from generate_series(1, 6) g");
     const before = await snapshot("x_up");
     const client = await agent();
     try {
@@ -99,7 +89,7 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
       assert.deepEqual(undo.rows?.map((r) => r.after?.name), ["new", "new", "new"]);
       // The session goes on as PostgreSQL's would: out of any transaction, the write committed.
       assert.deepEqual((await client.query("select n from x_up where id = $1", [3])).rows, [{ n: "35.0" }]);
-      assert.deepEqual((await admin.query("select count(*)::int as c from x_up where name = 'new'")).rows, [{ c: 3 }]);
+      assert.deepEqual((await db.admin.query("select count(*)::int as c from x_up where name = 'new'")).rows, [{ c: 3 }]);
       assert.equal((await reverted(undo)).revertOutcome, "restored 3 rows");
       assert.deepEqual(await snapshot("x_up"), before);
     } finally {
@@ -108,8 +98,8 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
   });
 
   test("DELETE and INSERT … RETURNING: captured and reverted exactly", async () => {
-    await admin.query("create table x_del (id int primary key, v text); insert into x_del select g, 'v' || g from generate_series(1, 5) g");
-    await admin.query("create table x_ins (id serial primary key, v text); insert into x_ins (v) values ('old')");
+    await db.admin.query("create table x_del (id int primary key, v text); insert into x_del select g, 'v' || g from generate_series(1, 5) g");
+    await db.admin.query("create table x_ins (id serial primary key, v text); insert into x_ins (v) values ('old')");
     const beforeDel = await snapshot("x_del");
     const beforeIns = await snapshot("x_ins");
     const client = await agent();
@@ -131,11 +121,11 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
   });
 
   test("a binary-format parameter: bound as the agent sent it; the agent reads exactly PostgreSQL's answers", async () => {
-    await admin.query("create table x_bin (id int primary key, v text); insert into x_bin select g, 'v' || g from generate_series(1, 4) g");
+    await db.admin.query("create table x_bin (id int primary key, v text); insert into x_bin select g, 'v' || g from generate_series(1, 4) g");
     const before = await snapshot("x_bin");
-    const raw = await RawWireClient.connect(harness.proxy.port);
+    const raw = await RawWireClient.connect(db.harness.proxy.port);
     try {
-      await raw.login("reporting-agent", "pg", decodeURIComponent(new URL(await harness.url("pg")).password));
+      await raw.login("reporting-agent", "pg", decodeURIComponent(new URL(await db.harness.url("pg")).password));
       const text = "update x_bin set v = $1 where id >= $2";
       const three = Buffer.alloc(4);
       three.writeInt32BE(3);
@@ -149,7 +139,7 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
         if (m.type === 0x5a) break;
       }
       assert.deepEqual(answers, ["1", "2", "n", "C UPDATE 2", "Z I"]);
-      const undo = await until(() => undoOf(harness.store, id), (u) => u !== undefined);
+      const undo = await until(() => undoOf(db.harness.store, id), (u) => u !== undefined);
       assert.equal(undo.unavailable, null);
       assert.deepEqual(undo.rows?.map((r) => [r.before, r.after]), [
         [{ id: 3, v: "v3" }, { id: 3, v: "bin" }],
@@ -163,10 +153,10 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
   });
 
   test("another statement in its group after it: no undo, and the group runs as PostgreSQL runs it", async () => {
-    await admin.query("create table x_grp (id int primary key, v text); insert into x_grp values (1, 'a'), (2, 'b')");
-    const raw = await RawWireClient.connect(harness.proxy.port);
+    await db.admin.query("create table x_grp (id int primary key, v text); insert into x_grp values (1, 'a'), (2, 'b')");
+    const raw = await RawWireClient.connect(db.harness.proxy.port);
     try {
-      await raw.login("reporting-agent", "pg", decodeURIComponent(new URL(await harness.url("pg")).password));
+      await raw.login("reporting-agent", "pg", decodeURIComponent(new URL(await db.harness.url("pg")).password));
       const text = "update x_grp set v = $1 where id = $2";
       raw.socket.write(Buffer.concat([writeParse("", text), writeBind("", "", [Buffer.from("z"), Buffer.from("1")]), writeExecute(""), writeParse("", "select v from x_grp where id = $1"), writeBind("", "", [Buffer.from("1")]), writeExecute(""), SYNC]));
       const id = await approve(text);
@@ -178,16 +168,16 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
         if (m.type === 0x5a) break;
       }
       assert.deepEqual(answers, ["1", "2", "C", "1", "2", "D", "C", "Z"]);
-      const undo = await until(() => undoOf(harness.store, id), (u) => u !== undefined);
+      const undo = await until(() => undoOf(db.harness.store, id), (u) => u !== undefined);
       assert.match(undo.unavailable ?? "", /another statement ran in its extended-protocol group/);
-      assert.deepEqual((await admin.query("select v from x_grp order by id")).rows, [{ v: "z" }, { v: "b" }]);
+      assert.deepEqual((await db.admin.query("select v from x_grp order by id")).rows, [{ v: "z" }, { v: "b" }]);
     } finally {
       raw.close();
     }
   });
 
   test("inside the agent's own transaction: no undo, and the transaction is the agent's to end", async () => {
-    await admin.query("create table x_tx (id int primary key, v text); insert into x_tx values (1, 'a')");
+    await db.admin.query("create table x_tx (id int primary key, v text); insert into x_tx values (1, 'a')");
     const client = await agent();
     try {
       await client.query("begin");
@@ -196,15 +186,15 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
       assert.match(undo.unavailable ?? "", /agent's own transaction/);
       assert.equal((await client.query("select v from x_tx")).rows[0].v, "b");
       await client.query("rollback");
-      assert.equal((await admin.query("select v from x_tx")).rows[0].v, "a");
+      assert.equal((await db.admin.query("select v from x_tx")).rows[0].v, "a");
     } finally {
       await client.end();
     }
   });
 
   test("a capture query that fails (a lock timeout) fails the statement, which did not run; the session goes on", async () => {
-    await admin.query("create table x_lock (id int primary key, v text); insert into x_lock values (1, 'a'), (2, 'b')");
-    const locker = new pg.Client({ connectionString: server.url });
+    await db.admin.query("create table x_lock (id int primary key, v text); insert into x_lock values (1, 'a'), (2, 'b')");
+    const locker = new pg.Client({ connectionString: db.server.url });
     await locker.connect();
     const client = await agent();
     try {
@@ -220,7 +210,7 @@ describe("undo of approved writes with bound parameters (extended protocol)", ()
       const err = await running;
       assert.match(err?.message ?? "", /capturing its rows failed \(canceling statement due to lock timeout\); the statement did not run/);
       await locker.query("rollback");
-      const undo = await until(() => undoOf(harness.store, id), (u) => u !== undefined);
+      const undo = await until(() => undoOf(db.harness.store, id), (u) => u !== undefined);
       assert.match(undo.unavailable ?? "", /the capture failed/);
       assert.deepEqual((await client.query("select v from x_lock where id = $1", [1])).rows, [{ v: "a" }], "nothing changed; the session is out of any transaction");
     } finally {

@@ -6,9 +6,8 @@ import { eq } from "drizzle-orm";
 import { askRevert } from "../../lib/approvals/undo/revert";
 import { pruneUndos, undoOf } from "../../lib/approvals/undo/store";
 import type { RequestUndo } from "../../lib/db/schema";
-import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
-import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { startProxiedPostgres, type ProxiedPostgres } from "../support/proxied-postgres";
 
 const RULES = `rules:
   - name: agents-read
@@ -22,37 +21,28 @@ const RULES = `rules:
 const alice: Decider = { email: "alice@example.com", groups: ["db-approvers"], role: "approver" };
 const bob: Decider = { email: "bob@example.com", groups: ["db-approvers"], role: "approver" };
 
-let server: TestPostgres;
-let harness: ProxyHarness;
-let admin: pg.Client;
+let db: ProxiedPostgres;
 
 before(async () => {
-  server = await startPostgres();
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  harness = await startProxyHarness({ pg: server.url }, { rules: RULES });
+  db = await startProxiedPostgres(RULES);
 });
-after(async () => {
-  await admin.end();
-  await harness.close();
-  await server.stop();
-});
+after(() => db.stop());
 
 /** The table as it stands, every column, in key order: what a revert must give back exactly. */
 async function snapshot(table: string): Promise<unknown[]> {
-  return (await admin.query(`select to_jsonb(t.*) as row from ${table} t order by 1`)).rows.map((r) => r.row);
+  return (await db.admin.query(`select to_jsonb(t.*) as row from ${table} t order by 1`)).rows.map((r) => r.row);
 }
 
 /** The agent runs `text`, alice approves it; its undo once kept. */
 async function approvedWrite(text: string): Promise<RequestUndo> {
-  const client = new pg.Client({ connectionString: await harness.url("pg"), application_name: "revert-test" });
+  const client = new pg.Client({ connectionString: await db.harness.url("pg"), application_name: "revert-test" });
   await client.connect();
   try {
     const running = client.query(text);
-    const request = await pendingRequest(harness.approvals, text);
-    assert.ok((await harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
+    const request = await pendingRequest(db.harness.approvals, text);
+    assert.ok((await db.harness.approvals.decide({ requestId: request.id, person: alice, action: "approve", via: "web" })).ok);
     await running;
-    return await until(() => undoOf(harness.store, request.id), (u) => u !== undefined);
+    return await until(() => undoOf(db.harness.store, request.id), (u) => u !== undefined);
   } finally {
     await client.end();
   }
@@ -69,19 +59,19 @@ async function until<T>(read: () => Promise<T | undefined>, done: (value: T | un
 
 /** Alice asks for the revert, she may not approve it herself, bob approves it; its outcome once recorded. */
 async function reverted(undo: RequestUndo): Promise<RequestUndo> {
-  const asked = await askRevert(harness.store, harness.approvals, undo.requestId, alice);
+  const asked = await askRevert(db.harness.store, db.harness.approvals, undo.requestId, alice);
   assert.ok(asked.ok, asked.ok ? "" : asked.message);
-  const again = await askRevert(harness.store, harness.approvals, undo.requestId, bob);
+  const again = await askRevert(db.harness.store, db.harness.approvals, undo.requestId, bob);
   assert.deepEqual(again, { ok: false, message: "a revert was asked for already" });
-  const own = await harness.approvals.decide({ requestId: asked.request.id, person: alice, action: "approve", via: "web" });
+  const own = await db.harness.approvals.decide({ requestId: asked.request.id, person: alice, action: "approve", via: "web" });
   assert.equal(own.ok ? "" : own.code, "forbidden", "the one who asked does not approve it");
-  assert.ok((await harness.approvals.decide({ requestId: asked.request.id, person: bob, action: "approve", via: "web" })).ok);
-  return until(() => undoOf(harness.store, undo.requestId), (u) => !!u?.revertOutcome);
+  assert.ok((await db.harness.approvals.decide({ requestId: asked.request.id, person: bob, action: "approve", via: "web" })).ok);
+  return until(() => undoOf(db.harness.store, undo.requestId), (u) => !!u?.revertOutcome);
 }
 
 describe("reverting an approved write (another approver approves the revert)", () => {
   test("UPDATE: every row is back exactly, and the undo is used up", async () => {
-    await admin.query("create table r_up (id int primary key, name text, n numeric, at timestamptz, tags text[], doubled numeric generated always as (n * 2) stored); insert into r_up (id, name, n, at, tags) select g, 'p' || g, g + 0.5, '2024-01-01'::timestamptz + g * interval '1 day', array['a', 'b'] from generate_series(1, 6) g");
+    await db.admin.query("create table r_up (id int primary key, name text, n numeric, at timestamptz, tags text[], doubled numeric generated always as (n * 2) stored); insert into r_up (id, name, n, at, tags) select g, 'p' || g, g + 0.5, '2024-01-01'::timestamptz + g * interval '1 day', array['a', 'b'] from generate_series(1, 6) g");
     const before = await snapshot("r_up");
     const undo = await approvedWrite("update r_up set name = upper(name), n = n * 10, tags = null where id > 2");
     assert.notDeepEqual(await snapshot("r_up"), before);
@@ -90,12 +80,12 @@ describe("reverting an approved write (another approver approves the revert)", (
     assert.ok(done.revertedAt);
     assert.equal(done.rows, null, "the captured values are deleted once used");
     assert.deepEqual(await snapshot("r_up"), before);
-    const again = await askRevert(harness.store, harness.approvals, undo.requestId, bob);
+    const again = await askRevert(db.harness.store, db.harness.approvals, undo.requestId, bob);
     assert.deepEqual(again, { ok: false, message: "it was reverted already" });
     // The audit trail: the limit-free approval, what was captured (never the values), the revert.
-    const { auditLog } = harness.store.tables;
+    const { auditLog } = db.harness.store.tables;
     const audited = await until(
-      () => harness.store.db.select().from(auditLog).where(eq(auditLog.requestId, undo.requestId)),
+      () => db.harness.store.db.select().from(auditLog).where(eq(auditLog.requestId, undo.requestId)),
       (rows) => !!rows?.some((r) => r.type === "request.reverted"),
     );
     const captured = audited.find((r) => r.type === "request.undo_captured");
@@ -104,7 +94,7 @@ describe("reverting an approved write (another approver approves the revert)", (
   });
 
   test("DELETE: the rows are inserted again as they were, identity values included", async () => {
-    await admin.query("create table r_del (id int generated always as identity primary key, v text, note text default 'x'); insert into r_del (v) select 'v' || g from generate_series(1, 5) g");
+    await db.admin.query("create table r_del (id int generated always as identity primary key, v text, note text default 'x'); insert into r_del (v) select 'v' || g from generate_series(1, 5) g");
     const before = await snapshot("r_del");
     const undo = await approvedWrite("delete from r_del where id in (2, 3, 5)");
     assert.equal((await snapshot("r_del")).length, 2);
@@ -113,7 +103,7 @@ describe("reverting an approved write (another approver approves the revert)", (
   });
 
   test("INSERT: the rows it added are deleted", async () => {
-    await admin.query("create table r_ins (id int primary key, v text); insert into r_ins values (1, 'old')");
+    await db.admin.query("create table r_ins (id int primary key, v text); insert into r_ins values (1, 'old')");
     const before = await snapshot("r_ins");
     const undo = await approvedWrite("insert into r_ins select g, 'new' from generate_series(2, 4) g");
     assert.equal((await reverted(undo)).revertOutcome, "restored 3 rows");
@@ -121,9 +111,9 @@ describe("reverting an approved write (another approver approves the revert)", (
   });
 
   test("a row changed since is named and nothing is restored", async () => {
-    await admin.query("create table r_conf (id int primary key, v text); insert into r_conf select g, 'a' from generate_series(1, 3) g");
+    await db.admin.query("create table r_conf (id int primary key, v text); insert into r_conf select g, 'a' from generate_series(1, 3) g");
     const undo = await approvedWrite("update r_conf set v = 'b'");
-    await admin.query("update r_conf set v = 'c' where id = 2");
+    await db.admin.query("update r_conf set v = 'c' where id = 2");
     const changed = await snapshot("r_conf");
     const done = await reverted(undo);
     assert.equal(done.revertOutcome, "refused: a row changed since — [2] (the row changed since)");
@@ -133,14 +123,14 @@ describe("reverting an approved write (another approver approves the revert)", (
   });
 
   test("retention: captured values past their time are deleted, and the write can no longer be reverted", async () => {
-    await admin.query("create table r_old (id int primary key, v text); insert into r_old values (1, 'a')");
+    await db.admin.query("create table r_old (id int primary key, v text); insert into r_old values (1, 'a')");
     const undo = await approvedWrite("update r_old set v = 'b'");
-    const { requestUndos } = harness.store.tables;
-    assert.equal(await pruneUndos(harness.store), 0, "not before its time");
-    await harness.store.db.update(requestUndos).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(requestUndos.requestId, undo.requestId));
-    assert.ok((await pruneUndos(harness.store)) >= 1);
-    assert.equal((await undoOf(harness.store, undo.requestId))?.rows, null);
-    const asked = await askRevert(harness.store, harness.approvals, undo.requestId, alice);
+    const { requestUndos } = db.harness.store.tables;
+    assert.equal(await pruneUndos(db.harness.store), 0, "not before its time");
+    await db.harness.store.db.update(requestUndos).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(requestUndos.requestId, undo.requestId));
+    assert.ok((await pruneUndos(db.harness.store)) >= 1);
+    assert.equal((await undoOf(db.harness.store, undo.requestId))?.rows, null);
+    const asked = await askRevert(db.harness.store, db.harness.approvals, undo.requestId, alice);
     assert.deepEqual(asked, { ok: false, message: "its undo has expired (the captured rows were deleted)" });
   });
 });

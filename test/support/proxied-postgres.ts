@@ -1,0 +1,28 @@
+import pg from "pg";
+import { startPostgres, type TestPostgres } from "./postgres";
+import { startProxyHarness, type ProxyHarness } from "./proxy-harness";
+
+/** A real PostgreSQL as resource `pg` behind a proxy with `rules`, and a superuser client on it to compare with. */
+export interface ProxiedPostgres {
+  server: TestPostgres;
+  harness: ProxyHarness;
+  admin: pg.Client;
+  stop(): Promise<void>;
+}
+
+export async function startProxiedPostgres(rules: string): Promise<ProxiedPostgres> {
+  const server = await startPostgres();
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  const harness = await startProxyHarness({ pg: server.url }, { rules });
+  return {
+    server,
+    harness,
+    admin,
+    async stop() {
+      await admin.end();
+      await harness.close();
+      await server.stop();
+    },
+  };
+}
