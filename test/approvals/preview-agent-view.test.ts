@@ -4,9 +4,8 @@ import pg from "pg";
 import { previewOf } from "../../lib/approvals/preview/store";
 import { previewLines } from "../../lib/approvals/preview/lines";
 import type { DryRun, ImpactPreview, StatementPreview } from "../../lib/approvals/preview/types";
-import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
-import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { startProxiedPostgres, type ProxiedPostgres } from "../support/proxied-postgres";
 
 /**
  * The impact preview sees what the agent's statement would run and shows only what the agent
@@ -45,33 +44,23 @@ create table numbers (id int primary key, v int not null);
 insert into numbers select g, g from generate_series(1, 10) g;
 analyze;`;
 
-let server: TestPostgres;
-let harness: ProxyHarness;
-let admin: pg.Client;
+let db: ProxiedPostgres;
 
 before(async () => {
-  server = await startPostgres();
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(SETUP);
-  harness = await startProxyHarness({ pg: server.url }, { rules: RULES });
+  db = await startProxiedPostgres(RULES, SETUP);
 });
-after(async () => {
-  await admin.end();
-  await harness.close();
-  await server.stop();
-});
+after(() => db.stop());
 
 /** Holds the statement through the proxy, waits for its preview, then leaves (the request is cancelled). */
 async function previewOfHeld(text: string, values?: unknown[]): Promise<ImpactPreview> {
-  const client = new pg.Client({ connectionString: await harness.url("pg"), application_name: "preview-agent-view-test" });
+  const client = new pg.Client({ connectionString: await db.harness.url("pg"), application_name: "preview-agent-view-test" });
   client.on("error", () => undefined);
   await client.connect();
   try {
     client.query(text, values).catch(() => undefined);
-    const request = await pendingRequest(harness.approvals, text);
+    const request = await pendingRequest(db.harness.approvals, text);
     for (let i = 0; i < 300; i++) {
-      const preview = await previewOf(harness.store, request.id);
+      const preview = await previewOf(db.harness.store, request.id);
       if (preview) return preview;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -99,7 +88,7 @@ const int4 = (n: number) => {
 
 describe("the impact preview sees what the agent would", () => {
   test("under a row filter, the estimate and the dry run run the rewritten statement: no row outside the filter is counted or sampled", async () => {
-    const before = JSON.stringify((await admin.query("select * from regions order by id")).rows);
+    const before = JSON.stringify((await db.admin.query("select * from regions order by id")).rows);
     const [s] = (await previewOfHeld("update regions set v = v + $1 where id > $2", ["1", "0"])).statements;
     assert.ok(estimateOf(s) <= 15, `the estimate counts the filtered rows only: ${estimateOf(s)}`);
     const run = dryRunOf(s);
@@ -110,7 +99,7 @@ describe("the impact preview sees what the agent would", () => {
       assert.equal(row.after?.[region], "eu");
       assert.equal(row.before?.[region], "eu");
     }
-    assert.equal(JSON.stringify((await admin.query("select * from regions order by id")).rows), before, "nothing changed");
+    assert.equal(JSON.stringify((await db.admin.query("select * from regions order by id")).rows), before, "nothing changed");
   });
 
   test("a table the agent may not read: the count, and the sample withheld with the reason", async () => {
@@ -148,7 +137,7 @@ describe("the impact preview sees what the agent would", () => {
   });
 
   test("parameters the agent sent in binary format are bound in binary: the estimate and the dry run see its values", async () => {
-    const before = JSON.stringify((await admin.query("select * from numbers order by id")).rows);
+    const before = JSON.stringify((await db.admin.query("select * from numbers order by id")).rows);
     // node-postgres sends a Buffer as a binary-format parameter (format code 1).
     const [s] = (await previewOfHeld("update numbers set v = v + $1 where id <= $2", [int4(5), int4(3)])).statements;
     assert.ok(estimateOf(s) >= 1, "planned with its values");
@@ -156,6 +145,6 @@ describe("the impact preview sees what the agent would", () => {
     assert.equal(run.rows, 3);
     const v = run.columns.indexOf("v");
     for (const row of run.sample) assert.equal(Number(row.after?.[v]), Number(row.before?.[v]) + 5);
-    assert.equal(JSON.stringify((await admin.query("select * from numbers order by id")).rows), before, "nothing changed");
+    assert.equal(JSON.stringify((await db.admin.query("select * from numbers order by id")).rows), before, "nothing changed");
   });
 });

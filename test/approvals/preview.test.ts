@@ -5,9 +5,8 @@ import { previewOf } from "../../lib/approvals/preview/store";
 import { previewLines } from "../../lib/approvals/preview/lines";
 import type { DryRun, ImpactPreview, StatementPreview } from "../../lib/approvals/preview/types";
 import { relatedAuditRows } from "../../lib/audit/queries";
-import { startPostgres, type TestPostgres } from "../support/postgres";
 import { pendingRequest } from "../support/pending-request";
-import { startProxyHarness, type ProxyHarness } from "../support/proxy-harness";
+import { startProxiedPostgres, type ProxiedPostgres } from "../support/proxied-postgres";
 
 const RULES = `rules:
   - name: agents-read
@@ -55,35 +54,25 @@ create trigger children_log after delete on children for each row execute functi
 insert into parents values (1), (2); insert into children values (10, 1), (20, 2);
 analyze;`;
 
-let server: TestPostgres;
-let harness: ProxyHarness;
-let admin: pg.Client;
+let db: ProxiedPostgres;
 
 before(async () => {
-  server = await startPostgres();
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(SETUP);
-  harness = await startProxyHarness({ pg: server.url }, { rules: RULES });
+  db = await startProxiedPostgres(RULES, SETUP);
 });
-after(async () => {
-  await admin.end();
-  await harness.close();
-  await server.stop();
-});
+after(() => db.stop());
 
 /** Holds the statement through the proxy, waits for its preview, then leaves (the request is cancelled). */
 async function previewOfHeld(text: string, values?: unknown[]): Promise<{ preview: ImpactPreview; requestId: string; noticeAt?: number }> {
-  const client = new pg.Client({ connectionString: await harness.url("pg"), application_name: "preview-test" });
+  const client = new pg.Client({ connectionString: await db.harness.url("pg"), application_name: "preview-test" });
   client.on("error", () => undefined);
   let noticeAt: number | undefined;
   client.on("notice", (n) => (noticeAt ??= n.message?.includes("held for approval") ? Date.now() : undefined));
   await client.connect();
   try {
     client.query(text, values).catch(() => undefined);
-    const request = await pendingRequest(harness.approvals, text);
+    const request = await pendingRequest(db.harness.approvals, text);
     for (let i = 0; i < 300; i++) {
-      const preview = await previewOf(harness.store, request.id);
+      const preview = await previewOf(db.harness.store, request.id);
       if (preview) return { preview, requestId: request.id, noticeAt };
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -106,8 +95,8 @@ function estimateOf(s: StatementPreview): number {
 /** Every table's rows and every sequence's state, as text: what a dry run must leave as it was. */
 async function snapshot(): Promise<string> {
   const tables = ["accounts", "ledger", "payments", "audited", "audit_trail", "counters", "parents", "children"];
-  const rows = await Promise.all(tables.map(async (t) => JSON.stringify((await admin.query(`select * from ${t} order by 1`)).rows)));
-  const sequence = JSON.stringify((await admin.query("select last_value, is_called from counters_id_seq")).rows);
+  const rows = await Promise.all(tables.map(async (t) => JSON.stringify((await db.admin.query(`select * from ${t} order by 1`)).rows)));
+  const sequence = JSON.stringify((await db.admin.query("select last_value, is_called from counters_id_seq")).rows);
   return [...rows, sequence].join("\n");
 }
 
@@ -133,7 +122,7 @@ describe("impact preview of held writes", () => {
     assert.equal(await snapshot(), before, "the dry run left every table and sequence as it was");
     // Recorded in the audit trail with the request.
     let types: string[] = [];
-    for (let i = 0; i < 100 && !types.includes("request.previewed"); i++, await new Promise((r) => setTimeout(r, 50))) types = (await relatedAuditRows(harness.store, { requestId })).map((r) => r.type);
+    for (let i = 0; i < 100 && !types.includes("request.previewed"); i++, await new Promise((r) => setTimeout(r, 50))) types = (await relatedAuditRows(db.harness.store, { requestId })).map((r) => r.type);
     assert.ok(types.includes("request.previewed"), types.join(", "));
   });
 
@@ -193,7 +182,7 @@ describe("impact preview of held writes", () => {
   });
 
   test("a row locked by another transaction: no exact count, said so, after the lock timeout; the estimate still comes", async () => {
-    const locker = new pg.Client({ connectionString: server.url });
+    const locker = new pg.Client({ connectionString: db.server.url });
     await locker.connect();
     try {
       await locker.query("begin; select * from accounts where id = 2 for update");
@@ -214,12 +203,12 @@ describe("impact preview of held writes", () => {
   });
 
   test("a dry run longer than the rule's preview_timeout is cancelled by statement_timeout: no exact count, said so, nothing changed", async () => {
-    const before = JSON.stringify((await admin.query("select * from slow")).rows);
+    const before = JSON.stringify((await db.admin.query("select * from slow")).rows);
     const started = Date.now();
     const [s] = (await previewOfHeld("update slow set v = v + 1 where (with recursive c(n) as (select 1 union all select n + 1 from c where n < 100000000) select count(*) from c) > 0")).preview.statements;
     assert.deepEqual(s.dryRun, { error: "the dry run failed: it ran longer than 1000 ms (statement_timeout): no exact count" });
     assert.ok(Date.now() - started < 15_000);
-    assert.equal(JSON.stringify((await admin.query("select * from slow")).rows), before);
+    assert.equal(JSON.stringify((await db.admin.query("select * from slow")).rows), before);
   });
 
   test("DDL: what it locks, whether it rewrites, the table's size and rows, whether it can be undone", async () => {
@@ -252,6 +241,6 @@ describe("impact preview of held writes", () => {
     assert.equal(drop.risks[0].lock, "ACCESS EXCLUSIVE");
     assert.match(drop.risks[0].undo, /^no/);
     assert.match(drop.lines[0], /public\.ledger .* under ACCESS EXCLUSIVE: drops table ledger and its data\. Undo: no/);
-    assert.equal((await admin.query("select count(*)::int as n from information_schema.columns where table_name = 'accounts'")).rows[0].n, 4, "nothing of it ran");
+    assert.equal((await db.admin.query("select count(*)::int as n from information_schema.columns where table_name = 'accounts'")).rows[0].n, 4, "nothing of it ran");
   });
 });
